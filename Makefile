@@ -1,0 +1,49 @@
+# The README's two commands are `make run` and `make test`; the rest are for developers.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+RUN_SETTINGS := badges_project.settings.local
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test bench lint format worker
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (PYTHON=$(PYTHON) is %s)" % sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall only when pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet --editable ".[dev]"
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py migrate --noinput
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py seed_demo
+	DJANGO_SETTINGS_MODULE=$(RUN_SETTINGS) $(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+test: $(VENV)/.installed-dev
+	bash scripts/test.sh $(PYTEST_ARGS)
+
+bench: $(VENV)/.installed-dev
+	WITH_BROWSER=0 bash scripts/system-deps.sh
+	bash scripts/services.sh $(BIN)/python -m bench $(BENCH_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+# A Celery worker against Redis (CELERY_BROKER_URL), for settings other than `make run`'s
+# eager mode. Production runs one per queue; see README.
+worker: $(VENV)/.installed
+	$(BIN)/celery -A badges_project worker --loglevel=INFO $(WORKER_ARGS)

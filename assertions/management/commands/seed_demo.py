@@ -1,0 +1,26 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from assertions import demo
+
+
+class Command(BaseCommand):
+    help = "Load idempotent demo data for `make run` and print the demo logins."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (the demo logins have well-known passwords).",
+        )
+
+    def handle(self, *args, force=False, **options):
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to load demo data with DEBUG off: its logins have published "
+                "passwords. Pass --force if this really is a throwaway instance."
+            )
+        logins = demo.seed()
+        self.stdout.write(self.style.SUCCESS("Demo data is loaded. Log in at /admin/ with:"))
+        for login in logins:
+            self.stdout.write(f"  {login.role:<12} {login.email}  password: {login.password}")

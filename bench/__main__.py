@@ -1,0 +1,72 @@
+"""`make bench`: run every benchmark module, print a table of medians, write results.json.
+
+Each `bench/bench_*.py` module has `run(repeat: int) -> list[Figure]`. Benchmarks run on
+a throw-away test database on the PostgreSQL that `make bench` starts (scripts/services.sh),
+so figures come from the same engine as production.
+"""
+
+import argparse
+import importlib
+import json
+import os
+import pkgutil
+import platform
+import sys
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "badges_project.settings.test")
+
+import django  # noqa: E402
+
+django.setup()
+
+from django.db import connection  # noqa: E402
+from django.test.utils import setup_databases, teardown_databases  # noqa: E402
+
+from bench.figures import Figure, render_table  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench")
+    parser.add_argument("--repeat", type=int, default=5, help="runs per benchmark (median)")
+    parser.add_argument("--only", default="", help="run only modules whose name contains this")
+    args = parser.parse_args(argv)
+    if args.repeat < 1:
+        parser.error("--repeat must be at least 1")
+
+    modules = [
+        m.name
+        for m in pkgutil.iter_modules([str(HERE)])
+        if m.name.startswith("bench_") and args.only in m.name
+    ]
+    if not modules:
+        print(f"No benchmark module matches {args.only!r}.", file=sys.stderr)
+        return 2
+
+    old_config = setup_databases(verbosity=0, interactive=False)
+    figures: list[Figure] = []
+    try:
+        for name in sorted(modules):
+            module = importlib.import_module(f"bench.{name}")
+            figures.extend(module.run(repeat=args.repeat))
+    finally:
+        teardown_databases(old_config, verbosity=0)
+
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "database": connection.vendor,
+    }
+    print(render_table(figures))
+    print(f"\nmachine: {machine}")
+    (HERE / "results.json").write_text(
+        json.dumps({"machine": machine, "figures": [f.as_dict() for f in figures]}, indent=2)
+    )
+    return 0 if all(f.passed is not False for f in figures) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,38 @@
+"""Errors the services raise when a rule is broken.
+
+Services know nothing of HTTP; each error carries the status an API should answer with,
+so the one exception handler (core.api.exception_handler) can render it, and pages and
+commands can show `message` as it is.
+"""
+
+
+class ApplicationError(Exception):
+    status_code = 400
+    default_code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, field_errors=None):
+        super().__init__(message)
+        self.message = message
+        self.code = code or self.default_code
+        # {"field": ["what is wrong", ...]}; may nest like DRF serializer errors.
+        self.field_errors = field_errors or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class NotFoundError(ApplicationError):
+    status_code = 404
+    default_code = "not_found"
+
+
+class PermissionDeniedError(ApplicationError):
+    status_code = 403
+    default_code = "permission_denied"
+
+
+class ConflictError(ApplicationError):
+    """The request is valid but clashes with the current state (duplicate, already revoked)."""
+
+    status_code = 409
+    default_code = "conflict"

@@ -1,0 +1,157 @@
+"""One error shape for every API, and Badgr's envelope on top of it for /v2."""
+
+import json
+
+import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404
+from rest_framework import serializers
+from rest_framework.decorators import api_view, permission_classes, renderer_classes
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+from rest_framework.test import APIRequestFactory
+
+from core.api.renderers import BadgrEnvelopeRenderer
+from core.exceptions import ApplicationError, ConflictError, NotFoundError
+
+factory = APIRequestFactory()
+
+
+class RecipientSerializer(serializers.Serializer):
+    identity = serializers.EmailField()
+
+
+class AwardSerializer(serializers.Serializer):
+    recipient = RecipientSerializer()
+    narrative = serializers.CharField(max_length=5)
+
+    def validate(self, attrs):
+        if attrs["narrative"] == "clash":
+            raise serializers.ValidationError("The award clashes with itself.")
+        return attrs
+
+
+def make_view(raise_what, renderer=JSONRenderer, permission=AllowAny):
+    @api_view(["GET", "POST"])
+    @permission_classes([permission])
+    @renderer_classes([renderer])
+    def view(request):
+        if raise_what == "serializer":
+            AwardSerializer(data=request.data).is_valid(raise_exception=True)
+            return Response({"ok": True})
+        if raise_what is None:
+            return Response({"entityId": "abc"})
+        if raise_what == "list":
+            return Response([{"entityId": "a"}, {"entityId": "b"}])
+        raise raise_what
+
+    return view
+
+
+def call(view, method="get", data=None):
+    request = getattr(factory, method)("/x", data=data, format="json")
+    response = view(request)
+    response.render()
+    return response.status_code, json.loads(response.content or b"null")
+
+
+def test_serializer_errors_keep_their_nesting_and_split_non_field_errors():
+    status, body = call(
+        make_view("serializer"),
+        "post",
+        {"recipient": {"identity": "nope"}, "narrative": "far too long"},
+    )
+    assert status == 400
+    assert body == {
+        "detail": "Invalid input.",
+        "code": "invalid",
+        "field_errors": {
+            "recipient": {"identity": ["Enter a valid email address."]},
+            "narrative": ["Ensure this field has no more than 5 characters."],
+        },
+        "errors": [],
+    }
+    status, body = call(
+        make_view("serializer"),
+        "post",
+        {"recipient": {"identity": "a@b.org"}, "narrative": "clash"},
+    )
+    assert status == 400
+    assert body["field_errors"] == {}
+    assert body["errors"] == ["The award clashes with itself."]
+
+
+@pytest.mark.parametrize(
+    ("exc", "status", "code", "detail"),
+    [
+        (
+            ApplicationError("Not enough credits.", code="insufficient_credits"),
+            400,
+            "insufficient_credits",
+            "Not enough credits.",
+        ),
+        (NotFoundError("No such badge."), 404, "not_found", "No such badge."),
+        (ConflictError("Already awarded."), 409, "conflict", "Already awarded."),
+        (Http404("hidden"), 404, "not_found", "Not found."),
+    ],
+)
+def test_application_and_django_errors_get_the_same_shape(exc, status, code, detail):
+    got_status, body = call(make_view(exc))
+    assert got_status == status
+    assert body == {"detail": detail, "code": code, "field_errors": {}, "errors": []}
+
+
+def test_application_error_carries_field_errors():
+    exc = ApplicationError("Bad recipient.", field_errors={"recipient": ["Unknown type 'fax'."]})
+    _, body = call(make_view(exc))
+    assert body["field_errors"] == {"recipient": ["Unknown type 'fax'."]}
+
+
+def test_django_validation_error_maps_to_fields():
+    exc = DjangoValidationError({"email": ["Taken."], "__all__": ["Whole thing wrong."]})
+    status, body = call(make_view(exc))
+    assert status == 400
+    assert body["field_errors"] == {"email": ["Taken."]}
+    assert body["errors"] == ["Whole thing wrong."]
+
+
+def test_missing_authentication_is_401_with_a_json_body():
+    status, body = call(make_view(None, permission=IsAuthenticated))
+    assert status == 401
+    assert body["code"] == "not_authenticated"
+
+
+def test_unexpected_exceptions_are_not_swallowed():
+    with pytest.raises(ZeroDivisionError):
+        call(make_view(ZeroDivisionError()))
+
+
+def test_badgr_envelope_wraps_a_detail_in_a_one_item_list():
+    status, body = call(make_view(None, renderer=BadgrEnvelopeRenderer))
+    assert status == 200
+    assert body == {
+        "status": {"success": True, "description": "ok"},
+        "result": [{"entityId": "abc"}],
+    }
+
+
+def test_badgr_envelope_keeps_a_list():
+    _, body = call(make_view("list", renderer=BadgrEnvelopeRenderer))
+    assert body["result"] == [{"entityId": "a"}, {"entityId": "b"}]
+
+
+def test_badgr_envelope_for_errors_has_field_and_validation_errors():
+    status, body = call(
+        make_view("serializer", renderer=BadgrEnvelopeRenderer), "post", {"narrative": "clash"}
+    )
+    assert status == 400
+    assert body == {
+        "status": {"success": False, "description": "Invalid input."},
+        "result": [],
+        "fieldErrors": {"recipient": ["This field is required."]},
+        "validationErrors": [],
+    }
+    status, body = call(make_view(NotFoundError("No such badge."), renderer=BadgrEnvelopeRenderer))
+    assert status == 404
+    assert body["status"] == {"success": False, "description": "No such badge."}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Installs the Debian packages `make test` and `make bench` need, once: PostgreSQL,
+# Redis and Chromium (for the Playwright browser tests). Runs as root on Debian.
+set -euo pipefail
+
+missing=()
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${WITH_BROWSER:-1}" = 1 ]; then
+  command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "Installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -q
+  # The postgresql package may try to start its own cluster; we never use it (we run a
+  # private one on a free port), so a failure to start it is not ours to fix.
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi

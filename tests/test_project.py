@@ -1,0 +1,125 @@
+"""The project as a user meets it: pages served, demo data, production settings."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from accounts.models import User
+from assertions import demo
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.mark.django_db
+def test_admin_login_page_is_served(client):
+    response = client.get("/admin/login/")
+    assert response.status_code == 200
+    assert b'name="username"' in response.content
+
+
+@pytest.mark.django_db
+def test_api_docs_and_a_valid_schema_are_served(client):
+    docs = client.get("/api/docs/")
+    assert docs.status_code == 200
+    assert b"swagger-ui" in docs.content
+    schema = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert schema.status_code == 200
+    assert schema.json()["openapi"].startswith("3.")
+
+
+def test_static_files_are_served_by_whitenoise(client):
+    response = client.get("/static/css/site.css")
+    assert response.status_code == 200
+    assert b"--accent" in b"".join(response.streaming_content)
+    swagger = client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")
+    assert swagger.status_code == 200
+
+
+@pytest.mark.django_db
+def test_seed_demo_is_idempotent_and_prints_a_working_login(settings, capsys):
+    settings.DEBUG = True
+    call_command("seed_demo")
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+    assert out.count(demo.ADMIN.email) == 2
+    assert demo.ADMIN.password in out
+    assert User.objects.filter(email=demo.ADMIN.email).count() == 1
+    assert User.objects.get(email=demo.ADMIN.email).check_password(demo.ADMIN.password)
+
+
+@pytest.mark.django_db
+def test_seed_demo_restores_a_changed_demo_password(settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    user = User.objects.get(email=demo.ADMIN.email)
+    user.set_password("something-else")
+    user.save()
+    call_command("seed_demo", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    user.refresh_from_db()
+    assert user.check_password(demo.ADMIN.password)
+
+
+@pytest.mark.django_db
+def test_seed_demo_refuses_to_run_with_debug_off(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="DEBUG off"):
+        call_command("seed_demo")
+    assert not User.objects.exists()
+
+
+def _manage(*args, env_overrides):
+    # A clean environment: only what a deployment would set, none of the test run's
+    # variables (DATABASE_URL, DJANGO_ALLOW_ASYNC_UNSAFE, ...).
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+PRODUCTION_ENV = {
+    "SECRET_KEY": "p" * 20 + "-Q9w8e7r6t5y4u3i2o1pAsDfGhJkLzXcVbNm",
+    "ALLOWED_HOSTS": "badges.example.org",
+    "DATABASE_URL": "postgres://badges:secret@127.0.0.1:5432/badges",
+    "SITE_URL": "https://badges.example.org",
+}
+
+
+def test_production_settings_pass_check_deploy_without_warnings():
+    result = _manage(
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        "--settings=badges_project.settings.production",
+        env_overrides=PRODUCTION_ENV,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("missing_or_bad", "message"),
+    [
+        ({"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "Production needs PostgreSQL"),
+        ({"SECRET_KEY": None}, "SECRET_KEY"),
+        ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+    ],
+)
+def test_production_settings_refuse_to_start_without_what_they_need(missing_or_bad, message):
+    env = {**PRODUCTION_ENV, **missing_or_bad}
+    env = {k: v for k, v in env.items() if v is not None}
+    result = _manage("check", "--settings=badges_project.settings.production", env_overrides=env)
+    assert result.returncode != 0
+    assert message in result.stderr
