@@ -27,3 +27,9 @@ def browser_type_launch_args(browser_type_launch_args):
 
 def services_required() -> bool:
     return os.environ.get("REQUIRE_SERVICES") == "1"
+
+
+@pytest.fixture(autouse=True)
+def _media_in_tmp(settings, tmp_path):
+    """Uploaded files of a test go to its own temporary directory."""
+    settings.MEDIA_ROOT = tmp_path / "media"

@@ -36,3 +36,15 @@ class ConflictError(ApplicationError):
 
     status_code = 409
     default_code = "conflict"
+
+
+def full_clean_or_raise(instance, message: str, exclude=None) -> None:
+    """Run model validation; raise its per-field messages as an ApplicationError."""
+    from django.core.exceptions import ValidationError
+
+    try:
+        instance.full_clean(exclude=exclude)
+    except ValidationError as exc:
+        fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        non_field = fields.pop("__all__", [])
+        raise ApplicationError(" ".join([message, *non_field]), field_errors=fields) from None

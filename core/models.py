@@ -20,3 +20,54 @@ class EntityModel(BaseModel):
 
     class Meta:
         abstract = True
+
+
+class EmailKind(models.TextChoices):
+    BADGE_AWARDED = "badge_awarded", "Badge awarded"
+    ACCOUNT_CREATED = "account_created", "Account created (badge awarded, set a password)"
+
+
+class EmailStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    SENDING = "sending", "Sending"
+    SENT = "sent", "Sent"
+    FAILED = "failed", "Failed"
+
+
+class OutboundEmail(BaseModel):
+    """The outbox. A row is written in the same transaction as what causes the email, so
+    an email exists exactly when its cause committed; a Celery task sends it."""
+
+    kind = models.CharField(max_length=30, choices=EmailKind.choices)
+    to_email = models.EmailField(max_length=254)
+    subject = models.CharField(max_length=255)
+    context = models.JSONField(default=dict, blank=True, help_text="Template context (ids).")
+    status = models.CharField(
+        max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
+    )
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    assertion = models.ForeignKey(
+        "assertions.Assertion",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="emails",
+    )
+    user = models.ForeignKey(
+        "accounts.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="emails"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(
+                fields=["updated_at"],
+                name="core_outbox_unsent",
+                condition=models.Q(status__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} → {self.to_email} ({self.status})"

@@ -44,12 +44,34 @@ def test_static_files_are_served_by_whitenoise(client):
 def test_seed_demo_is_idempotent_and_prints_a_working_login(settings, capsys):
     settings.DEBUG = True
     call_command("seed_demo")
+    counts = _demo_counts()
     call_command("seed_demo")
+    assert _demo_counts() == counts
+    assert counts["issuers"] == 1
+    assert counts["templates"] >= 2
+    assert counts["earners"] >= 3
+    assert {"valid", "invalid", "revoked"} <= counts["statuses"]
     out = capsys.readouterr().out
     assert out.count(demo.ADMIN.email) == 2
     assert demo.ADMIN.password in out
     assert User.objects.filter(email=demo.ADMIN.email).count() == 1
     assert User.objects.get(email=demo.ADMIN.email).check_password(demo.ADMIN.password)
+
+
+def _demo_counts():
+    from assertions.models import Assertion
+    from earners.models import Earner
+    from issuers.models import Issuer
+    from templates_app.models import BadgeTemplateVersion
+
+    return {
+        "issuers": Issuer.objects.count(),
+        "templates": BadgeTemplateVersion.objects.count(),
+        "earners": Earner.objects.count(),
+        "badges": Assertion.objects.count(),
+        "statuses": set(Assertion.objects.values_list("status", flat=True)),
+        "balance": list(Issuer.objects.values_list("credit_balance", flat=True)),
+    }
 
 
 @pytest.mark.django_db

@@ -21,6 +21,8 @@ class Command(BaseCommand):
                 "passwords. Pass --force if this really is a throwaway instance."
             )
         logins = demo.seed()
-        self.stdout.write(self.style.SUCCESS("Demo data is loaded. Log in at /admin/ with:"))
+        self.stdout.write(
+            self.style.SUCCESS("Demo data is loaded. Log in at http://127.0.0.1:8000/admin/ with:")
+        )
         for login in logins:
             self.stdout.write(f"  {login.role:<12} {login.email}  password: {login.password}")

@@ -1,0 +1,211 @@
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import EntityModel
+
+
+class AssertionStatus(models.TextChoices):
+    VALID = "valid", "Valid"
+    INVALID = "invalid", "Invalid (expired)"
+    REVOKED = "revoked", "Revoked"
+
+
+class BatchStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class AssignmentBatch(EntityModel):
+    """One assignment of a badge template to one or many earners, with its context."""
+
+    issuer = models.ForeignKey(
+        "issuers.Issuer", on_delete=models.PROTECT, related_name="assignment_batches"
+    )
+    badge_template_version = models.ForeignKey(
+        "templates_app.BadgeTemplateVersion", on_delete=models.PROTECT, related_name="batches"
+    )
+    activity_title = models.CharField(max_length=255, blank=True)
+    activity_started_at = models.DateTimeField(null=True, blank=True)
+    activity_ended_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+    narrative = models.TextField(blank=True)
+    notify = models.BooleanField(default=True)
+    status = models.CharField(
+        max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING, db_index=True
+    )
+    total = models.PositiveIntegerField(default=0)
+    issued = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    errors = models.JSONField(
+        default=list, blank=True, help_text="Per-row problems: [{row, field, message}]."
+    )
+    credits_reserved = models.PositiveIntegerField(default=0)
+    credits_used = models.PositiveIntegerField(default=0)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name_plural = "assignment batches"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(issued__lte=F("total")) & Q(failed__lte=F("total")),
+                name="assertions_batch_counts_within_total",
+            ),
+            models.CheckConstraint(
+                condition=Q(credits_used__lte=F("credits_reserved")),
+                name="assertions_batch_used_within_reserved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Batch {self.entity_id} ({self.issued}/{self.total})"
+
+
+class Assertion(EntityModel):
+    """An awarded badge: the fields of the Open Badge API "badge", plus Open Badges needs."""
+
+    # Open Badge API fields (names as in spec/open-badge-api-badges.txt).
+    imported = models.BooleanField(
+        default=False, help_text="Imported from another system rather than issued here."
+    )
+    status = models.CharField(
+        max_length=10, choices=AssertionStatus.choices, default=AssertionStatus.VALID
+    )
+    badge_template_version = models.ForeignKey(
+        "templates_app.BadgeTemplateVersion", on_delete=models.PROTECT, related_name="assertions"
+    )
+    organization = models.ForeignKey(
+        "issuers.Issuer", on_delete=models.PROTECT, related_name="assertions"
+    )
+    activity_title = models.CharField(max_length=255, blank=True)
+    activity_started_at = models.DateTimeField(null=True, blank=True)
+    activity_ended_at = models.DateTimeField(null=True, blank=True)
+    recipient_email = models.EmailField(max_length=254)
+    recipient_first_name = models.CharField(max_length=150, blank=True)
+    recipient_last_name = models.CharField(max_length=150, blank=True)
+    notes = models.TextField(blank=True)
+    additional_details = models.JSONField(default=dict, blank=True)
+    emitted_at = models.DateTimeField(help_text="When the badge was issued (Open Badges issuedOn).")
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_reason = models.TextField(blank=True)
+    imp_legacy_id = models.CharField(max_length=255, blank=True)
+
+    # What Open Badges and this platform need besides.
+    badge_template = models.ForeignKey(
+        "templates_app.BadgeTemplate",
+        on_delete=models.PROTECT,
+        related_name="assertions",
+        help_text="The version's template, kept here so lists by template need no join.",
+    )
+    earner = models.ForeignKey(
+        "earners.Earner", on_delete=models.PROTECT, related_name="assertions"
+    )
+    recipient_salt = models.CharField(max_length=32)
+    recipient_hash = models.CharField(max_length=71, help_text="sha256$ + hex of email + salt.")
+    narrative = models.TextField(blank=True, help_text="Markdown.")
+    evidence = models.JSONField(default=list, blank=True, help_text="[{url, narrative}]")
+    batch = models.ForeignKey(
+        AssignmentBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="assertions"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    idempotency_key = models.CharField(max_length=255, blank=True)
+
+    class Meta:
+        ordering = ["-emitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["organization", "-emitted_at"], name="assertions_issuer_time"),
+            models.Index(fields=["badge_template", "-emitted_at"], name="assertions_template_time"),
+            models.Index(fields=["earner", "badge_template"], name="assertions_earner_template"),
+            models.Index(fields=["recipient_email"], name="assertions_recipient_email"),
+            models.Index(
+                fields=["expires_at"],
+                name="assertions_valid_expiring",
+                condition=Q(status=AssertionStatus.VALID, expires_at__isnull=False),
+            ),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "idempotency_key"],
+                name="assertions_unique_idempotency_key",
+                condition=~Q(idempotency_key=""),
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "imp_legacy_id"],
+                name="assertions_unique_legacy_id",
+                condition=~Q(imp_legacy_id=""),
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(status=AssertionStatus.REVOKED, revoked_at__isnull=False)
+                    | (~Q(status=AssertionStatus.REVOKED) & Q(revoked_at__isnull=True))
+                ),
+                name="assertions_revoked_iff_revoked_at",
+            ),
+            models.CheckConstraint(
+                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("emitted_at")),
+                name="assertions_expires_after_emitted",
+                violation_error_message="A badge must expire after it was issued.",
+            ),
+            models.CheckConstraint(
+                condition=(
+                    Q(activity_started_at__isnull=True)
+                    | Q(activity_ended_at__isnull=True)
+                    | Q(activity_ended_at__gte=F("activity_started_at"))
+                ),
+                name="assertions_activity_ends_after_start",
+                violation_error_message="The activity cannot end before it starts.",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.badge_template_version.name} → {self.recipient_email}"
+
+    @property
+    def url(self) -> str:
+        return f"{settings.SITE_URL}/public/assertions/{self.entity_id}"
+
+    @property
+    def recipient_name(self) -> str:
+        return f"{self.recipient_first_name} {self.recipient_last_name}".strip()
+
+
+class EventKind(models.TextChoices):
+    ISSUED = "issued", "Issued"
+    IMPORTED = "imported", "Imported"
+    UPDATED = "updated", "Updated"
+    REVOKED = "revoked", "Revoked"
+    EXPIRED = "expired", "Expired"
+    EMAIL_QUEUED = "email_queued", "Email queued"
+    EMAILED = "emailed", "Emailed"
+    EMAIL_FAILED = "email_failed", "Email failed"
+    VIEWED = "viewed", "Viewed by a verifier"
+
+
+class AssertionEvent(models.Model):
+    """Append-only audit trail of an assertion. Never updated or deleted by the services."""
+
+    created_at = models.DateTimeField(auto_now_add=True)
+    assertion = models.ForeignKey(Assertion, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    payload = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["assertion", "created_at"], name="assertions_event_time")]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} · {self.assertion_id}"

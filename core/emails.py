@@ -1,0 +1,31 @@
+"""Rendering outbox rows: `templates/emails/<kind>.txt` and `.html`; the subject is stored.
+
+The row's context holds plain values captured when the email was queued. A set-password
+link is made at send time from `set_password_user_id`, so no live token sits in the
+database and the link's validity starts when the email leaves.
+"""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+
+def set_password_url(user) -> str:
+    from django.contrib.auth.tokens import default_token_generator
+    from django.urls import reverse
+    from django.utils.encoding import force_bytes
+    from django.utils.http import urlsafe_base64_encode
+
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    return settings.SITE_URL + reverse("set-password", kwargs={"uidb64": uid, "token": token})
+
+
+def render_email(email) -> tuple[str, str, str]:
+    context = dict(email.context)
+    context["site_url"] = settings.SITE_URL
+    if context.get("set_password_user_id") and email.user is not None:
+        context["set_password_url"] = set_password_url(email.user)
+    base = f"emails/{email.kind}"
+    text = render_to_string(f"{base}.txt", context)
+    html = render_to_string(f"{base}.html", context)
+    return " ".join(email.subject.split()), text, html

@@ -1,0 +1,102 @@
+"""The outbox: queue an email with the change that causes it, send it from a task."""
+
+import logging
+
+from django.core.mail import EmailMultiAlternatives
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from core.emails import render_email
+from core.models import EmailStatus, OutboundEmail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 5
+
+
+def email_queue(
+    *, kind: str, to_email: str, subject: str, context: dict, assertion=None, user=None
+):
+    """Write an outbox row; its send task is enqueued only if the transaction commits."""
+    email = OutboundEmail.objects.create(
+        kind=kind,
+        to_email=to_email,
+        subject=subject,
+        context=context,
+        assertion=assertion,
+        user=user,
+    )
+    enqueue_send(email.pk)
+    return email
+
+
+def enqueue_send(email_id: int) -> None:
+    from core.tasks import send_outbound_email
+
+    transaction.on_commit(lambda: send_outbound_email.delay(email_id))
+
+
+def email_resend(*, email: OutboundEmail) -> OutboundEmail:
+    """Queue a copy of an email (a new row: each row is sent at most once)."""
+    return email_queue(
+        kind=email.kind,
+        to_email=email.to_email,
+        subject=email.subject,
+        context=email.context,
+        assertion=email.assertion,
+        user=email.user,
+    )
+
+
+class EmailSendError(Exception):
+    pass
+
+
+def outbox_send(*, email_id: int) -> bool:
+    """Send one outbox row. True when this call sent it; False when it was not pending.
+
+    The row is claimed with a conditional UPDATE (pending -> sending), so two workers
+    given the same id cannot both send it.
+    """
+    claimed = OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
+        status=EmailStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+    )
+    if not claimed:
+        return False
+    email = OutboundEmail.objects.select_related("user", "assertion").get(pk=email_id)
+    try:
+        subject, text, html = render_email(email)
+        message = EmailMultiAlternatives(subject=subject, body=text, to=[email.to_email])
+        message.attach_alternative(html, "text/html")
+        message.send()
+    except Exception as exc:
+        final = email.attempts >= MAX_ATTEMPTS
+        OutboundEmail.objects.filter(pk=email_id).update(
+            status=EmailStatus.FAILED if final else EmailStatus.PENDING,
+            last_error=f"{type(exc).__name__}: {exc}"[:2000],
+            updated_at=timezone.now(),
+        )
+        _record_event(email, ok=False, error=str(exc))
+        raise EmailSendError(str(exc)) from exc
+    OutboundEmail.objects.filter(pk=email_id).update(
+        status=EmailStatus.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+    )
+    _record_event(email, ok=True)
+    return True
+
+
+def _record_event(email: OutboundEmail, *, ok: bool, error: str = "") -> None:
+    if email.assertion_id is None:
+        return
+    from assertions.models import AssertionEvent, EventKind
+
+    AssertionEvent.objects.create(
+        assertion_id=email.assertion_id,
+        kind=EventKind.EMAILED if ok else EventKind.EMAIL_FAILED,
+        payload={
+            "email_id": email.pk,
+            "kind": email.kind,
+            **({"error": error[:500]} if error else {}),
+        },
+    )

@@ -1,0 +1,15 @@
+from celery import shared_task
+
+from core.services import MAX_ATTEMPTS, EmailSendError, outbox_send
+
+
+@shared_task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1)
+def send_outbound_email(self, email_id: int) -> bool:
+    try:
+        return outbox_send(email_id=email_id)
+    except EmailSendError as exc:
+        if self.request.is_eager:
+            # Inline (make run): never fail the request that queued the email; the row
+            # stays pending with its error for the outbox sweep and staff to see.
+            return False
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc

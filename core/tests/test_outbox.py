@@ -1,0 +1,70 @@
+import pytest
+from django.core import mail
+
+from assertions.tests.factories import AssertionFactory
+from core.models import EmailStatus, OutboundEmail
+from core.services import MAX_ATTEMPTS, EmailSendError, email_resend, outbox_send
+from core.tasks import send_outbound_email
+from issuers.services import credits_top_up
+from templates_app.tests.factories import BadgeTemplateFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def queued(django_capture_on_commit_callbacks):
+    template = BadgeTemplateFactory()
+    credits_top_up(issuer=template.issuer, amount=5)
+    # the send task is captured, not run: the row stays pending
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        AssertionFactory(template=template, notify=True)
+    assert len(callbacks) == 1
+    return OutboundEmail.objects.get()
+
+
+class BrokenBackend:
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def send_messages(self, messages):
+        raise ConnectionRefusedError("SMTP refused")
+
+
+def test_a_row_is_sent_once_even_if_asked_twice(queued):
+    assert outbox_send(email_id=queued.pk) is True
+    assert outbox_send(email_id=queued.pk) is False
+    assert len(mail.outbox) == 1
+    queued.refresh_from_db()
+    assert queued.status == EmailStatus.SENT
+    assert queued.attempts == 1
+    assert queued.sent_at is not None
+
+
+def test_a_failure_keeps_the_row_pending_with_the_error_then_fails_it(queued, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        with pytest.raises(EmailSendError):
+            outbox_send(email_id=queued.pk)
+        queued.refresh_from_db()
+        assert queued.attempts == attempt
+        assert "SMTP refused" in queued.last_error
+    assert queued.status == EmailStatus.FAILED
+    assert queued.assertion.events.filter(kind="email_failed").count() == MAX_ATTEMPTS
+    assert outbox_send(email_id=queued.pk) is False  # failed rows are not retried silently
+
+
+def test_eager_task_never_breaks_the_caller(queued, settings):
+    settings.EMAIL_BACKEND = f"{__name__}.BrokenBackend"
+    assert send_outbound_email.delay(queued.pk).get() is False
+    queued.refresh_from_db()
+    assert queued.status == EmailStatus.PENDING
+
+
+def test_resend_queues_a_new_row(queued, django_capture_on_commit_callbacks):
+    outbox_send(email_id=queued.pk)
+    with django_capture_on_commit_callbacks(execute=True):
+        copy = email_resend(email=queued)
+    assert copy.pk != queued.pk
+    copy.refresh_from_db()
+    assert copy.status == EmailStatus.SENT
+    assert len(mail.outbox) == 2

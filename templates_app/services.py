@@ -1,0 +1,165 @@
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import Max
+
+from core.exceptions import ApplicationError, full_clean_or_raise
+from issuers.models import Issuer
+from issuers.permissions import MANAGE_TEMPLATES, require_role
+from templates_app.images import read_badge_image, sha256_hex, stored_name
+from templates_app.models import BadgeTemplate, BadgeTemplateVersion
+
+# What an awarded badge shows. A change to any of these (or to the image) makes a version.
+SHOWN_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "criteria_url",
+    "criteria_narrative",
+    "tags",
+    "alignments",
+)
+EDITABLE_FIELDS = (*SHOWN_FIELDS, "validity_amount", "validity_unit", "image")
+ALIGNMENT_KEYS = {"targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode"}
+
+
+def _clean_tags(tags) -> list[str]:
+    if tags is None:
+        return []
+    if isinstance(tags, str) or not isinstance(tags, list | tuple):
+        raise ApplicationError(
+            "Tags must be a list.", field_errors={"tags": ["Give a list of words."]}
+        )
+    cleaned = []
+    for tag in tags:
+        if not isinstance(tag, str) or not tag.strip():
+            raise ApplicationError(
+                "Every tag must be non-empty text.",
+                field_errors={"tags": ["Every tag must be non-empty text."]},
+            )
+        if tag.strip() not in cleaned:
+            cleaned.append(tag.strip())
+    return cleaned
+
+
+def _clean_alignments(alignments) -> list[dict]:
+    if alignments is None:
+        return []
+    problems = []
+    if not isinstance(alignments, list | tuple):
+        problems.append("Give a list of alignment objects.")
+        alignments = []
+    for i, item in enumerate(alignments, start=1):
+        if not isinstance(item, dict):
+            problems.append(f"Alignment {i} is not an object.")
+            continue
+        unknown = set(item) - ALIGNMENT_KEYS
+        if unknown:
+            problems.append(f"Alignment {i} has unknown keys: {', '.join(sorted(unknown))}.")
+        for key in ("targetName", "targetUrl"):
+            if not isinstance(item.get(key), str) or not item[key].strip():
+                problems.append(f"Alignment {i} needs {key}.")
+    if problems:
+        raise ApplicationError(
+            "The alignments are not valid.", field_errors={"alignments": problems}
+        )
+    return [dict(item) for item in alignments]
+
+
+def _snapshot(template: BadgeTemplate) -> dict:
+    return {field: getattr(template, field) for field in SHOWN_FIELDS}
+
+
+def _version_snapshot(version: BadgeTemplateVersion) -> dict:
+    return {field: getattr(version, field) for field in SHOWN_FIELDS}
+
+
+def _new_version(template: BadgeTemplate, *, image, actor) -> BadgeTemplateVersion:
+    """`image` is (bytes, ext, sha) of a new image, or the version whose image to keep."""
+    last = template.versions.aggregate(n=Max("number"))["n"] or 0
+    version = BadgeTemplateVersion(
+        template=template, number=last + 1, created_by=actor, **_snapshot(template)
+    )
+    if isinstance(image, BadgeTemplateVersion):
+        # Versions never change and their files are never deleted, so they can share one.
+        version.image.name = image.image.name
+        version.image_sha256 = image.image_sha256
+    else:
+        data, ext, sha = image
+        version.image.save(f"{version.entity_id}{ext}", ContentFile(data), save=False)
+        version.image_sha256 = sha
+    version.save()
+    template.current_version = version
+    template.save(update_fields=["current_version", "updated_at"])
+    return version
+
+
+def _apply(template: BadgeTemplate, changes: dict):
+    """Set `changes` on the template; return (bytes, ext, sha) of a new image, or None."""
+    unknown = set(changes) - set(EDITABLE_FIELDS)
+    if unknown:
+        raise ApplicationError(
+            f"These template fields cannot be set: {', '.join(sorted(unknown))}."
+        )
+    image = changes.pop("image", None)
+    if "tags" in changes:
+        changes["tags"] = _clean_tags(changes["tags"])
+    if "alignments" in changes:
+        changes["alignments"] = _clean_alignments(changes["alignments"])
+    for field in ("name", "description", "criteria_url", "criteria_narrative", "validity_unit"):
+        if field in changes:
+            changes[field] = (changes[field] or "").strip()
+    for field, value in changes.items():
+        setattr(template, field, value)
+    if image is None:
+        return None
+    data, ext = read_badge_image(image)
+    template.image.save(stored_name(getattr(image, "name", ""), ext), ContentFile(data), save=False)
+    return data, ext, sha256_hex(data)
+
+
+@transaction.atomic
+def template_create(*, issuer: Issuer, actor=None, name: str, **fields) -> BadgeTemplate:
+    """Create a badge template and its version 1."""
+    require_role(actor, issuer, MANAGE_TEMPLATES)
+    template = BadgeTemplate(issuer=issuer, created_by=actor)
+    if fields.get("image") is None:
+        raise ApplicationError(
+            "A badge template needs an image.",
+            field_errors={"image": ["Upload the badge image (PNG, JPEG, GIF or WebP)."]},
+        )
+    new_image = _apply(template, {"name": name, **fields})
+    full_clean_or_raise(template, "The badge template is not valid.", exclude=["current_version"])
+    template.save()
+    _new_version(template, image=new_image, actor=actor)
+    return template
+
+
+@transaction.atomic
+def template_update(*, template: BadgeTemplate, actor=None, **changes) -> BadgeTemplate:
+    """Change a template. A new version is made only when something a badge shows changed;
+    badges already issued keep their version."""
+    require_role(actor, template.issuer, MANAGE_TEMPLATES)
+    template = (
+        BadgeTemplate.objects.select_for_update()
+        .select_related("current_version")
+        .get(pk=template.pk)
+    )
+    new_image = _apply(template, dict(changes))
+    full_clean_or_raise(template, "The badge template is not valid.", exclude=["current_version"])
+    template.save()
+    current = template.current_version
+    image_changed = new_image is not None and new_image[2] != current.image_sha256
+    if image_changed or _snapshot(template) != _version_snapshot(current):
+        _new_version(template, image=new_image if image_changed else current, actor=actor)
+    return template
+
+
+@transaction.atomic
+def template_archive(
+    *, template: BadgeTemplate, actor=None, archived: bool = True
+) -> BadgeTemplate:
+    """Archived templates can no longer be awarded; badges already issued stay valid."""
+    require_role(actor, template.issuer, MANAGE_TEMPLATES)
+    template.archived = archived
+    template.save(update_fields=["archived", "updated_at"])
+    return template
