@@ -274,7 +274,7 @@ def _issue(*, template, issuer, actor, recipient_email, recipient_first_name, re
         metadata=metadata,
     )
     # One award at a time per earner: makes the duplicate check below race-free.
-    earner = Earner.objects.select_for_update().select_related("user").get(pk=earner.pk)
+    earner = Earner.objects.select_for_update(of=("self",)).select_related("user").get(pk=earner.pk)
     if not allow_duplicate and (
         Assertion.objects.filter(earner=earner, badge_template=template)
         .exclude(status=AssertionStatus.REVOKED)

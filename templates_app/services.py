@@ -140,7 +140,7 @@ def template_update(*, template: BadgeTemplate, actor=None, **changes) -> BadgeT
     badges already issued keep their version."""
     require_role(actor, template.issuer, MANAGE_TEMPLATES)
     template = (
-        BadgeTemplate.objects.select_for_update()
+        BadgeTemplate.objects.select_for_update(of=("self",))
         .select_related("current_version")
         .get(pk=template.pk)
     )
