@@ -120,6 +120,9 @@ class Assertion(EntityModel):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     idempotency_key = models.CharField(max_length=255, blank=True)
+    is_private = models.BooleanField(
+        default=False, help_text="Hidden by its earner: the public page and JSON answer 404."
+    )
 
     class Meta:
         ordering = ["-emitted_at", "-id"]

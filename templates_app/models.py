@@ -95,6 +95,10 @@ class BadgeTemplateVersion(EntityModel):
     criteria_url = models.URLField(max_length=1024, blank=True)
     criteria_narrative = models.TextField(blank=True)
     image = models.ImageField(upload_to="badge-versions/", blank=True)
+    image_high = models.ImageField(
+        upload_to="badge-versions/", blank=True, help_text="High-resolution rendition."
+    )
+    image_thumbnail = models.ImageField(upload_to="badge-versions/", blank=True)
     image_sha256 = models.CharField(max_length=64, blank=True)
     tags = models.JSONField(default=list, blank=True)
     alignments = models.JSONField(default=list, blank=True)
