@@ -33,3 +33,11 @@ def services_required() -> bool:
 def _media_in_tmp(settings, tmp_path):
     """Uploaded files of a test go to its own temporary directory."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache (throttle counters, cached pages)."""
+    from django.core.cache import cache
+
+    cache.clear()

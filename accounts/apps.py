@@ -7,3 +7,6 @@ class AccountsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "accounts"
     verbose_name = "Accounts"
+
+    def ready(self):
+        from accounts import schema  # noqa: F401  (registers the OpenAPI auth scheme)

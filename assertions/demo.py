@@ -119,14 +119,21 @@ def _award_demo_badges(templates, staff) -> None:
         )
     for first, last, email in EARNERS[:3]:
         assertion_issue(
-            template=workshop, actor=staff, recipient_email=email,
-            recipient_first_name=first, recipient_last_name=last,
-            activity_title="Open Badges workshop", notify=False,
-        )  # fmt: skip
+            template=workshop,
+            actor=staff,
+            recipient_email=email,
+            recipient_first_name=first,
+            recipient_last_name=last,
+            activity_title="Open Badges workshop",
+            notify=False,
+        )
     expired = assertion_issue(
-        template=first_aid, actor=staff, recipient_email=EARNERS[3][2],
-        issued_on=now - dt.timedelta(days=800), notify=False,
-    ).assertion  # fmt: skip
+        template=first_aid,
+        actor=staff,
+        recipient_email=EARNERS[3][2],
+        issued_on=now - dt.timedelta(days=800),
+        notify=False,
+    ).assertion
     assert expired.status == "invalid"
     revoked = assertion_issue(
         template=first_aid, actor=staff, recipient_email=EARNERS[4][2], notify=False

@@ -5,6 +5,7 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
@@ -22,6 +23,8 @@ from templates_app.models import BadgeTemplate, ValidityUnit
 # `expires_at=TEMPLATE_DEFAULT` (the default) takes the template's default validity;
 # `expires_at=None` means the badge never expires.
 TEMPLATE_DEFAULT = object()
+# Clocks of API clients drift; an issue date this far ahead is still "now".
+ISSUED_ON_TOLERANCE = timedelta(minutes=5)
 
 UPDATABLE_FIELDS = {
     "narrative",
@@ -236,10 +239,29 @@ def assertion_issue(
         raise
 
 
-def _issue(*, template, issuer, actor, recipient_email, recipient_first_name, recipient_last_name,
-           issued_on, expires_at, activity_title, activity_started_at, activity_ended_at, notes,
-           narrative, evidence, additional_details, metadata, allow_duplicate, notify,
-           idempotency_key, batch) -> Assertion:  # fmt: skip
+def _issue(
+    *,
+    template,
+    issuer,
+    actor,
+    recipient_email,
+    recipient_first_name,
+    recipient_last_name,
+    issued_on,
+    expires_at,
+    activity_title,
+    activity_started_at,
+    activity_ended_at,
+    notes,
+    narrative,
+    evidence,
+    additional_details,
+    metadata,
+    allow_duplicate,
+    notify,
+    idempotency_key,
+    batch,
+) -> Assertion:
     # The caller's instance may be stale: award the version that is current now.
     template = BadgeTemplate.objects.select_related("current_version").get(pk=template.pk)
     if template.archived:
@@ -257,6 +279,11 @@ def _issue(*, template, issuer, actor, recipient_email, recipient_first_name, re
     evidence = _clean_evidence(evidence)
     now = timezone.now()
     issued_on = issued_on or now
+    if issued_on > now + ISSUED_ON_TOLERANCE:
+        raise ApplicationError(
+            "A badge cannot be issued in the future.",
+            field_errors={"issuedOn": ["Give a date and time that is not in the future."]},
+        )
     if expires_at is TEMPLATE_DEFAULT:
         expires_at = default_expiry(template, issued_on)
     _check_dates(
@@ -276,8 +303,10 @@ def _issue(*, template, issuer, actor, recipient_email, recipient_first_name, re
     # One award at a time per earner: makes the duplicate check below race-free.
     earner = Earner.objects.select_for_update(of=("self",)).select_related("user").get(pk=earner.pk)
     if not allow_duplicate and (
-        Assertion.objects.filter(earner=earner, badge_template=template)
-        .exclude(status=AssertionStatus.REVOKED)
+        Assertion.objects.filter(
+            earner=earner, badge_template=template, status=AssertionStatus.VALID
+        )
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
         .exists()
     ):
         raise ConflictError(
@@ -405,23 +434,25 @@ class RevokeOutcome:
     code: str = ""
 
 
-def assertions_revoke_many(*, entity_ids, actor=None, reason: str) -> list[RevokeOutcome]:
-    """Revoke several badges; each is its own transaction and gets its own outcome."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ApplicationError(
-            "Give a reason for revoking these badges.",
-            field_errors={"revocationReason": ["This field is required."]},
-        )
+def assertions_revoke_many(*, items, actor=None) -> list[RevokeOutcome]:
+    """Revoke several badges, each `(entity_id, reason)` with its own reason (required),
+    in its own transaction and with its own outcome."""
+    ids = {entity_id for entity_id, _ in items}
     found = {
         a.entity_id: a
-        for a in Assertion.objects.select_related("organization").filter(
-            entity_id__in=set(entity_ids)
-        )
+        for a in Assertion.objects.select_related("organization").filter(entity_id__in=ids)
     }
     outcomes = []
-    for entity_id in entity_ids:
+    for entity_id, reason in items:
+        reason = (reason or "").strip()
         assertion = found.get(entity_id)
+        if not reason:
+            outcomes.append(
+                RevokeOutcome(
+                    entity_id, False, "A revocation reason is required.", "reason_required"
+                )
+            )
+            continue
         if assertion is None:
             outcomes.append(RevokeOutcome(entity_id, False, "Badge not found.", "not_found"))
             continue

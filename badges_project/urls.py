@@ -3,6 +3,8 @@ from django.urls import include, path
 from django.views.generic import TemplateView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from accounts.oauth import TokenView
+
 admin.site.site_header = "Badges administration"
 admin.site.site_title = "Badges admin"
 
@@ -10,7 +12,11 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    # Badgr clients post to /o/token without the slash; both reach the same view.
+    path("o/token", TokenView.as_view(), name="token-no-slash"),
+    path("o/token/", TokenView.as_view(), name="token"),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
+    path("v2/", include("badges_project.api_v2_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -17,3 +17,14 @@ def issuers_for_user(user, min_role: Role = Role.STAFF) -> QuerySet[Issuer]:
     return Issuer.objects.filter(
         memberships__user=user, memberships__role__in=roles_at_least(min_role)
     ).distinct()
+
+
+def issuer_for_user(user, entity_id: str, min_role: Role = Role.STAFF) -> Issuer:
+    """The issuer with this entity id if `user` holds `min_role` in it; NotFoundError
+    otherwise (other issuers are indistinguishable from missing ones)."""
+    from core.exceptions import NotFoundError
+
+    issuer = issuers_for_user(user, min_role).filter(entity_id=entity_id).first()
+    if issuer is None:
+        raise NotFoundError("Issuer not found.")
+    return issuer

@@ -203,3 +203,23 @@ def credits_refund(
         note=note,
         created_by=actor,
     )
+
+
+@transaction.atomic
+def issuer_delete(*, issuer: Issuer, actor=None) -> None:
+    """Delete an issuer with no awarded badges (its templates go with it)."""
+    from templates_app.models import BadgeTemplate, BadgeTemplateVersion
+
+    require_role(actor, issuer, MANAGE_ISSUER)
+    if issuer.assertions.exists():
+        raise ConflictError(
+            f"{issuer.name} has awarded badges and cannot be deleted; revoke them instead.",
+            code="issuer_has_badges",
+        )
+    issuer.assignment_batches.all().delete()
+    issuer.earners.all().delete()
+    templates = BadgeTemplate.objects.filter(issuer=issuer)
+    templates.update(current_version=None)
+    BadgeTemplateVersion.objects.filter(template__issuer=issuer).delete()
+    templates.delete()
+    issuer.delete()

@@ -163,3 +163,17 @@ def template_archive(
     template.archived = archived
     template.save(update_fields=["archived", "updated_at"])
     return template
+
+
+@transaction.atomic
+def template_delete(*, template: BadgeTemplate, actor=None) -> None:
+    """Delete a template that was never awarded; awarded ones can only be archived."""
+    require_role(actor, template.issuer, MANAGE_TEMPLATES)
+    if template.assertions.exists() or template.versions.filter(batches__isnull=False).exists():
+        raise ApplicationError(
+            f'"{template.name}" has been awarded and cannot be deleted; archive it instead.',
+            code="template_awarded",
+        )
+    BadgeTemplate.objects.filter(pk=template.pk).update(current_version=None)
+    template.versions.all().delete()
+    template.delete()

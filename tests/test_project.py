@@ -145,3 +145,13 @@ def test_production_settings_refuse_to_start_without_what_they_need(missing_or_b
     result = _manage("check", "--settings=badges_project.settings.production", env_overrides=env)
     assert result.returncode != 0
     assert message in result.stderr
+
+
+def test_the_openapi_schema_is_valid_and_warning_free(tmp_path):
+    # --fail-on-warn turns any undocumented field, auth or response into a failure
+    target = tmp_path / "schema.yml"
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
+    text = target.read_text()
+    for path in ("/v2/issuers:", "/v2/badgeclasses/{entity_id}/assertions:", "/v2/assertions/revoke:"):
+        assert path in text
+    assert "rw:issuer" in text

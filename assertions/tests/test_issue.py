@@ -244,3 +244,15 @@ def test_only_members_of_the_issuer_award(template):
 def test_factory_awards_go_through_the_service():
     badge = AssertionFactory()
     assert badge.events.filter(kind=EventKind.ISSUED).exists()
+
+
+def test_an_expired_earlier_award_is_not_a_duplicate(template):
+    past = timezone.now() - dt.timedelta(days=400)
+    issue(template, issued_on=past, expires_at=past + dt.timedelta(days=1), notify=False)
+    assert issue(template, allow_duplicate=False, notify=False).created
+
+
+def test_a_badge_cannot_be_issued_in_the_future(template):
+    with pytest.raises(ApplicationError) as err:
+        issue(template, issued_on=timezone.now() + dt.timedelta(days=1), notify=False)
+    assert "issuedOn" in err.value.field_errors

@@ -95,10 +95,15 @@ def test_revoke_many_reports_each_item_and_hides_other_issuers_badges():
     mine = AssertionFactory(template__issuer=staff.issuer)
     already, _ = assertion_revoke(assertion=AssertionFactory(template__issuer=staff.issuer))
     theirs = AssertionFactory()
+    reason = "Course cancelled"
     outcomes = assertions_revoke_many(
-        entity_ids=[mine.entity_id, already.entity_id, theirs.entity_id, "missing"],
+        items=[
+            (mine.entity_id, reason),
+            (already.entity_id, reason),
+            (theirs.entity_id, reason),
+            ("missing", reason),
+        ],
         actor=staff.user,
-        reason="Course cancelled",
     )
     assert [(o.revoked, o.code) for o in outcomes] == [
         (True, ""),
@@ -112,10 +117,12 @@ def test_revoke_many_reports_each_item_and_hides_other_issuers_badges():
     assert mine.revoked_reason == "Course cancelled"
 
 
-def test_revoke_many_needs_a_reason():
-    with pytest.raises(ApplicationError) as err:
-        assertions_revoke_many(entity_ids=[AssertionFactory().entity_id], reason=" ")
-    assert "revocationReason" in err.value.field_errors
+def test_revoke_many_needs_a_reason_per_item():
+    badge = AssertionFactory()
+    [outcome] = assertions_revoke_many(items=[(badge.entity_id, " ")])
+    assert (outcome.revoked, outcome.code) == (False, "reason_required")
+    badge.refresh_from_db()
+    assert badge.status == AssertionStatus.VALID
 
 
 def test_only_members_revoke_or_update():

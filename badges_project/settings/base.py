@@ -51,6 +51,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "core.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -115,7 +116,7 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "oauth2_provider.contrib.rest_framework.OAuth2Authentication",
+        "accounts.authentication.BadgrOAuth2Authentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -135,6 +136,7 @@ OAUTH2_PROVIDER = {
         "rw:backpack": "Manage the badges you have earned",
     },
     "DEFAULT_SCOPES": ["r:profile"],
+    "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.BadgrCompatibleValidator",
     "PKCE_REQUIRED": True,
     # RFC 9700 (OAuth 2.0 Security BCP), adopted ahead of django-oauth-toolkit 4.0:
     # no implicit grant, S256-only PKCE, RFC 9207 `iss`, hashed token storage, refresh
@@ -169,6 +171,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "OAUTH2_FLOWS": ["password", "clientCredentials", "authorizationCode"],
+    "OAUTH2_TOKEN_URL": "/o/token",
+    "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
+    "OAUTH2_REFRESH_URL": "/o/token",
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -200,3 +207,9 @@ BADGE_IMAGE_MAX_PIXELS = env.int("BADGE_IMAGE_MAX_PIXELS", default=4096 * 4096)
 # Set-password links in account-creation emails stay valid this long, and stop working
 # once used (Django's token covers the password hash and last login).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_TIMEOUT_DAYS", default=7) * 24 * 3600
+
+# Failed logins / password-grant token requests allowed per IP and per username in a
+# window (seconds) before the endpoint answers 429.
+LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=10)
+LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=300)
+LOGIN_THROTTLE_PATHS = ["/admin/login/", "/accounts/login/"]

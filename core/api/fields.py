@@ -2,11 +2,14 @@
 
 from operator import attrgetter
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.timefmt import UTC, format_iso_z, format_v1, parse_datetime
 
 
+@extend_schema_field(OpenApiTypes.DATETIME)
 class IsoZDateTimeField(serializers.Field):
     """/v2 and Open Badges: `2024-05-01T09:30:00Z` out; ISO 8601, `YYYY-MM-DD HH:MM:SS[Z]`
     or offsets in (a time without an offset is UTC)."""
@@ -23,6 +26,13 @@ class IsoZDateTimeField(serializers.Field):
             self.fail("invalid", message=str(exc))
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "pattern": r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$",
+        "example": "2024-05-01 09:30:00",
+    }
+)
 class V1DateTimeField(serializers.Field):
     """/api/v1: `YYYY-MM-DD HH:MM:SS`.
 
@@ -56,3 +66,48 @@ class V1DateTimeField(serializers.Field):
             return parse_datetime(data, tz)
         except ValueError as exc:
             self.fail("invalid", message=str(exc))
+
+
+@extend_schema_field(
+    {"type": "string", "description": "In: a data:image/...;base64 URI or a file. Out: its URL."}
+)
+class ImageUploadField(serializers.Field):
+    """An image sent as a `data:image/...;base64,` URI in JSON, or as a multipart file.
+
+    Returns a Django File for the services (which check the image itself); renders
+    the stored file's absolute URL.
+    """
+
+    default_error_messages = {
+        "invalid": "Send the image as a data URI (data:image/png;base64,...) or a file upload.",
+        "base64": "The data URI is not valid base64.",
+    }
+
+    def to_internal_value(self, data):
+        import base64
+        import binascii
+
+        from django.core.files.base import ContentFile
+        from django.core.files.uploadedfile import UploadedFile
+
+        if isinstance(data, UploadedFile):
+            return data
+        if not isinstance(data, str) or not data.startswith("data:") or "," not in data:
+            self.fail("invalid")
+        header, payload = data.split(",", 1)
+        if ";base64" not in header:
+            self.fail("invalid")
+        subtype = header[5:].split(";", 1)[0].split("/")[-1].split("+")[0] or "png"
+        try:
+            content = base64.b64decode(payload, validate=False)
+        except (binascii.Error, ValueError):
+            self.fail("base64")
+        return ContentFile(content, name=f"upload.{subtype[:10]}")
+
+    def to_representation(self, value):
+        from django.conf import settings
+
+        if not value:
+            return None
+        url = value.url
+        return url if url.startswith(("http://", "https://")) else settings.SITE_URL + url

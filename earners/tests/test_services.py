@@ -25,10 +25,16 @@ def test_one_earner_per_issuer_and_email_in_any_case():
 
 def test_names_given_later_correct_and_metadata_merges():
     issuer = IssuerFactory()
-    earner_get_or_create(issuer=issuer, email="a@x.org", first_name="Anne", last_name="Lee",
-                         metadata={"course": "A", "city": "Rome"})  # fmt: skip
-    earner, _ = earner_get_or_create(issuer=issuer, email="a@x.org", first_name="Ann",
-                                     metadata={"course": "B"})  # fmt: skip
+    earner_get_or_create(
+        issuer=issuer,
+        email="a@x.org",
+        first_name="Anne",
+        last_name="Lee",
+        metadata={"course": "A", "city": "Rome"},
+    )
+    earner, _ = earner_get_or_create(
+        issuer=issuer, email="a@x.org", first_name="Ann", metadata={"course": "B"}
+    )
     assert (earner.first_name, earner.last_name) == ("Ann", "Lee")  # blank last name keeps it
     assert earner.metadata == {"course": "B", "city": "Rome"}
     assert Earner.objects.count() == 1

@@ -15,9 +15,11 @@ pytestmark = pytest.mark.django_db
 
 def test_create_makes_version_1_with_a_copy_of_everything_shown():
     template = BadgeTemplateFactory(
-        name="Python", tags=["code", " code ", "python"], kind=Kind.KNOWLEDGE,
+        name="Python",
+        tags=["code", " code ", "python"],
+        kind=Kind.KNOWLEDGE,
         alignments=[{"targetName": "ESCO", "targetUrl": "https://esco.example/1"}],
-    )  # fmt: skip
+    )
     version = template.current_version
     assert version.number == 1
     assert version.name == "Python"
@@ -107,9 +109,12 @@ def test_criteria_and_validity_rules():
         template_create(issuer=issuer, name="No criteria", image=png_upload())
     with pytest.raises(ApplicationError, match="amount and a unit"):
         template_create(
-            issuer=issuer, name="Half validity", criteria_url="https://x.example",
-            validity_amount=3, image=png_upload(),
-        )  # fmt: skip
+            issuer=issuer,
+            name="Half validity",
+            criteria_url="https://x.example",
+            validity_amount=3,
+            image=png_upload(),
+        )
 
 
 def test_images_are_checked(settings):

@@ -1,0 +1,55 @@
+"""OAuth2 glue for Badgr-compatible clients (django-oauth-toolkit).
+
+The project follows RFC 9700 by default (see OAUTH2_PROVIDER in settings). Badgr's
+clients need two things it discourages, so they are allowed narrowly here:
+
+- the password grant, only for the built-in public client `public` (Badgr's own
+  client id), which is also assumed when a token request names no client at all
+  (Open edX and badgr-lite send only username + password, or only a refresh token);
+- the `access_token` query parameter (see accounts.authentication).
+"""
+
+from django.http import QueryDict
+from oauth2_provider.models import AbstractApplication
+from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauth2_provider.views import TokenView as DotTokenView
+
+PUBLIC_CLIENT_ID = "public"
+# What Badgr grants its public client when the request names no scope.
+PUBLIC_CLIENT_DEFAULT_SCOPES = ["rw:profile", "rw:issuer", "rw:backpack"]
+READ_SCOPES_IMPLIED = {
+    "rw:profile": "r:profile",
+    "rw:issuer": "r:issuer",
+    "rw:backpack": "r:backpack",
+}
+
+
+class BadgrCompatibleValidator(OAuth2Validator):
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        if grant_type == "password" and client.client_id == PUBLIC_CLIENT_ID:
+            return client.allows_grant_type(AbstractApplication.GRANT_PASSWORD)
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def get_default_scopes(self, client_id, request, *args, **kwargs):
+        if client_id == PUBLIC_CLIENT_ID:
+            return list(PUBLIC_CLIENT_DEFAULT_SCOPES)
+        return super().get_default_scopes(client_id, request, *args, **kwargs)
+
+
+class TokenView(DotTokenView):
+    """`/o/token` (with or without the slash)."""
+
+    def post(self, request, *args, **kwargs):
+        data = request.POST
+        names_a_client = "client_id" in data or request.META.get("HTTP_AUTHORIZATION")
+        if not names_a_client:
+            data = data.copy()
+            data["client_id"] = PUBLIC_CLIENT_ID
+            if "grant_type" not in data and "username" in data:
+                data["grant_type"] = "password"
+            request.POST = data
+        elif isinstance(data, QueryDict) and "grant_type" not in data and "username" in data:
+            data = data.copy()
+            data["grant_type"] = "password"
+            request.POST = data
+        return super().post(request, *args, **kwargs)

@@ -1,0 +1,240 @@
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import ValidationError
+from rest_framework.response import Response
+
+from assertions import services
+from assertions.api.v2.serializers import (
+    AssertionSerializer,
+    AssertionUpdateSerializer,
+    RevokeItemSerializer,
+    RevokeResultSerializer,
+    recipient_name,
+)
+from assertions.selectors import (
+    assertion_for_user,
+    assertions_for_user,
+    backpack_for_user,
+    filter_listed,
+)
+from core.api.badgr import BadgrAPIView, idempotency_key
+from core.api.cursor_pagination import paginate
+from core.exceptions import ApplicationError
+from issuers.selectors import issuer_for_user
+from templates_app.selectors import templates_for_user
+
+LIST_PARAMETERS = [
+    OpenApiParameter("recipient", str, description="Only badges of this recipient email"),
+    OpenApiParameter("num", int, description="Page size; turns on cursor pagination"),
+    OpenApiParameter("after", str, description="Cursor from the Link header (next page)"),
+    OpenApiParameter("before", str, description="Cursor from the Link header (previous page)"),
+    OpenApiParameter("include_expired", bool, description="Include expired badges (default false)"),
+    OpenApiParameter("include_revoked", bool, description="Include revoked badges (default false)"),
+]
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Repeat a POST safely: the same key returns the first result.",
+)
+
+
+def _flag(request, name: str) -> bool:
+    return str(request.query_params.get(name, "")).lower() in ("1", "true", "yes", "on")
+
+
+def _list(request, queryset):
+    queryset = filter_listed(
+        queryset,
+        recipient=request.query_params.get("recipient"),
+        include_expired=_flag(request, "include_expired"),
+        include_revoked=_flag(request, "include_revoked"),
+    )
+    items, link = paginate(queryset, request)
+    headers = {"Link": link} if link else {}
+    return Response(AssertionSerializer(items, many=True).data, headers=headers)
+
+
+def _template_from_body(request, issuer, data):
+    templates = templates_for_user(request.user).filter(issuer=issuer)
+    if data.get("badge_template"):
+        template = templates.filter(entity_id=data["badge_template"]["entity_id"]).first()
+    elif data.get("badgeclassOpenBadgeId"):
+        entity_id = data["badgeclassOpenBadgeId"].rstrip("/").rsplit("/", 1)[-1]
+        template = templates.filter(entity_id=entity_id).first()
+    elif data.get("badgeclassName"):
+        matches = list(templates.filter(name__iexact=data["badgeclassName"])[:2])
+        if len(matches) > 1:
+            raise ApplicationError(
+                "More than one badge class has that name; give its entityId.",
+                field_errors={"badgeclassName": ["Ambiguous name."]},
+            )
+        template = matches[0] if matches else None
+    else:
+        raise ApplicationError(
+            "Say which badge class to award.",
+            field_errors={"badgeclass": ["Give badgeclass or badgeclassOpenBadgeId."]},
+        )
+    if template is None:
+        raise ApplicationError(
+            "No such badge class in this issuer.",
+            field_errors={"badgeclass": ["No badge class of this issuer has that id."]},
+        )
+    return template
+
+
+def _award(request, template=None, issuer=None):
+    serializer = AssertionSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    if template is None:
+        template = _template_from_body(request, issuer, data)
+    extensions = data.get("extensions") or {}
+    first, last = recipient_name(extensions)
+    result = services.assertion_issue(
+        template=template,
+        actor=request.user,
+        recipient_email=data["identity"],
+        recipient_first_name=first,
+        recipient_last_name=last,
+        issued_on=data.get("emitted_at"),
+        expires_at=data.get("expires_at", services.TEMPLATE_DEFAULT),
+        narrative=data.get("narrative") or "",
+        evidence=data.get("evidence") or [],
+        additional_details={"extensions": extensions} if extensions else None,
+        allow_duplicate=data["allowDuplicateAwards"],
+        notify=data["notify"],
+        idempotency_key=idempotency_key(request),
+    )
+    assertion = assertions_for_user(request.user).get(pk=result.assertion.pk)
+    headers = {} if result.created else {"Idempotent-Replayed": "true"}
+    return Response(
+        AssertionSerializer(assertion).data, status=status.HTTP_201_CREATED, headers=headers
+    )
+
+
+class IssuerAssertionListView(BadgrAPIView):
+    @extend_schema(
+        parameters=LIST_PARAMETERS,
+        responses=AssertionSerializer(many=True),
+        summary="Badges awarded by an issuer",
+    )
+    def get(self, request, entity_id):
+        issuer = issuer_for_user(request.user, entity_id)
+        return _list(request, assertions_for_user(request.user).filter(organization=issuer))
+
+    @extend_schema(
+        request=AssertionSerializer,
+        responses={201: AssertionSerializer},
+        parameters=[IDEMPOTENCY],
+        summary="Award a badge class of this issuer",
+    )
+    def post(self, request, entity_id):
+        return _award(request, issuer=issuer_for_user(request.user, entity_id))
+
+
+class BadgeClassAssertionListView(BadgrAPIView):
+    @extend_schema(
+        parameters=LIST_PARAMETERS,
+        responses=AssertionSerializer(many=True),
+        summary="Badges awarded of a badge class",
+    )
+    def get(self, request, entity_id):
+        template = templates_for_user(request.user).get_or_404(entity_id)
+        return _list(request, assertions_for_user(request.user).filter(badge_template=template))
+
+    @extend_schema(
+        request=AssertionSerializer,
+        responses={201: AssertionSerializer},
+        parameters=[IDEMPOTENCY],
+        summary="Award this badge class",
+    )
+    def post(self, request, entity_id):
+        return _award(request, template=templates_for_user(request.user).get_or_404(entity_id))
+
+
+class AssertionDetailView(BadgrAPIView):
+    @extend_schema(responses=AssertionSerializer, summary="Get an awarded badge")
+    def get(self, request, entity_id):
+        return Response(AssertionSerializer(assertion_for_user(request.user, entity_id)).data)
+
+    @extend_schema(
+        request=AssertionUpdateSerializer,
+        responses=AssertionSerializer,
+        summary="Correct an awarded badge (narrative, dates, evidence)",
+    )
+    def put(self, request, entity_id):
+        assertion = assertion_for_user(request.user, entity_id)
+        serializer = AssertionUpdateSerializer(data=request.data, partial=True)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if "narrative" in changes:
+            changes["narrative"] = changes["narrative"] or ""
+        if "evidence" in changes:
+            changes["evidence"] = changes["evidence"] or []
+        if "extensions" in changes:
+            extensions = changes.pop("extensions") or {}
+            changes["additional_details"] = {
+                **assertion.additional_details,
+                "extensions": extensions,
+            }
+            first, last = recipient_name(extensions)
+            if first:
+                changes["recipient_first_name"], changes["recipient_last_name"] = first, last
+        services.assertion_update(assertion=assertion, actor=request.user, **changes)
+        return Response(AssertionSerializer(assertion_for_user(request.user, entity_id)).data)
+
+    @extend_schema(
+        parameters=[OpenApiParameter("revocation_reason", str, description="Why (optional)")],
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {"revocation_reason": {"type": "string"}},
+            }
+        },
+        responses={200: None},
+        summary="Revoke an awarded badge",
+    )
+    def delete(self, request, entity_id):
+        assertion = assertion_for_user(request.user, entity_id)
+        body = request.data if isinstance(request.data, dict) else {}
+        reason = body.get("revocation_reason") or request.query_params.get("revocation_reason", "")
+        services.assertion_revoke(assertion=assertion, actor=request.user, reason=str(reason))
+        return Response([])
+
+
+class AssertionBulkRevokeView(BadgrAPIView):
+    @extend_schema(
+        request=RevokeItemSerializer(many=True),
+        responses=RevokeResultSerializer(many=True),
+        summary="Revoke several badges, each with a reason",
+    )
+    def post(self, request):
+        if not isinstance(request.data, list):
+            raise ValidationError(["Send a list of {entityId, revocationReason} objects."])
+        serializer = RevokeItemSerializer(data=request.data, many=True)
+        serializer.is_valid(raise_exception=True)
+        items = [
+            (item.get("entityId") or item.get("id") or "", item.get("revocationReason", ""))
+            for item in serializer.validated_data
+        ]
+        outcomes = services.assertions_revoke_many(items=items, actor=request.user)
+        result = []
+        for outcome in outcomes:
+            entry = {"entityId": outcome.entity_id, "revoked": outcome.revoked}
+            if not outcome.revoked:
+                entry.update(reason=outcome.reason, code=outcome.code)
+            result.append(entry)
+        return Response(result)
+
+
+class BackpackAssertionListView(BadgrAPIView):
+    oauth_scope = "backpack"
+
+    @extend_schema(
+        parameters=LIST_PARAMETERS,
+        responses=AssertionSerializer(many=True),
+        summary="Your own badges",
+    )
+    def get(self, request):
+        return _list(request, backpack_for_user(request.user))

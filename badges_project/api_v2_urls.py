@@ -1,0 +1,46 @@
+"""The Badgr-compatible /v2 API."""
+
+from django.urls import path
+
+from accounts.api.v2.views import UserSelfView
+from assertions.api.v2 import views as assertion_views
+from issuers.api.v2.views import IssuerDetailView, IssuerListView
+from templates_app.api.v2 import views as template_views
+
+urlpatterns = [
+    path("issuers", IssuerListView.as_view(), name="v2-issuers"),
+    path("issuers/<str:entity_id>", IssuerDetailView.as_view(), name="v2-issuer"),
+    path(
+        "issuers/<str:entity_id>/badgeclasses",
+        template_views.IssuerBadgeClassListView.as_view(),
+        name="v2-issuer-badgeclasses",
+    ),
+    path(
+        "issuers/<str:entity_id>/assertions",
+        assertion_views.IssuerAssertionListView.as_view(),
+        name="v2-issuer-assertions",
+    ),
+    path("badgeclasses", template_views.BadgeClassListView.as_view(), name="v2-badgeclasses"),
+    path(
+        "badgeclasses/<str:entity_id>",
+        template_views.BadgeClassDetailView.as_view(),
+        name="v2-badgeclass",
+    ),
+    path(
+        "badgeclasses/<str:entity_id>/assertions",
+        assertion_views.BadgeClassAssertionListView.as_view(),
+        name="v2-badgeclass-assertions",
+    ),
+    path("assertions/revoke", assertion_views.AssertionBulkRevokeView.as_view(), name="v2-revoke"),
+    path(
+        "assertions/<str:entity_id>",
+        assertion_views.AssertionDetailView.as_view(),
+        name="v2-assertion",
+    ),
+    path("users/self", UserSelfView.as_view(), name="v2-user-self"),
+    path(
+        "backpack/assertions",
+        assertion_views.BackpackAssertionListView.as_view(),
+        name="v2-backpack-assertions",
+    ),
+]

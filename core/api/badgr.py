@@ -1,0 +1,30 @@
+"""What every /v2 (Badgr-compatible) view shares."""
+
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.views import APIView
+
+from core.api.permissions import HasScope
+from core.api.renderers import BadgrEnvelopeRenderer
+from core.exceptions import NotFoundError, PermissionDeniedError
+
+NOT_FOUND = "entity not found or insufficient privileges"
+
+
+def idempotency_key(request) -> str | None:
+    key = request.headers.get("Idempotency-Key", "").strip()
+    return key[:255] or None
+
+
+class BadgrAPIView(APIView):
+    """Badgr envelope, OAuth2 scope check, and Badgr's rule that what a user may not
+    touch is indistinguishable from what does not exist (404)."""
+
+    renderer_classes = [BadgrEnvelopeRenderer]
+    permission_classes = [IsAuthenticated, HasScope]
+    oauth_scope = "issuer"
+
+    def handle_exception(self, exc):
+        if isinstance(exc, PermissionDeniedError | NotFoundError | NotFound):
+            exc = NotFoundError(NOT_FOUND)
+        return super().handle_exception(exc)

@@ -1,0 +1,23 @@
+from django.db.models import QuerySet
+
+from core.exceptions import NotFoundError
+from issuers.selectors import issuers_for_user
+from templates_app.models import BadgeTemplate
+
+
+class TemplateQuerySet(QuerySet):
+    def get_or_404(self, entity_id: str) -> BadgeTemplate:
+        template = self.filter(entity_id=entity_id).first()
+        if template is None:
+            raise NotFoundError("Badge template not found.")
+        return template
+
+
+def templates_for_user(user) -> TemplateQuerySet:
+    """Badge templates of the issuers `user` is a member of, ready to serialise."""
+    qs = TemplateQuerySet(BadgeTemplate)
+    return (
+        qs.filter(issuer__in=issuers_for_user(user))
+        .select_related("issuer", "created_by", "current_version")
+        .order_by("name", "pk")
+    )
