@@ -152,6 +152,10 @@ def test_the_openapi_schema_is_valid_and_warning_free(tmp_path):
     target = tmp_path / "schema.yml"
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(target))
     text = target.read_text()
-    for path in ("/v2/issuers:", "/v2/badgeclasses/{entity_id}/assertions:", "/v2/assertions/revoke:"):
+    for path in (
+        "/v2/issuers:",
+        "/v2/badgeclasses/{entity_id}/assertions:",
+        "/v2/assertions/revoke:",
+    ):
         assert path in text
     assert "rw:issuer" in text
