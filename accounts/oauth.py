@@ -24,6 +24,20 @@ READ_SCOPES_IMPLIED = {
 }
 
 
+def ensure_public_client(application_model):
+    """Create the built-in public client if it is missing (migration and tests)."""
+    return application_model.objects.get_or_create(
+        client_id=PUBLIC_CLIENT_ID,
+        defaults={
+            "name": "Built-in public client (password grant)",
+            "client_type": "public",
+            "authorization_grant_type": "password",
+            "client_secret": "",
+            "skip_authorization": True,
+        },
+    )[0]
+
+
 class BadgrCompatibleValidator(OAuth2Validator):
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         if grant_type == "password" and client.client_id == PUBLIC_CLIENT_ID:

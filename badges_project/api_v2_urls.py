@@ -1,9 +1,10 @@
 """The Badgr-compatible /v2 API."""
 
-from django.urls import path
+from django.urls import path, re_path
 
 from accounts.api.v2.views import UserSelfView
 from assertions.api.v2 import views as assertion_views
+from core.api.badgr import unknown_endpoint
 from issuers.api.v2.views import IssuerDetailView, IssuerListView
 from templates_app.api.v2 import views as template_views
 
@@ -43,4 +44,6 @@ urlpatterns = [
         assertion_views.BackpackAssertionListView.as_view(),
         name="v2-backpack-assertions",
     ),
+    # Anything else under /v2 is a JSON 404 in Badgr's envelope, not an HTML page.
+    re_path(r"^.*$", unknown_endpoint),
 ]

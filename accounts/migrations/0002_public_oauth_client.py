@@ -6,17 +6,9 @@ PUBLIC_CLIENT_ID = "public"
 
 
 def create_public_client(apps, schema_editor):
-    Application = apps.get_model("oauth2_provider", "Application")
-    Application.objects.get_or_create(
-        client_id=PUBLIC_CLIENT_ID,
-        defaults={
-            "name": "Built-in public client (password grant)",
-            "client_type": "public",
-            "authorization_grant_type": "password",
-            "client_secret": "",
-            "skip_authorization": True,
-        },
-    )
+    from accounts.oauth import ensure_public_client
+
+    ensure_public_client(apps.get_model("oauth2_provider", "Application"))
 
 
 def remove_public_client(apps, schema_editor):

@@ -1,7 +1,14 @@
 """What every /v2 (Badgr-compatible) view shares."""
 
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.views import APIView
 
 from core.api.permissions import HasScope
@@ -28,3 +35,12 @@ class BadgrAPIView(APIView):
         if isinstance(exc, PermissionDeniedError | NotFoundError | NotFound):
             exc = NotFoundError(NOT_FOUND)
         return super().handle_exception(exc)
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@renderer_classes([BadgrEnvelopeRenderer])
+def unknown_endpoint(request):
+    raise NotFoundError("No such endpoint.")

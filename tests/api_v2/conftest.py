@@ -5,6 +5,7 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, get_application_model
 from rest_framework.test import APIClient
 
+from accounts.oauth import ensure_public_client
 from accounts.tests.factories import UserFactory
 from issuers.models import Role
 from issuers.services import credits_top_up
@@ -15,7 +16,7 @@ ALL_SCOPES = "rw:profile rw:issuer rw:backpack"
 
 
 def make_token(user, scope=ALL_SCOPES, *, expired=False) -> str:
-    application = get_application_model().objects.get(client_id="public")
+    application = ensure_public_client(get_application_model())
     raw = f"tok-{user.pk}-{scope.replace(':', '').replace(' ', '-')}-{expired}"
     AccessToken.objects.create(
         user=user,

@@ -493,3 +493,10 @@ def test_staff_role_cannot_change_badge_classes(template):
     response = api.put(f"/v2/badgeclasses/{template.entity_id}", {"name": "Mine"}, format="json")
     assert response.status_code == 404
     assert award(api, template).status_code == 201  # staff award
+
+
+def test_unknown_v2_paths_are_json_404s(api):
+    for path in ("/v2/badgeclasses/", "/v2/nothing/here"):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert response.json()["status"] == {"success": False, "description": "No such endpoint."}
