@@ -1,6 +1,6 @@
 """What every /v2 (Badgr-compatible) view shares."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.decorators import (
     api_view,
     authentication_classes,
@@ -16,6 +16,12 @@ from core.api.renderers import BadgrEnvelopeRenderer
 from core.exceptions import NotFoundError, PermissionDeniedError
 
 NOT_FOUND = "entity not found or insufficient privileges"
+IDEMPOTENCY = OpenApiParameter(
+    "Idempotency-Key",
+    str,
+    OpenApiParameter.HEADER,
+    description="Repeat a POST safely: the same key (and body) returns the first result.",
+)
 
 
 def idempotency_key(request) -> str | None:

@@ -500,3 +500,27 @@ def test_unknown_v2_paths_are_json_404s(api):
         response = api.get(path)
         assert response.status_code == 404
         assert response.json()["status"] == {"success": False, "description": "No such endpoint."}
+
+
+def test_idempotency_key_on_other_posts_replays_and_guards_the_body(api):
+    body = {"name": "Once", "email": "once@x.org"}
+    first = api.post("/v2/issuers", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    again = api.post("/v2/issuers", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
+    assert first.status_code == again.status_code == 201
+    assert result(first) == result(again)
+    assert again["Idempotent-Replayed"] == "true"
+    assert Issuer.objects.filter(name="Once").count() == 1
+    other = api.post(
+        "/v2/issuers", {**body, "name": "Twice"}, format="json", HTTP_IDEMPOTENCY_KEY="k1"
+    )
+    assert other.status_code == 422
+    # a failed request keeps nothing: the same key works once the body is fixed
+    bad = api.post("/v2/issuers", {"name": ""}, format="json", HTTP_IDEMPOTENCY_KEY="k2")
+    assert bad.status_code == 400
+    fixed = api.post(
+        "/v2/issuers",
+        {"name": "Fixed", "email": "f@x.org"},
+        format="json",
+        HTTP_IDEMPOTENCY_KEY="k2",
+    )
+    assert fixed.status_code == 201

@@ -17,9 +17,10 @@ from assertions.selectors import (
     backpack_for_user,
     filter_listed,
 )
-from core.api.badgr import BadgrAPIView, idempotency_key
+from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
 from core.api.cursor_pagination import paginate
 from core.exceptions import ApplicationError
+from core.idempotency import idempotent
 from issuers.selectors import issuer_for_user
 from templates_app.selectors import templates_for_user
 
@@ -31,12 +32,6 @@ LIST_PARAMETERS = [
     OpenApiParameter("include_expired", bool, description="Include expired badges (default false)"),
     OpenApiParameter("include_revoked", bool, description="Include revoked badges (default false)"),
 ]
-IDEMPOTENCY = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    OpenApiParameter.HEADER,
-    description="Repeat a POST safely: the same key returns the first result.",
-)
 
 
 def _flag(request, name: str) -> bool:
@@ -208,7 +203,9 @@ class AssertionBulkRevokeView(BadgrAPIView):
         request=RevokeItemSerializer(many=True),
         responses=RevokeResultSerializer(many=True),
         summary="Revoke several badges, each with a reason",
+        parameters=[IDEMPOTENCY],
     )
+    @idempotent
     def post(self, request):
         if not isinstance(request.data, list):
             raise ValidationError(["Send a list of {entityId, revocationReason} objects."])

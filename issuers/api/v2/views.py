@@ -2,7 +2,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from core.api.badgr import BadgrAPIView
+from core.api.badgr import IDEMPOTENCY, BadgrAPIView
+from core.idempotency import idempotent
 from issuers import services
 from issuers.api.v2.serializers import IssuerSerializer
 from issuers.models import Role
@@ -20,8 +21,12 @@ class IssuerListView(BadgrAPIView):
         return Response(IssuerSerializer(issuers, many=True).data)
 
     @extend_schema(
-        request=IssuerSerializer, responses={201: IssuerSerializer}, summary="Create an issuer"
+        request=IssuerSerializer,
+        responses={201: IssuerSerializer},
+        summary="Create an issuer",
+        parameters=[IDEMPOTENCY],
     )
+    @idempotent
     def post(self, request):
         serializer = IssuerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

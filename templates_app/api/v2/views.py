@@ -3,8 +3,9 @@ from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from core.api.badgr import BadgrAPIView
+from core.api.badgr import IDEMPOTENCY, BadgrAPIView
 from core.exceptions import ApplicationError
+from core.idempotency import idempotent
 from issuers.selectors import issuer_for_user
 from templates_app import services
 from templates_app.api.v2.serializers import BadgeClassSerializer
@@ -33,7 +34,9 @@ class BadgeClassListView(BadgrAPIView):
         request=BadgeClassSerializer,
         responses={201: BadgeClassSerializer},
         summary="Create a badge class (`issuer` in the body)",
+        parameters=[IDEMPOTENCY],
     )
+    @idempotent
     def post(self, request):
         issuer_id = request.data.get("issuer")
         if not issuer_id:
@@ -56,7 +59,9 @@ class IssuerBadgeClassListView(BadgrAPIView):
         request=BadgeClassSerializer,
         responses={201: BadgeClassSerializer},
         summary="Create a badge class of an issuer",
+        parameters=[IDEMPOTENCY],
     )
+    @idempotent
     def post(self, request, entity_id):
         return _create(request, issuer_for_user(request.user, entity_id))
 
