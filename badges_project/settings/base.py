@@ -213,3 +213,6 @@ PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_TIMEOUT_DAYS", default=7) * 24 *
 LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=10)
 LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=300)
 LOGIN_THROTTLE_PATHS = ["/admin/login/", "/accounts/login/"]
+
+# Django 6 makes forms' URLField assume https; opt in now (and silence the warning).
+FORMS_URLFIELD_ASSUME_HTTPS = True
