@@ -7,7 +7,7 @@ RUN_SETTINGS := badges_project.settings.local
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test bench lint format worker
+.PHONY: run test bench lint format worker beat
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info[:2] == (3, 11) else "Python 3.11 is required (PYTHON=$(PYTHON) is %s)" % sys.version.split()[0])'
@@ -43,7 +43,12 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-# A Celery worker against Redis (CELERY_BROKER_URL), for settings other than `make run`'s
-# eager mode. Production runs one per queue; see README.
+# A Celery worker against Redis (CELERY_BROKER_URL). QUEUES picks the queues it serves
+# (default, emails, bulk); production runs one per queue, see docs/deployment.md.
+QUEUES ?= default,emails,bulk
 worker: $(VENV)/.installed
-	$(BIN)/celery -A badges_project worker --loglevel=INFO $(WORKER_ARGS)
+	$(BIN)/celery -A badges_project worker --loglevel=INFO -Q $(QUEUES) $(WORKER_ARGS)
+
+# The periodic tasks (outbox sweep, expiry): exactly one beat process per deployment.
+beat: $(VENV)/.installed
+	$(BIN)/celery -A badges_project beat --loglevel=INFO

@@ -49,6 +49,38 @@ def email_resend(*, email: OutboundEmail) -> OutboundEmail:
     )
 
 
+def outbox_sweep(*, now=None) -> int:
+    """Re-enqueue what the outbox should have sent by now; return how many.
+
+    Pending rows older than OUTBOX_RETRY_AFTER_SECONDS lost their task (the broker was
+    down when their transaction committed, or a worker died before taking it). Rows in
+    "sending" for longer than OUTBOX_STUCK_SENDING_SECONDS lost their worker mid-send;
+    they go back to pending, accepting the small risk that the SMTP server had already
+    taken the message (an email late or twice beats an email lost).
+    """
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    now = now or timezone.now()
+    stuck = OutboundEmail.objects.filter(
+        status=EmailStatus.SENDING,
+        updated_at__lt=now - timedelta(seconds=settings.OUTBOX_STUCK_SENDING_SECONDS),
+    )
+    pending = OutboundEmail.objects.filter(
+        status=EmailStatus.PENDING,
+        updated_at__lt=now - timedelta(seconds=settings.OUTBOX_RETRY_AFTER_SECONDS),
+    )
+    due = list((stuck | pending).values_list("pk", flat=True)[:5000])
+    # Touch them so the next sweep leaves them to the tasks enqueued now.
+    OutboundEmail.objects.filter(pk__in=due).update(status=EmailStatus.PENDING, updated_at=now)
+    from core.tasks import send_outbound_email
+
+    for email_id in due:
+        send_outbound_email.delay(email_id)
+    return len(due)
+
+
 class EmailSendError(Exception):
     pass
 

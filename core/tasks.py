@@ -1,6 +1,6 @@
 from celery import shared_task
 
-from core.services import MAX_ATTEMPTS, EmailSendError, outbox_send
+from core.services import MAX_ATTEMPTS, EmailSendError, outbox_send, outbox_sweep
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1)
@@ -13,3 +13,8 @@ def send_outbound_email(self, email_id: int) -> bool:
             # stays pending with its error for the outbox sweep and staff to see.
             return False
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
+
+
+@shared_task(acks_late=True)
+def sweep_outbox() -> int:
+    return outbox_sweep()

@@ -1,5 +1,6 @@
 """The project as a user meets it: pages served, demo data, production settings."""
 
+import json
 import os
 import subprocess
 import sys
@@ -115,6 +116,7 @@ PRODUCTION_ENV = {
     "ALLOWED_HOSTS": "badges.example.org",
     "DATABASE_URL": "postgres://badges:secret@127.0.0.1:5432/badges",
     "SITE_URL": "https://badges.example.org",
+    "CELERY_BROKER_URL": "redis://127.0.0.1:6379/0",
 }
 
 
@@ -137,6 +139,7 @@ def test_production_settings_pass_check_deploy_without_warnings():
         ({"DATABASE_URL": "sqlite:////tmp/x.sqlite3"}, "Production needs PostgreSQL"),
         ({"SECRET_KEY": None}, "SECRET_KEY"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
+        ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL"),
     ],
 )
 def test_production_settings_refuse_to_start_without_what_they_need(missing_or_bad, message):
@@ -159,3 +162,50 @@ def test_the_openapi_schema_is_valid_and_warning_free(tmp_path):
     ):
         assert path in text
     assert "rw:issuer" in text
+
+
+def _production_settings(extra_env: dict) -> dict:
+    code = (
+        "import json, django; from django.conf import settings as s; django.setup(); "
+        "print(json.dumps({'storage': s.STORAGES['default']['BACKEND'], "
+        "'cache': s.CACHES['default']['BACKEND'], 'db': s.DATABASES['default'], "
+        "'routers': getattr(s, 'DATABASE_ROUTERS', []), 'middleware': s.MIDDLEWARE, "
+        "'formatter': s.LOGGING['handlers']['console']['formatter']}, default=str))"
+    )
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="badges_project.settings.production")
+    env.update(extra_env)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def test_production_defaults_filesystem_media_redis_cache_json_logs_csp():
+    got = _production_settings({})
+    assert got["storage"] == "django.core.files.storage.FileSystemStorage"
+    assert got["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert got["db"]["CONN_MAX_AGE"] == 60
+    assert got["formatter"] == "json"
+    assert "csp.middleware.CSPMiddleware" in got["middleware"]
+
+
+def test_production_uses_object_storage_a_pool_and_a_replica_when_configured():
+    got = _production_settings(
+        {
+            "AWS_STORAGE_BUCKET_NAME": "badges",
+            "DB_POOL": "true",
+            "DATABASE_REPLICA_URL": "postgres://badges:secret@replica.internal:5432/badges",
+        }
+    )
+    assert got["storage"] == "storages.backends.s3.S3Storage"
+    assert got["db"]["CONN_MAX_AGE"] == 0
+    assert "pool" in got["db"]["OPTIONS"]
+    assert got["routers"] == ["core.db_router.ReplicaRouter"]

@@ -189,6 +189,25 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Three queues so a 100,000-row batch never delays one earner's email: run at least one
+# worker per queue (docs/deployment.md).
+CELERY_TASK_DEFAULT_QUEUE = "default"
+CELERY_TASK_ROUTES = {
+    "core.tasks.send_outbound_email": {"queue": "emails"},
+    "assertions.tasks.run_assignment_batch": {"queue": "bulk"},
+}
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
+CELERY_BEAT_SCHEDULE = {
+    # Re-enqueue outbox rows whose task was lost (broker down at commit, worker killed).
+    "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 60.0},
+    # Valid badges past their expiry become "invalid".
+    "expire-badges": {"task": "assertions.tasks.expire_badges", "schedule": 300.0},
+}
+# An outbox row pending this long without being sent is re-enqueued; one stuck in
+# "sending" this long (its worker died mid-send) is tried again.
+OUTBOX_RETRY_AFTER_SECONDS = env.int("OUTBOX_RETRY_AFTER_SECONDS", default=120)
+OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=900)
 
 LOGGING = {
     "version": 1,

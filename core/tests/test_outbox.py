@@ -68,3 +68,24 @@ def test_resend_queues_a_new_row(queued, django_capture_on_commit_callbacks):
     copy.refresh_from_db()
     assert copy.status == EmailStatus.SENT
     assert len(mail.outbox) == 2
+
+
+def test_sweep_resends_what_lost_its_task_and_frees_stuck_sends(queued, settings):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from core.services import outbox_sweep
+
+    settings.OUTBOX_RETRY_AFTER_SECONDS = 60
+    settings.OUTBOX_STUCK_SENDING_SECONDS = 600
+    # fresh rows are left to their own task
+    assert outbox_sweep() == 0
+    old = timezone.now() - dt.timedelta(minutes=30)
+    OutboundEmail.objects.filter(pk=queued.pk).update(status=EmailStatus.SENDING, updated_at=old)
+    # eager Celery: the re-enqueued task sends it at once
+    assert outbox_sweep() == 1
+    queued.refresh_from_db()
+    assert queued.status == EmailStatus.SENT
+    assert len(mail.outbox) == 1
+    assert outbox_sweep() == 0
