@@ -50,12 +50,14 @@ STORAGES = {
 }
 AWS_STORAGE_BUCKET_NAME = env("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
+    SERVE_MEDIA = False
     STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage"}
     AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)  # MinIO, R2, Scaleway...
     AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
     AWS_S3_CUSTOM_DOMAIN = env("AWS_S3_CUSTOM_DOMAIN", default=None)  # a CDN in front
     AWS_QUERYSTRING_AUTH = False  # badge images are public
-    AWS_DEFAULT_ACL = None
+    # None: the bucket policy decides (make it public-read for badge images).
+    AWS_DEFAULT_ACL = env("AWS_DEFAULT_ACL", default=None)
     AWS_S3_FILE_OVERWRITE = False
     AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "public, max-age=31536000, immutable"}
 
