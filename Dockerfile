@@ -1,0 +1,28 @@
+# One image for web, worker and beat; the command picks the role (see compose.yaml).
+# No container engine runs on the development machines, so this file is kept minimal
+# and runs exactly the commands the tests run (docs/deployment.md).
+FROM python:3.11-slim-bookworm
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
+    DJANGO_SETTINGS_MODULE=badges_project.settings.production
+
+WORKDIR /app
+COPY pyproject.toml README.md ./
+COPY badges_project ./badges_project
+COPY core ./core
+COPY accounts ./accounts
+COPY issuers ./issuers
+COPY templates_app ./templates_app
+COPY earners ./earners
+COPY assertions ./assertions
+RUN pip install --no-cache-dir .
+COPY . .
+
+# collectstatic needs settings but no services: give it throwaway values.
+RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
+    CELERY_BROKER_URL=redis://localhost:6379/0 python manage.py collectstatic --noinput
+
+RUN useradd --system --uid 1000 badges && mkdir -p /app/media && chown badges /app/media
+USER badges
+EXPOSE 8000
+CMD ["gunicorn", "-c", "gunicorn.conf.py", "badges_project.wsgi"]
