@@ -488,3 +488,21 @@ def assertions_expire_due(*, now: datetime | None = None) -> int:
         AssertionEvent(assertion_id=pk, kind=EventKind.EXPIRED, payload={}) for pk in due
     )
     return len(due)
+
+
+@transaction.atomic
+def assertion_resend_email(*, email, actor=None):
+    """Send a badge's email again (the badge or account-creation email it was sent).
+
+    A copy is queued as a new outbox row, since a row is sent at most once. Resending
+    costs no credit: the assignment was already paid for. Revoked badges get nothing.
+    """
+    from core.services import email_resend
+
+    assertion = email.assertion
+    require_role(actor, assertion.organization, ASSIGN)
+    if assertion.status == AssertionStatus.REVOKED:
+        raise ConflictError("The badge is revoked; its email is not sent again.", code="revoked")
+    copy = email_resend(email=email)
+    _event(assertion, EventKind.EMAIL_QUEUED, actor, email_id=copy.pk, resend_of=email.pk)
+    return copy

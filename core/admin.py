@@ -1,41 +1,33 @@
 from django.contrib import admin, messages
 
-from assertions.models import AssertionStatus
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, PermissionDeniedError
 from core.models import OutboundEmail
 from core.services import email_resend
 from issuers.admin_scoping import ReadOnlyIssuerScopedAdmin
-from issuers.permissions import ASSIGN, has_role
+from issuers.permissions import ASSIGN
 
 
 def resend_emails(model_admin, request, emails) -> None:
-    """Queue a copy of each email the user may resend, and say what happened."""
-    queued = skipped = 0
+    """Queue a copy of each email, and say what happened. The rules (role, revoked
+    badges) are the service's; emails that belong to no badge are superusers' only."""
+    from assertions.services import assertion_resend_email
+
+    queued = 0
     for email in emails:
-        assertion = email.assertion
-        allowed = (
-            has_role(request.user, assertion.organization, ASSIGN)
-            if assertion is not None
-            else request.user.is_superuser
-        )
-        if not allowed or (assertion is not None and assertion.status == AssertionStatus.REVOKED):
-            skipped += 1
-            continue
         try:
-            email_resend(email=email)
+            if email.assertion is not None:
+                assertion_resend_email(email=email, actor=request.user)
+            elif request.user.is_superuser:
+                email_resend(email=email)
+            else:
+                raise PermissionDeniedError("Only superusers resend platform emails.")
         except ApplicationError as exc:
-            model_admin.message_user(request, f"{email.to_email}: {exc.message}", messages.ERROR)
+            model_admin.message_user(request, f"{email.to_email}: {exc.message}", messages.WARNING)
             continue
         queued += 1
     model_admin.message_user(
         request, f"Queued {queued} email(s) to be sent again.", messages.SUCCESS
     )
-    if skipped:
-        model_admin.message_user(
-            request,
-            f"Skipped {skipped}: revoked badges, or emails you may not resend.",
-            messages.WARNING,
-        )
 
 
 @admin.register(OutboundEmail)

@@ -14,7 +14,12 @@ ENTITY_ID_RE = re.compile(r"^[A-Za-z0-9_-]{22}$")
 
 
 def new_entity_id() -> str:
-    return base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+    # Never starting with "-": such ids read as options on a command line and as
+    # formulas in a spreadsheet. Redrawing costs 1 bit of the uuid's 122.
+    while True:
+        value = base64.urlsafe_b64encode(uuid.uuid4().bytes).rstrip(b"=").decode("ascii")
+        if value[0] != "-":
+            return value
 
 
 def is_entity_id(value: object) -> bool:

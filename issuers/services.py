@@ -36,6 +36,7 @@ def issuer_create(
     if owner is not None:
         IssuerMembership.objects.create(issuer=issuer, user=owner, role=Role.OWNER)
         forget_roles(owner)
+        _admit_to_admin(owner)
     return issuer
 
 
@@ -53,6 +54,13 @@ def issuer_update(*, issuer: Issuer, actor=None, **changes) -> Issuer:
     full_clean_or_raise(issuer, "The issuer is not valid.")
     issuer.save()
     return issuer
+
+
+def _admit_to_admin(user) -> None:
+    # Members work in the admin; earners (no membership) never need to.
+    if not user.is_staff:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
 
 
 def _owner_count(issuer: Issuer) -> int:
@@ -76,10 +84,7 @@ def membership_add(*, issuer: Issuer, user, role: str = Role.STAFF, actor=None) 
             field_errors={"user": ["Already a member of this issuer."]},
         ) from None
     forget_roles(user)
-    # Staff log into the admin to work; earners (no membership) never need to.
-    if not user.is_staff:
-        user.is_staff = True
-        user.save(update_fields=["is_staff"])
+    _admit_to_admin(user)
     return membership
 
 

@@ -147,3 +147,28 @@ def test_expire_due_marks_passed_expiries_invalid_with_an_event():
     assert later.status == AssertionStatus.VALID
     assert due.events.filter(kind=EventKind.EXPIRED).count() == 1
     assert assertions_expire_due() == 0
+
+
+def test_resend_queues_a_copy_and_logs_it_but_not_for_revoked_badges_or_outsiders(
+    django_capture_on_commit_callbacks,
+):
+    from assertions.services import assertion_resend_email
+    from core.models import OutboundEmail
+    from issuers.services import credits_top_up
+
+    staff = MembershipFactory(role=Role.STAFF)
+    credits_top_up(issuer=staff.issuer, amount=5)
+    badge = AssertionFactory(template__issuer=staff.issuer, notify=True)
+    email = OutboundEmail.objects.get(assertion=badge)
+    with django_capture_on_commit_callbacks(execute=True):
+        copy = assertion_resend_email(email=email, actor=staff.user)
+    assert copy.pk != email.pk
+    assert badge.events.filter(kind=EventKind.EMAIL_QUEUED).count() == 2
+    staff.issuer.refresh_from_db()
+    assert staff.issuer.credit_balance == 4  # resending costs nothing more
+    with pytest.raises(PermissionDeniedError):
+        assertion_resend_email(email=email, actor=MembershipFactory(role=Role.OWNER).user)
+    assertion_revoke(assertion=badge, reason="x")
+    email.refresh_from_db()
+    with pytest.raises(ConflictError, match="revoked"):
+        assertion_resend_email(email=email, actor=staff.user)

@@ -6,12 +6,13 @@ from core.ids import ENTITY_ID_LENGTH, is_entity_id, new_entity_id
 
 def test_entity_id_is_22_url_safe_characters_of_a_uuid4():
     # when ids are generated
-    ids = {new_entity_id() for _ in range(2000)}
+    ids = {new_entity_id() for _ in range(5000)}
     # then each is 22 url-safe base64 characters decoding to a version-4 uuid, all distinct
-    assert len(ids) == 2000
+    assert len(ids) == 5000
     for value in ids:
         assert len(value) == ENTITY_ID_LENGTH
         assert is_entity_id(value)
+        assert not value.startswith("-")
         decoded = uuid.UUID(bytes=base64.urlsafe_b64decode(value + "=="))
         assert decoded.version == 4
 

@@ -32,6 +32,8 @@ def test_issuer_create_makes_the_creator_its_owner():
     assert issuer.email == "badges@acme.org"
     assert len(issuer.entity_id) == 22
     assert IssuerMembership.objects.get(issuer=issuer).role == Role.OWNER
+    user.refresh_from_db()
+    assert user.is_staff  # owners work in the admin
 
 
 def test_issuer_create_names_bad_fields():
