@@ -43,7 +43,7 @@ runuser -u postgres -- "$pg_bin/initdb" -D "$workdir/pg/data" -A trust -U postgr
   || { cat "$workdir/pg/initdb.log" >&2; exit 1; }
 # fsync off: this data is thrown away after the run. Never do this in production.
 runuser -u postgres -- "$pg_bin/pg_ctl" -D "$workdir/pg/data" -l "$workdir/pg/log" -w \
-  -o "-p $pg_port -k $workdir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200" \
+  -o "-p $pg_port -k $workdir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
   start >/dev/null || { cat "$workdir/pg/log" >&2; exit 1; }
 pg_started=1
 "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres badges
