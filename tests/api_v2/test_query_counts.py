@@ -1,0 +1,38 @@
+"""List endpoints cost the same number of queries for 10 badges as for 100."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assertions.tests.factories import AssertionFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def _count(api, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.get(url)
+    assert response.status_code == 200
+    return len(ctx.captured_queries), len(response.json()["result"])
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/v2/issuers/{issuer}/assertions",
+        "/v2/issuers/{issuer}/assertions?num=50",
+        "/v2/badgeclasses/{template}/assertions",
+        "/v2/issuers",
+        "/v2/badgeclasses",
+        "/v2/issuers/{issuer}/badgeclasses",
+    ],
+)
+def test_list_queries_do_not_grow_with_rows(api, template, url):
+    url = url.format(issuer=template.issuer.entity_id, template=template.entity_id)
+    for _ in range(10):
+        AssertionFactory(template=template)
+    small, n_small = _count(api, url)
+    for _ in range(90):
+        AssertionFactory(template=template)
+    large, n_large = _count(api, url)
+    assert small == large <= 8, (small, large)
