@@ -32,7 +32,7 @@ test: $(VENV)/.installed-dev
 	bash scripts/test.sh $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed-dev
-	WITH_BROWSER=0 bash scripts/system-deps.sh
+	WITH_BROWSER=0 WITH_BENCH=1 bash scripts/system-deps.sh
 	bash scripts/services.sh $(BIN)/python -m bench $(BENCH_ARGS)
 
 lint: $(VENV)/.installed-dev

@@ -1,11 +1,15 @@
 #!/usr/bin/env bash
 # Installs the Debian packages `make test` and `make bench` need, once: PostgreSQL,
-# Redis and Chromium (for the Playwright browser tests). Runs as root on Debian.
+# Redis, Chromium (for the Playwright browser tests) and, for `make bench`, wrk.
+# Runs as root on Debian.
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${WITH_BENCH:-0}" = 1 ]; then
+  command -v wrk >/dev/null || missing+=(wrk)
+fi
 if [ "${WITH_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
 fi

@@ -1,0 +1,68 @@
+"""A production-like server for benchmarks: gunicorn with the production settings,
+on the benchmark's own database, stopped when the block ends."""
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import requests
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@contextlib.contextmanager
+def gunicorn(workers: int = 2):
+    port = free_port()
+    db = connection.settings_dict
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(
+        DJANGO_SETTINGS_MODULE="badges_project.settings.production",
+        SECRET_KEY="bench-" + "x" * 60,
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL=f"http://127.0.0.1:{port}",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
+        REDIS_URL=os.environ.get("REDIS_URL", os.environ.get("CELERY_BROKER_URL", "")),
+        SECURE_SSL_REDIRECT="false",
+        WEB_CONCURRENCY=str(workers),
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        GUNICORN_ACCESSLOG="",
+        LOG_LEVEL="WARNING",
+    )
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "badges_project.wsgi"],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(200):
+                try:
+                    if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                        break
+                except requests.ConnectionError:
+                    time.sleep(0.05)
+            else:
+                log.seek(0)
+                raise RuntimeError("gunicorn did not start:\n" + log.read().decode()[-3000:])
+            yield base
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
