@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.contrib.auth.hashers import make_password
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -15,7 +16,7 @@ from core.models import EmailKind
 from core.services import email_queue
 from core.timefmt import format_v1
 from earners.models import Earner
-from earners.services import earner_get_or_create
+from earners.services import earner_get_or_create_locked
 from issuers.permissions import ASSIGN, require_role
 from issuers.services import credits_reserve
 from templates_app.models import BadgeTemplate, ValidityUnit
@@ -45,6 +46,12 @@ UPDATABLE_FIELDS = {
 class IssueResult:
     assertion: Assertion
     created: bool  # False: an earlier award with the same idempotency key was returned
+
+
+def _with_related(queryset):
+    return queryset.select_related(
+        "organization", "badge_template", "badge_template_version", "created_by"
+    )
 
 
 def recipient_hash(email: str, salt: str) -> str:
@@ -112,23 +119,30 @@ def _event(assertion, kind, actor=None, **payload) -> AssertionEvent:
 
 
 def _ensure_account(earner: Earner) -> tuple[User, bool]:
-    """The earner's user account, created without a usable password if there is none."""
+    """The earner's user account, made without a usable password if there is none; and
+    whether the earner still has to choose a password (then the email says how).
+
+    An account made by an earlier assignment whose earner never set a password counts
+    as new again, so every award email until then carries the set-password link.
+    """
     if earner.user_id:
-        return earner.user, False
-    user = User.objects.filter(email=earner.email).first()
-    created = False
-    if user is None:
-        try:
-            with transaction.atomic():
-                user = User.objects.create_user(
-                    earner.email, None, first_name=earner.first_name, last_name=earner.last_name
+        user = earner.user
+    else:
+        User.objects.bulk_create(
+            [
+                User(
+                    email=earner.email,
+                    password=make_password(None),
+                    first_name=earner.first_name,
+                    last_name=earner.last_name,
                 )
-                created = True
-        except IntegrityError:
-            user = User.objects.get(email=earner.email)
-    earner.user = user
-    earner.save(update_fields=["user", "updated_at"])
-    return user, created
+            ],
+            ignore_conflicts=True,
+        )
+        user = User.objects.get(email=earner.email)
+        earner.user = user
+        earner.save(update_fields=["user", "updated_at"])
+    return user, not user.has_usable_password()
 
 
 def _queue_award_email(assertion: Assertion, user: User, *, new_account: bool) -> None:
@@ -195,9 +209,11 @@ def assertion_issue(
     if idempotency_key is not None:
         idempotency_key = str(idempotency_key).strip()[:255] or None
         if idempotency_key:
-            earlier = Assertion.objects.filter(
-                organization=issuer, idempotency_key=idempotency_key
-            ).first()
+            earlier = (
+                _with_related(Assertion.objects)
+                .filter(organization=issuer, idempotency_key=idempotency_key)
+                .first()
+            )
             if earlier is not None:
                 return IssueResult(earlier, created=False)
     try:
@@ -231,9 +247,11 @@ def assertion_issue(
         # A concurrent request with the same key committed first; everything this one
         # did (credit included) was rolled back with the transaction. Answer with theirs.
         if idempotency_key:
-            earlier = Assertion.objects.filter(
-                organization=issuer, idempotency_key=idempotency_key
-            ).first()
+            earlier = (
+                _with_related(Assertion.objects)
+                .filter(organization=issuer, idempotency_key=idempotency_key)
+                .first()
+            )
             if earlier is not None:
                 return IssueResult(earlier, created=False)
         raise
@@ -293,15 +311,14 @@ def _issue(
         ended=activity_ended_at,
     )
 
-    earner, _ = earner_get_or_create(
+    # Locked: one award at a time per earner makes the duplicate check below race-free.
+    earner = earner_get_or_create_locked(
         issuer=issuer,
         email=recipient_email,
         first_name=recipient_first_name,
         last_name=recipient_last_name,
         metadata=metadata,
     )
-    # One award at a time per earner: makes the duplicate check below race-free.
-    earner = Earner.objects.select_for_update(of=("self",)).select_related("user").get(pk=earner.pk)
     if not allow_duplicate and (
         Assertion.objects.filter(
             earner=earner, badge_template=template, status=AssertionStatus.VALID

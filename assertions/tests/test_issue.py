@@ -256,3 +256,16 @@ def test_a_badge_cannot_be_issued_in_the_future(template):
     with pytest.raises(ApplicationError) as err:
         issue(template, issued_on=timezone.now() + dt.timedelta(days=1), notify=False)
     assert "issuedOn" in err.value.field_errors
+
+
+def test_until_a_password_is_chosen_every_award_email_carries_the_set_password_link(template):
+    issue(template, recipient_email="later@example.org", notify=True)
+    issue(template, recipient_email="later@example.org", notify=True)
+    kinds = list(OutboundEmail.objects.order_by("pk").values_list("kind", flat=True))
+    assert kinds == [EmailKind.ACCOUNT_CREATED, EmailKind.ACCOUNT_CREATED]
+    user = User.objects.get(email="later@example.org")
+    user.set_password("a-Chosen-passw0rd")
+    user.save()
+    issue(template, recipient_email="later@example.org", notify=True)
+    assert OutboundEmail.objects.order_by("pk").last().kind == EmailKind.BADGE_AWARDED
+    assert User.objects.filter(email="later@example.org").count() == 1

@@ -39,8 +39,13 @@ def _num(request) -> int | None:
     return num
 
 
+def _pk(item) -> int:
+    return item["pk"] if isinstance(item, dict) else item.pk
+
+
 def paginate(queryset, request):
-    """Return (items, Link header value or None) for a queryset, newest first."""
+    """Return (items, Link header value or None) for a queryset, newest first. Works on
+    model querysets and on `.values()` ones that include "pk"."""
     num = _num(request)
     queryset = queryset.order_by("-pk")
     if num is None:
@@ -66,7 +71,7 @@ def paginate(queryset, request):
     base = remove_query_param(remove_query_param(request.build_absolute_uri(), "after"), "before")
     links = []
     if items and has_next:
-        links.append(f'<{replace_query_param(base, "after", _encode(items[-1].pk))}>; rel="next"')
+        links.append(f'<{replace_query_param(base, "after", _encode(_pk(items[-1])))}>; rel="next"')
     if items and has_prev:
-        links.append(f'<{replace_query_param(base, "before", _encode(items[0].pk))}>; rel="prev"')
+        links.append(f'<{replace_query_param(base, "before", _encode(_pk(items[0])))}>; rel="prev"')
     return items, ", ".join(links) or None

@@ -5,10 +5,12 @@ from rest_framework.response import Response
 
 from assertions import services
 from assertions.api.v2.serializers import (
+    ROW_COLUMNS,
     AssertionSerializer,
     AssertionUpdateSerializer,
     RevokeItemSerializer,
     RevokeResultSerializer,
+    assertion_v2,
     recipient_name,
 )
 from assertions.selectors import (
@@ -45,9 +47,9 @@ def _list(request, queryset):
         include_expired=_flag(request, "include_expired"),
         include_revoked=_flag(request, "include_revoked"),
     )
-    items, link = paginate(queryset, request)
+    items, link = paginate(queryset.values(*ROW_COLUMNS), request)
     headers = {"Link": link} if link else {}
-    return Response(AssertionSerializer(items, many=True).data, headers=headers)
+    return Response([assertion_v2(row) for row in items], headers=headers)
 
 
 def _template_from_body(request, issuer, data):
@@ -101,10 +103,9 @@ def _award(request, template=None, issuer=None):
         notify=data["notify"],
         idempotency_key=idempotency_key(request),
     )
-    assertion = assertions_for_user(request.user).get(pk=result.assertion.pk)
     headers = {} if result.created else {"Idempotent-Replayed": "true"}
     return Response(
-        AssertionSerializer(assertion).data, status=status.HTTP_201_CREATED, headers=headers
+        AssertionSerializer(result.assertion).data, status=status.HTTP_201_CREATED, headers=headers
     )
 
 
