@@ -1,4 +1,4 @@
-"""The API under a real gunicorn (production settings, 2 workers):
+"""The API under a real gunicorn (production settings and its default worker count):
 
 2. single award over POST /v2/badgeclasses/{id}/assertions vs a trivial authenticated
    endpoint (GET /v2/users/self): median latency, and awards/s with 8 concurrent
@@ -126,7 +126,7 @@ def run(repeat: int) -> list[Figure]:
     issuer, template, token = _world()
     award_url_path = f"/v2/badgeclasses/{template.entity_id}/assertions"
     figures = []
-    with gunicorn(workers=2) as base:
+    with gunicorn() as base:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
         trivial = _median_ms(session, "GET", f"{base}/v2/users/self")

@@ -25,7 +25,7 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int = 2):
+def gunicorn(workers: int | None = None):
     port = free_port()
     db = connection.settings_dict
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
@@ -38,11 +38,13 @@ def gunicorn(workers: int = 2):
         CELERY_BROKER_URL=os.environ.get("CELERY_BROKER_URL", "redis://127.0.0.1:6379/0"),
         REDIS_URL=os.environ.get("REDIS_URL", os.environ.get("CELERY_BROKER_URL", "")),
         SECURE_SSL_REDIRECT="false",
-        WEB_CONCURRENCY=str(workers),
         GUNICORN_BIND=f"127.0.0.1:{port}",
         GUNICORN_ACCESSLOG="",
         LOG_LEVEL="WARNING",
+        DB_SERVER_SIDE_BINDING=os.environ.get("DB_SERVER_SIDE_BINDING", "false"),
     )
+    if workers:  # else gunicorn.conf.py's default, 2 x cores + 1
+        env["WEB_CONCURRENCY"] = str(workers)
     with tempfile.TemporaryFile() as log:
         process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "badges_project.wsgi"],

@@ -21,3 +21,20 @@ def templates_for_user(user) -> TemplateQuerySet:
         .select_related("issuer", "created_by", "current_version")
         .order_by("name", "pk")
     )
+
+
+def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
+    """One template by entity id if `user` is a member (with `min_role`, default staff)
+    of its issuer; NotFoundError otherwise. One simple query plus the role lookup, which
+    is remembered on the user for the services that check it again."""
+    from issuers.models import Role
+    from issuers.permissions import has_role
+
+    template = (
+        BadgeTemplate.objects.select_related("issuer", "current_version")
+        .filter(entity_id=entity_id)
+        .first()
+    )
+    if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
+        raise NotFoundError("Badge template not found.")
+    return template

@@ -26,6 +26,11 @@ if env.bool("DB_POOL", default=False):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Server-side binding lets psycopg prepare statements it sees repeatedly, skipping
+# PostgreSQL's parse and plan on hot paths. Off behind PgBouncer in transaction mode.
+DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
+    "DB_SERVER_SIDE_BINDING", default=False
+)
 if env("DATABASE_REPLICA_URL", default=""):
     # Public pages and documents read from the replica (core.db_router.ReplicaRouter).
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")

@@ -24,7 +24,7 @@ from core.api.cursor_pagination import paginate
 from core.exceptions import ApplicationError
 from core.idempotency import idempotent
 from issuers.selectors import issuer_for_user
-from templates_app.selectors import templates_for_user
+from templates_app.selectors import template_for_user, templates_for_user
 
 LIST_PARAMETERS = [
     OpenApiParameter("recipient", str, description="Only badges of this recipient email"),
@@ -146,7 +146,7 @@ class BadgeClassAssertionListView(BadgrAPIView):
         summary="Award this badge class",
     )
     def post(self, request, entity_id):
-        return _award(request, template=templates_for_user(request.user).get_or_404(entity_id))
+        return _award(request, template=template_for_user(request.user, entity_id))
 
 
 class AssertionDetailView(BadgrAPIView):
