@@ -30,15 +30,19 @@ def test_readyz_names_a_failing_database(client, monkeypatch):
     assert "connection refused" in response.json()["checks"]["database"]["error"]
 
 
-def test_readyz_names_an_unreachable_broker(client, settings):
+def test_readyz_names_an_unreachable_broker(client, monkeypatch):
     from badges_project.celery import app
 
-    eager, url = app.conf.task_always_eager, app.conf.broker_url
-    app.conf.task_always_eager = False
-    app.conf.broker_url = "redis://127.0.0.1:1/0"  # nothing listens on port 1
+    # Celery reads CELERY_BROKER_URL from the environment before its own
+    # configuration, so both are pointed at a port nothing listens on.
+    dead = "redis://127.0.0.1:1/0"
+    saved = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
+    monkeypatch.setenv("CELERY_BROKER_URL", dead)
+    app.conf.update(task_always_eager=False, broker_url=dead)
     try:
         response = client.get("/readyz")
     finally:
-        app.conf.task_always_eager, app.conf.broker_url = eager, url
+        app.conf.update(saved)
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
+    assert "127.0.0.1:1" in response.json()["checks"]["broker"]["error"]
