@@ -1,7 +1,7 @@
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from assertions.models import Assertion, AssertionStatus
+from assertions.models import Assertion, AssertionStatus, AssignmentBatch
 from core.exceptions import NotFoundError
 from issuers.selectors import issuers_for_user
 
@@ -37,4 +37,80 @@ def backpack_for_user(user) -> QuerySet[Assertion]:
     """The badges awarded to `user` (as an earner), across issuers."""
     return Assertion.objects.filter(earner__user=user).select_related(
         "organization", "badge_template", "badge_template_version", "created_by"
+    )
+
+
+def badges_for_user(user) -> QuerySet[Assertion]:
+    """/api/v1: the badges of the issuers `user` is a member of, with what the badge
+    object shows (its issuer and template version) joined in."""
+    return Assertion.objects.filter(organization__in=issuers_for_user(user)).select_related(
+        "organization", "badge_template_version"
+    )
+
+
+def batches_for_user(user) -> QuerySet[AssignmentBatch]:
+    """Assignment batches of the issuers `user` is a member of."""
+    return AssignmentBatch.objects.filter(issuer__in=issuers_for_user(user)).select_related(
+        "issuer", "badge_template_version__template"
+    )
+
+
+def public_assertion(entity_id: str) -> Assertion | None:
+    """An assertion with everything its public page and documents show (one query)."""
+    return (
+        Assertion.objects.select_related(
+            "badge_template_version", "badge_template", "organization", "earner"
+        )
+        .filter(entity_id=entity_id)
+        .first()
+    )
+
+
+def revoked_assertions(issuer) -> list[tuple[str, str]]:
+    """(entity_id, reason) of the issuer's revoked badges, oldest revocation first."""
+    return list(
+        Assertion.objects.filter(organization=issuer, status=AssertionStatus.REVOKED)
+        .order_by("revoked_at", "pk")
+        .values_list("entity_id", "revoked_reason")
+    )
+
+
+BACKPACK_STATUSES = ("valid", "expired", "revoked")
+
+
+def backpack_filtered(
+    user, *, q: str = "", issuer: str = "", status: str = "", visibility: str = ""
+):
+    """The user's badges with the backpack page's filters: text (badge or issuer name),
+    issuer entity_id, status (valid / expired / revoked) and visibility (public/private)."""
+    now = timezone.now()
+    qs = backpack_for_user(user).order_by("-emitted_at", "-pk")
+    if q:
+        qs = qs.filter(
+            Q(badge_template_version__name__icontains=q) | Q(organization__name__icontains=q)
+        )
+    if issuer:
+        qs = qs.filter(organization__entity_id=issuer)
+    if status == "revoked":
+        qs = qs.filter(status=AssertionStatus.REVOKED)
+    elif status == "expired":
+        qs = qs.exclude(status=AssertionStatus.REVOKED).filter(expires_at__lte=now)
+    elif status == "valid":
+        qs = qs.exclude(status=AssertionStatus.REVOKED).filter(
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+        )
+    if visibility in ("public", "private"):
+        qs = qs.filter(is_private=visibility == "private")
+    return qs
+
+
+def backpack_issuers(user) -> list[tuple[str, str]]:
+    """(entity_id, name) of the issuers that awarded `user` badges, for the filter."""
+    from issuers.models import Issuer
+
+    return list(
+        Issuer.objects.filter(assertions__earner__user=user)
+        .distinct()
+        .order_by("name")
+        .values_list("entity_id", "name")
     )

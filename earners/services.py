@@ -2,9 +2,10 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts.models import normalize_email
-from core.exceptions import ApplicationError
+from accounts.models import User, normalize_email
+from core.exceptions import ApplicationError, ConflictError
 from earners.models import Earner
+from issuers.permissions import ASSIGN, require_role
 
 
 def clean_email(email) -> str:
@@ -103,3 +104,86 @@ def earner_get_or_create_locked(
     )
     _merge(earner, first_name, last_name, metadata)
     return earner
+
+
+def _check_metadata(metadata) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise ApplicationError(
+            "Metadata must be an object.", field_errors={"metadata": ["Give an object."]}
+        )
+    return dict(metadata)
+
+
+@transaction.atomic
+def earner_create(
+    *,
+    issuer,
+    email: str,
+    actor=None,
+    first_name: str = "",
+    last_name: str = "",
+    metadata: dict | None = None,
+) -> Earner:
+    """Add an earner to an issuer (staff and up). Linked to the user account with the
+    same email when there is one; otherwise an account is made on the first award."""
+    require_role(actor, issuer, ASSIGN)
+    email = clean_email(email)
+    first_name, last_name = _clean_names(first_name, last_name, metadata)
+    earner = Earner(
+        issuer=issuer,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        metadata=_check_metadata(metadata),
+        user=User.objects.filter(email=email).first(),
+    )
+    try:
+        with transaction.atomic():
+            earner.save()
+    except IntegrityError:
+        raise ConflictError(
+            f"{issuer.name} already has an earner with the email {email}.",
+            field_errors={"email": ["This organization already has an earner with this email."]},
+            code="duplicate_earner",
+        ) from None
+    return earner
+
+
+EARNER_EDITABLE = {"first_name", "last_name", "metadata"}
+
+
+@transaction.atomic
+def earner_update(*, earner: Earner, actor=None, **changes) -> Earner:
+    """Correct an earner's names or replace their metadata. The email identifies the
+    earner (badges were issued to it), so it is not changed here."""
+    require_role(actor, earner.issuer, ASSIGN)
+    unknown = set(changes) - EARNER_EDITABLE
+    if unknown:
+        raise ApplicationError(
+            f"These earner fields cannot be changed: {', '.join(sorted(unknown))}.",
+            field_errors={field: ["This field cannot be changed."] for field in sorted(unknown)},
+        )
+    if "metadata" in changes:
+        changes["metadata"] = _check_metadata(changes["metadata"])
+    for field in ("first_name", "last_name"):
+        if field in changes:
+            changes[field] = (changes[field] or "").strip()
+    for field, value in changes.items():
+        setattr(earner, field, value)
+    if changes:
+        earner.save(update_fields=[*changes, "updated_at"])
+    return earner
+
+
+@transaction.atomic
+def earner_delete(*, earner: Earner, actor=None) -> None:
+    """Delete an earner who holds no badges (awarded badges keep their earner)."""
+    require_role(actor, earner.issuer, ASSIGN)
+    if earner.assertions.exists():
+        raise ConflictError(
+            f"{earner.email} holds badges and cannot be deleted; revoke the badges instead.",
+            code="earner_has_badges",
+        )
+    earner.delete()

@@ -1,0 +1,202 @@
+"""`GET /api/v1/badges/export`: the badge objects of a filtered list as CSV or XLSX.
+
+The columns are the keys of the badge object, formatted as the API returns them. Rows
+are read as plain tuples in chunks (`.values_list(...).iterator(chunk_size=CHUNK)`: one
+query, no model instances; template versions and issuers, which rows share, are read once
+beforehand) and written as they come, so memory does not grow with the number of rows:
+
+- CSV is streamed (StreamingHttpResponse), a few rows' worth of memory at a time.
+- XLSX goes through openpyxl's write-only mode into a temporary file that is then
+  streamed (FileResponse) and deleted when closed.
+
+Text that a spreadsheet would run as a formula is neutralised
+(assertions.exports.neutralise, shared with the admin's export).
+"""
+
+import csv
+import json
+import tempfile
+
+from django.conf import settings
+from django.http import FileResponse, StreamingHttpResponse
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+from assertions.api.v1.serializers import BADGE_FIELDS
+from assertions.exports import XLSX_TYPE, neutralise
+from assertions.models import AssertionStatus
+from core.api.v1 import absolute_media_url
+from core.timefmt import format_v1
+from issuers.models import Issuer
+from templates_app.models import BadgeTemplateVersion
+
+CHUNK = 500  # rows per fetch: a few hundred KB of tuples, whatever the export's size
+CSV_FLUSH_BYTES = 64 * 1024
+
+COLUMNS = (
+    "entity_id",
+    "imported",
+    "status",
+    "badge_template_version_id",
+    "organization_id",
+    "activity_title",
+    "activity_started_at",
+    "activity_ended_at",
+    "recipient_email",
+    "recipient_first_name",
+    "recipient_last_name",
+    "notes",
+    "additional_details",
+    "emitted_at",
+    "expires_at",
+    "created_at",
+    "updated_at",
+    "revoked_at",
+    "revoked_reason",
+    "imp_legacy_id",
+)
+
+
+def _public_url(entity_id: str) -> str:
+    # As Assertion.url, without making a model instance per row.
+    return f"{settings.SITE_URL}/public/assertions/{entity_id}"
+
+
+def _lookups(queryset) -> tuple[dict, dict]:
+    """What rows share, read once: version pk -> (id, image URLs); issuer pk -> (id, zone).
+    Two queries whatever the number of rows; the rows themselves carry only the keys."""
+    keys = queryset.order_by()
+    versions = {
+        version.pk: (
+            version.entity_id,
+            absolute_media_url(version.image),
+            absolute_media_url(version.image_high or version.image),
+            absolute_media_url(version.image_thumbnail or version.image),
+        )
+        for version in BadgeTemplateVersion.objects.filter(
+            pk__in=keys.values("badge_template_version_id")
+        ).only("entity_id", "image", "image_high", "image_thumbnail")
+    }
+    issuers = dict(
+        (pk, (entity_id, zone))
+        for pk, entity_id, zone in Issuer.objects.filter(
+            pk__in=keys.values("organization_id")
+        ).values_list("pk", "entity_id", "timezone")
+    )
+    return versions, issuers
+
+
+def badge_values(row: tuple, versions: dict, issuers: dict) -> list:
+    """One values_list row (COLUMNS) as the badge object's values, in BADGE_FIELDS order."""
+    (
+        entity_id,
+        imported,
+        status,
+        version_pk,
+        issuer_pk,
+        activity_title,
+        activity_started_at,
+        activity_ended_at,
+        recipient_email,
+        recipient_first_name,
+        recipient_last_name,
+        notes,
+        additional_details,
+        emitted_at,
+        expires_at,
+        created_at,
+        updated_at,
+        revoked_at,
+        revoked_reason,
+        imp_legacy_id,
+    ) = row
+    version_id, image, image_high, image_thumbnail = versions[version_pk]
+    organization_id, zone = issuers[issuer_pk]
+    return [
+        entity_id,
+        int(imported),
+        status,
+        image,
+        image_high,
+        image_thumbnail,
+        version_id,
+        organization_id,
+        activity_title,
+        format_v1(activity_started_at, zone),
+        format_v1(activity_ended_at, zone),
+        recipient_email,
+        recipient_first_name,
+        recipient_last_name,
+        notes,
+        json.dumps(additional_details, ensure_ascii=False) if additional_details else "",
+        _public_url(entity_id),
+        format_v1(emitted_at, zone),
+        format_v1(expires_at, zone),
+        format_v1(created_at),
+        format_v1(updated_at, zone),
+        format_v1(revoked_at),
+        revoked_reason if status == AssertionStatus.REVOKED else "",
+        imp_legacy_id,
+    ]
+
+
+def export_rows(queryset):
+    """The badge values of every row of `queryset`, read in chunks of plain tuples."""
+    versions, issuers = _lookups(queryset)
+    for row in queryset.values_list(*COLUMNS).iterator(chunk_size=CHUNK):
+        yield badge_values(row, versions, issuers)
+
+
+def _filename(ext: str) -> str:
+    return f"badges-{timezone.now():%Y%m%d-%H%M%S}.{ext}"
+
+
+class _Line:
+    """A file-like target for csv.writer that hands each line back."""
+
+    def write(self, value):
+        return value
+
+
+def csv_response(queryset) -> StreamingHttpResponse:
+    writer = csv.writer(_Line())
+
+    def chunks():
+        # The byte-order mark makes Excel read the file as UTF-8.
+        buffer = ["\ufeff" + writer.writerow(BADGE_FIELDS)]
+        size = 0
+        for values in export_rows(queryset):
+            line = writer.writerow(["" if v is None else neutralise(v) for v in values])
+            buffer.append(line)
+            size += len(line)
+            if size >= CSV_FLUSH_BYTES:
+                yield "".join(buffer).encode("utf-8")
+                buffer, size = [], 0
+        if buffer:
+            yield "".join(buffer).encode("utf-8")
+
+    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
+    return response
+
+
+def _xlsx_cell(value):
+    if isinstance(value, str):
+        # Control characters are not allowed in the XML of a sheet.
+        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+    return value
+
+
+def xlsx_response(queryset) -> FileResponse:
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Badges")
+    sheet.append(BADGE_FIELDS)
+    for values in export_rows(queryset):
+        sheet.append([_xlsx_cell(v) for v in values])
+    target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    workbook.save(target)
+    target.seek(0)
+    return FileResponse(
+        target, as_attachment=True, filename=_filename("xlsx"), content_type=XLSX_TYPE
+    )

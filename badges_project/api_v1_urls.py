@@ -1,0 +1,18 @@
+"""The Open Badge API, /api/v1 (spec/open-badge-api-badges.txt)."""
+
+from rest_framework.routers import SimpleRouter
+
+from assertions.api.v1.views import AssignmentViewSet, BadgeViewSet, StatisticsViewSet
+from earners.api.v1.views import EarnerViewSet
+from issuers.api.v1.views import OrganizationViewSet
+from templates_app.api.v1.views import BadgeTemplateViewSet
+
+router = SimpleRouter(trailing_slash=False)
+router.register("badges", BadgeViewSet, basename="v1-badges")
+router.register("badge-templates", BadgeTemplateViewSet, basename="v1-badge-templates")
+router.register("earners", EarnerViewSet, basename="v1-earners")
+router.register("organizations", OrganizationViewSet, basename="v1-organizations")
+router.register("assignments", AssignmentViewSet, basename="v1-assignments")
+router.register("statistics", StatisticsViewSet, basename="v1-statistics")
+
+urlpatterns = router.urls

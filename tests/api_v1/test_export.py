@@ -1,0 +1,143 @@
+"""GET /api/v1/badges/export: CSV and XLSX with the list's filters, streamed."""
+
+import csv
+import io
+import tracemalloc
+
+import pytest
+from openpyxl import load_workbook
+
+from assertions.models import Assertion
+from assertions.services import assertion_revoke
+from assertions.tests.factories import AssertionFactory
+from tests.api_v1.helpers import BADGE_SPEC, make_badges, utc
+
+pytestmark = pytest.mark.django_db
+
+
+def csv_rows(response) -> list[list[str]]:
+    assert response.status_code == 200, response.content
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def test_csv_has_the_badge_objects_keys_and_formats(api, template, issuer):
+    badge = AssertionFactory(
+        template=template,
+        recipient_email="ada@example.org",
+        activity_title="Course",
+        activity_started_at=utc(2024, 3, 1, 8, 0, 0),
+        issued_on=utc(2024, 7, 1, 12, 0, 0),
+        additional_details={"grade": "A"},
+    )
+    Assertion.objects.filter(pk=badge.pk).update(created_at=utc(2024, 7, 1, 12, 0, 1))
+    response = api.get("/api/v1/badges/export?format=csv")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"].startswith('attachment; filename="badges-')
+    header, row = csv_rows(response)
+    assert header == list(BADGE_SPEC)
+    values = dict(zip(header, row, strict=True))
+    detail = api.get(f"/api/v1/badges/{badge.entity_id}").json()
+    for key in BADGE_SPEC:  # the same values as the API's badge object
+        expected = detail[key]
+        if key == "additional_details":
+            expected = '{"grade": "A"}'
+        assert values[key] == ("" if expected is None else str(expected)), key
+    assert values["activity_started_at"] == "2024-03-01 09:00:00"  # Rome
+    assert values["created_at"] == "2024-07-01 12:00:01"  # UTC
+
+
+def test_export_honours_the_filters_and_ordering(api, template):
+    keep = AssertionFactory(template=template, recipient_email="b@example.org")
+    also = AssertionFactory(template=template, recipient_email="a@example.org")
+    gone = AssertionFactory(template=template)
+    assertion_revoke(assertion=gone, reason="x")
+    rows = csv_rows(api.get("/api/v1/badges/export?status=valid&ordering=recipient_email"))
+    assert [row[0] for row in rows[1:]] == [also.entity_id, keep.entity_id]
+    bad = api.get("/api/v1/badges/export?status=lost")
+    assert bad.status_code == 400
+    assert "status" in bad.json()["field_errors"]
+
+
+def test_export_refuses_an_unknown_format(api, template):
+    response = api.get("/api/v1/badges/export?format=pdf")
+    assert response.status_code == 400
+    assert response.json()["field_errors"] == {"format": ["Choose csv or xlsx."]}
+
+
+def test_spreadsheet_formulas_are_neutralised(api, template):
+    AssertionFactory(
+        template=template,
+        recipient_first_name='=HYPERLINK("http://evil")',
+        recipient_last_name="+1",
+        notes="@SUM(A1)",
+        activity_title="-2",
+    )
+    header, row = csv_rows(api.get("/api/v1/badges/export"))
+    values = dict(zip(header, row, strict=True))
+    assert values["recipient_first_name"] == '\'=HYPERLINK("http://evil")'
+    assert values["recipient_last_name"] == "'+1"
+    assert values["notes"] == "'@SUM(A1)"
+    assert values["activity_title"] == "'-2"
+    sheet = xlsx_sheet(api.get("/api/v1/badges/export?format=xlsx"))
+    xlsx_values = dict(zip(sheet[0], sheet[1], strict=True))
+    assert xlsx_values["recipient_first_name"] == '\'=HYPERLINK("http://evil")'
+    assert xlsx_values["notes"] == "'@SUM(A1)"
+
+
+def xlsx_sheet(response) -> list[tuple]:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    data = b"".join(response.streaming_content)
+    return list(load_workbook(io.BytesIO(data), read_only=True).active.values)
+
+
+def test_xlsx_has_the_same_rows(api, template):
+    badge = AssertionFactory(template=template, issued_on=utc(2024, 7, 1, 12, 0, 0))
+    sheet = xlsx_sheet(api.get("/api/v1/badges/export?format=xlsx"))
+    assert list(sheet[0]) == list(BADGE_SPEC)
+    values = dict(zip(sheet[0], sheet[1], strict=True))
+    assert values["id"] == badge.entity_id
+    assert values["emitted_at"] == "2024-07-01 14:00:00"
+    assert values["imported"] == 0
+
+
+def test_export_needs_auth_and_scopes_to_the_callers_organisations(client, outsider_api, template):
+    AssertionFactory(template=template)
+    assert client.get("/api/v1/badges/export").status_code == 401
+    assert csv_rows(outsider_api.get("/api/v1/badges/export")) == [list(BADGE_SPEC)]
+
+
+def test_10k_rows_stream_in_bounded_memory_with_a_constant_number_of_queries(
+    api, template, django_assert_max_num_queries
+):
+    # given 10,000 badges
+    make_badges(template, 10_000, notes="A note long enough to weigh something per row.")
+    # when they are exported: the queries are few and do not grow with the rows
+    tracemalloc.start()
+    try:
+        with django_assert_max_num_queries(4):  # token, versions, issuers, the rows
+            response = api.get("/api/v1/badges/export?format=csv")
+            assert response.status_code == 200
+            tracemalloc.reset_peak()
+            baseline = tracemalloc.get_traced_memory()[0]
+            size = rows = 0
+            for chunk in response.streaming_content:
+                size += len(chunk)
+                rows += chunk.count(b"\n")
+            peak = tracemalloc.get_traced_memory()[1] - baseline
+    finally:
+        tracemalloc.stop()
+    # then every row came, and memory stayed well under the size of the export
+    assert rows == 10_001
+    print(f"export: {size / 1e6:.1f} MB, peak {peak / 1e6:.2f} MB above baseline")
+    assert peak < size / 3
+
+
+def test_10k_rows_as_xlsx_with_a_constant_number_of_queries(
+    api, template, django_assert_max_num_queries
+):
+    make_badges(template, 10_000)
+    with django_assert_max_num_queries(4):
+        sheet = xlsx_sheet(api.get("/api/v1/badges/export?format=xlsx"))
+    assert len(sheet) == 10_001
