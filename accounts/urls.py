@@ -1,5 +1,8 @@
 from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
 from django.urls import path, reverse_lazy
+
+from accounts import views
 
 urlpatterns = [
     path(
@@ -11,5 +14,29 @@ urlpatterns = [
         "set-password/done/",
         auth_views.PasswordResetCompleteView.as_view(),
         name="set-password-done",
+    ),
+    # Earners sign in here (issuer staff use the admin's login).
+    path(
+        "login/",
+        auth_views.LoginView.as_view(
+            template_name="accounts/login.html",
+            redirect_authenticated_user=True,
+            next_page=reverse_lazy("backpack"),
+        ),
+        name="login",
+    ),
+    path("logout/", auth_views.LogoutView.as_view(next_page=reverse_lazy("login")), name="logout"),
+    path("settings/", views.account_settings, name="account-settings"),
+    path("email/confirm/<str:token>/", views.email_confirm, name="account-email-confirm"),
+    path(
+        "password/",
+        login_required(
+            auth_views.PasswordChangeView.as_view(
+                template_name="accounts/password_change.html",
+                success_url=reverse_lazy("account-settings"),
+            ),
+            login_url="login",  # the earners' sign-in page, not the admin's
+        ),
+        name="account-password",
     ),
 ]

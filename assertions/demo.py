@@ -27,6 +27,8 @@ class DemoLogin:
 ADMIN = DemoLogin("superuser", "admin@demo.example", "badges-demo")
 OWNER = DemoLogin("owner", "owner@demo.example", "badges-demo")
 STAFF = DemoLogin("staff", "staff@demo.example", "badges-demo")
+# An earner with a password, to see the backpack (/me/badges) and share badges.
+EARNER = DemoLogin("earner", "ada@learners.example", "badges-demo")
 
 ISSUER_NAME = "Demo Academy"
 TEMPLATES = [
@@ -48,6 +50,7 @@ def seed() -> list[DemoLogin]:
     _ensure_user(ADMIN, is_staff=True, is_superuser=True, first_name="Ada", last_name="Admin")
     owner = _ensure_user(OWNER, first_name="Olive", last_name="Owner")
     staff = _ensure_user(STAFF, first_name="Sam", last_name="Staff")
+    _ensure_user(EARNER, first_name="Ada", last_name="Lovelace")
 
     issuer = Issuer.objects.filter(name=ISSUER_NAME).first()
     if issuer is None:
@@ -67,7 +70,7 @@ def seed() -> list[DemoLogin]:
     templates = [_ensure_template(issuer, *spec) for spec in TEMPLATES]
     if not Assertion.objects.filter(organization=issuer).exists():
         _award_demo_badges(templates, staff)
-    return [ADMIN, OWNER, STAFF]
+    return [ADMIN, OWNER, STAFF, EARNER]
 
 
 def _ensure_user(login: DemoLogin, **fields) -> User:

@@ -212,3 +212,40 @@ class AssertionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} · {self.assertion_id}"
+
+
+class ImportedBadge(EntityModel):
+    """An Open Badges 2.0 badge from another platform that an earner added to their
+    backpack, after it was verified (hosted, awarded to them, not revoked).
+
+    The documents are kept as fetched; nothing here is issued by this platform, so it
+    is never served under /public/.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imported_badges"
+    )
+    source_url = models.URLField(max_length=1024, help_text="The hosted assertion's id.")
+    recipient_email = models.EmailField(max_length=254, help_text="The address it matched.")
+    name = models.CharField(max_length=255)
+    issuer_name = models.CharField(max_length=255)
+    image_url = models.TextField(blank=True, help_text="The BadgeClass image (URL or data URI).")
+    issued_on = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    assertion = models.JSONField()
+    badgeclass = models.JSONField()
+    issuer = models.JSONField()
+    verified_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-issued_on", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "source_url"],
+                name="assertions_imported_unique_per_user",
+                violation_error_message="This badge is already in your backpack.",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.issuer_name}) → {self.user}"

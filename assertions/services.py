@@ -10,8 +10,9 @@ from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import User
+from assertions import public_cache
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
-from core.exceptions import ApplicationError, ConflictError
+from core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from core.models import EmailKind
 from core.services import email_queue
 from core.timefmt import format_v1
@@ -94,7 +95,7 @@ def _clean_evidence(evidence) -> list[dict]:
     return cleaned
 
 
-def _check_dates(*, emitted_at, expires_at, started, ended) -> None:
+def check_dates(*, emitted_at, expires_at, started, ended) -> None:
     errors = {}
     if expires_at is not None and expires_at <= emitted_at:
         errors["expires_at"] = ["The expiry must be after the issue date."]
@@ -104,7 +105,7 @@ def _check_dates(*, emitted_at, expires_at, started, ended) -> None:
         raise ApplicationError("The dates are not consistent.", field_errors=errors)
 
 
-def _status_for(expires_at, now) -> str:
+def status_for(expires_at, now) -> str:
     return (
         AssertionStatus.INVALID
         if expires_at is not None and expires_at <= now
@@ -145,7 +146,8 @@ def _ensure_account(earner: Earner) -> tuple[User, bool]:
     return user, not user.has_usable_password()
 
 
-def _queue_award_email(assertion: Assertion, user: User, *, new_account: bool) -> None:
+def award_email(assertion: Assertion, user: User, *, new_account: bool) -> tuple[str, str, dict]:
+    """Kind, subject and template context of the email that tells an earner of a badge."""
     version = assertion.badge_template_version
     issuer = assertion.organization
     context = {
@@ -164,6 +166,11 @@ def _queue_award_email(assertion: Assertion, user: User, *, new_account: bool) -
         context["set_password_user_id"] = user.pk
     kind = EmailKind.ACCOUNT_CREATED if new_account else EmailKind.BADGE_AWARDED
     subject = f'{issuer.name} awarded you "{version.name}"'
+    return kind, subject, context
+
+
+def _queue_award_email(assertion: Assertion, user: User, *, new_account: bool) -> None:
+    kind, subject, context = award_email(assertion, user, new_account=new_account)
     email = email_queue(
         kind=kind,
         to_email=assertion.recipient_email,
@@ -304,7 +311,7 @@ def _issue(
         )
     if expires_at is TEMPLATE_DEFAULT:
         expires_at = default_expiry(template, issued_on)
-    _check_dates(
+    check_dates(
         emitted_at=issued_on,
         expires_at=expires_at,
         started=activity_started_at,
@@ -339,7 +346,7 @@ def _issue(
 
     salt = secrets.token_hex(16)
     assertion = Assertion.objects.create(
-        status=_status_for(expires_at, now),
+        status=status_for(expires_at, now),
         badge_template_version=version,
         badge_template=template,
         organization=issuer,
@@ -414,15 +421,16 @@ def assertion_update(*, assertion: Assertion, actor=None, **changes) -> Assertio
             setattr(assertion, field, value)
     if not diff:
         return assertion
-    _check_dates(
+    check_dates(
         emitted_at=assertion.emitted_at,
         expires_at=assertion.expires_at,
         started=assertion.activity_started_at,
         ended=assertion.activity_ended_at,
     )
-    assertion.status = _status_for(assertion.expires_at, timezone.now())
+    assertion.status = status_for(assertion.expires_at, timezone.now())
     assertion.save()
     _event(assertion, EventKind.UPDATED, actor, changes=diff)
+    public_cache.invalidate_on_commit(assertion.entity_id)
     return assertion
 
 
@@ -440,6 +448,8 @@ def assertion_revoke(
     assertion.revoked_reason = (reason or "").strip()
     assertion.save(update_fields=["status", "revoked_at", "revoked_reason", "updated_at"])
     _event(assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason)
+    public_cache.invalidate_on_commit(assertion.entity_id)
+    public_cache.invalidate_revocations_on_commit(assertion.organization_id)
     return assertion, True
 
 
@@ -493,10 +503,10 @@ def assertions_revoke_many(*, items, actor=None) -> list[RevokeOutcome]:
 def assertions_expire_due(*, now: datetime | None = None) -> int:
     """Mark valid badges whose expiry has passed as invalid, with an event each."""
     now = now or timezone.now()
-    due = list(
+    due = dict(
         Assertion.objects.select_for_update(skip_locked=True)
         .filter(status=AssertionStatus.VALID, expires_at__lte=now)
-        .values_list("pk", flat=True)
+        .values_list("pk", "entity_id")
     )
     if not due:
         return 0
@@ -504,6 +514,7 @@ def assertions_expire_due(*, now: datetime | None = None) -> int:
     AssertionEvent.objects.bulk_create(
         AssertionEvent(assertion_id=pk, kind=EventKind.EXPIRED, payload={}) for pk in due
     )
+    public_cache.invalidate_on_commit(*due.values())
     return len(due)
 
 
@@ -523,3 +534,63 @@ def assertion_resend_email(*, email, actor=None):
     copy = email_resend(email=email)
     _event(assertion, EventKind.EMAIL_QUEUED, actor, email_id=copy.pk, resend_of=email.pk)
     return copy
+
+
+@transaction.atomic
+def assertion_set_private(*, assertion: Assertion, actor, private: bool) -> Assertion:
+    """Hide a badge from everyone but its earner, or show it again. Only the earner
+    (the user the badge was awarded to) decides; a hidden badge's public page, JSON
+    document and baked image answer 404 to others."""
+    assertion = (
+        Assertion.objects.select_for_update(of=("self",))
+        .select_related("earner")
+        .get(pk=assertion.pk)
+    )
+    if actor is None or not actor.is_authenticated or assertion.earner.user_id != actor.pk:
+        raise PermissionDeniedError("Only the badge's earner can change who sees it.")
+    private = bool(private)
+    if assertion.is_private == private:
+        return assertion
+    assertion.is_private = private
+    assertion.save(update_fields=["is_private", "updated_at"])
+    _event(assertion, EventKind.UPDATED, actor, changes={"is_private": [not private, private]})
+    public_cache.invalidate_on_commit(assertion.entity_id)
+    return assertion
+
+
+def imported_badge_add(*, user, url: str = "", image=None):
+    """Verify a badge from another platform (its hosted URL, or a baked image) and add it
+    to `user`'s backpack. Raises ImportRefused saying which check failed."""
+    from dataclasses import asdict
+
+    from assertions import ob2_verify
+    from assertions.models import ImportedBadge
+
+    if image is not None:
+        url = ob2_verify.source_from_image(image)
+    if not (url or "").strip():
+        raise ApplicationError(
+            "Give the badge's URL or upload its baked image.",
+            field_errors={"source": ["Give a URL or an image."]},
+        )
+    verified = ob2_verify.verify_hosted_badge(url, [user.email])
+    if ImportedBadge.objects.filter(user=user, source_url=verified.source_url).exists():
+        raise ConflictError(
+            "This badge is already in your backpack.",
+            field_errors={"source": ["Already imported."]},
+            code="already_imported",
+        )
+    try:
+        with transaction.atomic():
+            return ImportedBadge.objects.create(
+                user=user, verified_at=timezone.now(), **asdict(verified)
+            )
+    except IntegrityError:  # the same badge imported twice at once
+        raise ConflictError("This badge is already in your backpack.") from None
+
+
+@transaction.atomic
+def imported_badge_remove(*, imported, actor) -> None:
+    if actor is None or imported.user_id != actor.pk:
+        raise PermissionDeniedError("Only its owner can remove an imported badge.")
+    imported.delete()

@@ -17,11 +17,14 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
+    path("public/", include("assertions.public_urls")),
+    path("me/", include("assertions.backpack_urls")),
     # Badgr clients post to /o/token without the slash; both reach the same view.
     path("o/token", TokenView.as_view(), name="token-no-slash"),
     path("o/token/", TokenView.as_view(), name="token"),
     path("o/", include("oauth2_provider.urls", namespace="oauth2_provider")),
     path("v2/", include("badges_project.api_v2_urls")),
+    path("api/v1/", include("badges_project.api_v1_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -38,3 +38,26 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
         raise NotFoundError("Badge template not found.")
     return template
+
+
+def public_badge_version(template_entity_id: str, number: int | None = None):
+    """A template version with its template and issuer, for the public BadgeClass: the
+    given version number, or the template's current version. None when there is none."""
+    from templates_app.models import BadgeTemplateVersion
+
+    if number is None:
+        template = (
+            BadgeTemplate.objects.select_related("current_version", "issuer")
+            .filter(entity_id=template_entity_id)
+            .first()
+        )
+        if template is None or template.current_version is None:
+            return None
+        version = template.current_version
+        version.template = template
+        return version
+    return (
+        BadgeTemplateVersion.objects.select_related("template__issuer")
+        .filter(template__entity_id=template_entity_id, number=number)
+        .first()
+    )

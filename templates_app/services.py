@@ -5,7 +5,7 @@ from django.db.models import Max
 from core.exceptions import ApplicationError, full_clean_or_raise
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
-from templates_app.images import read_badge_image, sha256_hex, stored_name
+from templates_app.images import make_renditions, read_badge_image, sha256_hex, stored_name
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 
 # What an awarded badge shows. A change to any of these (or to the image) makes a version.
@@ -82,10 +82,16 @@ def _new_version(template: BadgeTemplate, *, image, actor) -> BadgeTemplateVersi
     if isinstance(image, BadgeTemplateVersion):
         # Versions never change and their files are never deleted, so they can share one.
         version.image.name = image.image.name
+        version.image_high.name = image.image_high.name
+        version.image_thumbnail.name = image.image_thumbnail.name
         version.image_sha256 = image.image_sha256
     else:
         data, ext, sha = image
-        version.image.save(f"{version.entity_id}{ext}", ContentFile(data), save=False)
+        sizes = make_renditions(data, ext)
+        name = version.entity_id
+        version.image.save(f"{name}{sizes.image_ext}", ContentFile(sizes.image), save=False)
+        version.image_high.save(f"{name}-high.png", ContentFile(sizes.high), save=False)
+        version.image_thumbnail.save(f"{name}-thumb.png", ContentFile(sizes.thumbnail), save=False)
         version.image_sha256 = sha
     version.save()
     template.current_version = version
@@ -125,7 +131,7 @@ def template_create(*, issuer: Issuer, actor=None, name: str, **fields) -> Badge
     if fields.get("image") is None:
         raise ApplicationError(
             "A badge template needs an image.",
-            field_errors={"image": ["Upload the badge image (PNG, JPEG, GIF or WebP)."]},
+            field_errors={"image": ["Upload the badge image (PNG, JPEG, GIF, WebP or SVG)."]},
         )
     new_image = _apply(template, {"name": name, **fields})
     full_clean_or_raise(template, "The badge template is not valid.", exclude=["current_version"])

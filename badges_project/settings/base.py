@@ -177,6 +177,12 @@ SPECTACULAR_SETTINGS = {
     "OAUTH2_AUTHORIZATION_URL": "/o/authorize/",
     "OAUTH2_REFRESH_URL": "/o/token",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Choice sets used under several field names (and two "status" sets) get one name.
+    "ENUM_NAME_OVERRIDES": {
+        "BadgeStatusEnum": "assertions.models.AssertionStatus",
+        "AssignmentStatusEnum": "assertions.models.BatchStatus",
+        "ValidityUnitEnum": "templates_app.models.ValidityUnit",
+    },
 }
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")
@@ -204,6 +210,8 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 60.0},
     # Valid badges past their expiry become "invalid".
     "expire-badges": {"task": "assertions.tasks.expire_badges", "schedule": 300.0},
+    # Assignment batches whose run was lost (broker down at commit, worker killed).
+    "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 300.0},
 }
 # An outbox row pending this long without being sent is re-enqueued; one stuck in
 # "sending" this long (its worker died mid-send) is tried again.
@@ -219,6 +227,17 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
 }
+
+# One process's memory by default (`make run`, tests); deployments with several processes
+# point CACHE_URL at Redis (redis://host:6379/1) so that invalidation reaches them all.
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
+# Public badge pages, Open Badges documents and baked images are cached this long at most;
+# the services drop an assertion's entries at once when it changes.
+PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=600)
+
+# Earners import badges from other platforms by URL: fetched from public addresses only,
+# unless this is set (a closed intranet of issuers; tests serve documents locally).
+BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = env.bool("BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS", default=False)
 
 # Badge images: refused above this size or pixel count (decompression bombs).
 BADGE_IMAGE_MAX_BYTES = env.int("BADGE_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)

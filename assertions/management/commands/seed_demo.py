@@ -22,7 +22,10 @@ class Command(BaseCommand):
             )
         logins = demo.seed()
         self.stdout.write(
-            self.style.SUCCESS("Demo data is loaded. Log in at http://127.0.0.1:8000/admin/ with:")
+            self.style.SUCCESS(
+                "Demo data is loaded. Issuer staff log in at http://127.0.0.1:8000/admin/, "
+                "earners at http://127.0.0.1:8000/me/badges, with:"
+            )
         )
         for login in logins:
             self.stdout.write(f"  {login.role:<12} {login.email}  password: {login.password}")

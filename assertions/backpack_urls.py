@@ -1,0 +1,18 @@
+"""/me/...: the logged-in earner's own badges."""
+
+from django.urls import path
+
+from assertions import backpack_views
+
+urlpatterns = [
+    path("badges", backpack_views.backpack, name="backpack"),
+    path("badges/import", backpack_views.backpack_import, name="backpack-import"),
+    path(
+        "badges/<str:entity_id>/privacy", backpack_views.backpack_privacy, name="backpack-privacy"
+    ),
+    path(
+        "badges/imported/<str:entity_id>/remove",
+        backpack_views.backpack_import_remove,
+        name="backpack-import-remove",
+    ),
+]

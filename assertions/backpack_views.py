@@ -1,0 +1,94 @@
+"""The earner's backpack: /me/badges. Every badge awarded to the logged-in user, across
+issuers, plus the ones they imported from other platforms."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assertions import openbadges, services
+from assertions.backpack_forms import BackpackFilterForm, ImportForm
+from assertions.models import Assertion, ImportedBadge
+from assertions.selectors import backpack_filtered, backpack_issuers
+from assertions.sharing import badge_page_context
+from core.exceptions import ApplicationError
+
+LOGIN = "login"
+
+
+@login_required(login_url=LOGIN)
+def backpack(request):
+    form = BackpackFilterForm(request.GET or None, issuers=backpack_issuers(request.user))
+    filters = form.cleaned_data if form.is_valid() else {}
+    now = timezone.now()
+    cards = []
+    for assertion in backpack_filtered(request.user, **{k: v for k, v in filters.items() if v}):
+        card = badge_page_context(assertion, now=now)
+        card["thumbnail"] = openbadges.badge_image_urls(assertion.badge_template_version)[
+            "image_thumbnail_path"
+        ]
+        cards.append(card)
+    imported = ImportedBadge.objects.filter(user=request.user)
+    return render(
+        request,
+        "assertions/backpack.html",
+        {
+            "form": form,
+            "cards": cards,
+            "filtered": bool(filters and any(filters.values())),
+            "imported": imported,
+            "now": now,
+        },
+    )
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def backpack_privacy(request, entity_id: str):
+    assertion = Assertion.objects.filter(entity_id=entity_id, earner__user=request.user).first()
+    if assertion is None:
+        raise Http404("No such badge in your backpack.")
+    private = request.POST.get("private") == "1"
+    services.assertion_set_private(assertion=assertion, actor=request.user, private=private)
+    name = assertion.badge_template_version.name
+    messages.success(
+        request,
+        f'"{name}" is now private: its page is hidden from everyone but you.'
+        if private
+        else f'"{name}" is public again: anyone with its link can see and verify it.',
+    )
+    return redirect("backpack")
+
+
+@login_required(login_url=LOGIN)
+@require_http_methods(["GET", "POST"])
+def backpack_import(request):
+    form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
+    if form.is_bound and form.is_valid():
+        try:
+            imported = services.imported_badge_add(
+                user=request.user,
+                url=form.cleaned_data.get("url") or "",
+                image=form.cleaned_data.get("image"),
+            )
+        except ApplicationError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(
+                request, f'"{imported.name}" from {imported.issuer_name} was verified and added.'
+            )
+            return redirect("backpack")
+    return render(request, "assertions/backpack_import.html", {"form": form})
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def backpack_import_remove(request, entity_id: str):
+    imported = ImportedBadge.objects.filter(entity_id=entity_id, user=request.user).first()
+    if imported is None:
+        raise Http404("No such imported badge.")
+    services.imported_badge_remove(imported=imported, actor=request.user)
+    messages.success(request, f'"{imported.name}" was removed from your backpack.')
+    return redirect("backpack")

@@ -1,0 +1,251 @@
+"""Public pages and Open Badges 2.0 documents: no login, anyone can verify.
+
+Each URL answers people with an HTML page and machines with JSON-LD: `Accept:
+application/ld+json` or `application/json`, a `.json` suffix, or `?v=2_0`. The
+assertion's page, document and baked image are cached (assertions.public_cache); a
+cache miss costs one query.
+"""
+
+import json
+import logging
+from io import BytesIO
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
+from django.utils.text import slugify
+from django.views.decorators.http import require_GET
+from PIL import Image
+
+from assertions import baking, openbadges, public_cache
+from assertions.models import AssertionStatus
+from assertions.public_cache import CachedResponse
+from assertions.selectors import public_assertion, revoked_assertions
+from assertions.sharing import badge_page_context
+from issuers.models import Issuer
+from templates_app.selectors import public_badge_version
+
+logger = logging.getLogger(__name__)
+# How long browsers and proxies may keep an answer without asking again (then they
+# revalidate by ETag). Short for assertions: a revocation must reach verifiers soon.
+HTTP_MAX_AGE = 60
+DOCUMENT_MAX_AGE = 300
+JSON_TYPES = ("application/ld+json", "application/json")
+# What a visitor's browser may do with a baked SVG opened on its own: draw it, nothing else.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
+
+
+def json_type(request, suffix: str | None) -> str | None:
+    """The JSON media type to answer with, or None for the HTML page."""
+    if suffix or request.GET.get("v") == "2_0":
+        # JSON whatever the Accept header says; JSON-LD's own type only when asked for.
+        preferred = request.get_preferred_type(["application/json", "application/ld+json"])
+        return preferred or "application/json"
+    # Browsers list text/html first; machines name a JSON type and no HTML.
+    preferred = request.get_preferred_type(["text/html", *JSON_TYPES])
+    return preferred if preferred in JSON_TYPES else None
+
+
+def _json(doc: dict, status: int = 200) -> HttpResponse:
+    response = JsonResponse(doc, status=status, json_dumps_params={"indent": 2})
+    response["Access-Control-Allow-Origin"] = "*"  # verifiers and backpacks in browsers
+    return response
+
+
+def _public(request, response: HttpResponse, max_age: int = HTTP_MAX_AGE) -> HttpResponse:
+    """Let browsers and proxies keep an answer briefly, and revalidate it by ETag (304)."""
+    if response.status_code in (200, 410):
+        patch_cache_control(response, public=True, max_age=max_age)
+        set_response_etag(response)
+        return get_conditional_response(request, etag=response["ETag"], response=response)
+    return response
+
+
+def _negotiated(
+    request, response: HttpResponse, content_type: str | None, max_age: int = HTTP_MAX_AGE
+) -> HttpResponse:
+    if content_type:
+        response["Content-Type"] = content_type
+    response["Vary"] = "Accept"
+    return _public(request, response, max_age)
+
+
+def _viewer_is_earner(request, assertion) -> bool:
+    user = request.user
+    return user.is_authenticated and assertion.earner.user_id == user.pk
+
+
+# --- assertion -------------------------------------------------------------------------
+
+
+@require_GET
+def assertion_page(request, entity_id: str, suffix: str | None = None):
+    content_type = json_type(request, suffix)
+    variant = "json" if content_type else "html"
+    token, cached = public_cache.lookup(entity_id, variant)
+    if cached is not None and not (cached.private and request.user.is_authenticated):
+        return _negotiated(request, cached.response(), content_type)
+
+    assertion = public_assertion(entity_id)
+    if assertion is None:
+        raise Http404("No such badge.")
+    if assertion.is_private:
+        if _viewer_is_earner(request, assertion) and not content_type:
+            response = _render_assertion(request, assertion, owner_view=True)
+            patch_cache_control(response, private=True, no_store=True)
+            return response
+        public_cache.store(
+            entity_id, token, variant, CachedResponse(404, "text/plain", b"", private=True)
+        )
+        raise Http404("No such badge.")
+
+    if content_type:
+        if assertion.status == AssertionStatus.REVOKED:
+            response = _json(openbadges.revoked_assertion_document(assertion), status=410)
+        else:
+            response = _json(openbadges.assertion_document(assertion))
+    else:
+        response = _render_assertion(request, assertion)
+    public_cache.store(
+        entity_id, token, variant, CachedResponse.of(response), expires_at=assertion.expires_at
+    )
+    return _negotiated(request, response, content_type)
+
+
+def _render_assertion(request, assertion, *, owner_view: bool = False) -> HttpResponse:
+    context = badge_page_context(assertion, now=timezone.now())
+    context["owner_view"] = owner_view
+    return render(request, "assertions/public_assertion.html", context)
+
+
+@require_GET
+def assertion_image(request, entity_id: str):
+    """The badge image with this assertion baked in (PNG, or SVG for SVG badges)."""
+    token, cached = public_cache.lookup(entity_id, "image")
+    owner = False
+    if cached is None or (cached.private and request.user.is_authenticated):
+        assertion = public_assertion(entity_id)
+        if assertion is None:
+            raise Http404("No such badge.")
+        owner = assertion.is_private and _viewer_is_earner(request, assertion)
+        if assertion.is_private and not owner:
+            entry = CachedResponse(404, "text/plain", b"", private=True)
+        elif assertion.status == AssertionStatus.REVOKED:
+            body = b"This badge was revoked; it has no image to share."
+            entry = CachedResponse(410, "text/plain; charset=utf-8", body)
+        else:
+            try:
+                entry = _baked_entry(assertion)
+            except (OSError, baking.BakingError):  # the stored file is gone or damaged
+                logger.exception("No bakeable image for badge %s", entity_id)
+                raise Http404("This badge's image is missing.") from None
+        if not owner:  # what only the earner may see is never cached
+            public_cache.store(entity_id, token, "image", entry, expires_at=assertion.expires_at)
+        cached = entry
+    if cached.status == 404:
+        raise Http404("No such badge.")
+    response = cached.response()
+    response["Access-Control-Allow-Origin"] = "*"
+    if cached.status == 200 and request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{cached.filename}"'
+    if owner:
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+    return _public(request, response)
+
+
+def _baked_entry(assertion) -> CachedResponse:
+    version = assertion.badge_template_version
+    with version.image.open("rb") as stored:
+        image = stored.read()
+    is_svg = version.image.name.lower().endswith(".svg")
+    if not is_svg and not image.startswith(baking.PNG_SIGNATURE):
+        image = _legacy_png(image)
+    doc = json.dumps(openbadges.assertion_document(assertion), separators=(",", ":"))
+    baked = baking.bake(image, doc, openbadges.assertion_url(assertion))
+    name = f"{slugify(version.name) or 'badge'}-{assertion.entity_id[:8]}"
+    headers = {"X-Content-Type-Options": "nosniff"}
+    if is_svg:
+        headers["Content-Security-Policy"] = SVG_CSP
+        return CachedResponse(200, "image/svg+xml", baked, headers, filename=f"{name}.svg")
+    return CachedResponse(200, "image/png", baked, headers, filename=f"{name}.png")
+
+
+def _legacy_png(data: bytes) -> bytes:
+    """Versions made before renditions existed may hold a JPEG, GIF or WebP: only PNG and
+    SVG can carry an assertion, so these are converted once (then cached)."""
+    with Image.open(BytesIO(data)) as img:
+        out = BytesIO()
+        img.convert("RGBA").save(out, format="PNG")
+    return out.getvalue()
+
+
+# --- badge class and issuer -----------------------------------------------------------
+
+
+@require_GET
+def badgeclass_page(request, entity_id: str, number: int | None = None, suffix=None):
+    version = public_badge_version(entity_id, None if number is None else int(number))
+    if version is None:
+        raise Http404("No such badge.")
+    content_type = json_type(request, suffix)
+    if content_type:
+        response = _json(openbadges.badgeclass_document(version, versioned=number is not None))
+    else:
+        response = render(
+            request,
+            "assertions/public_badgeclass.html",
+            {
+                "version": version,
+                "template": version.template,
+                "issuer": version.template.issuer,
+                "image_urls": openbadges.badge_image_urls(version),
+                "badgeclass_url": openbadges.badgeclass_url(
+                    version.template, version if number is not None else None
+                ),
+                "issuer_url": openbadges.issuer_url(version.template.issuer),
+                "is_current": version.template.current_version_id == version.pk,
+                "current_url": openbadges.badgeclass_url(version.template),
+            },
+        )
+    return _negotiated(request, response, content_type, max_age=DOCUMENT_MAX_AGE)
+
+
+def _issuer_or_404(entity_id: str) -> Issuer:
+    issuer = Issuer.objects.filter(entity_id=entity_id).first()
+    if issuer is None:
+        raise Http404("No such issuer.")
+    return issuer
+
+
+@require_GET
+def issuer_page(request, entity_id: str, suffix=None):
+    issuer = _issuer_or_404(entity_id)
+    content_type = json_type(request, suffix)
+    if content_type:
+        response = _json(openbadges.issuer_document(issuer))
+    else:
+        response = render(
+            request,
+            "assertions/public_issuer.html",
+            {
+                "issuer": issuer,
+                "issuer_url": openbadges.issuer_url(issuer),
+                "image_url": openbadges.file_url(issuer.image),
+            },
+        )
+    return _negotiated(request, response, content_type, max_age=DOCUMENT_MAX_AGE)
+
+
+@require_GET
+def revocation_list(request, entity_id: str):
+    issuer = _issuer_or_404(entity_id)
+    key = public_cache.revocations_key(issuer.pk)
+    doc = cache.get(key)
+    if doc is None:
+        doc = openbadges.revocation_list_document(issuer, revoked_assertions(issuer))
+        cache.set(key, doc, settings.PUBLIC_CACHE_SECONDS)
+    return _public(request, _json(doc))

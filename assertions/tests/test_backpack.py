@@ -1,0 +1,294 @@
+"""The earner's backpack: /me/badges, privacy, and imports from other platforms."""
+
+import datetime as dt
+import hashlib
+import json
+
+import pytest
+import responses
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
+
+from accounts.tests.factories import UserFactory
+from assertions.baking import bake
+from assertions.models import Assertion, ImportedBadge
+from assertions.ob2_verify import ImportRefused, verify_hosted_badge
+from assertions.services import assertion_revoke, imported_badge_add
+from assertions.tests.factories import AssertionFactory
+from core.testing import png_bytes
+from earners.models import Earner
+from issuers.tests.factories import IssuerFactory
+from templates_app.tests.factories import BadgeTemplateFactory
+
+pytestmark = pytest.mark.django_db
+
+ELSEWHERE = "https://badges.elsewhere.example"
+ASSERTION_URL = f"{ELSEWHERE}/assertions/42"
+
+
+def award(user, **fields):
+    badge = AssertionFactory(recipient_email=user.email, **fields)
+    Earner.objects.filter(pk=badge.earner_id).update(user=user)
+    return badge
+
+
+# --- the list ---------------------------------------------------------------------------------
+
+
+def test_the_backpack_needs_a_login_and_sends_to_the_earner_login_page(client):
+    response = client.get("/me/badges")
+    assert response.status_code == 302
+    assert response["Location"].startswith("/accounts/login/?next=/me/badges")
+
+
+def test_it_lists_my_badges_from_every_issuer_and_nobody_elses(client):
+    me = UserFactory()
+    mine = [
+        award(me, template=BadgeTemplateFactory(name="Python", issuer=IssuerFactory(name="A"))),
+        award(me, template=BadgeTemplateFactory(name="SQL", issuer=IssuerFactory(name="B"))),
+    ]
+    AssertionFactory(template=BadgeTemplateFactory(name="Not mine"))
+    client.force_login(me)
+    body = client.get("/me/badges").content.decode()
+    assert "Python" in body
+    assert "SQL" in body
+    assert "Not mine" not in body
+    for badge in mine:
+        assert f"/public/assertions/{badge.entity_id}/image?download=1" in body
+        assert "linkedin.com/profile/add" in body
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("q=pyth", {"Python"}),
+        ("status=valid", {"Python", "SQL"}),
+        ("status=expired", {"Old"}),
+        ("status=revoked", {"Gone"}),
+        ("visibility=private", {"SQL"}),
+        ("visibility=public", {"Python", "Old", "Gone"}),
+        ("issuer=ISSUER_B", {"SQL"}),
+        ("status=bogus", {"Python", "SQL", "Old", "Gone"}),  # invalid filter: ignored
+    ],
+)
+def test_filters(client, query, shown):
+    me = UserFactory()
+    issuer_b = IssuerFactory(name="Issuer B")
+    award(me, template=BadgeTemplateFactory(name="Python"))
+    sql = award(me, template=BadgeTemplateFactory(name="SQL", issuer=issuer_b))
+    Assertion.objects.filter(pk=sql.pk).update(is_private=True)
+    award(
+        me,
+        template=BadgeTemplateFactory(name="Old"),
+        issued_on=timezone.now() - dt.timedelta(days=5),
+        expires_at=timezone.now() - dt.timedelta(days=1),
+    )
+    assertion_revoke(assertion=award(me, template=BadgeTemplateFactory(name="Gone")), reason="x")
+    client.force_login(me)
+    body = client.get("/me/badges?" + query.replace("ISSUER_B", issuer_b.entity_id)).content
+    names = {"Python", "SQL", "Old", "Gone"}
+    assert {n for n in names if f">{n}</a></h3>" in body.decode()} == shown
+
+
+def test_the_earner_makes_a_badge_private_and_public_again(
+    client, django_capture_on_commit_callbacks
+):
+    me = UserFactory()
+    badge = award(me)
+    client.force_login(me)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/me/badges/{badge.entity_id}/privacy", {"private": "1"})
+    assert response.status_code == 302
+    badge.refresh_from_db()
+    assert badge.is_private
+    client.logout()
+    assert client.get(badge.url.replace("https://badges.example", "")).status_code in (404,)
+    client.force_login(me)
+    client.post(f"/me/badges/{badge.entity_id}/privacy", {"private": "0"})
+    badge.refresh_from_db()
+    assert not badge.is_private
+
+
+def test_nobody_can_change_the_privacy_of_someone_elses_badge(client):
+    badge = award(UserFactory())
+    client.force_login(UserFactory())
+    assert client.post(f"/me/badges/{badge.entity_id}/privacy", {"private": "1"}).status_code == 404
+    assert client.get(f"/me/badges/{badge.entity_id}/privacy").status_code == 405
+    badge.refresh_from_db()
+    assert not badge.is_private
+
+
+# --- imports ------------------------------------------------------------------------------------
+
+
+def hashed(email: str, salt: str = "pepper") -> dict:
+    digest = hashlib.sha256((email + salt).encode()).hexdigest()
+    return {"type": "email", "hashed": True, "salt": salt, "identity": f"sha256${digest}"}
+
+
+def documents(email="ada@example.org", **assertion_changes):
+    issuer = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Issuer",
+        "id": f"{ELSEWHERE}/issuers/1",
+        "name": "Elsewhere University",
+        "url": ELSEWHERE,
+        "email": "badges@elsewhere.example",
+        "revocationList": f"{ELSEWHERE}/issuers/1/revocations",
+    }
+    badgeclass = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "BadgeClass",
+        "id": f"{ELSEWHERE}/badges/7",
+        "name": "Data Literacy",
+        "description": "Reads charts.",
+        "image": f"{ELSEWHERE}/badges/7/image.png",
+        "criteria": {"narrative": "Pass."},
+        "issuer": issuer["id"],
+    }
+    assertion = {
+        "@context": "https://w3id.org/openbadges/v2",
+        "type": "Assertion",
+        "id": ASSERTION_URL,
+        "recipient": hashed(email),
+        "badge": badgeclass["id"],
+        "issuedOn": "2024-03-01T10:00:00Z",
+        "verification": {"type": "hosted"},
+        **assertion_changes,
+    }
+    return assertion, badgeclass, issuer
+
+
+@pytest.fixture
+def remote(settings):
+    """Another platform's server, played by `responses` (no network here)."""
+    settings.BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = True  # the mock needs no DNS
+
+    def serve(assertion, badgeclass, issuer, revoked=(), status=200):
+        mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+        mock.start()
+        mock.add(responses.GET, ASSERTION_URL, json=assertion, status=status)
+        mock.add(responses.GET, badgeclass["id"], json=badgeclass)
+        mock.add(responses.GET, issuer["id"], json=issuer)
+        mock.add(
+            responses.GET,
+            issuer["revocationList"],
+            json={"type": "RevocationList", "revokedAssertions": [{"id": r} for r in revoked]},
+        )
+        return mock
+
+    mocks = []
+    yield lambda *a, **k: mocks.append(serve(*a, **k)) or mocks[-1]
+    for mock in mocks:
+        mock.stop()
+        mock.reset()
+
+
+def test_a_hosted_badge_awarded_to_me_is_verified_and_imported_by_url(client, remote):
+    me = UserFactory(email="ada@example.org")
+    remote(*documents())
+    client.force_login(me)
+    response = client.post("/me/badges/import", {"url": ASSERTION_URL})
+    assert response.status_code == 302
+    imported = ImportedBadge.objects.get(user=me)
+    assert (imported.name, imported.issuer_name) == ("Data Literacy", "Elsewhere University")
+    assert imported.recipient_email == "ada@example.org"
+    assert imported.issued_on == dt.datetime(2024, 3, 1, 10, tzinfo=dt.UTC)
+    assert imported.image_url == f"{ELSEWHERE}/badges/7/image.png"
+    body = client.get("/me/badges").content.decode()
+    assert "Data Literacy" in body
+    assert "Elsewhere University" in body
+    # and importing it again is refused, clearly
+    response = client.post("/me/badges/import", {"url": ASSERTION_URL})
+    assert "already in your backpack" in response.content.decode()
+    assert ImportedBadge.objects.count() == 1
+
+
+def test_a_baked_image_from_elsewhere_is_imported(client, remote):
+    me = UserFactory(email="ada@example.org")
+    assertion, badgeclass, issuer = documents()
+    remote(assertion, badgeclass, issuer)
+    image = bake(png_bytes(), json.dumps(assertion), ASSERTION_URL)
+    client.force_login(me)
+    response = client.post(
+        "/me/badges/import", {"image": SimpleUploadedFile("b.png", image, "image/png")}
+    )
+    assert response.status_code == 302
+    assert ImportedBadge.objects.filter(user=me, source_url=ASSERTION_URL).exists()
+
+
+@pytest.mark.parametrize(
+    ("setup", "message"),
+    [
+        ({"email": "someone@else.org"}, "was not awarded to ada@example.org"),
+        ({"status": 410}, "revoked"),
+        ({"revoked": [ASSERTION_URL]}, "revocation list"),
+        ({"changes": {"@context": "https://w3id.org/openbadges/v1"}}, "not an Open Badges 2.0"),
+        ({"changes": {"verification": {"type": "signed"}}}, "Only hosted badges"),
+        ({"changes": {"id": "urn:uuid:1"}}, "no URL id"),
+        ({"changes": {"issuedOn": "yesterday"}}, "issuedOn is not a date"),
+        ({"changes": {"issuedOn": "2999-01-01T00:00:00Z"}}, "in the future"),
+        ({"issuer_host": "https://other.example"}, "does not vouch for"),
+    ],
+)
+def test_imports_that_fail_a_check_are_refused_saying_which(remote, setup, message):
+    me = UserFactory(email="ada@example.org")
+    assertion, badgeclass, issuer = documents(setup.get("email", "ada@example.org"))
+    assertion.update(setup.get("changes", {}))
+    if "issuer_host" in setup:
+        issuer["id"] = badgeclass["issuer"] = setup["issuer_host"] + "/issuers/1"
+    remote(assertion, badgeclass, issuer, setup.get("revoked", ()), setup.get("status", 200))
+    with pytest.raises(ImportRefused, match=message):
+        imported_badge_add(user=me, url=ASSERTION_URL)
+    assert not ImportedBadge.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["http://127.0.0.1:8000/x", "http://10.0.0.5/a", "http://[::1]/a", "ftp://files.example/a"],
+)
+def test_urls_on_private_networks_are_never_fetched(settings, url):
+    settings.BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = False
+    with responses.RequestsMock() as mock:  # any request at all would fail this test
+        with pytest.raises(ImportRefused):
+            verify_hosted_badge(url, ["ada@example.org"])
+        assert len(mock.calls) == 0
+
+
+def test_our_own_badges_are_not_imported(settings):
+    settings.SITE_URL = "https://badges.example"
+    with pytest.raises(ImportRefused, match="issued here"):
+        verify_hosted_badge("https://badges.example/public/assertions/x", ["a@b.org"])
+
+
+def test_an_image_without_a_baked_badge_is_refused(client):
+    client.force_login(UserFactory())
+    response = client.post(
+        "/me/badges/import", {"image": SimpleUploadedFile("b.png", png_bytes(), "image/png")}
+    )
+    assert response.status_code == 200
+    assert "carries no Open Badges assertion" in response.content.decode()
+    response = client.post("/me/badges/import", {})
+    assert "Give the badge" in response.content.decode()
+
+
+def test_only_the_owner_removes_an_imported_badge(client, remote):
+    me = UserFactory(email="ada@example.org")
+    remote(*documents())
+    imported = imported_badge_add(user=me, url=ASSERTION_URL)
+    client.force_login(UserFactory())
+    assert client.post(f"/me/badges/imported/{imported.entity_id}/remove").status_code == 404
+    client.force_login(me)
+    assert client.post(f"/me/badges/imported/{imported.entity_id}/remove").status_code == 302
+    assert not ImportedBadge.objects.exists()
+
+
+def test_the_demo_earner_of_make_run_signs_in_and_finds_their_badges(client, settings):
+    from assertions import demo
+
+    settings.DEBUG = True
+    demo.seed()
+    assert client.login(username=demo.EARNER.email, password=demo.EARNER.password)
+    body = client.get("/me/badges").content.decode()
+    assert "Python Fundamentals" in body
+    assert "Workshop Participant" in body
