@@ -30,6 +30,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -196,6 +197,7 @@ def batch_assign(
     activity_ended_at: datetime | None = None,
     expires_at=TEMPLATE_DEFAULT,
     notes: str = "",
+    narrative: str = "",
     notify: bool = True,
     allow_duplicate: bool = True,
 ) -> AssignResult:
@@ -223,6 +225,7 @@ def batch_assign(
         "activity_started_at": activity_started_at,
         "activity_ended_at": activity_ended_at,
         "notes": notes or "",
+        "narrative": narrative or "",
         "notify": notify,
     }
     if len(rows) <= SYNC_LIMIT:
@@ -301,6 +304,7 @@ def _assign_now(*, template, rows, actor, expires_at, allow_duplicate, context) 
                 activity_started_at=context["activity_started_at"],
                 activity_ended_at=context["activity_ended_at"],
                 notes=context["notes"],
+                narrative=context["narrative"],
                 allow_duplicate=allow_duplicate,
                 notify=context["notify"],
                 batch=batch,
@@ -334,6 +338,7 @@ def batch_create(
     activity_ended_at: datetime | None = None,
     expires_at: datetime | None = None,
     notes: str = "",
+    narrative: str = "",
     notify: bool = True,
     allow_duplicate: bool = True,
 ) -> AssignmentBatch:
@@ -360,6 +365,7 @@ def batch_create(
         activity_ended_at=activity_ended_at,
         expires_at=expires_at,
         notes=notes or "",
+        narrative=narrative or "",
         notify=notify,
         status=BatchStatus.PENDING,
         total=len(rows),
@@ -437,7 +443,9 @@ def batch_run(*, batch_id: int) -> AssignmentBatch:
         log.exception("Rows of assignment batch %s cannot be read", batch.entity_id)
         return batch_fail(batch_id=batch_id, message="The rows of this batch cannot be read.")
     allow_duplicate = bool(header.get("allow_duplicate", True))
-    for chunk in _chunks(rows, CHUNK):
+    # A setting so that tests can make many small chunks (and kill a worker between them).
+    size = getattr(settings, "ASSIGN_BATCH_CHUNK", CHUNK)
+    for chunk in _chunks(rows, size):
         _run_chunk(batch_id, chunk, allow_duplicate=allow_duplicate)
     return _finish(batch_id)
 

@@ -12,6 +12,7 @@ formula in someone's Excel.
 import csv
 from io import BytesIO
 
+from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
@@ -127,4 +128,86 @@ def xlsx_response(queryset) -> HttpResponse:
     workbook.save(buffer)
     response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{_filename("xlsx")}"'
+    return response
+
+
+REPORT_COLUMNS = (
+    "row",
+    "email",
+    "first_name",
+    "last_name",
+    "result",
+    "badge_id",
+    "badge_url",
+    "email_status",
+    "message",
+)
+
+
+def _report_rows(batch):
+    """One line per row of the assignment, in order: the badges issued (numbered by
+    their batch key, or by issue order for an assignment done at once), then merged
+    with the rows that failed."""
+    from core.models import OutboundEmail
+
+    issued = []
+    queryset = batch.assertions.order_by("pk").values_list(
+        "pk",
+        "idempotency_key",
+        "recipient_email",
+        "recipient_first_name",
+        "recipient_last_name",
+        "entity_id",
+    )
+    email_status = {}
+    for assertion_id, status in (
+        OutboundEmail.objects.filter(assertion__batch=batch)
+        .order_by("pk")
+        .values_list("assertion_id", "status")
+    ):
+        email_status[assertion_id] = status  # the newest row of a resent email wins
+    for position, (pk, key, email, first, last, entity_id) in enumerate(queryset, start=1):
+        number = position
+        if key.startswith(f"batch:{batch.entity_id}:"):
+            number = int(key.rsplit(":", 1)[1])
+        issued.append(
+            (
+                number,
+                [
+                    number,
+                    email,
+                    first,
+                    last,
+                    "issued",
+                    entity_id,
+                    f"{settings.SITE_URL}/public/assertions/{entity_id}",
+                    email_status.get(pk, "not sent" if not batch.notify else "pending"),
+                    "",
+                ],
+            )
+        )
+    failed = [
+        (
+            error.get("row") or 0,
+            [error.get("row") or "", "", "", "", "failed", "", "", "", error.get("message", "")],
+        )
+        for error in batch.errors or []
+    ]
+    for _, line in sorted(issued + failed, key=lambda item: item[0]):
+        yield line
+
+
+def batch_report_response(batch) -> StreamingHttpResponse:
+    """The per-row report of an assignment as CSV, cells neutralised as above."""
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield "\ufeff" + writer.writerow(REPORT_COLUMNS)
+        for row in _report_rows(batch):
+            yield writer.writerow(["" if v is None else neutralise(v) for v in row])
+
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="assignment-{batch.entity_id}-report.csv"'
+    )
     return response

@@ -114,3 +114,36 @@ def backpack_issuers(user) -> list[tuple[str, str]]:
         .order_by("name")
         .values_list("entity_id", "name")
     )
+
+
+def batch_progress(batch: AssignmentBatch) -> dict:
+    """How far an assignment is: rows issued and failed, and its emails sent and failed
+    (a batch is over when its rows are; emails may still be leaving after that)."""
+    from django.db.models import Count
+
+    from core.models import EmailStatus, OutboundEmail
+
+    emails = dict(
+        OutboundEmail.objects.filter(assertion__batch=batch)
+        .values_list("status")
+        .annotate(n=Count("id"))
+        .values_list("status", "n")
+    )
+    processed = batch.issued + batch.failed
+    expected = batch.issued if batch.notify else 0
+    sent = emails.get(EmailStatus.SENT, 0)
+    email_failed = emails.get(EmailStatus.FAILED, 0)
+    return {
+        "status": batch.status,
+        "total": batch.total,
+        "issued": batch.issued,
+        "failed": batch.failed,
+        "percent": 100 if not batch.total else int(100 * processed / batch.total),
+        "finished": batch.status in ("done", "failed"),
+        "emails_expected": expected,
+        "emails_sent": sent,
+        "emails_failed": email_failed,
+        "emails_percent": 100 if not expected else int(100 * (sent + email_failed) / expected),
+        "credits_used": batch.credits_used,
+        "credits_reserved": batch.credits_reserved,
+    }

@@ -19,6 +19,7 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("public/", include("assertions.public_urls")),
     path("me/", include("assertions.backpack_urls")),
+    path("issuers/", include("issuers.urls")),  # the dashboard and the assign wizard
     # Badgr clients post to /o/token without the slash; both reach the same view.
     path("o/token", TokenView.as_view(), name="token-no-slash"),
     path("o/token/", TokenView.as_view(), name="token"),

@@ -1,0 +1,455 @@
+"""Earner lists for the assign wizard: reading a CSV or XLSX file (or pasted rows),
+mapping its columns, and checking every row before anything is issued.
+
+The rules, in one place (the wizard's views only call these):
+
+- A file is at most MAX_UPLOAD_BYTES; an empty file, a file with a header and no rows,
+  a binary file (an image, a PDF, an old .xls) or more than MAX_EARNERS rows is refused
+  with a message saying which.
+- Text is read as UTF-8 (with or without a byte-order mark) or UTF-16 with a BOM;
+  otherwise as Windows-1252, then Latin-1 - what spreadsheets on Windows save - so
+  accented names come out right. The delimiter (, ; tab |) is detected.
+- XLSX is read with openpyxl in read-only mode, first sheet, values (not formulas).
+- The first row is a header unless one of its cells is an email address.
+- Columns are mapped to email / first_name / last_name by their header (English,
+  Italian, French, German, Spanish spellings) or, without a header, by content; every
+  other column is kept as the earner's metadata under its header.
+- Each row is checked: a valid email, a first and a last name, not a duplicate of an
+  earlier row of the same list, and (once the badge template is known) not an earner
+  who already holds the badge. Rows are numbered as a spreadsheet shows them: with a
+  header, the first earner is row 2.
+"""
+
+import codecs
+import csv
+import io
+import re
+import unicodedata
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from django.db.models import Q
+from django.utils import timezone
+
+from assertions.bulk import MAX_EARNERS, _clean_row
+from assertions.models import Assertion, AssertionStatus
+from core.exceptions import ApplicationError
+
+MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+MAX_PASTE_CHARS = 2 * 1024 * 1024
+MAX_COLUMNS = 50
+MAX_CELL_CHARS = 1000
+FIELDS = ("email", "first_name", "last_name")
+FIELD_LABELS = {"email": "Email", "first_name": "First name", "last_name": "Last name"}
+
+# Header spellings, compared after lower-casing and dropping accents, spaces and dashes.
+SYNONYMS = {
+    "email": {
+        "email", "mail", "emailaddress", "emailadresse", "indirizzoemail", "posta",
+        "postaelettronica", "correo", "correoelectronico", "courriel", "adressemail",
+        "recipientemail", "earneremail",
+    },
+    "first_name": {
+        "firstname", "first", "givenname", "forename", "name", "nome", "prenom", "vorname",
+        "nombre", "recipientfirstname",
+    },
+    "last_name": {
+        "lastname", "last", "surname", "familyname", "cognome", "nom", "nachname",
+        "apellido", "apellidos", "recipientlastname",
+    },
+}  # fmt: skip
+
+XLSX_MAGIC = b"PK\x03\x04"
+OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and other old Office files
+BINARY_MAGIC = {
+    b"%PDF": "a PDF",
+    b"\x89PNG": "a PNG image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"GIF8": "a GIF image",
+    b"\x1f\x8b": "a gzip archive",
+}
+EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class FileRefused(ApplicationError):
+    """The file (or pasted text) cannot be used; the message says why."""
+
+    default_code = "file_refused"
+
+
+@dataclass
+class Table:
+    """What was read: column names and the non-blank rows with their spreadsheet number."""
+
+    columns: list[str]
+    rows: list[tuple[int, list[str]]]
+    has_header: bool
+    source: str = ""  # "CSV (UTF-8, ';')", "XLSX", ...
+
+    def as_dict(self) -> dict:
+        return {
+            "columns": self.columns,
+            "rows": [[n, cells] for n, cells in self.rows],
+            "has_header": self.has_header,
+            "source": self.source,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Table":
+        return cls(
+            columns=list(data["columns"]),
+            rows=[(int(n), list(cells)) for n, cells in data["rows"]],
+            has_header=bool(data["has_header"]),
+            source=data.get("source", ""),
+        )
+
+
+@dataclass
+class RowProblem:
+    row: int
+    email: str
+    message: str
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "email": self.email, "message": self.message}
+
+
+@dataclass
+class Checked:
+    """Rows ready for `batch_assign` (each with its spreadsheet row number under
+    "row") and the problems of the others."""
+
+    valid: list[dict] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def problem_rows(self) -> int:
+        return len({p.row for p in self.problems})
+
+
+# --- reading -------------------------------------------------------------------------
+
+
+def _mb(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} MB"
+
+
+def read_upload(upload) -> Table:
+    """A Django UploadedFile (CSV or XLSX) as a Table; FileRefused with the reason."""
+    size = upload.size or 0
+    if size > MAX_UPLOAD_BYTES:
+        raise _refuse(
+            f"The file is {_mb(size)}; the limit is {_mb(MAX_UPLOAD_BYTES)}. "
+            "Split it into smaller files, or keep only the earners' columns."
+        )
+    upload.seek(0)
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:  # the size given was wrong
+        raise _refuse(f"The file is larger than the limit of {_mb(MAX_UPLOAD_BYTES)}.")
+    return read_bytes(data, name=getattr(upload, "name", "") or "")
+
+
+def _refuse(message: str) -> FileRefused:
+    return FileRefused(message, field_errors={"file": [message]})
+
+
+def read_bytes(data: bytes, *, name: str = "") -> Table:
+    if not data or not data.strip():
+        raise _refuse("The file is empty.")
+    if data.startswith(XLSX_MAGIC):
+        return _read_xlsx(data)
+    if data.startswith(OLE2_MAGIC):
+        raise _refuse("This is an old Excel (.xls) file. Save it as .xlsx or CSV and upload that.")
+    for magic, what in BINARY_MAGIC.items():
+        if data.startswith(magic):
+            raise _refuse(f"This is {what}, not a spreadsheet. Upload a CSV or XLSX file.")
+    return _read_text(_decode(data), source_kind="CSV")
+
+
+def read_pasted(text: str) -> Table:
+    if not (text or "").strip():
+        raise FileRefused(
+            "Paste at least one row.", field_errors={"pasted": ["Paste at least one row."]}
+        )
+    if len(text) > MAX_PASTE_CHARS:
+        raise FileRefused(
+            "That is too much to paste; upload it as a file instead.",
+            field_errors={"pasted": ["Too long to paste; upload a file."]},
+        )
+    return _read_text(text, source_kind="pasted rows")
+
+
+def _decode(data: bytes) -> tuple[str, str]:
+    """(text, encoding name)."""
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return data.decode("utf-16"), "UTF-16"
+        except UnicodeDecodeError:
+            raise _refuse("The file says it is UTF-16 but is not; save it as UTF-8.") from None
+    if b"\x00" in data[:8192]:
+        raise _refuse("This is a binary file, not a spreadsheet. Upload a CSV or XLSX file.")
+    try:
+        return data.decode("utf-8-sig"), "UTF-8"
+    except UnicodeDecodeError:
+        pass
+    try:
+        text, encoding = data.decode("cp1252"), "Windows-1252"
+    except UnicodeDecodeError:
+        text, encoding = data.decode("latin-1"), "Latin-1"
+    head = text[:8192]
+    controls = sum(1 for ch in head if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
+    if controls > 8:
+        raise _refuse("This is a binary file, not a spreadsheet. Upload a CSV or XLSX file.")
+    return text, encoding
+
+
+def _read_text(decoded, *, source_kind: str) -> Table:
+    text, encoding = decoded if isinstance(decoded, tuple) else (decoded, "")
+    sample = text[:16384]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = "\t" if "\t" in sample else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    records = []
+    try:
+        for number, cells in enumerate(reader, start=1):
+            records.append((number, cells))
+            if len(records) > MAX_EARNERS + 1:
+                break
+    except csv.Error as exc:
+        raise _refuse(f"The file could not be read as CSV: {exc}.") from None
+    shown = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}[delimiter]
+    source = f"{source_kind}, {shown}-separated" + (f", {encoding}" if encoding else "")
+    return _table(records, source)
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    return str(value)
+
+
+def _read_xlsx(data: bytes) -> Table:
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
+        raise _refuse(
+            "The file could not be read as an Excel (.xlsx) workbook"
+            f" ({type(exc).__name__}). Save it again, or as CSV."
+        ) from None
+    try:
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+        if sheet is None:
+            raise _refuse("The workbook has no sheet.")
+        records = []
+        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+            records.append((number, [_cell_text(v) for v in values[:MAX_COLUMNS]]))
+            if len(records) > MAX_EARNERS + 1:
+                break
+    except FileRefused:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
+        raise _refuse(
+            f"The workbook could not be read ({type(exc).__name__}). Save it again, or as CSV."
+        ) from None
+    finally:
+        workbook.close()
+    return _table(records, "XLSX, first sheet")
+
+
+def _table(records: list[tuple[int, list[str]]], source: str) -> Table:
+    records = [
+        (n, [(c or "").strip()[:MAX_CELL_CHARS] for c in cells[:MAX_COLUMNS]])
+        for n, cells in records
+    ]
+    records = [(n, cells) for n, cells in records if any(cells)]
+    if not records:
+        raise _refuse("The file has no rows.")
+    width = max(len(cells) for _, cells in records)
+    records = [(n, cells + [""] * (width - len(cells))) for n, cells in records]
+    first = records[0][1]
+    has_header = not any(EMAILISH.match(c) for c in first)
+    if has_header:
+        columns = _unique_names([c or f"Column {i + 1}" for i, c in enumerate(first)])
+        rows = records[1:]
+    else:
+        columns = [f"Column {i + 1}" for i in range(width)]
+        rows = records
+    if not rows:
+        raise _refuse("The file has a header but no earners under it.")
+    if len(rows) > MAX_EARNERS:
+        raise _refuse(
+            f"The file has more than {MAX_EARNERS:,} earners; split it into files of at most "
+            f"{MAX_EARNERS:,}."
+        )
+    return Table(columns=columns, rows=rows, has_header=has_header, source=source)
+
+
+def _unique_names(names: list[str]) -> list[str]:
+    seen: dict[str, int] = {}
+    out = []
+    for name in names:
+        if name in seen:
+            seen[name] += 1
+            name = f"{name} ({seen[name]})"
+        else:
+            seen[name] = 1
+        out.append(name)
+    return out
+
+
+# --- mapping -------------------------------------------------------------------------
+
+
+def _key(header: str) -> str:
+    plain = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z]", "", plain.lower())
+
+
+def guess_mapping(table: Table) -> dict[str, int | None]:
+    """{field: column index or None} for email, first_name and last_name."""
+    mapping: dict[str, int | None] = dict.fromkeys(FIELDS)
+    if table.has_header:
+        for index, column in enumerate(table.columns):
+            key = _key(column)
+            for name in FIELDS:
+                if mapping[name] is None and key in SYNONYMS[name]:
+                    mapping[name] = index
+                    break
+    if mapping["email"] is None:
+        sample = table.rows[:50]
+        best, best_hits = None, 0
+        for index in range(len(table.columns)):
+            hits = sum(1 for _, cells in sample if EMAILISH.match(cells[index]))
+            if hits > best_hits and index not in mapping.values():
+                best, best_hits = index, hits
+        mapping["email"] = best
+    if not table.has_header:
+        others = [i for i in range(len(table.columns)) if i != mapping["email"]]
+        for name, index in zip(("first_name", "last_name"), others, strict=False):
+            mapping[name] = index
+    return mapping
+
+
+def clean_mapping(table: Table, raw: dict) -> dict[str, int | None]:
+    """A mapping from the form ({field: "index" or ""}) checked against the table."""
+    mapping: dict[str, int | None] = {}
+    errors = {}
+    for name in FIELDS:
+        value = raw.get(name)
+        if value in (None, ""):
+            mapping[name] = None
+            continue
+        try:
+            index = int(value)
+        except (TypeError, ValueError):
+            index = -1
+        if not 0 <= index < len(table.columns):
+            errors[name] = ["Choose one of the file's columns."]
+        mapping[name] = index
+    if mapping.get("email") is None:
+        errors["email"] = ["Choose the column with the email addresses."]
+    used = [i for i in mapping.values() if i is not None]
+    if len(used) != len(set(used)):
+        errors["non_field_errors"] = ["Use each column for one field only."]
+    if errors:
+        raise ApplicationError("The columns are not mapped correctly.", field_errors=errors)
+    return mapping
+
+
+# --- checking ------------------------------------------------------------------------
+
+
+def earner_rows(table: Table, mapping: dict[str, int | None]) -> list[dict]:
+    """Each row as {row, email, first_name, last_name, metadata}, unchecked."""
+    mapped = {i for i in mapping.values() if i is not None}
+    out = []
+    for number, cells in table.rows:
+        row = {
+            "row": number,
+            **{name: (cells[i] if i is not None else "") for name, i in mapping.items()},
+        }
+        row["metadata"] = {
+            table.columns[i]: cells[i]
+            for i in range(len(table.columns))
+            if i not in mapped and cells[i]
+        }
+        out.append(row)
+    return out
+
+
+def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
+    """Every row checked (see the module docstring); valid rows come back cleaned."""
+    result = Checked()
+    first_row_of: dict[str, int] = {}
+    candidates = []
+    for raw in rows:
+        number = raw["row"]
+        clean, errors = _clean_row(
+            {k: raw.get(k) for k in ("email", "first_name", "last_name", "metadata")}
+        )
+        shown_email = (raw.get("email") or "").strip()
+        messages = []
+        if "email" in errors:
+            messages.append(
+                f'"{shown_email}" is not a valid email.' if shown_email else "The email is missing."
+            )
+        for name in ("first_name", "last_name"):
+            label = FIELD_LABELS[name]
+            if name in errors:
+                messages.append(f"{label}: {' '.join(errors[name])}")
+            elif not clean.get(name):
+                messages.append(f"The {label.lower()} is missing.")
+        email = clean.get("email") or ""
+        if email and "email" not in errors:
+            if email in first_row_of:
+                messages.append(f"{email} is also in row {first_row_of[email]}.")
+            else:
+                first_row_of[email] = number
+        if messages:
+            result.problems.append(RowProblem(number, shown_email, " ".join(messages)))
+        else:
+            candidates.append({**clean, "row": number})
+    if template is not None and candidates:
+        held = holders(issuer=issuer, template=template, emails=[r["email"] for r in candidates])
+        for row in candidates:
+            if row["email"] in held:
+                message = f"{row['email']} already holds this badge."
+                result.problems.append(RowProblem(row["row"], row["email"], message))
+            else:
+                result.valid.append(row)
+        result.problems.sort(key=lambda p: p.row)
+    else:
+        result.valid = candidates
+    return result
+
+
+def holders(*, issuer, template, emails: list[str]) -> set[str]:
+    """Which of `emails` (clean) hold a valid, unexpired badge of `template` now."""
+    found = set()
+    now = timezone.now()
+    for start in range(0, len(emails), 5000):
+        found.update(
+            Assertion.objects.filter(
+                organization=issuer,
+                badge_template=template,
+                status=AssertionStatus.VALID,
+                recipient_email__in=emails[start : start + 5000],
+            )
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .values_list("recipient_email", flat=True)
+        )
+    return found

@@ -1,0 +1,146 @@
+"""Forms of the assign wizard. They check the shape of what was typed; the rules of
+earner lists live in assertions.assign_files and those of an award in the services."""
+
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
+
+from django import forms
+from django.utils import timezone
+
+from assertions.assign_files import FIELD_LABELS, FIELDS
+
+
+class EarnersForm(forms.Form):
+    MODES = (("single", "One earner"), ("bulk", "Many earners (file or pasted rows)"))
+    mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="single")
+    first_name = forms.CharField(max_length=150, required=False)
+    last_name = forms.CharField(max_length=150, required=False)
+    email = forms.CharField(max_length=254, required=False, label="Email")
+    file = forms.FileField(
+        required=False,
+        label="CSV or XLSX file",
+        help_text="Columns first_name, last_name, email (any other column is kept as the "
+        "earner's details). Up to 10 MB and 10,000 earners.",
+    )
+    pasted = forms.CharField(
+        required=False,
+        label="Or paste rows",
+        widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
+        help_text="Copied from a spreadsheet (tab-separated) or CSV, header row first.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("mode") == "single":
+            for name in FIELDS:
+                if not (data.get(name) or "").strip():
+                    self.add_error(name, f"The {FIELD_LABELS[name].lower()} is required.")
+        elif data.get("mode") == "bulk" and not data.get("file") and not data.get("pasted"):
+            self.add_error("file", "Choose a file or paste rows.")
+        return data
+
+
+class MappingForm(forms.Form):
+    """Which column holds each field; built with the table's columns."""
+
+    def __init__(self, *args, columns: list[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [("", "(none)")] + [(str(i), name) for i, name in enumerate(columns)]
+        for name in FIELDS:
+            self.fields[name] = forms.ChoiceField(
+                choices=choices, required=False, label=FIELD_LABELS[name]
+            )
+
+
+def _zone(issuer) -> ZoneInfo:
+    return ZoneInfo(issuer.timezone or "UTC")
+
+
+class ContextForm(forms.Form):
+    activity_title = forms.CharField(
+        max_length=255, label="Activity title", help_text="E.g. the course or event."
+    )
+    activity_started_at = forms.DateTimeField(
+        required=False,
+        label="Started",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+    activity_ended_at = forms.DateTimeField(
+        required=False,
+        label="Ended",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
+    )
+
+    def __init__(self, *args, issuer, **kwargs):
+        self.issuer = issuer
+        super().__init__(*args, **kwargs)
+
+    def _in_zone(self, value):
+        # Typed in the issuer's time zone, whatever the server's or the browser's is.
+        if value is None:
+            return None
+        return value.replace(tzinfo=None).replace(tzinfo=_zone(self.issuer))
+
+    def clean_activity_started_at(self):
+        return self._in_zone(self.cleaned_data.get("activity_started_at"))
+
+    def clean_activity_ended_at(self):
+        return self._in_zone(self.cleaned_data.get("activity_ended_at"))
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("activity_started_at"), data.get("activity_ended_at")
+        if start and end and end < start:
+            self.add_error("activity_ended_at", "The activity cannot end before it starts.")
+        return data
+
+
+class ValidityForm(forms.Form):
+    CHOICES = (
+        ("default", "The template's default"),
+        ("none", "Never expires"),
+        ("explicit", "Expires on a date"),
+    )
+    validity = forms.ChoiceField(choices=CHOICES, widget=forms.RadioSelect, initial="default")
+    expires_on = forms.DateField(
+        required=False, label="Expires on", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def __init__(self, *args, issuer, **kwargs):
+        self.issuer = issuer
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("validity") == "explicit":
+            day = data.get("expires_on")
+            if day is None:
+                self.add_error("expires_on", "Give the date the badges expire.")
+            elif expiry_of(day, self.issuer) <= timezone.now():
+                self.add_error("expires_on", "Give a date in the future.")
+        return data
+
+
+def expiry_of(day, issuer) -> datetime:
+    """A badge that expires "on" a day is valid through that day in the issuer's zone."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=_zone(issuer))
+
+
+class NotesForm(forms.Form):
+    notes = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Kept with each badge, for your organisation.",
+    )
+    narrative = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        label="Narrative (Markdown)",
+        help_text="Shown on each badge's public page: what the earners did.",
+        max_length=20000,
+    )
+    notify = forms.BooleanField(
+        required=False, initial=True, label="Email each earner (one credit per email)"
+    )

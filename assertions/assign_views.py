@@ -1,0 +1,611 @@
+"""The assign wizard (/issuers/<id>/assign/...) and the batch pages.
+
+One screen per step of the Open Badge API's assignment flow: earners (one, or many from
+a file or pasted rows, with column mapping and per-row checks), context, template,
+validity, notes, review. What was entered so far is kept in the session (a draft per
+issuer) until the assignment is confirmed; `batch_assign` does the rest.
+"""
+
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.dateparse import parse_date, parse_datetime
+from django.views.decorators.http import require_http_methods, require_POST
+
+from assertions import assign_files, openbadges
+from assertions.assign_forms import (
+    ContextForm,
+    EarnersForm,
+    MappingForm,
+    NotesForm,
+    ValidityForm,
+    expiry_of,
+)
+from assertions.bulk import SYNC_LIMIT, batch_assign
+from assertions.exports import batch_report_response
+from assertions.models import AssignmentBatch
+from assertions.selectors import batch_progress
+from assertions.services import TEMPLATE_DEFAULT
+from core.exceptions import ApplicationError
+from core.markdown import render_markdown
+from issuers.exceptions import InsufficientCreditsError
+from issuers.models import Issuer
+from issuers.permissions import MANAGE_ISSUER, has_role
+from issuers.selectors import issuer_for_user
+from templates_app.models import BadgeTemplate
+
+STEPS = (
+    ("earners", "Earners"),
+    ("context", "Context"),
+    ("template", "Badge"),
+    ("validity", "Validity"),
+    ("notes", "Notes"),
+    ("review", "Review"),
+)
+STEP_NAMES = [name for name, _ in STEPS]
+MAX_PROBLEMS_SHOWN = 500
+
+
+# --- helpers ---------------------------------------------------------------------------
+
+
+def _issuer(request, entity_id: str) -> Issuer:
+    try:
+        return issuer_for_user(request.user, entity_id)
+    except ApplicationError:
+        raise Http404("Issuer not found.") from None
+
+
+def _key(issuer) -> str:
+    return f"assign:{issuer.entity_id}"
+
+
+def _draft(request, issuer) -> dict:
+    return request.session.get(_key(issuer)) or {"done": []}
+
+
+def _save(request, issuer, draft: dict, *, done: str | None = None) -> None:
+    if done and done not in draft["done"]:
+        draft["done"].append(done)
+    request.session[_key(issuer)] = draft
+
+
+def _forget(request, issuer) -> None:
+    request.session.pop(_key(issuer), None)
+
+
+def _url(step: str, issuer) -> str:
+    return reverse(f"assign-{step}", kwargs={"entity_id": issuer.entity_id})
+
+
+def _missing_before(draft: dict, step: str) -> str | None:
+    """The first earlier step not done yet (the wizard goes there instead)."""
+    for name in STEP_NAMES[: STEP_NAMES.index(step)]:
+        if name not in draft["done"]:
+            return name
+    return None
+
+
+def _template(issuer, entity_id) -> BadgeTemplate | None:
+    if not entity_id:
+        return None
+    return (
+        BadgeTemplate.objects.select_related("current_version")
+        .filter(issuer=issuer, entity_id=entity_id, archived=False)
+        .first()
+    )
+
+
+def _dt(value):
+    return parse_datetime(value) if value else None
+
+
+def _page(request, issuer, step: str, context: dict):
+    draft = _draft(request, issuer)
+    steps = _page_steps(draft, issuer, step)
+    index = STEP_NAMES.index(step)
+    back = _url(STEP_NAMES[index - 1], issuer) if index else None
+    return render(
+        request,
+        f"assertions/assign/{step}.html",
+        {
+            "issuer": issuer,
+            "steps": steps,
+            "step": step,
+            "back_url": back,
+            "draft": draft,
+            "template": _template(issuer, draft.get("template")),
+            **context,
+        },
+    )
+
+
+def _add_errors(form, exc: ApplicationError) -> None:
+    added = False
+    for name, problems in (exc.field_errors or {}).items():
+        if isinstance(problems, list):
+            for problem in problems:
+                form.add_error(name if name in form.fields else None, str(problem))
+                added = True
+    if not added:
+        form.add_error(None, exc.message)
+
+
+def _problems_page(problems: list[dict]) -> tuple[list[dict], int]:
+    return problems[:MAX_PROBLEMS_SHOWN], max(0, len(problems) - MAX_PROBLEMS_SHOWN)
+
+
+# --- step 1: earners -------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET"])
+def assign_start(request, entity_id: str):
+    """Entry point of the links (dashboard, admin): a fresh draft, maybe with a template."""
+    issuer = _issuer(request, entity_id)
+    draft = {"done": []}
+    template = _template(issuer, request.GET.get("template"))
+    if template is not None:
+        draft["template"] = template.entity_id
+    _save(request, issuer, draft)
+    return redirect(_url("earners", issuer))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_earners(request, entity_id: str):
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if request.method == "POST":
+        form = EarnersForm(request.POST, request.FILES)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if data["mode"] == "single":
+                    table = assign_files.Table(
+                        columns=["first_name", "last_name", "email"],
+                        rows=[(1, [data["first_name"], data["last_name"], data["email"]])],
+                        has_header=True,
+                        source="single",
+                    )
+                elif data.get("file"):
+                    table = assign_files.read_upload(data["file"])
+                else:
+                    table = assign_files.read_pasted(data["pasted"])
+            except ApplicationError as exc:
+                _add_errors(form, exc)
+            else:
+                draft = {
+                    "done": [],
+                    "template": draft.get("template"),
+                    "mode": data["mode"],
+                    "table": table.as_dict(),
+                    "mapping": assign_files.guess_mapping(table),
+                    "filename": data["file"].name if data.get("file") else "",
+                }
+                if data["mode"] == "single":
+                    checked = _check(issuer, draft)
+                    if checked.problems:
+                        form.add_error(None, checked.problems[0].message)
+                        return _page(request, issuer, "earners", {"form": form})
+                    _keep_checked(draft, checked)
+                    _save(request, issuer, draft, done="earners")
+                    return redirect(_url("context", issuer))
+                _save(request, issuer, draft)
+                return redirect(reverse("assign-columns", kwargs={"entity_id": issuer.entity_id}))
+    else:
+        initial = {"mode": draft.get("mode", "single")}
+        if draft.get("mode") == "single" and draft.get("rows"):
+            row = draft["rows"][0]
+            initial.update({k: row[k] for k in ("first_name", "last_name", "email")})
+        form = EarnersForm(initial=initial)
+    return _page(request, issuer, "earners", {"form": form})
+
+
+def _check(issuer, draft: dict) -> assign_files.Checked:
+    table = assign_files.Table.from_dict(draft["table"])
+    rows = assign_files.earner_rows(table, draft["mapping"])
+    return assign_files.check_rows(
+        rows, issuer=issuer, template=_template(issuer, draft.get("template"))
+    )
+
+
+def _keep_checked(draft: dict, checked: assign_files.Checked) -> None:
+    draft["rows"] = checked.valid
+    draft["problems"] = [p.as_dict() for p in checked.problems]
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_columns(request, entity_id: str):
+    """Bulk: the detected columns, a preview, the mapping and every row's problems."""
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if not draft.get("table") or draft.get("mode") != "bulk":
+        return redirect(_url("earners", issuer))
+    table = assign_files.Table.from_dict(draft["table"])
+    if request.method == "POST":
+        form = MappingForm(request.POST, columns=table.columns)
+        if form.is_valid():
+            try:
+                draft["mapping"] = assign_files.clean_mapping(table, form.cleaned_data)
+            except ApplicationError as exc:
+                _add_errors(form, exc)
+            else:
+                checked = _check(issuer, draft)
+                _keep_checked(draft, checked)
+                if request.POST.get("action") == "continue" and checked.valid:
+                    if checked.problems and request.POST.get("skip_invalid") != "1":
+                        form.add_error(
+                            None,
+                            f"{checked.problem_rows} rows have problems: fix the file and "
+                            "upload it again, or tick the box to continue with the valid "
+                            "rows only.",
+                        )
+                    else:
+                        _save(request, issuer, draft, done="earners")
+                        return redirect(_url("context", issuer))
+                elif request.POST.get("action") == "continue":
+                    form.add_error(None, "No row can be used; fix the file and upload it again.")
+                _save(request, issuer, draft)
+    else:
+        mapping = draft["mapping"]
+        form = MappingForm(
+            initial={k: ("" if v is None else str(v)) for k, v in mapping.items()},
+            columns=table.columns,
+        )
+        if mapping.get("email") is not None:
+            _keep_checked(draft, _check(issuer, draft))
+            _save(request, issuer, draft)
+    problems, more = _problems_page(draft.get("problems") or [])
+    return render(
+        request,
+        "assertions/assign/columns.html",
+        {
+            "issuer": issuer,
+            "steps": _page_steps(draft, issuer, "earners"),
+            "step": "earners",
+            "back_url": _url("earners", issuer),
+            "form": form,
+            "table": table,
+            "preview": table.rows[:5],
+            "total_rows": len(table.rows),
+            "valid_count": len(draft.get("rows") or []),
+            "problems": problems,
+            "more_problems": more,
+            "problem_rows": len({p["row"] for p in draft.get("problems") or []}),
+            "template": _template(issuer, draft.get("template")),
+            "filename": draft.get("filename"),
+        },
+    )
+
+
+def _page_steps(draft, issuer, step):
+    return [
+        {
+            "name": name,
+            "label": label,
+            "url": _url(name, issuer),
+            "done": name in draft["done"],
+            "current": name == step,
+        }
+        for name, label in STEPS
+    ]
+
+
+# --- steps 2 to 5 ----------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_context(request, entity_id: str):
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if missing := _missing_before(draft, "context"):
+        return redirect(_url(missing, issuer))
+    if request.method == "POST":
+        form = ContextForm(request.POST, issuer=issuer)
+        if form.is_valid():
+            data = form.cleaned_data
+            draft["activity_title"] = data["activity_title"].strip()
+            for name in ("activity_started_at", "activity_ended_at"):
+                draft[name] = data[name].isoformat() if data[name] else None
+            _save(request, issuer, draft, done="context")
+            return redirect(_url("template", issuer))
+    else:
+        zone = issuer.timezone
+        initial = {"activity_title": draft.get("activity_title", "")}
+        for name in ("activity_started_at", "activity_ended_at"):
+            value = _dt(draft.get(name))
+            if value:
+                initial[name] = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+        form = ContextForm(initial=initial, issuer=issuer)
+    return _page(request, issuer, "context", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_template(request, entity_id: str):
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if missing := _missing_before(draft, "template"):
+        return redirect(_url(missing, issuer))
+    error = ""
+    if request.method == "POST":
+        chosen = _template(issuer, request.POST.get("template"))
+        if chosen is None:
+            error = "Choose a badge template."
+        else:
+            draft["template"] = chosen.entity_id
+            # Who already holds this badge is known only now: check the rows again.
+            checked = _recheck(issuer, draft, chosen)
+            _save(request, issuer, draft, done="template")
+            if not checked.valid:
+                messages.error(
+                    request, "Every earner already holds this badge; choose another template."
+                )
+                draft["done"].remove("template")
+                _save(request, issuer, draft)
+            else:
+                return redirect(_url("validity", issuer))
+    query = (request.GET.get("q") or "").strip()[:100]
+    templates = BadgeTemplate.objects.filter(issuer=issuer, archived=False).select_related(
+        "current_version"
+    )
+    if query:
+        templates = templates.filter(
+            Q(name__icontains=query) | Q(description__icontains=query) | Q(kind__iexact=query)
+        )
+    cards = [
+        {
+            "template": t,
+            "thumbnail": openbadges.badge_image_urls(t.current_version)["image_thumbnail_path"]
+            if t.current_version
+            else "",
+        }
+        for t in templates.order_by("name")[:200]
+    ]
+    return _page(
+        request,
+        issuer,
+        "template",
+        {"cards": cards, "query": query, "error": error, "chosen": draft.get("template")},
+    )
+
+
+def _recheck(issuer, draft: dict, template) -> assign_files.Checked:
+    """The draft's valid rows checked against `template`'s holders; those who hold it
+    move to the problems."""
+    rows = draft.get("rows") or []
+    held = assign_files.holders(issuer=issuer, template=template, emails=[r["email"] for r in rows])
+    checked = assign_files.Checked()
+    checked.valid = [r for r in rows if r["email"] not in held]
+    problems = [p for p in draft.get("problems") or [] if "already holds" not in p["message"]]
+    problems += [
+        {"row": r["row"], "email": r["email"], "message": f"{r['email']} already holds this badge."}
+        for r in rows
+        if r["email"] in held
+    ]
+    problems.sort(key=lambda p: p["row"])
+    draft["rows"] = checked.valid
+    draft["problems"] = problems
+    checked.problems = [assign_files.RowProblem(**p) for p in problems]
+    return checked
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_validity(request, entity_id: str):
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if missing := _missing_before(draft, "validity"):
+        return redirect(_url(missing, issuer))
+    if request.method == "POST":
+        form = ValidityForm(request.POST, issuer=issuer)
+        if form.is_valid():
+            draft["validity"] = form.cleaned_data["validity"]
+            day = form.cleaned_data.get("expires_on")
+            draft["expires_on"] = day.isoformat() if day else None
+            _save(request, issuer, draft, done="validity")
+            return redirect(_url("notes", issuer))
+    else:
+        form = ValidityForm(
+            initial={
+                "validity": draft.get("validity", "default"),
+                "expires_on": parse_date(draft["expires_on"]) if draft.get("expires_on") else None,
+            },
+            issuer=issuer,
+        )
+    template = _template(issuer, draft.get("template"))
+    default = "none"
+    if template is not None and template.validity_amount:
+        default = f"{template.validity_amount} {template.get_validity_unit_display()}"
+    return _page(request, issuer, "validity", {"form": form, "template_default": default})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def assign_notes(request, entity_id: str):
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if missing := _missing_before(draft, "notes"):
+        return redirect(_url(missing, issuer))
+    preview = None
+    if request.method == "POST":
+        form = NotesForm(request.POST)
+        if form.is_valid():
+            data = form.cleaned_data
+            if request.POST.get("action") == "preview":
+                preview = render_markdown(data["narrative"])
+            else:
+                draft.update(
+                    notes=data["notes"], narrative=data["narrative"], notify=data["notify"]
+                )
+                _save(request, issuer, draft, done="notes")
+                return redirect(_url("review", issuer))
+    else:
+        form = NotesForm(
+            initial={
+                "notes": draft.get("notes", ""),
+                "narrative": draft.get("narrative", ""),
+                "notify": draft.get("notify", True),
+            }
+        )
+    return _page(request, issuer, "notes", {"form": form, "preview": preview})
+
+
+# --- step 6: review and confirm --------------------------------------------------------
+
+
+def _expiry(draft, issuer, template):
+    validity = draft.get("validity", "default")
+    if validity == "none":
+        return None
+    if validity == "explicit":
+        return expiry_of(parse_date(draft["expires_on"]), issuer)
+    return TEMPLATE_DEFAULT
+
+
+def _numbers(issuer, draft) -> dict:
+    count = len(draft.get("rows") or [])
+    emails = count if draft.get("notify", True) else 0
+    balance = Issuer.objects.values_list("credit_balance", flat=True).get(pk=issuer.pk)
+    return {
+        "badges": count,
+        "emails": emails,
+        "credits": emails,
+        "balance": balance,
+        "balance_after": balance - emails,
+        "short": max(0, emails - balance),
+        "queued": count > SYNC_LIMIT,
+    }
+
+
+def _top_up_url(request, issuer) -> str:
+    if has_role(request.user, issuer, MANAGE_ISSUER):
+        return reverse("admin:issuers_issuer_top_up", args=[issuer.pk])
+    return ""
+
+
+@login_required
+@require_http_methods(["GET"])
+def assign_review(request, entity_id: str):
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if missing := _missing_before(draft, "review"):
+        return redirect(_url(missing, issuer))
+    template = _template(issuer, draft.get("template"))
+    if template is None:
+        messages.error(request, "That badge template is no longer available; choose another.")
+        draft["done"] = [s for s in draft["done"] if s not in ("template", "validity", "notes")]
+        _save(request, issuer, draft)
+        return redirect(_url("template", issuer))
+    _recheck(issuer, draft, template)
+    _save(request, issuer, draft)
+    expiry = _expiry(draft, issuer, template)
+    problems, more = _problems_page(draft.get("problems") or [])
+    return _page(
+        request,
+        issuer,
+        "review",
+        {
+            "numbers": _numbers(issuer, draft),
+            "top_up_url": _top_up_url(request, issuer),
+            "expiry": expiry,
+            "template_default": expiry is TEMPLATE_DEFAULT,
+            "started": _dt(draft.get("activity_started_at")),
+            "ended": _dt(draft.get("activity_ended_at")),
+            "narrative_html": render_markdown(draft.get("narrative") or ""),
+            "problems": problems,
+            "more_problems": more,
+            "first_rows": (draft.get("rows") or [])[:5],
+        },
+    )
+
+
+@login_required
+@require_POST
+def assign_confirm(request, entity_id: str):
+    issuer = _issuer(request, entity_id)
+    draft = _draft(request, issuer)
+    if missing := _missing_before(draft, "review"):
+        messages.error(request, "This assignment was already confirmed or is not complete.")
+        return redirect(_url(missing, issuer))
+    template = _template(issuer, draft.get("template"))
+    if template is None or not draft.get("rows"):
+        return redirect(_url("review", issuer))
+    rows = [
+        {k: r.get(k) for k in ("email", "first_name", "last_name", "metadata")}
+        for r in draft["rows"]
+    ]
+    try:
+        result = batch_assign(
+            template=template,
+            rows=rows,
+            actor=request.user,
+            activity_title=draft.get("activity_title", ""),
+            activity_started_at=_dt(draft.get("activity_started_at")),
+            activity_ended_at=_dt(draft.get("activity_ended_at")),
+            expires_at=_expiry(draft, issuer, template),
+            notes=draft.get("notes", ""),
+            narrative=draft.get("narrative", ""),
+            notify=draft.get("notify", True),
+            allow_duplicate=False,
+        )
+    except InsufficientCreditsError:
+        # Nothing was issued; the review page shows the numbers and the top-up link.
+        messages.error(request, "Not enough credits: nothing was issued.")
+        return redirect(_url("review", issuer))
+    except ApplicationError as exc:
+        messages.error(request, f"Nothing was issued: {exc.message}")
+        return redirect(_url("review", issuer))
+    _forget(request, issuer)
+    batch = result.batch
+    if result.queued:
+        messages.success(request, f"{batch.total} badges are being issued.")
+    else:
+        messages.success(request, f"{batch.issued} badges were issued.")
+    return redirect("batch-detail", entity_id=issuer.entity_id, batch_id=batch.entity_id)
+
+
+# --- the batch -------------------------------------------------------------------------
+
+
+def _batch(request, entity_id: str, batch_id: str) -> AssignmentBatch:
+    issuer = _issuer(request, entity_id)
+    batch = (
+        AssignmentBatch.objects.select_related("issuer", "badge_template_version", "created_by")
+        .filter(issuer=issuer, entity_id=batch_id)
+        .first()
+    )
+    if batch is None:
+        raise Http404("No such assignment.")
+    return batch
+
+
+@login_required
+def batch_detail(request, entity_id: str, batch_id: str):
+    batch = _batch(request, entity_id, batch_id)
+    return render(
+        request,
+        "assertions/assign/batch.html",
+        {"issuer": batch.issuer, "batch": batch, "progress": batch_progress(batch)},
+    )
+
+
+@login_required
+def batch_progress_json(request, entity_id: str, batch_id: str):
+    batch = _batch(request, entity_id, batch_id)
+    response = JsonResponse(batch_progress(batch))
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+def batch_report(request, entity_id: str, batch_id: str):
+    return batch_report_response(_batch(request, entity_id, batch_id))

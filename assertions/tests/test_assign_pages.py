@@ -1,0 +1,310 @@
+"""The issuer dashboard, the assign wizard and the assignment pages, through the Django
+test client (the browser tests in tests/browser walk the same pages in Chromium)."""
+
+import csv
+import io
+
+import pytest
+from django.core import mail
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from assertions.models import Assertion, AssignmentBatch, BatchStatus
+from assertions.tests.factories import AssertionFactory
+from core.models import OutboundEmail
+from issuers.models import Issuer, Role
+from issuers.services import credits_top_up
+from issuers.tests.factories import IssuerFactory, MembershipFactory
+from templates_app.tests.factories import BadgeTemplateFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff(client):
+    membership = MembershipFactory(role=Role.OWNER, issuer__name="Demo Academy")
+    credits_top_up(issuer=membership.issuer, amount=500)
+    client.force_login(membership.user)
+    return membership
+
+
+@pytest.fixture
+def issuer(staff):
+    return staff.issuer
+
+
+@pytest.fixture
+def template(issuer):
+    return BadgeTemplateFactory(issuer=issuer, name="Python Fundamentals")
+
+
+def url(issuer, step):
+    return f"/issuers/{issuer.entity_id}/assign/{step}/"
+
+
+def csv_upload(text: str, name="earners.csv", encoding="utf-8"):
+    return SimpleUploadedFile(name, text.encode(encoding), "text/csv")
+
+
+def walk_to_review(client, issuer, template, *, notify=True, validity="default", **extra):
+    r = client.post(
+        url(issuer, "context"),
+        {
+            "activity_title": "Spring cohort",
+            "activity_started_at": "2026-03-01T09:00",
+            "activity_ended_at": "2026-03-05T17:00",
+        },
+    )
+    assert r.status_code == 302, r.content
+    r = client.post(url(issuer, "template"), {"template": template.entity_id})
+    assert r.status_code == 302, r.content
+    r = client.post(url(issuer, "validity"), {"validity": validity, **extra})
+    assert r.status_code == 302, r.content
+    data = {"notes": "Well done", "narrative": "Built a **CLI**", "action": "next"}
+    if notify:
+        data["notify"] = "on"
+    r = client.post(url(issuer, "notes"), data)
+    assert r.status_code == 302, r.content
+    return client.get(url(issuer, "review"))
+
+
+def test_the_dashboard_shows_templates_balance_batches_and_assign_links(client, issuer, template):
+    AssertionFactory(template=template, recipient_email="x@example.org")
+    page = client.get(f"/issuers/{issuer.entity_id}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert "Python Fundamentals" in html
+    assert f"?template={template.entity_id}" in html
+    assert ">500<" in html.replace(" ", "")
+    assert "Top up" in html
+    assert "x@example.org" in html or "Recent badges" in html
+
+
+def test_other_issuers_and_anonymous_visitors_get_nothing(client, issuer):
+    other = IssuerFactory()
+    assert client.get(f"/issuers/{other.entity_id}/").status_code == 404
+    assert client.get(f"/issuers/{other.entity_id}/assign/earners/").status_code == 404
+    client.logout()
+    response = client.get(f"/issuers/{issuer.entity_id}/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_a_single_assignment_walks_every_step_and_issues_one_badge(
+    client, issuer, template, django_capture_on_commit_callbacks
+):
+    client.get(f"/issuers/{issuer.entity_id}/assign/?template={template.entity_id}")
+    r = client.post(
+        url(issuer, "earners"),
+        {
+            "mode": "single",
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "email": "Ada@Example.org",
+        },
+    )
+    assert r.status_code == 302
+    assert r["Location"] == url(issuer, "context")
+    review = walk_to_review(client, issuer, template)
+    assert review.status_code == 200
+    numbers = review.context["numbers"]
+    assert (numbers["badges"], numbers["emails"], numbers["credits"]) == (1, 1, 1)
+    assert (numbers["balance"], numbers["balance_after"]) == (500, 499)
+    assert "<strong>CLI</strong>" in review.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(url(issuer, "confirm"))
+    batch = AssignmentBatch.objects.get()
+    assert done["Location"] == f"/issuers/{issuer.entity_id}/batches/{batch.entity_id}/"
+    badge = Assertion.objects.get()
+    assert badge.recipient_email == "ada@example.org"
+    assert badge.activity_title == "Spring cohort"
+    # typed in the issuer's zone (Europe/Rome, UTC+1 in March)
+    assert badge.activity_started_at.isoformat() == "2026-03-01T08:00:00+00:00"
+    assert badge.narrative == "Built a **CLI**"
+    assert badge.notes == "Well done"
+    assert len(mail.outbox) == 1
+    assert Issuer.objects.get(pk=issuer.pk).credit_balance == 499
+    # the draft is gone: confirming again issues nothing
+    again = client.post(url(issuer, "confirm"))
+    assert again.status_code == 302
+    assert Assertion.objects.count() == 1
+    progress = client.get(f"/issuers/{issuer.entity_id}/batches/{batch.entity_id}/progress.json")
+    assert progress.json()["issued"] == 1
+    assert progress.json()["emails_sent"] == 1
+    assert progress.json()["percent"] == 100
+
+
+def test_a_bulk_file_with_italian_headers_is_mapped_checked_and_issued(
+    client, issuer, template, django_capture_on_commit_callbacks
+):
+    AssertionFactory(template=template, recipient_email="holder@example.it")
+    text = "Nome;Cognome;E-mail;Matricola\n" + "".join(
+        f"Nome{i};Cognome{i};p{i}@example.it;S-{i}\n" for i in range(150)
+    )
+    text += "Bad;Row;not-an-email;X\nDup;Row;p0@example.it;Y\nHas;It;holder@example.it;Z\n"
+    client.get(f"/issuers/{issuer.entity_id}/assign/?template={template.entity_id}")
+    r = client.post(
+        url(issuer, "earners"), {"mode": "bulk", "file": csv_upload(text, encoding="latin-1")}
+    )
+    assert r.status_code == 302
+    page = client.get(r["Location"])
+    assert page.status_code == 200
+    problems = {p["row"]: p["message"] for p in page.context["problems"]}
+    assert problems == {
+        152: '"not-an-email" is not a valid email.',
+        153: "p0@example.it is also in row 2.",
+        154: "holder@example.it already holds this badge.",
+    }
+    assert page.context["valid_count"] == 150
+    # continuing without accepting to leave rows out is refused, with a message
+    r = client.post(
+        url(issuer, "earners/columns"),
+        {"email": "2", "first_name": "0", "last_name": "1", "action": "continue"},
+    )
+    assert r.status_code == 200
+    assert "tick the box" in r.content.decode()
+    r = client.post(
+        url(issuer, "earners/columns"),
+        {
+            "email": "2",
+            "first_name": "0",
+            "last_name": "1",
+            "action": "continue",
+            "skip_invalid": "1",
+        },
+    )
+    assert r.status_code == 302
+    review = walk_to_review(client, issuer, template)
+    assert review.context["numbers"]["badges"] == 150
+    assert review.context["numbers"]["queued"]
+    with django_capture_on_commit_callbacks(execute=True):
+        done = client.post(url(issuer, "confirm"))
+    assert done.status_code == 302
+    batch = AssignmentBatch.objects.exclude(total=1).get()
+    assert batch.status == BatchStatus.DONE
+    assert batch.issued == 150
+    assert batch.narrative == "Built a **CLI**"
+    earner_badge = Assertion.objects.get(recipient_email="p7@example.it")
+    assert earner_badge.earner.metadata == {"Matricola": "S-7"}
+    report = client.get(f"/issuers/{issuer.entity_id}/batches/{batch.entity_id}/report.csv")
+    lines = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
+    assert lines[0][:5] == ["row", "email", "first_name", "last_name", "result"]
+    assert len(lines) == 151
+    assert lines[1][:5] == ["1", "p0@example.it", "Nome0", "Cognome0", "issued"]
+
+
+def test_bad_files_come_back_to_the_form_with_a_message_never_a_500(client, issuer):
+    cases = [
+        (SimpleUploadedFile("e.csv", b"", "text/csv"), "file is empty."),
+        (SimpleUploadedFile("w.csv", b" \n\n", "text/csv"), "The file is empty."),
+        (SimpleUploadedFile("x.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "image/png"), "PNG"),
+        (SimpleUploadedFile("b.bin", bytes(range(256)) * 10, "application/octet-stream"), "binary"),
+    ]
+    for upload, message in cases:
+        r = client.post(url(issuer, "earners"), {"mode": "bulk", "file": upload})
+        assert r.status_code == 200
+        assert message in r.content.decode()
+    r = client.post(url(issuer, "earners"), {"mode": "bulk"})
+    assert "Choose a file or paste rows." in r.content.decode()
+    r = client.post(url(issuer, "earners"), {"mode": "single", "email": "nope"})
+    assert r.status_code == 200
+    assert "required" in r.content.decode()
+
+
+def test_a_50_mb_upload_is_refused_with_a_message(client, issuer, settings):
+    big = SimpleUploadedFile("big.csv", b"email\n" + b"a" * (50 * 1024 * 1024), "text/csv")
+    r = client.post(url(issuer, "earners"), {"mode": "bulk", "file": big})
+    assert r.status_code == 200
+    assert "the limit is 10.0 MB" in r.content.decode()
+
+
+def test_not_enough_credits_shows_the_numbers_and_a_top_up_link_and_issues_nothing(
+    client, issuer, template
+):
+    Issuer.objects.filter(pk=issuer.pk).update(credit_balance=2)
+    pasted = "first_name,last_name,email\n" + "".join(
+        f"A{i},B{i},c{i}@example.org\n" for i in range(3)
+    )
+    client.post(url(issuer, "earners"), {"mode": "bulk", "pasted": pasted})
+    client.post(
+        url(issuer, "earners/columns"),
+        {"email": "2", "first_name": "0", "last_name": "1", "action": "continue"},
+    )
+    review = walk_to_review(client, issuer, template)
+    html = review.content.decode()
+    assert "Not enough credits" in html
+    assert "needs 3 credits" in html
+    assert "has 2" in html
+    assert "/top-up/" in html
+    r = client.post(url(issuer, "confirm"))
+    assert r.status_code == 302
+    assert not Assertion.objects.exists()
+    assert not OutboundEmail.objects.exists()
+    assert Issuer.objects.get(pk=issuer.pk).credit_balance == 2
+
+
+def test_the_wizard_sends_you_back_to_the_first_step_not_done(client, issuer):
+    r = client.get(url(issuer, "review"))
+    assert r["Location"] == url(issuer, "earners")
+
+
+def test_an_explicit_expiry_and_no_email(
+    client, issuer, template, django_capture_on_commit_callbacks
+):
+    client.post(
+        url(issuer, "earners"),
+        {"mode": "single", "first_name": "Ada", "last_name": "L", "email": "ada@example.org"},
+    )
+    review = walk_to_review(
+        client, issuer, template, notify=False, validity="explicit", expires_on="2040-06-30"
+    )
+    assert review.context["numbers"]["credits"] == 0
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(issuer, "confirm"))
+    badge = Assertion.objects.get()
+    assert badge.expires_at.isoformat() == "2040-06-30T21:59:59+00:00"
+    assert not mail.outbox
+    assert Issuer.objects.get(pk=issuer.pk).credit_balance == 500
+
+
+def test_the_narrative_preview_is_sanitised(client, issuer, template):
+    client.post(
+        url(issuer, "earners"),
+        {"mode": "single", "first_name": "Ada", "last_name": "L", "email": "ada@example.org"},
+    )
+    client.post(url(issuer, "context"), {"activity_title": "x"})
+    client.post(url(issuer, "template"), {"template": template.entity_id})
+    client.post(url(issuer, "validity"), {"validity": "none"})
+    r = client.post(
+        url(issuer, "notes"),
+        {
+            "narrative": "**bold** <script>alert(1)</script> [x](javascript:alert(1))",
+            "action": "preview",
+        },
+    )
+    preview = str(r.context["preview"])
+    assert "<strong>bold</strong>" in preview
+    assert "<script" not in preview
+    assert 'href="javascript' not in preview
+
+
+def test_the_report_neutralises_formula_cells(
+    client, issuer, template, django_capture_on_commit_callbacks
+):
+    client.post(
+        url(issuer, "earners"),
+        {
+            "mode": "single",
+            "first_name": '=HYPERLINK("http://evil.example","click")',
+            "last_name": "+1",
+            "email": "f@example.org",
+        },
+    )
+    walk_to_review(client, issuer, template)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(issuer, "confirm"))
+    batch = AssignmentBatch.objects.get()
+    report = client.get(f"/issuers/{issuer.entity_id}/batches/{batch.entity_id}/report.csv")
+    text = b"".join(report.streaming_content).decode("utf-8-sig")
+    row = list(csv.reader(io.StringIO(text)))[1]
+    assert row[2] == '\'=HYPERLINK("http://evil.example","click")'
+    assert row[3] == "'+1"
