@@ -7,7 +7,7 @@ from accounts import views
 urlpatterns = [
     path(
         "set-password/<uidb64>/<token>/",
-        auth_views.PasswordResetConfirmView.as_view(success_url=reverse_lazy("set-password-done")),
+        views.SetPasswordView.as_view(),
         name="set-password",
     ),
     path(

@@ -2,12 +2,27 @@
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
+from django.urls import reverse_lazy
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from core.exceptions import ApplicationError
+
+
+class SetPasswordView(auth_views.PasswordResetConfirmView):
+    """The link of the account-creation email: the earner chooses a password, is signed
+    in, and lands on their badges."""
+
+    post_reset_login = True
+    success_url = reverse_lazy("backpack")
+
+    def form_valid(self, form):
+        response = super().form_valid(form)
+        messages.success(self.request, "Your password is set. Here are your badges.")
+        return response
 
 
 class ProfileForm(forms.Form):

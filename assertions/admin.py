@@ -356,11 +356,20 @@ class AssignmentBatchAdmin(ReadOnlyIssuerScopedAdmin):
         "failed",
         "credits_used",
         "created_at",
+        "progress_link",
     )
     list_filter = ("status", ("issuer", RelatedOnlyFieldListFilter))
     search_fields = ("entity_id", "activity_title")
     list_select_related = ("issuer", "badge_template_version")
     date_hierarchy = "created_at"
+
+    @admin.display(description="Progress")
+    def progress_link(self, obj):
+        url = reverse(
+            "batch-detail",
+            kwargs={"entity_id": obj.issuer.entity_id, "batch_id": obj.entity_id},
+        )
+        return format_html('<a href="{}">Progress and report</a>', url)
 
 
 @admin.register(AssertionEvent)

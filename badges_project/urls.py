@@ -19,6 +19,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("public/", include("assertions.public_urls")),
     path("me/", include("assertions.backpack_urls")),
+    # Open Badges 3.0: DID documents, status lists, signed credentials, the verifier.
+    path("", include("credentials.urls")),
     path("issuers/", include("issuers.urls")),  # the dashboard and the assign wizard
     # Badgr clients post to /o/token without the slash; both reach the same view.
     path("o/token", TokenView.as_view(), name="token-no-slash"),

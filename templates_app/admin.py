@@ -44,7 +44,7 @@ class BadgeTemplateForm(ServiceModelForm):
 class BadgeTemplateAdmin(IssuerScopedAdmin):
     add_role = change_role = MANAGE_TEMPLATES
     form = BadgeTemplateForm
-    list_display = ("name", "issuer", "kind", "version", "archived", "updated_at")
+    list_display = ("name", "issuer", "kind", "version", "archived", "updated_at", "assign_link")
     list_filter = ("archived", "kind", ("issuer", RelatedOnlyFieldListFilter))
     search_fields = ("name", "entity_id", "description")
     list_select_related = ("issuer", "current_version")
@@ -89,6 +89,13 @@ class BadgeTemplateAdmin(IssuerScopedAdmin):
     @admin.display(description="Version", ordering="current_version__number")
     def version(self, obj):
         return f"v{obj.current_version.number}" if obj.current_version else "-"
+
+    @admin.display(description="Assign")
+    def assign_link(self, obj):
+        if obj.archived:
+            return "-"
+        url = reverse("assign-start", kwargs={"entity_id": obj.issuer.entity_id})
+        return format_html('<a href="{}?template={}">Assign…</a>', url, obj.entity_id)
 
     @admin.display(description="Versions")
     def versions_link(self, obj):

@@ -308,3 +308,36 @@ def test_the_report_neutralises_formula_cells(
     row = list(csv.reader(io.StringIO(text)))[1]
     assert row[2] == '\'=HYPERLINK("http://evil.example","click")'
     assert row[3] == "'+1"
+
+
+def test_the_earner_follows_the_set_password_link_and_lands_on_their_badges(
+    client, issuer, template, django_capture_on_commit_callbacks
+):
+    client.post(
+        url(issuer, "earners"),
+        {"mode": "single", "first_name": "Ada", "last_name": "L", "email": "new@example.org"},
+    )
+    walk_to_review(client, issuer, template)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(issuer, "confirm"))
+    client.logout()
+    link = next(w for w in mail.outbox[0].body.split() if "/accounts/set-password/" in w)
+    form_page = client.get(link.split("127.0.0.1:8000", 1)[1], follow=True)
+    done = client.post(
+        form_page.redirect_chain[-1][0],
+        {"new_password1": "a-Good-passw0rd", "new_password2": "a-Good-passw0rd"},
+        follow=True,
+    )
+    assert done.redirect_chain[-1][0] == "/me/badges"
+    html = done.content.decode()
+    assert "Your password is set" in html
+    assert "Python Fundamentals" in html
+
+
+def test_the_admin_links_to_the_dashboard_and_the_wizard(client, staff, template):
+    issuer = staff.issuer
+    change = client.get(f"/admin/issuers/issuer/{issuer.pk}/change/").content.decode()
+    assert f"/issuers/{issuer.entity_id}/assign/" in change
+    assert f'href="/issuers/{issuer.entity_id}/"' in change
+    listing = client.get("/admin/templates_app/badgetemplate/").content.decode()
+    assert f"/issuers/{issuer.entity_id}/assign/?template={template.entity_id}" in listing

@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "templates_app",
     "earners",
     "assertions",
+    "credentials",
 ]
 
 MIDDLEWARE = [
@@ -238,6 +239,11 @@ PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=600)
 # Earners import badges from other platforms by URL: fetched from public addresses only,
 # unless this is set (a closed intranet of issuers; tests serve documents locally).
 BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = env.bool("BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS", default=False)
+
+# Open Badges 3.0: the issuers' Ed25519 signing keys are stored encrypted with a key
+# derived from this (a random string of 32+ characters). Changing it makes the stored
+# keys unusable: keep it with the database backups. Required in production.
+CREDENTIALS_ENCRYPTION_KEY = env("CREDENTIALS_ENCRYPTION_KEY", default="")
 
 # Badge images: refused above this size or pixel count (decompression bombs).
 BADGE_IMAGE_MAX_BYTES = env.int("BADGE_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
