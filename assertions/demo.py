@@ -84,12 +84,18 @@ def _ensure_user(login: DemoLogin, **fields) -> User:
     return user
 
 
+def _initials(name: str) -> str:
+    return "".join(word[0] for word in name.split()[:3]).upper()
+
+
 def _ensure_template(issuer, name, kind, color, validity) -> BadgeTemplate:
     existing = BadgeTemplate.objects.filter(issuer=issuer, name=name).first()
     if existing:
         return existing
     amount, unit = validity or (None, "")
-    image = SimpleUploadedFile("badge.png", png_bytes(size=400, color=color), "image/png")
+    image = SimpleUploadedFile(
+        "badge.png", png_bytes(size=400, color=color, text=_initials(name)), "image/png"
+    )
     return template_create(
         issuer=issuer,
         name=name,

@@ -17,7 +17,7 @@ from issuers.tests.factories import IssuerFactory
 from templates_app.models import Kind
 from templates_app.tests.factories import BadgeTemplateFactory
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 VIEWPORTS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 EMAIL = "ada@learners.example"
 

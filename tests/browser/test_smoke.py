@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from assertions import demo
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 pytestmark = pytest.mark.browser
 
