@@ -19,11 +19,13 @@ COPY issuers ./issuers
 COPY templates_app ./templates_app
 COPY earners ./earners
 COPY assertions ./assertions
+COPY credentials ./credentials
 RUN pip install --no-cache-dir .
 COPY . .
 
 # collectstatic needs settings but no services: give it throwaway values.
 RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \
+    CREDENTIALS_ENCRYPTION_KEY=build-only-not-a-real-key-xxxxxxxxxxxxxxxx \
     CELERY_BROKER_URL=redis://localhost:6379/0 python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 1000 badges && mkdir -p /app/media && chown badges /app/media

@@ -448,6 +448,10 @@ def assertion_revoke(
     assertion.revoked_reason = (reason or "").strip()
     assertion.save(update_fields=["status", "revoked_at", "revoked_reason", "updated_at"])
     _event(assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason)
+    # Its bit in the issuer's Bitstring Status List (Open Badges 3.0 credentials).
+    from credentials.services import status_entry_revoke
+
+    status_entry_revoke(assertion=assertion)
     public_cache.invalidate_on_commit(assertion.entity_id)
     public_cache.invalidate_revocations_on_commit(assertion.organization_id)
     return assertion, True

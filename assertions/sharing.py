@@ -79,6 +79,8 @@ def badge_page_context(assertion, *, now) -> dict:
         "preview_image_url": openbadges.png_image_url(version),
         "baked_image_url": openbadges.assertion_image_url(assertion),
         "download_url": f"{openbadges.assertion_image_url(assertion)}?download=1",
+        # The signed Open Badges 3.0 credential (credentials app), as a file for a wallet.
+        "wallet_download_url": f"{page_url}/credential?format=jwt&download=1",
         "badgeclass_url": openbadges.assertion_badgeclass_url(assertion),
         "issuer_url": openbadges.issuer_url(issuer),
         "linkedin_url": linkedin_add_url(assertion),

@@ -37,6 +37,10 @@ def issuer_create(
         IssuerMembership.objects.create(issuer=issuer, user=owner, role=Role.OWNER)
         forget_roles(owner)
         _admit_to_admin(owner)
+    # Its Open Badges 3.0 signing key (published in its did:web document).
+    from credentials.services import issuer_key_create
+
+    issuer_key_create(issuer=issuer)
     return issuer
 
 

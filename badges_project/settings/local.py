@@ -7,6 +7,9 @@ DEBUG = env.bool("DEBUG", default=True)
 # A fixed key is fine only because this module never serves real users.
 SECRET_KEY = env("SECRET_KEY", default="local-development-only-not-secret")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
+CREDENTIALS_ENCRYPTION_KEY = env(
+    "CREDENTIALS_ENCRYPTION_KEY", default="local-development-only-credentials-key-not-secret"
+)
 
 (BASE_DIR / "var").mkdir(exist_ok=True)
 

@@ -12,6 +12,10 @@ DEBUG = False
 SECRET_KEY = env("SECRET_KEY")
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 CELERY_BROKER_URL = env("CELERY_BROKER_URL")
+# Encrypts the issuers' signing keys at rest (docs/open-badges-3.md); never a default here.
+CREDENTIALS_ENCRYPTION_KEY = env("CREDENTIALS_ENCRYPTION_KEY")
+if len(CREDENTIALS_ENCRYPTION_KEY) < 32:
+    raise ImproperlyConfigured("CREDENTIALS_ENCRYPTION_KEY must be at least 32 characters.")
 
 # --- database: PostgreSQL, persistent connections or psycopg's pool -----------------
 if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":

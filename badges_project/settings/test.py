@@ -5,6 +5,7 @@ from .base import env
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
+CREDENTIALS_ENCRYPTION_KEY = "test-only-credentials-encryption-key-not-secret"  # noqa: S105
 ALLOWED_HOSTS = ["testserver", "127.0.0.1", "localhost"]
 
 # Hashing at full strength makes every login in the suite slow and proves nothing.

@@ -58,6 +58,7 @@ def stack(tmp_path, settings):
     env.update(
         DJANGO_SETTINGS_MODULE="badges_project.settings.production",
         SECRET_KEY="e2e-" + "x" * 60,
+        CREDENTIALS_ENCRYPTION_KEY="e2e-credentials-" + "y" * 40,
         ALLOWED_HOSTS="127.0.0.1",
         SITE_URL=f"http://127.0.0.1:{port}",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",

@@ -1,0 +1,107 @@
+from django.db import models
+from django.db.models import F, Q
+
+from core.models import BaseModel
+
+# W3C Bitstring Status List: at least 131,072 entries (16 KiB) per list, so that a
+# verifier fetching the list learns nothing about which credential it checks.
+STATUS_LIST_SIZE = 131_072
+
+
+class IssuerKey(BaseModel):
+    """An Ed25519 signing key of an issuer. The private half is encrypted at rest
+    (credentials.crypto, `CREDENTIALS_ENCRYPTION_KEY`); the public half is published in
+    the issuer's DID document and JWKS for as long as the row exists, so credentials
+    signed before a rotation still verify."""
+
+    issuer = models.ForeignKey(
+        "issuers.Issuer", on_delete=models.CASCADE, related_name="signing_keys"
+    )
+    key_id = models.CharField(max_length=40, help_text="Fragment of the DID URL: key-1, key-2...")
+    public_jwk = models.JSONField(help_text="{kty: OKP, crv: Ed25519, x}")
+    private_key_encrypted = models.BinaryField()
+    active = models.BooleanField(default=True, help_text="Signs new credentials.")
+    retired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["issuer", "created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "key_id"], name="credentials_issuerkey_unique_key_id"
+            ),
+            models.UniqueConstraint(
+                fields=["issuer"],
+                condition=Q(active=True),
+                name="credentials_issuerkey_one_active_per_issuer",
+            ),
+            models.CheckConstraint(
+                condition=Q(active=True, retired_at__isnull=True)
+                | Q(active=False, retired_at__isnull=False),
+                name="credentials_issuerkey_retired_iff_inactive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.issuer_id}#{self.key_id}{'' if self.active else ' (retired)'}"
+
+
+class StatusList(BaseModel):
+    """One Bitstring Status List of an issuer (`/issuers/<id>/status/<number>`). Indexes
+    are handed out in order under a row lock; a full list makes the next number."""
+
+    issuer = models.ForeignKey("issuers.Issuer", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(default=STATUS_LIST_SIZE)
+    next_index = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["issuer", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["issuer", "number"], name="credentials_statuslist_unique_number"
+            ),
+            models.CheckConstraint(
+                condition=Q(next_index__lte=F("size")),
+                name="credentials_statuslist_index_within_size",
+            ),
+            models.CheckConstraint(
+                condition=Q(size__gt=0) & Q(size__lte=16 * 1024 * 1024),
+                name="credentials_statuslist_size_bounded",
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=1), name="credentials_statuslist_number_from_one"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Status list {self.number} of issuer {self.issuer_id}"
+
+
+class StatusEntry(models.Model):
+    """An assertion's place in its issuer's status list: `revoked` is its bit."""
+
+    assertion = models.OneToOneField(
+        "assertions.Assertion", on_delete=models.CASCADE, related_name="status_entry"
+    )
+    status_list = models.ForeignKey(StatusList, on_delete=models.PROTECT, related_name="entries")
+    index = models.PositiveIntegerField()
+    revoked = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name_plural = "status entries"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["status_list", "index"], name="credentials_statusentry_unique_index"
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["status_list"],
+                condition=Q(revoked=True),
+                name="credentials_status_revoked",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.status_list} [{self.index}]"

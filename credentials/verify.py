@@ -1,0 +1,447 @@
+"""Verify an Open Badges 3.0 credential, check by check, without the network.
+
+Input: a compact VC-JWT, a JSON `EnvelopedVerifiableCredential` holding one, or a
+bundle (a presentation or list of these, as the backpack exports). Each credential gets
+a Report of Checks:
+
+1. format       a VC-JWT with an Ed25519 signature, an OpenBadgeCredential inside
+2. issuer       the issuer's DID resolved to a document with the signing key:
+                this site's did:web from the database; did:key and did:jwk from the
+                identifier itself; another site's did:web is not fetched (no
+                server-side requests to addresses a stranger chose) and is reported
+                as not checked
+3. signature    the JWS verifies with that key, which the DID lists for assertions
+4. dates        validFrom reached, validUntil not passed, and the JWT's nbf/exp agree
+5. status       the bit at its index in the issuer's Bitstring Status List (ours: read
+                locally and its own signature checked) is not set
+
+A check passes, fails, or is skipped (could not be made here). A credential is valid
+when every check passes; invalid when one fails; otherwise not verified.
+"""
+
+import json
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from django.conf import settings
+from django.utils import timezone
+
+from credentials import did as dids
+from credentials import documents, signing
+
+logger = logging.getLogger(__name__)
+
+PASS, FAIL, SKIP = "pass", "fail", "skip"
+MAX_INPUT_BYTES = 1024 * 1024
+MAX_BUNDLE = 1000
+CLOCK_LEEWAY = timedelta(minutes=5)
+CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
+_JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+@dataclass
+class Check:
+    name: str
+    status: str
+    detail: str
+
+    @property
+    def passed(self) -> bool:
+        return self.status == PASS
+
+
+@dataclass
+class Report:
+    checks: list[Check] = field(default_factory=list)
+    credential: dict | None = None
+
+    def add(self, name: str, status: str, detail: str) -> Check:
+        check = Check(name, status, detail)
+        self.checks.append(check)
+        return check
+
+    @property
+    def verdict(self) -> str:
+        if any(c.status == FAIL for c in self.checks):
+            return "invalid"
+        if self.checks and all(c.status == PASS for c in self.checks):
+            return "valid"
+        return "unverified"
+
+    @property
+    def valid(self) -> bool:
+        return self.verdict == "valid"
+
+    @property
+    def title(self) -> str:
+        cred = self.credential or {}
+        name = cred.get("name")
+        if not name:
+            subject = cred.get("credentialSubject")
+            if isinstance(subject, dict) and isinstance(subject.get("achievement"), dict):
+                name = subject["achievement"].get("name")
+        return str(name or "Credential")
+
+    @property
+    def summary(self) -> str:
+        failed = [c for c in self.checks if c.status == FAIL]
+        if failed:
+            return f"Not valid: {failed[0].detail}"
+        skipped = [c for c in self.checks if c.status == SKIP]
+        if skipped:
+            return f"Not verified: {skipped[0].detail}"
+        return "Valid: signed by its issuer, within its dates, and not revoked."
+
+
+class InputError(ValueError):
+    """The input is not something this verifier can read (said in one sentence)."""
+
+
+# --- input ----------------------------------------------------------------------------------
+
+
+def parse_input(data: str | bytes) -> list:
+    """The credentials in `data`: compact JWT strings, or dicts for JSON credentials
+    carrying no JWT (reported as unsupported)."""
+    if isinstance(data, bytes):
+        if len(data) > MAX_INPUT_BYTES:
+            raise InputError("The input is larger than 1 MB; give one credential or a bundle.")
+        try:
+            data = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("The input is not text (UTF-8): give a VC-JWT or JSON.") from None
+    if len(data.encode("utf-8")) > MAX_INPUT_BYTES:
+        raise InputError("The input is larger than 1 MB; give one credential or a bundle.")
+    text = data.strip()
+    if not text:
+        raise InputError("The input is empty: paste a credential or choose a file.")
+    if text[0] in "{[":
+        try:
+            parsed = json.loads(text)
+        except ValueError as exc:
+            raise InputError(f"The input looks like JSON but is not valid JSON ({exc}).") from None
+        items = _json_items(parsed)
+    elif _JWT_RE.match(text):
+        items = [text]
+    else:
+        raise InputError(
+            "The input is neither a VC-JWT (three base64url parts joined by dots) nor JSON."
+        )
+    if not items:
+        raise InputError("The JSON holds no credential.")
+    if len(items) > MAX_BUNDLE:
+        raise InputError(f"The bundle holds more than {MAX_BUNDLE} credentials.")
+    return items
+
+
+def _json_items(value) -> list:
+    if isinstance(value, list):
+        return [item for v in value for item in _json_items(v)]
+    if isinstance(value, str):
+        return [value.strip()] if _JWT_RE.match(value.strip()) else []
+    if not isinstance(value, dict):
+        return []
+    inner = value.get("verifiableCredential")
+    if inner is not None:
+        return _json_items(inner)
+    types = value.get("type")
+    types = types if isinstance(types, list) else [types]
+    ident = value.get("id")
+    if "EnvelopedVerifiableCredential" in types and isinstance(ident, str):
+        prefix, _, token = ident.partition(",")
+        if prefix.startswith(("data:application/vc+jwt", "data:application/jwt")):
+            return [token.strip()]
+        raise InputError("The enveloped credential is not a VC-JWT data URL.")
+    return [value]
+
+
+def verify_input(data: str | bytes, *, now: datetime | None = None) -> list[Report]:
+    """Reports for every credential in `data`. Raises InputError for unreadable input."""
+    return [verify_item(item, now=now) for item in parse_input(data)]
+
+
+def verify_item(item, *, now: datetime | None = None) -> Report:
+    if isinstance(item, dict):
+        report = Report(credential=item)
+        if "proof" in item:
+            report.add(
+                "format",
+                FAIL,
+                "It carries a Data Integrity proof; this verifier checks VC-JWT "
+                "(JOSE) credentials only.",
+            )
+        else:
+            report.add("format", FAIL, "It has no proof: nothing shows who issued it.")
+        return report
+    try:
+        return verify_token(item, now=now)
+    except Exception:  # a verifier shows what it could not read; it never crashes
+        logger.exception("Unexpected error verifying a credential")
+        report = Report()
+        report.add("format", FAIL, "The credential could not be read.")
+        return report
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def verify_token(token: str, *, now: datetime | None = None) -> Report:
+    now = now or timezone.now()
+    report = Report()
+    try:
+        header, payload = signing.unverified_parts(token)
+    except signing.BadToken as exc:
+        report.add("format", FAIL, f"It is not a readable VC-JWT: {exc}.")
+        return report
+    report.credential = payload
+
+    problems = _format_problems(header, payload)
+    if problems:
+        report.add("format", FAIL, " ".join(problems))
+        return report
+    report.add("format", PASS, "A VC-JWT (EdDSA/Ed25519) holding an OpenBadgeCredential.")
+
+    issuer_id = _issuer_id(payload)
+    method = _resolve_key(report, header, issuer_id)
+    if method is None:
+        report.add("signature", SKIP, "Not checked: the issuer's key could not be resolved.")
+    else:
+        try:
+            signing.verify_signature(token, method["publicKeyJwk"])
+        except signing.BadToken as exc:
+            report.add(
+                "signature",
+                FAIL,
+                f"The signature does not match the content: it was changed after signing, "
+                f"or signed by another key ({exc}).",
+            )
+        else:
+            report.add("signature", PASS, f"Signed with {method['id']}.")
+
+    _check_dates(report, payload, now)
+    _check_status(report, payload, issuer_id)
+    return report
+
+
+def _issuer_id(payload: dict) -> str:
+    issuer = payload.get("issuer")
+    return issuer.get("id", "") if isinstance(issuer, dict) else str(issuer or "")
+
+
+def _format_problems(header: dict, payload: dict) -> list[str]:
+    problems = []
+    if header.get("alg") not in signing.ALGORITHMS:
+        problems.append(
+            f"Its algorithm is {header.get('alg')!r}; this verifier checks EdDSA (Ed25519)."
+        )
+    if header.get("typ") not in (None, "JWT", "vc+jwt", "vc+ld+json+jwt"):
+        problems.append(f"Its JOSE type {header.get('typ')!r} is not a credential's.")
+    contexts = payload.get("@context")
+    if not isinstance(contexts, list) or not contexts or contexts[0] != documents.VC_CONTEXT:
+        problems.append("Its first @context is not the Verifiable Credentials 2.0 context.")
+    elif not any(isinstance(c, str) and "/spec/ob/v3p0/context" in c for c in contexts):
+        problems.append("It names no Open Badges 3.0 @context.")
+    types = payload.get("type")
+    types = types if isinstance(types, list) else [types]
+    if "VerifiableCredential" not in types or not CREDENTIAL_TYPES & set(types):
+        problems.append("Its type is not VerifiableCredential + OpenBadgeCredential.")
+    issuer_id = _issuer_id(payload)
+    if not issuer_id:
+        problems.append("It names no issuer.")
+    elif payload.get("iss") not in (None, issuer_id):
+        problems.append("The JWT's iss differs from the credential's issuer.")
+    if "jti" in payload and payload.get("jti") != payload.get("id"):
+        problems.append("The JWT's jti differs from the credential's id.")
+    if not isinstance(payload.get("credentialSubject"), dict):
+        problems.append("It has no credentialSubject.")
+    return problems
+
+
+def resolve_did(did: str) -> tuple[dict | None, str, bool]:
+    """(DID document or None, how it was resolved or why not, whether "not resolved"
+    proves the credential wrong rather than merely uncheckable here)."""
+    entity_id = dids.local_issuer_entity_id(did)
+    if entity_id is not None:
+        from credentials.services import issuer_keys
+        from issuers.models import Issuer
+
+        issuer = Issuer.objects.filter(entity_id=entity_id).first()
+        if issuer is None:
+            return None, "no issuer of this site has that DID", True
+        keys = issuer_keys(issuer)
+        if not keys:
+            return None, "that issuer of this site has no published key", True
+        doc = documents.did_document(issuer, keys)
+        return doc, "resolved locally (an issuer of this site)", False
+    try:
+        doc = dids.self_contained_document(did)
+    except (ValueError, TypeError) as exc:
+        return None, f"the DID is malformed ({exc})", True
+    if doc is not None:
+        return doc, "resolved from the identifier itself", False
+    if did.startswith("did:web:"):
+        return (
+            None,
+            (
+                f"it is another site's did:web ({dids.did_web_url(did)}); this verifier does not "
+                "fetch documents from other servers"
+            ),
+            False,
+        )
+    if did.startswith(("http://", "https://")):
+        return None, "the issuer is a URL, not a DID with keys; it is not fetched", False
+    return None, "this DID method cannot be resolved here", False
+
+
+def _resolve_key(report: Report, header: dict, issuer_id: str) -> dict | None:
+    did = issuer_id
+    kid = header.get("kid")
+    if isinstance(kid, str) and kid:
+        if kid.startswith("#"):
+            kid = did + kid
+        if kid.split("#", 1)[0] != did:
+            report.add("issuer", FAIL, "The signing key (kid) does not belong to the issuer.")
+            return None
+    document, how, wrong = resolve_did(did)
+    if document is None:
+        # Unknown is not wrong: only a malformed DID or a missing issuer of ours fails.
+        report.add("issuer", FAIL if wrong else SKIP, f"Issuer {did} not resolved: {how}.")
+        return None
+    if document.get("id") != did:
+        report.add("issuer", FAIL, "The DID document is not the issuer's.")
+        return None
+    methods = {
+        m.get("id"): m for m in document.get("verificationMethod", []) if isinstance(m, dict)
+    }
+    allowed = {
+        m if isinstance(m, str) else m.get("id") for m in document.get("assertionMethod", [])
+    }
+    if isinstance(kid, str) and kid:
+        method = methods.get(kid)
+        if method is None or kid not in allowed:
+            report.add(
+                "issuer",
+                FAIL,
+                f"Issuer {did} {how}, but it publishes no assertion key {kid}.",
+            )
+            return None
+    else:
+        candidates = [methods[i] for i in allowed if i in methods]
+        if len(candidates) != 1:
+            report.add("issuer", FAIL, "The JWT names no key (kid) and the issuer has several.")
+            return None
+        method = candidates[0]
+    if not isinstance(method.get("publicKeyJwk"), dict):
+        report.add("issuer", FAIL, f"The key {method.get('id')} is not given as a JWK.")
+        return None
+    report.add("issuer", PASS, f"Issuer {did} {how}.")
+    return method
+
+
+def _parse_time(value) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _check_dates(report: Report, payload: dict, now: datetime) -> None:
+    valid_from = _parse_time(payload.get("validFrom"))
+    if valid_from is None:
+        report.add("dates", FAIL, "It has no valid validFrom date.")
+        return
+    valid_until = None
+    if payload.get("validUntil") is not None:
+        valid_until = _parse_time(payload.get("validUntil"))
+        if valid_until is None:
+            report.add("dates", FAIL, "Its validUntil is not a date.")
+            return
+    for claim, value in (("nbf", valid_from), ("exp", valid_until)):
+        if claim in payload and (
+            value is None
+            or not isinstance(payload[claim], int | float)
+            or int(payload[claim]) != int(value.timestamp())
+        ):
+            report.add("dates", FAIL, f"The JWT's {claim} disagrees with the credential's dates.")
+            return
+    if valid_from > now + CLOCK_LEEWAY:
+        report.add("dates", FAIL, f"It is not valid before {_show(valid_from)}.")
+    elif valid_until is not None and valid_until <= now:
+        report.add("dates", FAIL, f"It expired on {_show(valid_until)}.")
+    elif valid_until is not None:
+        report.add("dates", PASS, f"Valid from {_show(valid_from)} until {_show(valid_until)}.")
+    else:
+        report.add("dates", PASS, f"Valid from {_show(valid_from)}, with no expiry.")
+
+
+def _show(value: datetime) -> str:
+    return value.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+_LOCAL_STATUS_RE = re.compile(
+    r"^/issuers/(?P<entity_id>[A-Za-z0-9_-]{22})/status/(?P<n>[0-9]{1,9})$"
+)
+
+
+def _check_status(report: Report, payload: dict, issuer_id: str) -> None:
+    status = payload.get("credentialStatus")
+    if status is None:
+        report.add("status", PASS, "It has no status list: its issuer cannot revoke it.")
+        return
+    entries = status if isinstance(status, list) else [status]
+    details = []
+    for entry in entries:
+        outcome, detail = _status_of(entry, issuer_id)
+        if outcome != PASS:
+            report.add("status", outcome, detail)
+            return
+        details.append(detail)
+    report.add("status", PASS, " ".join(details))
+
+
+def _status_of(entry, issuer_id: str) -> tuple[str, str]:
+    if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
+        return SKIP, "Its status is not a Bitstring Status List entry; not checked."
+    purpose = entry.get("statusPurpose")
+    url = entry.get("statusListCredential")
+    try:
+        index = int(entry.get("statusListIndex"))
+    except (TypeError, ValueError):
+        return FAIL, "Its statusListIndex is not a number."
+    if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
+        return SKIP, f"Its status list is on another site ({url}); it is not fetched."
+    match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
+    if match is None:
+        return FAIL, f"Its status list {url} does not exist on this site."
+    from credentials.services import status_list_token
+    from issuers.models import Issuer
+
+    issuer = Issuer.objects.filter(entity_id=match["entity_id"]).first()
+    token = status_list_token(issuer=issuer, number=int(match["n"])) if issuer else None
+    if token is None:
+        return FAIL, f"Its status list {url} does not exist on this site."
+    list_report = Report()
+    list_header, list_payload = signing.unverified_parts(token)
+    if _issuer_id(list_payload) != issuer_id:
+        return FAIL, "Its status list was published by another issuer."
+    method = _resolve_key(list_report, list_header, issuer_id)
+    if method is None:
+        return FAIL, "The status list's key could not be resolved."
+    try:
+        signing.verify_signature(token, method["publicKeyJwk"])
+        subject = list_payload["credentialSubject"]
+        bits = documents.decode_bitstring(subject["encodedList"])
+        revoked = documents.bit_is_set(bits, index)
+    except (signing.BadToken, KeyError, TypeError, ValueError, IndexError) as exc:
+        return FAIL, f"Its status list could not be read ({exc})."
+    if subject.get("statusPurpose") != purpose:
+        return FAIL, "The status list is for another purpose than the entry says."
+    if revoked:
+        word = "suspended" if purpose == "suspension" else "revoked"
+        return FAIL, f"It was {word} by its issuer (bit {index} of {url} is set)."
+    return PASS, f"Not {purpose or 'revoked'} (bit {index} of {url} is clear)."
