@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "earners",
     "assertions",
     "credentials",
+    "imports",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,106 @@
+"""python manage.py import_badgr --url https://old.example.org --token … [--issuer ID …]"""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from accounts.models import User
+from imports.badgr import badgr_import
+from imports.badgr_client import BadgrClient, BadgrError
+from imports.progress import TerminalProgress
+from issuers.models import Issuer
+
+KINDS = (("issuer", "issuers"), ("badgeclass", "badge classes"), ("assertion", "badges"))
+
+
+class Command(BaseCommand):
+    help = (
+        "Import issuers, badge classes and badges from a Badgr server through its v2 API. "
+        "Idempotent: run it again to bring in what changed or to finish an interrupted run."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", required=True, help="The old server's API base URL.")
+        parser.add_argument("--token", required=True, help="An access token of the old server.")
+        parser.add_argument(
+            "--issuer",
+            action="append",
+            dest="issuers",
+            default=[],
+            metavar="ENTITY_ID",
+            help="Only this old issuer (repeat for several). Default: every issuer visible.",
+        )
+        parser.add_argument(
+            "--owner", help="Email of a user here who becomes owner of the imported issuers."
+        )
+        parser.add_argument(
+            "--into", metavar="ENTITY_ID", help="Put everything into this existing issuer here."
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Read and check everything; write nothing."
+        )
+        parser.add_argument("--page-size", type=int, default=100, help="Badges per request.")
+
+    def handle(self, *args, **options):
+        owner = into = None
+        if options["owner"]:
+            owner = User.objects.filter(email__iexact=options["owner"].strip()).first()
+            if owner is None:
+                raise CommandError(f"There is no user {options['owner']} here; sign them up first.")
+        if options["into"]:
+            into = Issuer.objects.filter(entity_id=options["into"]).first()
+            if into is None:
+                raise CommandError(f"There is no issuer {options['into']} here.")
+        try:
+            client = BadgrClient(options["url"], options["token"], page_size=options["page_size"])
+            client.check()
+        except BadgrError as exc:
+            raise CommandError(exc.message) from None
+
+        progress = TerminalProgress(self.stderr._out)
+        started = time.monotonic()
+        try:
+            report = badgr_import(
+                client=client,
+                issuer_ids=options["issuers"],
+                into=into,
+                owner=owner,
+                dry_run=options["dry_run"],
+                progress=progress,
+            )
+        except BadgrError as exc:
+            progress.close()
+            raise CommandError(
+                f"{exc.message} What was imported so far is kept; run the command again to "
+                "carry on."
+            ) from None
+        progress.close()
+        self._summary(report, time.monotonic() - started, options["dry_run"], owner, into)
+        if report.errors:
+            raise CommandError(
+                f"{len(report.errors)} item(s) could not be imported (listed above); the rest "
+                "was. Fix them on the old server and run the command again."
+            )
+
+    def _summary(self, report, seconds, dry_run, owner, into):
+        out = self.stdout
+        title = "Dry run: nothing was written." if dry_run else "Import finished."
+        out.write(self.style.SUCCESS(f"{title} ({seconds:.1f} s)"))
+        verbs = ("would be created", "would change") if dry_run else ("created", "updated")
+        for kind, label in KINDS:
+            c = report.counts.get(kind)
+            if not c:
+                continue
+            out.write(
+                f"  {label:14} {c['created']:6} {verbs[0]}, {c['updated']:6} {verbs[1]}, "
+                f"{c['unchanged']:6} unchanged, {c['failed']:6} failed"
+            )
+        if report.errors:
+            out.write(self.style.WARNING("Problems, item by item:"))
+            for error in report.errors:
+                out.write(f"  {error.kind} {error.legacy_id or '?'}: {error.message}")
+        if owner is None and into is None and report.counts.get("issuer", {}).get("created"):
+            out.write(
+                "No --owner was given: only superusers see the new issuers until members are "
+                "added in the admin."
+            )

@@ -1,0 +1,42 @@
+import logging
+
+from celery import shared_task
+
+from imports.badgr import badgr_import
+from imports.badgr_client import BadgrClient, BadgrError
+from imports.models import ImportRun, RunStatus
+from imports.services import RunProgress, import_run_finish, import_run_start
+
+log = logging.getLogger(__name__)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def run_badgr_import(self, run_id: int) -> str:
+    """Run (or, redelivered after a crash, resume) an import from a Badgr server. The
+    import is idempotent, so running it again carries on where it stopped."""
+    run = ImportRun.objects.filter(pk=run_id).select_related("issuer").first()
+    if run is None or run.status in (RunStatus.DONE, RunStatus.FAILED):
+        return "missing" if run is None else run.status
+    import_run_start(run)
+    try:
+        client = BadgrClient(run.source_url, run.token)
+        client.check()
+        report = badgr_import(
+            client=client,
+            issuer_ids=run.source_issuers,
+            into=run.issuer,
+            dry_run=run.dry_run,
+            progress=RunProgress(run),
+        )
+    except BadgrError as exc:
+        return import_run_finish(run, None, message=exc.message).status
+    except Exception as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            log.exception("Import run %s stopped", run.entity_id)
+            message = (
+                f"The import stopped on an error ({type(exc).__name__}); what was imported is "
+                "kept. Start it again to carry on."
+            )
+            return import_run_finish(run, None, message=message).status
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
+    return import_run_finish(run, report).status
