@@ -34,7 +34,7 @@ def _broker() -> None:
     if app.conf.task_always_eager:
         return  # no broker is used
     with app.connection_for_write() as connection:
-        connection.ensure_connection(max_retries=1, timeout=2)
+        connection.ensure_connection(max_retries=0, timeout=2)
 
 
 CHECKS = {"database": _database, "cache": _cache, "broker": _broker}

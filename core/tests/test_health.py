@@ -1,3 +1,9 @@
+import os
+import shutil
+import socket
+import subprocess
+import time
+
 import pytest
 from django.db import connections
 
@@ -46,3 +52,52 @@ def test_readyz_names_an_unreachable_broker(client, monkeypatch):
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
     assert "127.0.0.1:1" in response.json()["checks"]["broker"]["error"]
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own, so that stopping it harms no other test."""
+    if not shutil.which("redis-server"):
+        if os.environ.get("REQUIRE_SERVICES"):
+            pytest.fail("redis-server is not installed; run scripts/system-deps.sh")
+        pytest.skip("redis-server is not installed (run through `make test`)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+    )
+    for _ in range(100):
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        time.sleep(0.05)
+    yield server, f"redis://127.0.0.1:{port}"
+    server.kill()
+    server.wait()
+
+
+def test_readyz_turns_503_naming_cache_and_broker_when_redis_stops(
+    client, settings, monkeypatch, own_redis
+):
+    from badges_project.celery import app
+
+    server, url = own_redis
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    }
+    saved = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
+    monkeypatch.setenv("CELERY_BROKER_URL", f"{url}/0")
+    app.conf.update(task_always_eager=False, broker_url=f"{url}/0")
+    try:
+        before = client.get("/readyz")
+        server.kill()
+        server.wait()
+        after = client.get("/readyz")
+    finally:
+        app.conf.update(saved)
+    assert before.status_code == 200, before.content
+    assert after.status_code == 503
+    assert after.json()["failing"] == ["cache", "broker"]
