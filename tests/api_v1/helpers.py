@@ -40,6 +40,8 @@ BADGE_SPEC = {
     "revoked_reason": ("string", None),
     "imp_legacy_id": ("string", None),
 }
+# What this platform adds after the spec's fields: the signed Open Badges 3.0 credential.
+BADGE_ADDITIONS = ("credential_url",)
 V1_TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 SPEC_TYPES = {"string", "boolean", "ENUM", "timestamp", "object"}
 

@@ -212,6 +212,8 @@ def test_award_answers_201_with_the_badgr_assertion_shape(api, template):
     assert badge["recipient"]["identity"].startswith("sha256$")
     assert badge["recipient"]["plaintextIdentity"] == "ann@example.org"
     assert badge["revoked"] is False
+    # this platform's addition: where the signed Open Badges 3.0 credential is
+    assert badge["credentialUrl"] == f"{badge['openBadgeId']}/credential"
     stored = Assertion.objects.get(entity_id=badge["entityId"])
     assert (stored.recipient_first_name, stored.recipient_last_name) == ("Ann Marie", "Lee")
     assert badge["extensions"] == {"extensions:recipientProfile": {"name": "Ann Marie Lee"}}
@@ -524,3 +526,10 @@ def test_idempotency_key_on_other_posts_replays_and_guards_the_body(api):
         HTTP_IDEMPOTENCY_KEY="k2",
     )
     assert fixed.status_code == 201
+
+
+def test_a_revoked_assertion_has_no_credential_url(api, template):
+    revoked, _ = assertion_revoke(assertion=AssertionFactory(template=template), reason="x")
+    body = result(api.get(f"/v2/assertions/{revoked.entity_id}"))[0]
+    assert body["revoked"] is True
+    assert body["credentialUrl"] is None

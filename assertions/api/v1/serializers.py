@@ -71,6 +71,7 @@ BADGE_EXAMPLE = {
     "revoked_at": None,
     "revoked_reason": None,
     "imp_legacy_id": None,
+    "credential_url": "https://badges.example.org/public/assertions/Xk3v0mWcQm2yq0dF6n8Z1A/credential",
 }
 
 
@@ -113,6 +114,11 @@ class BadgeSerializer(serializers.Serializer):
     revoked_at = V1DateTimeField(zone="utc", read_only=True, allow_null=True)
     revoked_reason = serializers.SerializerMethodField()
     imp_legacy_id = serializers.SerializerMethodField()
+    # Not in the Open Badge API page: this platform's addition (after the spec's fields).
+    credential_url = serializers.SerializerMethodField(
+        help_text="The signed Open Badges 3.0 credential (VC-JWT with `Accept: "
+        "application/vc+jwt`, JSON otherwise); null once the badge is revoked."
+    )
 
     @extend_schema_field({"type": "integer", "enum": [0, 1]})
     def get_imported(self, obj) -> int:
@@ -137,6 +143,10 @@ class BadgeSerializer(serializers.Serializer):
     @extend_schema_field({"type": "string", "nullable": True})
     def get_imp_legacy_id(self, obj):
         return obj.imp_legacy_id or None
+
+    @extend_schema_field({"type": "string", "format": "uri", "nullable": True})
+    def get_credential_url(self, obj):
+        return None if obj.status == AssertionStatus.REVOKED else f"{obj.url}/credential"
 
 
 class IssuerZoneMixin:

@@ -73,6 +73,12 @@ class AssertionSerializer(serializers.Serializer):
     notify = serializers.BooleanField(required=False, default=False, write_only=True)
     allowDuplicateAwards = serializers.BooleanField(required=False, default=True, write_only=True)
     extensions = serializers.DictField(required=False, allow_null=True)
+    credentialUrl = serializers.URLField(
+        read_only=True,
+        allow_null=True,
+        help_text="The signed Open Badges 3.0 credential (VC-JWT with `Accept: "
+        "application/vc+jwt`, JSON otherwise); null once the badge is revoked.",
+    )
 
     def to_representation(self, instance):
         return assertion_v2(row_of(instance))
@@ -157,6 +163,8 @@ def assertion_v2(row: dict) -> dict:
         "acceptance": "Accepted",
         "expires": format_iso_z(row["expires_at"]),
         "extensions": row["additional_details"].get("extensions", {}),
+        # Not Badgr's: this platform's Open Badges 3.0 credential (credentials app).
+        "credentialUrl": None if revoked else f"{open_badge_id}/credential",
     }
 
 
