@@ -165,8 +165,12 @@ def source_from_image(upload) -> str:
     return baked
 
 
-def verify_hosted_badge(url: str, emails: list[str]) -> VerifiedBadge:
-    """Verify the hosted assertion at `url` for a person with these addresses."""
+def verify_hosted_badge(url: str, emails: list[str] | None) -> VerifiedBadge:
+    """Verify the hosted assertion at `url` for a person with these addresses.
+
+    `emails=None` (an issuer importing badges it awarded elsewhere, imports.documents)
+    skips the recipient match: `recipient_email` is then the plaintext identity, or ""
+    when it is hashed, for the caller to match."""
     url = (url or "").strip()
     if url.startswith(settings.SITE_URL + "/"):
         _refuse(
@@ -208,7 +212,12 @@ def verify_hosted_badge(url: str, emails: list[str]) -> VerifiedBadge:
     if issued_on > timezone.now() + timedelta(minutes=5):
         _refuse("The badge's issue date is in the future.")
     expires_at = _date(assertion["expires"], "expires") if assertion.get("expires") else None
-    recipient_email = _matching_email(assertion.get("recipient"), emails)
+    if emails is None:
+        recipient = assertion.get("recipient")
+        recipient = recipient if isinstance(recipient, dict) else {}
+        recipient_email = "" if recipient.get("hashed") else str(recipient.get("identity") or "")
+    else:
+        recipient_email = _matching_email(assertion.get("recipient"), emails)
     return VerifiedBadge(
         source_url=url,
         recipient_email=recipient_email,

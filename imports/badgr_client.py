@@ -42,9 +42,9 @@ class BadgrClient:
         base_url: str,
         token: str,
         *,
-        timeout=TIMEOUT,
-        retries: int = RETRIES,
-        backoff: float = BACKOFF,
+        timeout=None,
+        retries: int | None = None,
+        backoff: float | None = None,
         page_size: int = PAGE_SIZE,
         session: requests.Session | None = None,
     ):
@@ -58,9 +58,9 @@ class BadgrClient:
             raise BadgrAuthError("Give an access token of the old server.")
         self.base_url = base_url
         self.origin = f"{parts.scheme}://{parts.netloc}"
-        self.timeout = timeout
-        self.retries = retries
-        self.backoff = backoff
+        self.timeout = timeout or TIMEOUT
+        self.retries = RETRIES if retries is None else retries
+        self.backoff = BACKOFF if backoff is None else backoff
         self.page_size = page_size
         self.session = session or requests.Session()
         self.session.headers.update(

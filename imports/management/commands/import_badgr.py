@@ -40,6 +40,9 @@ class Command(BaseCommand):
             "--dry-run", action="store_true", help="Read and check everything; write nothing."
         )
         parser.add_argument("--page-size", type=int, default=100, help="Badges per request.")
+        parser.add_argument(
+            "--retries", type=int, default=4, help="Retries of a failed request (with backoff)."
+        )
 
     def handle(self, *args, **options):
         owner = into = None
@@ -52,7 +55,12 @@ class Command(BaseCommand):
             if into is None:
                 raise CommandError(f"There is no issuer {options['into']} here.")
         try:
-            client = BadgrClient(options["url"], options["token"], page_size=options["page_size"])
+            client = BadgrClient(
+                options["url"],
+                options["token"],
+                page_size=options["page_size"],
+                retries=options["retries"],
+            )
             client.check()
         except BadgrError as exc:
             raise CommandError(exc.message) from None

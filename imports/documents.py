@@ -1,0 +1,368 @@
+"""Import Open Badges 2.0 badges an issuer awarded on another platform: baked PNG/SVG
+images or hosted assertion URLs, one at a time or many in a zip.
+
+Each badge is verified first, with the backpack's rules (assertions.ob2_verify: fetched
+from its own URL, its BadgeClass and Issuer fetched in turn, hosted where the issuer
+vouches for, not revoked, not issued in the future) and its SSRF guard. A baked image
+must carry the same assertion its issuer hosts: an image whose baked-in assertion was
+edited is refused, naming what differs.
+
+The recipient of a hosted badge is usually a salted hash of an email; it is matched
+against the addresses given with the upload and the issuer's earners. The badge class
+becomes a template here (found again by its URL through LegacyObject); the badge an
+imported Assertion with `imp_legacy_id` = its URL, through `assertions_import` (no
+email, no credit). Importing the same badge again changes nothing.
+"""
+
+import base64
+import hashlib
+import io
+import json
+import re
+import zipfile
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from assertions import ob2_verify
+from assertions.baking import BakingError, unbake
+from assertions.bulk import assertions_import
+from assertions.models import Assertion
+from assertions.services import _clean_evidence, recipient_hash
+from core.exceptions import ApplicationError
+from core.timefmt import parse_datetime
+from earners.models import Earner
+from imports.models import LegacyKind
+from imports.services import Report, legacy_record, legacy_target
+from issuers.models import Issuer
+from issuers.permissions import MANAGE_TEMPLATES, require_role
+from templates_app.services import template_create
+
+MAX_FILES = 500  # per zip
+MAX_ZIP_BYTES = 50 * 1024 * 1024
+IMAGE_SUFFIXES = (".png", ".svg")
+URL_RE = re.compile(r"https?://\S+")
+# The assertion's fields that a baked copy must share with the hosted one.
+COMPARED = ("id", "recipient", "badge", "issuedOn", "expires")
+
+
+@dataclass(frozen=True)
+class Document:
+    """One badge to import: a baked image (`data`) or a hosted assertion URL."""
+
+    name: str
+    url: str = ""
+    data: bytes | None = None
+
+
+def _refuse(message: str):
+    raise ApplicationError(message)
+
+
+# --- reading what was uploaded -----------------------------------------------------------
+
+
+def documents_from_text(text: str) -> list[Document]:
+    """Hosted assertion URLs, one a line (anything else on a line is ignored)."""
+    urls = URL_RE.findall(text or "")
+    return [Document(name=url, url=url) for url in dict.fromkeys(u.rstrip(",;") for u in urls)]
+
+
+def documents_from_upload(name: str, data: bytes) -> list[Document]:
+    """A baked PNG or SVG, or a zip of them (and of .txt files listing URLs)."""
+    if data[:4] == b"PK\x03\x04":
+        return _documents_from_zip(data)
+    return [Document(name=name, data=data)]
+
+
+def _hidden(name: str) -> bool:
+    return name.startswith(("__MACOSX/", ".")) or "/." in name
+
+
+def _documents_from_zip(data: bytes) -> list[Document]:
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        _refuse("The zip file cannot be read.")
+    members = [
+        m
+        for m in archive.infolist()
+        if not m.is_dir()
+        and not m.filename.startswith(("__MACOSX/", "."))
+        and "/." not in m.filename
+    ]
+    if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
+        _refuse("The zip file unpacks to more than 50 MB; split it.")
+    documents = []
+    for member in members:
+        lower = member.filename.lower()
+        if lower.endswith(IMAGE_SUFFIXES):
+            documents.append(Document(name=member.filename, data=archive.read(member)))
+        elif lower.endswith((".txt", ".csv", ".url")):
+            documents.extend(documents_from_text(archive.read(member).decode("utf-8", "replace")))
+    if not documents:
+        _refuse("The zip file holds no PNG or SVG badge and no list of badge URLs.")
+    if len(documents) > MAX_FILES:
+        _refuse(f"At most {MAX_FILES} badges per zip; this one has {len(documents)}.")
+    return documents
+
+
+# --- fetching images safely ----------------------------------------------------------------
+
+
+def fetch_image(url: str) -> bytes:
+    """A badge class image: a data URI, or an http(s) URL fetched with the backpack's SSRF
+    guard (public hosts only unless BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS, redirects
+    re-checked, size and time limited)."""
+    if url.startswith("data:"):
+        header, _, payload = url.partition(",")
+        if ";base64" not in header:
+            _refuse("The badge class image is a data URI that is not base64.")
+        return base64.b64decode(payload)
+    limit = settings.BADGE_IMAGE_MAX_BYTES
+    for _ in range(ob2_verify.MAX_REDIRECTS + 1):
+        ob2_verify._check_host(url)
+        try:
+            with requests.get(
+                url, timeout=ob2_verify.TIMEOUT, allow_redirects=False, stream=True
+            ) as response:
+                if response.is_redirect and response.headers.get("Location"):
+                    url = urljoin(url, response.headers["Location"])
+                    continue
+                if response.status_code != 200:
+                    _refuse(f"The badge class image at {url} answered HTTP {response.status_code}.")
+                data = response.raw.read(limit + 1, decode_content=True)
+        except requests.RequestException as exc:
+            _refuse(f"The badge class image at {url} cannot be fetched ({type(exc).__name__}).")
+        if len(data) > limit:
+            _refuse("The badge class image is too large.")
+        return data
+    _refuse(f"The badge class image at {url} redirects too many times.")
+
+
+# --- checks ------------------------------------------------------------------------------------
+
+
+def _baked(document: Document) -> tuple[str, dict | None]:
+    """(hosted URL, the baked assertion when a whole one is baked in) of an image."""
+    url = ob2_verify.source_from_image(ContentFile(document.data, name=document.name))
+    try:
+        text = (unbake(document.data) or "").strip()
+    except BakingError:
+        text = ""
+    embedded = None
+    if text.startswith("{"):
+        try:
+            embedded = json.loads(text)
+        except ValueError:
+            embedded = None
+    return url, embedded if isinstance(embedded, dict) else None
+
+
+def _comparable(field: str, value):
+    if value in (None, ""):
+        return None
+    if field == "badge" and isinstance(value, dict):
+        return value.get("id")
+    if field in ("issuedOn", "expires"):
+        try:
+            return parse_datetime(str(value))
+        except ValueError:
+            return value
+    if field == "recipient" and isinstance(value, dict):
+        return {k: value.get(k) for k in ("type", "identity", "hashed", "salt")}
+    return value
+
+
+def check_untampered(embedded: dict, hosted: dict) -> None:
+    """Refuse an image whose baked assertion says something its issuer's does not."""
+    differ = [
+        field
+        for field in COMPARED
+        if _comparable(field, embedded.get(field)) != _comparable(field, hosted.get(field))
+    ]
+    if differ:
+        host = urlsplit(str(hosted.get("id") or "")).netloc or "its issuer"
+        _refuse(
+            "This image was altered: the assertion baked into it differs from the one "
+            f"{host} hosts ({', '.join(differ)}). Ask for the original badge image."
+        )
+
+
+def match_recipient(recipient, candidates) -> str | None:
+    """The address among `candidates` that a (possibly hashed) recipient identity is."""
+    if not isinstance(recipient, dict) or (recipient.get("type") or "email") != "email":
+        _refuse("Only badges awarded to an email address can be imported.")
+    identity = str(recipient.get("identity") or "")
+    if not recipient.get("hashed"):
+        return identity.strip().lower() or None
+    algorithm, _, digest = identity.partition("$")
+    salt = str(recipient.get("salt") or "")
+    digest = digest.lower()
+    for email in candidates:
+        if algorithm.lower() == "sha256":
+            computed = recipient_hash(email, salt).partition("$")[2]
+        elif algorithm.lower() == "md5":
+            computed = hashlib.md5((email + salt).encode()).hexdigest()  # noqa: S324
+        else:
+            _refuse(f"Unknown recipient hash {algorithm!r}.")
+        if computed == digest:
+            return email
+    return None
+
+
+# --- the import ---------------------------------------------------------------------------------
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _legacy_key(url: str) -> str:
+    return url if len(url) <= 255 else "sha256:" + hashlib.sha256(url.encode()).hexdigest()
+
+
+def _criteria(badgeclass: dict) -> tuple[str, str]:
+    criteria = badgeclass.get("criteria")
+    if isinstance(criteria, str):
+        return criteria, ""
+    if isinstance(criteria, dict):
+        return str(criteria.get("id") or ""), str(criteria.get("narrative") or "")
+    return "", ""
+
+
+def _alignments(badgeclass: dict) -> list[dict]:
+    items = badgeclass.get("alignment") or badgeclass.get("alignments") or []
+    keys = ("targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode")
+    return [{k: item[k] for k in keys if item.get(k)} for item in items if isinstance(item, dict)]
+
+
+def _template_for(issuer: Issuer, badgeclass: dict, actor):
+    url = str(badgeclass.get("id") or "")
+    source, key = _origin(url), _legacy_key(url)
+    template = legacy_target(source=source, kind=LegacyKind.BADGECLASS, legacy_id=key)
+    if template is not None:
+        if template.issuer_id != issuer.pk:
+            _refuse(f"Its badge class was imported into {template.issuer.name} already.")
+        return template, False
+    image = badgeclass.get("image")
+    if isinstance(image, dict):
+        image = image.get("id")
+    if not isinstance(image, str) or not image:
+        _refuse("Its badge class has no image.")
+    criteria_url, narrative = _criteria(badgeclass)
+    description = str(badgeclass.get("description") or "").strip()
+    template = template_create(
+        issuer=issuer,
+        actor=actor,
+        name=str(badgeclass.get("name") or "Badge")[:255],
+        description=description,
+        criteria_url=criteria_url[:1024],
+        criteria_narrative=narrative or ("" if criteria_url else description or "Imported."),
+        tags=[t for t in badgeclass.get("tags") or [] if isinstance(t, str) and t.strip()],
+        alignments=_alignments(badgeclass),
+        image=ContentFile(fetch_image(image), name=image.rsplit("/", 1)[-1][:80] or "badge"),
+    )
+    legacy_record(source=source, kind=LegacyKind.BADGECLASS, legacy_id=key, target=template)
+    return template, True
+
+
+def _evidence(assertion: dict) -> list[dict]:
+    items = assertion.get("evidence") or []
+    items = items if isinstance(items, list) else [items]
+    evidence = []
+    for item in items:
+        if isinstance(item, str):
+            evidence.append({"url": item})
+        elif isinstance(item, dict):
+            entry = {"url": item.get("id") or "", "narrative": item.get("narrative") or ""}
+            evidence.append({k: str(v) for k, v in entry.items() if v})
+    try:
+        return _clean_evidence([e for e in evidence if e])
+    except ApplicationError:
+        return []
+
+
+def _legacy_public_id(url: str) -> str:
+    """`<id>` of an old `/public/assertions/<id>` URL (what a moved domain keeps), or ""."""
+    match = re.search(r"/public/assertions/([^/?#]+?)(?:\.json)?/?$", urlsplit(url).path)
+    return match.group(1) if match else ""
+
+
+def _import_one(document: Document, *, issuer, actor, candidates, report) -> None:
+    embedded = None
+    url = document.url
+    if document.data is not None:
+        url, embedded = _baked(document)
+    if url.strip().startswith(settings.SITE_URL + "/"):
+        _refuse("This badge was issued on this platform; there is nothing to import.")
+    verified = ob2_verify.verify_hosted_badge(url, None)
+    if embedded is not None:
+        check_untampered(embedded, verified.assertion)
+    email = verified.recipient_email or match_recipient(
+        verified.assertion.get("recipient"), candidates
+    )
+    if not email:
+        _refuse(
+            "Its recipient is a hashed email that matches none of this issuer's earners nor "
+            "the addresses given; add the earner's email to the upload."
+        )
+    key = _legacy_key(verified.source_url)
+    with transaction.atomic():
+        if Assertion.objects.filter(organization=issuer, imp_legacy_id=key).exists():
+            report.add(LegacyKind.ASSERTION, "unchanged")
+            return
+        template, new_template = _template_for(issuer, verified.badgeclass, actor)
+        badge = {
+            "recipient_email": email,
+            "emitted_at": verified.issued_on,
+            "expires_at": verified.expires_at,
+            "imp_legacy_id": key,
+        }
+        try:
+            [assertion] = assertions_import(template=template, rows=[badge], actor=actor)
+        except ApplicationError as exc:
+            details = exc.field_errors.get("badges", {}).get("0", {})
+            messages = [m for ms in details.values() for m in ms] if details else [exc.message]
+            _refuse(" ".join(messages))
+        extra = {
+            "narrative": str(verified.assertion.get("narrative") or "").strip(),
+            "evidence": _evidence(verified.assertion),
+        }
+        if any(extra.values()):
+            Assertion.objects.filter(pk=assertion.pk).update(**extra)
+        public_id = _legacy_public_id(verified.source_url)
+        if public_id:
+            legacy_record(
+                source=_origin(verified.source_url),
+                kind=LegacyKind.ASSERTION,
+                legacy_id=public_id,
+                target=assertion,
+            )
+        report.add(LegacyKind.ASSERTION, "created")
+        if new_template:
+            report.add(LegacyKind.BADGECLASS, "created")
+
+
+def documents_import(*, issuer: Issuer, documents, actor=None, emails=()) -> Report:
+    """Verify and import each document; a refused one is an error of the report, with
+    the reason, and the others go on."""
+    require_role(actor, issuer, MANAGE_TEMPLATES)
+    report = Report()
+    candidates = list(
+        dict.fromkeys(
+            [e.strip().lower() for e in emails if e and e.strip()]
+            + list(Earner.objects.filter(issuer=issuer).values_list("email", flat=True))
+        )
+    )
+    for document in documents:
+        try:
+            _import_one(document, issuer=issuer, actor=actor, candidates=candidates, report=report)
+        except ApplicationError as exc:
+            report.fail("file", document.name, exc.message)
+    return report

@@ -1,0 +1,130 @@
+"""The Badgr client and the command on bad input: one clear sentence, never a traceback."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+import responses
+from django.conf import settings
+from django.core.management import CommandError, call_command
+
+from imports import badgr_client
+from imports.badgr_client import BadgrAuthError, BadgrClient, BadgrError
+
+OLD = "https://old.example.org"
+
+
+@pytest.fixture(autouse=True)
+def _no_waiting(monkeypatch):
+    monkeypatch.setattr(badgr_client, "BACKOFF", 0)
+
+
+def envelope(result):
+    return {"status": {"success": True, "description": "ok"}, "result": result}
+
+
+@responses.activate
+def test_pages_follow_the_link_header_cursors_until_there_is_no_next():
+    url = f"{OLD}/v2/badgeclasses/B/assertions"
+    responses.get(
+        url,
+        json=envelope([{"entityId": "1"}, {"entityId": "2"}]),
+        headers={"Link": f'<{url}?num=2&after=Mg>; rel="next"'},
+        match=[
+            responses.matchers.query_param_matcher(
+                {"num": "2", "include_revoked": "true", "include_expired": "true"}
+            )
+        ],
+    )
+    responses.get(
+        url,
+        json=envelope([{"entityId": "3"}]),
+        headers={"Link": f'<{url}?num=2&before=Mw>; rel="prev"'},
+        match=[responses.matchers.query_param_matcher({"num": "2", "after": "Mg"})],
+    )
+    client = BadgrClient(OLD, "tok", page_size=2)
+    pages = list(client.assertion_pages("B"))
+    assert [[a["entityId"] for a in page] for page in pages] == [["1", "2"], ["3"]]
+    assert responses.calls[0].request.headers["Authorization"] == "Bearer tok"
+
+
+@responses.activate
+def test_a_busy_server_is_asked_again_and_then_answers():
+    responses.get(f"{OLD}/v2/issuers", status=503)
+    responses.get(f"{OLD}/v2/issuers", status=429, headers={"Retry-After": "0"})
+    responses.get(f"{OLD}/v2/issuers", json=envelope([{"entityId": "I"}]))
+    assert BadgrClient(OLD, "tok").issuers() == [{"entityId": "I"}]
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_server_down_for_good_is_a_clear_error_after_the_retries():
+    responses.get(f"{OLD}/v2/issuers", status=502)
+    with pytest.raises(BadgrError, match="answered HTTP 502"):
+        BadgrClient(OLD, "tok", retries=2).issuers()
+    assert len(responses.calls) == 3
+
+
+@responses.activate
+def test_a_bad_token_says_so():
+    responses.get(f"{OLD}/v2/issuers", status=401, json={"status": {"success": False}})
+    with pytest.raises(BadgrAuthError, match="refused the token"):
+        BadgrClient(OLD, "wrong").check()
+
+
+@responses.activate
+def test_a_url_that_is_not_a_badgr_api_says_so():
+    responses.get(f"{OLD}/v2/issuers", body="<html>Welcome</html>", content_type="text/html")
+    with pytest.raises(BadgrError, match="did not answer with JSON"):
+        BadgrClient(OLD + "/", "tok").check()
+
+
+def test_urls_and_tokens_are_checked_before_anything_is_sent():
+    with pytest.raises(BadgrError, match="not an http"):
+        BadgrClient("old.example.org", "tok")
+    with pytest.raises(BadgrAuthError, match="access token"):
+        BadgrClient(OLD, " ")
+    assert BadgrClient(OLD + "/v2/", "tok").base_url == OLD
+
+
+@responses.activate
+def test_the_token_is_not_sent_to_another_host_for_images():
+    responses.get("https://cdn.example.net/b.png", body=b"PNG")
+    assert BadgrClient(OLD, "tok").download("https://cdn.example.net/b.png") == b"PNG"
+    assert "Authorization" not in responses.calls[0].request.headers
+
+
+@pytest.mark.django_db
+@responses.activate
+def test_the_command_stops_with_one_sentence_on_a_bad_token():
+    responses.get(f"{OLD}/v2/issuers", status=401)
+    with pytest.raises(CommandError, match="refused the token"):
+        call_command("import_badgr", url=OLD, token="wrong")
+
+
+@pytest.mark.django_db
+def test_the_command_names_an_unknown_owner():
+    with pytest.raises(CommandError, match="no user nobody@example.org here"):
+        call_command("import_badgr", url=OLD, token="t", owner="nobody@example.org")
+
+
+def test_an_unreachable_server_exits_non_zero_with_a_sentence_and_no_traceback():
+    result = subprocess.run(
+        [
+            sys.executable,
+            "manage.py",
+            "import_badgr",
+            "--url=http://127.0.0.1:9",  # discard port: nothing listens
+            "--token=t",
+            "--retries=0",
+        ],
+        cwd=settings.BASE_DIR,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "DJANGO_SETTINGS_MODULE": "badges_project.settings.test"},
+    )
+    assert result.returncode != 0
+    assert "cannot be reached: check the URL and the network" in result.stderr
+    assert "Traceback" not in result.stderr + result.stdout
