@@ -441,7 +441,7 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
         return FAIL, f"Its status list could not be read ({exc})."
     if subject.get("statusPurpose") != purpose:
         return FAIL, "The status list is for another purpose than the entry says."
+    word = "suspended" if purpose == "suspension" else "revoked"
     if revoked:
-        word = "suspended" if purpose == "suspension" else "revoked"
         return FAIL, f"It was {word} by its issuer (bit {index} of {url} is set)."
-    return PASS, f"Not {purpose or 'revoked'} (bit {index} of {url} is clear)."
+    return PASS, f"Not {word} (bit {index} of {url} is clear)."
