@@ -1,0 +1,271 @@
+"""Import past awards from a spreadsheet (CSV or XLSX): one badge a row.
+
+Columns (header names, any case; the names of our own export work too):
+
+| what | header |
+|---|---|
+| earner's email (required) | `email`, `recipient_email`, `earner` |
+| names | `first_name` / `recipient_first_name`, `last_name` / `recipient_last_name` |
+| template (required) | `template`, `badge_template`, `badge_template_version`, `badge`: |
+| | its entity id or its name (`Name v2`, as in the export, works too) |
+| issue date (required) | `issued_on`, `emitted_at`, `issue_date`, `issued` |
+| expiry | `expires_at`, `expires`, `expiry` |
+| legacy id | `imp_legacy_id`, `legacy_id`, else `id` (the export's own id) |
+| also | `activity_title`, `notes`, `narrative`, `status` (`revoked`) and `revoked_reason` |
+
+Dates without an offset are in the issuer's time zone. A row without a legacy id gets
+a stable one made of its earner, template and issue date, so importing the same sheet
+twice never duplicates a badge. The badges go in through `assertions_import` (imported,
+no email, no credit), one transaction per template and chunk; a bad row is reported
+with its number and the others are imported.
+"""
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+
+from django.db import transaction
+from openpyxl import load_workbook
+
+from assertions import public_cache
+from assertions.bulk import MAX_IMPORT, _clean_import_row, assertions_import
+from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
+from core.exceptions import ApplicationError
+from core.timefmt import get_zone, parse_datetime
+from imports.services import Report
+from issuers.models import Issuer
+from issuers.permissions import ASSIGN, require_role
+from templates_app.models import BadgeTemplate
+
+MAX_ROWS = 20_000
+ALIASES = {
+    "email": ("email", "recipient_email", "earner", "earner_email"),
+    "first_name": ("first_name", "recipient_first_name", "firstname"),
+    "last_name": ("last_name", "recipient_last_name", "lastname"),
+    "template": ("template", "badge_template", "badge_template_version", "badge", "badge_class"),
+    "issued_on": ("issued_on", "emitted_at", "issue_date", "issued", "issuedon"),
+    "expires": ("expires_at", "expires", "expiry", "expiry_date"),
+    "legacy_id": ("imp_legacy_id", "legacy_id"),
+    "id": ("id",),
+    "activity_title": ("activity_title",),
+    "notes": ("notes",),
+    "narrative": ("narrative",),
+    "status": ("status",),
+    "revoked_reason": ("revoked_reason", "revocation_reason"),
+}
+VERSION_SUFFIX = re.compile(r"\s+v\d+$")
+
+
+def _key(header) -> str:
+    return re.sub(r"[\s\-]+", "_", str(header or "").strip().lower())
+
+
+def read_sheet(name: str, data: bytes) -> list[dict]:
+    """The rows of a CSV or XLSX file as {header: value}, header names normalised."""
+    if data[:4] == b"PK\x03\x04" or name.lower().endswith(".xlsx"):
+        try:
+            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
+            raise ApplicationError("The file is not a readable XLSX workbook.") from None
+        lines = list(book.active.iter_rows(values_only=True))
+    else:
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("latin-1")
+        try:
+            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+        except csv.Error:
+            dialect = csv.excel
+        lines = list(csv.reader(io.StringIO(text), dialect))
+    lines = [line for line in lines if any(c not in (None, "") for c in line)]
+    if len(lines) < 2:
+        raise ApplicationError("The sheet needs a header row and at least one badge.")
+    if len(lines) > MAX_ROWS + 1:
+        raise ApplicationError(f"At most {MAX_ROWS} badges per sheet; split this one.")
+    header = [_key(h) for h in lines[0]]
+    return [dict(zip(header, line, strict=False)) for line in lines[1:]]
+
+
+def _pick(row: dict, what: str):
+    for name in ALIASES[what]:
+        value = row.get(name)
+        if value not in (None, ""):
+            return value.strip() if isinstance(value, str) else value
+    return None
+
+
+def _date(value, zone, label: str, errors: dict):
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=zone)
+    if isinstance(value, dt.date):
+        return dt.datetime(value.year, value.month, value.day, tzinfo=zone)
+    text = str(value).strip().lstrip("'")
+    try:
+        return parse_datetime(text, zone)
+    except ValueError:
+        pass
+    for fmt in ("%d/%m/%Y", "%d.%m.%Y", "%Y/%m/%d"):
+        try:
+            return dt.datetime.strptime(text, fmt).replace(tzinfo=zone)
+        except ValueError:
+            continue
+    errors[label] = f"{value!r} is not a date; use YYYY-MM-DD or YYYY-MM-DD HH:MM:SS."
+    return None
+
+
+class _Templates:
+    def __init__(self, issuer: Issuer):
+        self.by_id, self.by_name = {}, {}
+        for template in BadgeTemplate.objects.filter(issuer=issuer).select_related(
+            "current_version", "issuer"
+        ):
+            self.by_id[template.entity_id] = template
+            self.by_name.setdefault(template.name.strip().lower(), []).append(template)
+
+    def find(self, value: str):
+        value = str(value).strip()
+        if value in self.by_id:
+            return self.by_id[value], None
+        for name in (value.lower(), VERSION_SUFFIX.sub("", value).lower()):
+            found = self.by_name.get(name) or []
+            if len(found) == 1:
+                return found[0], None
+            if len(found) > 1:
+                return None, f"More than one template is called {value!r}; give its id."
+        return None, f"No template of this issuer is called {value!r}."
+
+
+def _stable_id(email: str, template: BadgeTemplate, emitted: dt.datetime) -> str:
+    digest = hashlib.sha256(f"{email}|{template.entity_id}|{emitted.isoformat()}".encode())
+    return f"sheet:{digest.hexdigest()[:32]}"
+
+
+def _parse(row: dict, number: int, templates: _Templates, zone):
+    """(template, badge row for assertions_import, extras) or raise ApplicationError."""
+    errors = {}
+    template = None
+    if _pick(row, "template") is None:
+        errors["template"] = "Give the template."
+    else:
+        template, problem = templates.find(_pick(row, "template"))
+        if problem:
+            errors["template"] = problem
+    emitted = _date(_pick(row, "issued_on"), zone, "issued_on", errors)
+    if emitted is None and "issued_on" not in errors:
+        errors["issued_on"] = "Give the issue date."
+    expires = _date(_pick(row, "expires"), zone, "expires", errors)
+    if errors:
+        raise ApplicationError("; ".join(f"{k}: {v}" for k, v in errors.items()))
+    email = str(_pick(row, "email") or "").strip().lower()
+    legacy = str(_pick(row, "legacy_id") or _pick(row, "id") or "").strip()
+    badge = {
+        "recipient_email": email,
+        "recipient_first_name": str(_pick(row, "first_name") or ""),
+        "recipient_last_name": str(_pick(row, "last_name") or ""),
+        "emitted_at": emitted,
+        "expires_at": expires,
+        "activity_title": str(_pick(row, "activity_title") or ""),
+        "notes": str(_pick(row, "notes") or ""),
+        "imp_legacy_id": legacy or _stable_id(email, template, emitted),
+    }
+    extras = {
+        "narrative": str(_pick(row, "narrative") or "").strip(),
+        "revoked": str(_pick(row, "status") or "").strip().lower() == AssertionStatus.REVOKED,
+        "revoked_reason": str(_pick(row, "revoked_reason") or "").strip(),
+    }
+    return template, badge, extras
+
+
+def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Report:
+    """Import the badges of `rows` (from read_sheet) into `issuer`; rows are numbered as
+    in the sheet (the header is row 1)."""
+    require_role(actor, issuer, ASSIGN)
+    report = Report()
+    templates = _Templates(issuer)
+    zone = get_zone(issuer.timezone)
+    parsed, seen = [], {}
+    for number, row in enumerate(rows, start=2):
+        try:
+            template, badge, extras = _parse(row, number, templates, zone)
+        except ApplicationError as exc:
+            report.fail("row", f"row {number}", exc.message)
+            continue
+        _, problems = _clean_import_row(template, badge, dt.datetime.now(dt.UTC))
+        if problems:
+            message = "; ".join(f"{f}: {' '.join(m)}" for f, m in problems.items())
+            report.fail("row", f"row {number}", message)
+            continue
+        legacy = badge["imp_legacy_id"]
+        if legacy in seen:
+            report.fail("row", f"row {number}", f"The same badge as row {seen[legacy]}.")
+            continue
+        seen[legacy] = number
+        parsed.append((number, template, badge, extras))
+
+    existing = set()
+    legacy_ids = [badge["imp_legacy_id"] for _, _, badge, _ in parsed]
+    for start in range(0, len(legacy_ids), 5000):
+        existing |= set(
+            Assertion.objects.filter(
+                organization=issuer, imp_legacy_id__in=legacy_ids[start : start + 5000]
+            ).values_list("imp_legacy_id", flat=True)
+        )
+    groups: dict[int, list] = {}
+    for item in parsed:
+        if item[2]["imp_legacy_id"] in existing:
+            report.add("assertion", "unchanged")
+        else:
+            groups.setdefault(item[1].pk, []).append(item)
+    for items in groups.values():
+        for start in range(0, len(items), MAX_IMPORT):
+            _import_chunk(items[start : start + MAX_IMPORT], actor=actor, report=report)
+    return report
+
+
+def _import_chunk(items, *, actor, report: Report) -> None:
+    template = items[0][1]
+    try:
+        with transaction.atomic():
+            created = assertions_import(
+                template=template, rows=[badge for _, _, badge, _ in items], actor=actor
+            )
+            _finish(created, {badge["imp_legacy_id"]: extras for _, _, badge, extras in items})
+    except ApplicationError as exc:
+        for number, *_ in items:
+            report.fail("row", f"row {number}", exc.message)
+        return
+    report.add("assertion", "created", len(created))
+
+
+def _finish(created, extras_by_legacy: dict) -> None:
+    """What assertions_import does not set: narratives and revocations."""
+    now = dt.datetime.now(dt.UTC)
+    changed, events = [], []
+    for assertion in created:
+        extras = extras_by_legacy[assertion.imp_legacy_id]
+        if not (extras["narrative"] or extras["revoked"]):
+            continue
+        assertion.narrative = extras["narrative"]
+        if extras["revoked"]:
+            assertion.status = AssertionStatus.REVOKED
+            assertion.revoked_at = now
+            assertion.revoked_reason = extras["revoked_reason"]
+            events.append(
+                AssertionEvent(
+                    assertion=assertion,
+                    kind=EventKind.REVOKED,
+                    payload={"reason": extras["revoked_reason"], "imported": True},
+                )
+            )
+        changed.append(assertion)
+    Assertion.objects.bulk_update(
+        changed, ["narrative", "status", "revoked_at", "revoked_reason"], batch_size=500
+    )
+    AssertionEvent.objects.bulk_create(events, batch_size=500)
+    if events:
+        public_cache.invalidate_revocations_on_commit(created[0].organization_id)

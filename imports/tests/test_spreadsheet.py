@@ -1,0 +1,114 @@
+"""Past awards from a spreadsheet, through assertions_import."""
+
+import datetime as dt
+import io
+
+import pytest
+from openpyxl import Workbook
+
+from assertions.exports import COLUMNS, badge_row
+from assertions.models import Assertion, AssertionStatus
+from assertions.services import assertion_revoke
+from assertions.tests.factories import AssertionFactory
+from core.models import OutboundEmail
+from imports.spreadsheet import read_sheet, spreadsheet_import
+from issuers.tests.factories import IssuerFactory
+from templates_app.tests.factories import BadgeTemplateFactory
+
+pytestmark = pytest.mark.django_db
+
+CSV = """Email;First name;Last name;Template;Issued on;Expires;Legacy ID;Narrative
+ada@example.org;Ada;Lovelace;Python;2021-06-30 12:00;2023-06-30;old-1;Great work
+alan@example.org;;;python v3;2022-01-15;;old-2;
+bad@example.org;;;Python;30th of June;;old-3;
+who@example.org;;;Cooking;2022-01-15;;old-4;
+ada@example.org;;;Python;2022-02-01;;;
+"""
+
+
+@pytest.fixture
+def issuer():
+    return IssuerFactory(timezone="Europe/Rome")
+
+
+@pytest.fixture
+def python(issuer):
+    return BadgeTemplateFactory(
+        issuer=issuer, name="Python", validity_amount=1, validity_unit="years"
+    )
+
+
+def test_good_rows_are_imported_bad_ones_reported_by_number_and_a_rerun_duplicates_nothing(
+    issuer, python
+):
+    rows = read_sheet("old.csv", CSV.encode())
+
+    report = spreadsheet_import(issuer=issuer, rows=rows)
+
+    assert report.counts_dict()["assertion"]["created"] == 3
+    assert {(e.legacy_id, e.message.split(":")[0]) for e in report.errors} == {
+        ("row 4", "issued_on"),
+        ("row 5", "template"),
+    }
+    ada = Assertion.objects.get(imp_legacy_id="old-1")
+    assert ada.imported
+    assert (ada.recipient_first_name, ada.narrative) == ("Ada", "Great work")
+    # times without an offset are the issuer's (Rome, UTC+2 in summer)
+    assert ada.emitted_at == dt.datetime(2021, 6, 30, 10, 0, tzinfo=dt.UTC)
+    assert ada.expires_at == dt.datetime(2023, 6, 29, 22, 0, tzinfo=dt.UTC)
+    assert ada.status == AssertionStatus.INVALID  # expired
+    alan = Assertion.objects.get(imp_legacy_id="old-2")
+    assert alan.expires_at is None  # an empty expiry is none, not the template's default
+    assert Assertion.objects.filter(imp_legacy_id__startswith="sheet:").count() == 1
+    assert OutboundEmail.objects.count() == 0
+
+    again = spreadsheet_import(issuer=issuer, rows=rows)
+    assert again.counts_dict()["assertion"]["unchanged"] == 3
+    assert Assertion.objects.filter(organization=issuer).count() == 3
+
+
+def test_an_xlsx_with_date_cells(issuer, python):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["recipient_email", "badge_template", "emitted_at", "imp_legacy_id"])
+    sheet.append(["ada@example.org", python.entity_id, dt.datetime(2020, 1, 2, 9, 30), "x-1"])  # noqa: DTZ001
+    buffer = io.BytesIO()
+    book.save(buffer)
+
+    report = spreadsheet_import(issuer=issuer, rows=read_sheet("a.xlsx", buffer.getvalue()))
+
+    assert report.errors == []
+    badge = Assertion.objects.get(imp_legacy_id="x-1")
+    assert badge.emitted_at == dt.datetime(2020, 1, 2, 8, 30, tzinfo=dt.UTC)
+
+
+def test_our_own_export_moves_to_another_instance_revocations_included(issuer):
+    # The export writes times in its issuer's zone without an offset; the same organisation
+    # moving keeps its zone.
+    old_issuer = IssuerFactory(timezone=issuer.timezone)
+    old_template = BadgeTemplateFactory(issuer=old_issuer, name="Python")
+    badges = [AssertionFactory(template=old_template) for _ in range(3)]
+    assertion_revoke(assertion=badges[0], reason="Wrong person")
+    BadgeTemplateFactory(issuer=issuer, name="Python")
+    lines = [COLUMNS] + [badge_row(Assertion.objects.get(pk=b.pk)) for b in badges]
+    csv_text = "\n".join(
+        ",".join(f'"{v}"' if v is not None else "" for v in line) for line in lines
+    )
+
+    report = spreadsheet_import(issuer=issuer, rows=read_sheet("export.csv", csv_text.encode()))
+
+    assert report.errors == []
+    for badge in badges:
+        badge.refresh_from_db()
+        copy = Assertion.objects.get(organization=issuer, imp_legacy_id=badge.entity_id)
+        assert copy.recipient_email == badge.recipient_email
+        assert copy.emitted_at == badge.emitted_at.replace(microsecond=0)
+        assert copy.status == badge.status
+        assert copy.revoked_reason == badge.revoked_reason
+
+
+def test_a_sheet_without_rows_is_refused_with_a_sentence():
+    from core.exceptions import ApplicationError
+
+    with pytest.raises(ApplicationError, match="header row and at least one badge"):
+        read_sheet("empty.csv", b"email,template\n")
