@@ -78,6 +78,17 @@ def _viewer_is_earner(request, assertion) -> bool:
     return user.is_authenticated and assertion.earner.user_id == user.pk
 
 
+def _legacy_or_404(request, kind: str, entity_id: str, suffix: str | None):
+    """An id that is not ours may be an old platform's, imported here (imports app):
+    301 to where it lives now, else 404."""
+    from imports.views import legacy_redirect
+
+    response = legacy_redirect(request, kind, entity_id, suffix or "")
+    if response is None:
+        raise Http404("No such badge.")
+    return response
+
+
 # --- assertion -------------------------------------------------------------------------
 
 
@@ -91,7 +102,7 @@ def assertion_page(request, entity_id: str, suffix: str | None = None):
 
     assertion = public_assertion(entity_id)
     if assertion is None:
-        raise Http404("No such badge.")
+        return _legacy_or_404(request, "assertions", entity_id, suffix)
     if assertion.is_private:
         if _viewer_is_earner(request, assertion) and not content_type:
             response = _render_assertion(request, assertion, owner_view=True)
@@ -129,7 +140,7 @@ def assertion_image(request, entity_id: str):
     if cached is None or (cached.private and request.user.is_authenticated):
         assertion = public_assertion(entity_id)
         if assertion is None:
-            raise Http404("No such badge.")
+            return _legacy_or_404(request, "assertions", entity_id, "/image")
         owner = assertion.is_private and _viewer_is_earner(request, assertion)
         if assertion.is_private and not owner:
             entry = CachedResponse(404, "text/plain", b"", private=True)
@@ -190,6 +201,8 @@ def _legacy_png(data: bytes) -> bytes:
 def badgeclass_page(request, entity_id: str, number: int | None = None, suffix=None):
     version = public_badge_version(entity_id, None if number is None else int(number))
     if version is None:
+        if number is None:
+            return _legacy_or_404(request, "badges", entity_id, suffix)
         raise Http404("No such badge.")
     content_type = json_type(request, suffix)
     if content_type:
@@ -223,7 +236,9 @@ def _issuer_or_404(entity_id: str) -> Issuer:
 
 @require_GET
 def issuer_page(request, entity_id: str, suffix=None):
-    issuer = _issuer_or_404(entity_id)
+    issuer = Issuer.objects.filter(entity_id=entity_id).first()
+    if issuer is None:
+        return _legacy_or_404(request, "issuers", entity_id, suffix)
     content_type = json_type(request, suffix)
     if content_type:
         response = _json(openbadges.issuer_document(issuer))

@@ -7,6 +7,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from accounts.oauth import TokenView
 from core import health
+from imports import views as imports_views
 
 admin.site.site_header = "Badges administration"
 admin.site.site_title = "Badges admin"
@@ -21,6 +22,8 @@ urlpatterns = [
     path("me/", include("assertions.backpack_urls")),
     # Open Badges 3.0: DID documents, status lists, signed credentials, the verifier.
     path("", include("credentials.urls")),
+    # Moving badges in: from a Badgr server, Open Badges files, a spreadsheet.
+    path("issuers/<str:entity_id>/import/", include("imports.urls")),
     path("issuers/", include("issuers.urls")),  # the dashboard and the assign wizard
     # Badgr clients post to /o/token without the slash; both reach the same view.
     path("o/token", TokenView.as_view(), name="token-no-slash"),
@@ -30,6 +33,13 @@ urlpatterns = [
     path("api/v1/", include("badges_project.api_v1_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    # Old platforms' public URLs whose ids are not ours: 301 to the imported badge's page.
+    # Last, as a fallback.
+    re_path(
+        r"^public/(?P<kind>assertions|badges|issuers)/(?P<legacy_id>[^/]{1,255}?)"
+        r"(?P<suffix>\.json|/image)?$",
+        imports_views.legacy_public,
+    ),
 ]
 
 if settings.SERVE_MEDIA:

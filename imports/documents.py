@@ -26,6 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
 from django.db import transaction
 
 from assertions import ob2_verify
@@ -37,7 +38,7 @@ from core.exceptions import ApplicationError
 from core.timefmt import parse_datetime
 from earners.models import Earner
 from imports.models import LegacyKind
-from imports.services import Report, legacy_record, legacy_target
+from imports.services import Progress, Report, legacy_record, legacy_target
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
 from templates_app.services import template_create
@@ -349,10 +350,15 @@ def _import_one(document: Document, *, issuer, actor, candidates, report) -> Non
             report.add(LegacyKind.BADGECLASS, "created")
 
 
-def documents_import(*, issuer: Issuer, documents, actor=None, emails=()) -> Report:
+def documents_import(
+    *, issuer: Issuer, documents, actor=None, emails=(), progress: Progress | None = None
+) -> Report:
     """Verify and import each document; a refused one is an error of the report, with
     the reason, and the others go on."""
     require_role(actor, issuer, MANAGE_TEMPLATES)
+    progress = progress or Progress()
+    documents = list(documents)
+    progress.add_total(len(documents))
     report = Report()
     candidates = list(
         dict.fromkeys(
@@ -365,4 +371,48 @@ def documents_import(*, issuer: Issuer, documents, actor=None, emails=()) -> Rep
             _import_one(document, issuer=issuer, actor=actor, candidates=candidates, report=report)
         except ApplicationError as exc:
             report.fail("file", document.name, exc.message)
+        with transaction.atomic():
+            progress.note(report)
+            progress.advance()
     return report
+
+
+# --- queued for a worker -------------------------------------------------------------------
+
+STORE_DIR = "imports"
+
+
+def _store_name(run) -> str:
+    return f"{STORE_DIR}/{run.entity_id}.jsonl"
+
+
+def documents_store(run, documents, emails) -> None:
+    """Keep what was uploaded beside its run until a worker imports it."""
+    lines = [json.dumps({"emails": list(emails)})]
+    for document in documents:
+        data = base64.b64encode(document.data).decode() if document.data is not None else None
+        lines.append(json.dumps({"name": document.name, "url": document.url, "data": data}))
+    name = _store_name(run)
+    stored = default_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode()))
+    if stored != name:
+        default_storage.delete(stored)
+        raise ApplicationError("The upload could not be stored; try again.")
+
+
+def documents_load(run) -> tuple[list[Document], list[str]]:
+    with default_storage.open(_store_name(run), "rb") as handle:
+        lines = [json.loads(line) for line in handle if line.strip()]
+    header, items = lines[0], lines[1:]
+    documents = [
+        Document(
+            name=item["name"],
+            url=item["url"] or "",
+            data=base64.b64decode(item["data"]) if item["data"] is not None else None,
+        )
+        for item in items
+    ]
+    return documents, header.get("emails") or []
+
+
+def documents_forget(run) -> None:
+    default_storage.delete(_store_name(run))

@@ -223,6 +223,32 @@ def import_run_create_badgr(
     return run
 
 
+@transaction.atomic
+def import_run_create_documents(*, issuer: Issuer, actor, documents, emails=()) -> ImportRun:
+    """Record an import of Open Badges files/URLs into `issuer`, run by a worker."""
+    from imports.documents import documents_store
+    from imports.tasks import run_documents_import
+
+    require_role(actor, issuer, MANAGE_TEMPLATES)
+    documents = list(documents)
+    if not documents:
+        raise ApplicationError(
+            "Give a badge image, a zip of them, or hosted badge URLs.",
+            field_errors={"files": ["Nothing to import."]},
+        )
+    run = ImportRun.objects.create(
+        kind=RunKind.DOCUMENTS,
+        issuer=issuer,
+        source_url=documents[0].url or documents[0].name,
+        total=0,
+        created_by=actor,
+    )
+    documents_store(run, documents, emails)
+    run_id = run.pk
+    transaction.on_commit(lambda: run_documents_import.delay(run_id), robust=True)
+    return run
+
+
 def import_run_start(run: ImportRun) -> None:
     ImportRun.objects.filter(pk=run.pk).update(
         status=RunStatus.RUNNING, started_at=timezone.now(), updated_at=timezone.now()

@@ -4,6 +4,7 @@ from celery import shared_task
 
 from imports.badgr import badgr_import
 from imports.badgr_client import BadgrClient, BadgrError
+from imports.documents import documents_forget, documents_import, documents_load
 from imports.models import ImportRun, RunStatus
 from imports.services import RunProgress, import_run_finish, import_run_start
 
@@ -39,4 +40,33 @@ def run_badgr_import(self, run_id: int) -> str:
             )
             return import_run_finish(run, None, message=message).status
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
+    return import_run_finish(run, report).status
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3)
+def run_documents_import(self, run_id: int) -> str:
+    """Verify and import uploaded Open Badges files/URLs; idempotent per badge, so a
+    redelivered task carries on."""
+    run = ImportRun.objects.filter(pk=run_id).select_related("issuer", "created_by").first()
+    if run is None or run.status in (RunStatus.DONE, RunStatus.FAILED):
+        return "missing" if run is None else run.status
+    import_run_start(run)
+    try:
+        documents, emails = documents_load(run)
+        run.total = run.processed = 0
+        run.save(update_fields=["total", "processed", "updated_at"])
+        report = documents_import(
+            issuer=run.issuer,
+            documents=documents,
+            actor=run.created_by,
+            emails=emails,
+            progress=RunProgress(run),
+        )
+    except Exception as exc:
+        if self.request.is_eager or self.request.retries >= self.max_retries:
+            log.exception("Import run %s stopped", run.entity_id)
+            message = f"The import stopped on an error ({type(exc).__name__}). Start it again."
+            return import_run_finish(run, None, message=message).status
+        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
+    documents_forget(run)
     return import_run_finish(run, report).status

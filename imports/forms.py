@@ -1,0 +1,82 @@
+from django import forms
+
+from imports.documents import MAX_FILES
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultipleFileField(forms.FileField):
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput())
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultipleFileField, self).clean(d, initial) for d in data]
+        return [super().clean(data, initial)] if data else []
+
+
+class BadgrImportForm(forms.Form):
+    url = forms.URLField(
+        label="Old server's API URL",
+        assume_scheme="https",
+        help_text="The base of its API, e.g. https://api.badgr.io (without /v2).",
+    )
+    token = forms.CharField(
+        label="Access token",
+        widget=forms.PasswordInput(render_value=False),
+        max_length=2048,
+        help_text="A token of a staff member of the old issuer(s); kept only while the import "
+        "runs.",
+    )
+    issuers = forms.CharField(
+        label="Only these old issuers",
+        required=False,
+        help_text="Their entity ids, separated by spaces or commas. Empty: every issuer the "
+        "token can see.",
+    )
+    dry_run = forms.BooleanField(label="Dry run (check, write nothing)", required=False)
+
+    def clean_issuers(self):
+        raw = self.cleaned_data.get("issuers") or ""
+        return [part for part in raw.replace(",", " ").split() if part]
+
+
+class DocumentsImportForm(forms.Form):
+    files = MultipleFileField(
+        label="Baked badge images (PNG, SVG) or a zip of them",
+        required=False,
+    )
+    urls = forms.CharField(
+        label="Hosted badge URLs, one a line",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+    emails = forms.CharField(
+        label="Earners' emails (for badges whose recipient is hashed)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Your earners' addresses are tried anyway.",
+    )
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("files") and not (data.get("urls") or "").strip():
+            raise forms.ValidationError("Upload badge images or give hosted badge URLs.")
+        if len(data.get("files") or []) > MAX_FILES:
+            raise forms.ValidationError(f"At most {MAX_FILES} files at once; use a zip.")
+        return data
+
+    def clean_emails(self):
+        raw = self.cleaned_data.get("emails") or ""
+        return [p for p in raw.replace(",", " ").replace(";", " ").split() if "@" in p]
+
+
+class SpreadsheetImportForm(forms.Form):
+    sheet = forms.FileField(
+        label="Spreadsheet of past awards (CSV or XLSX)",
+        help_text="Columns: email, template, issued_on, and optionally first_name, "
+        "last_name, expires, legacy_id, narrative, status, revoked_reason.",
+    )
