@@ -61,19 +61,28 @@ def outbox_sweep(*, now=None) -> int:
     from datetime import timedelta
 
     from django.conf import settings
+    from django.db.models import Q
 
     now = now or timezone.now()
-    stuck = OutboundEmail.objects.filter(
+    overdue = Q(
         status=EmailStatus.SENDING,
         updated_at__lt=now - timedelta(seconds=settings.OUTBOX_STUCK_SENDING_SECONDS),
-    )
-    pending = OutboundEmail.objects.filter(
+    ) | Q(
         status=EmailStatus.PENDING,
         updated_at__lt=now - timedelta(seconds=settings.OUTBOX_RETRY_AFTER_SECONDS),
     )
-    due = list((stuck | pending).values_list("pk", flat=True)[:5000])
-    # Touch them so the next sweep leaves them to the tasks enqueued now.
-    OutboundEmail.objects.filter(pk__in=due).update(status=EmailStatus.PENDING, updated_at=now)
+    due = list(OutboundEmail.objects.filter(overdue).values_list("pk", flat=True)[:5000])
+    # Touch them so the next sweep leaves them to the tasks enqueued now. The UPDATE
+    # repeats the conditions: a row that a worker claimed since the SELECT is "sending"
+    # and fresh, and must not be put back to pending (it would be sent twice).
+    OutboundEmail.objects.filter(overdue, pk__in=due).update(
+        status=EmailStatus.PENDING, updated_at=now
+    )
+    due = list(
+        OutboundEmail.objects.filter(
+            pk__in=due, status=EmailStatus.PENDING, updated_at=now
+        ).values_list("pk", flat=True)
+    )
     from core.tasks import send_outbound_email
 
     for email_id in due:

@@ -1,0 +1,142 @@
+"""A bulk assignment through real Celery workers on Redis and PostgreSQL, with every
+email delivered to an SMTP server (aiosmtpd): 1,000 earners, and a worker killed with
+SIGKILL in the middle of the batch."""
+
+import time
+
+import pytest
+from django.db.models import Count
+
+from assertions.bulk import batch_assign, batches_resume_stale
+from assertions.models import Assertion, AssignmentBatch, BatchStatus
+from core.models import EmailStatus, OutboundEmail
+from core.services import outbox_sweep
+from earners.models import Earner
+from issuers.models import CreditLedgerEntry, CreditReason, Issuer, Role
+from issuers.services import credits_top_up
+from issuers.tests.factories import MembershipFactory
+from templates_app.tests.factories import BadgeTemplateFactory
+from tests.celery_stack import Workers, smtp_sink, through_redis, wait_for  # noqa: F401
+
+pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+N = 1000
+
+
+@pytest.fixture
+def world(through_redis, smtp_sink, tmp_path):  # noqa: F811
+    sink, port = smtp_sink
+    membership = MembershipFactory(role=Role.OWNER)
+    credits_top_up(issuer=membership.issuer, amount=N + 5)
+    template = BadgeTemplateFactory(issuer=membership.issuer, name="Reliable badge")
+    rows = [
+        {"email": f"earner{i}@bulk.example", "first_name": "Earner", "last_name": str(i)}
+        for i in range(N)
+    ]
+    workers = Workers(tmp_path, port)
+    yield {
+        "sink": sink,
+        "template": template,
+        "rows": rows,
+        "actor": membership.user,
+        "workers": workers,
+        "issuer": membership.issuer,
+    }
+    workers.stop_all()
+
+
+def _batch(world):
+    return AssignmentBatch.objects.get(pk=world["batch"].pk)
+
+
+def _assert_everything_once(world):
+    sink = world["sink"]
+    expected = {row["email"] for row in world["rows"]}
+    batch = _batch(world)
+    assert batch.status == BatchStatus.DONE
+    assert (batch.total, batch.issued, batch.failed) == (N, N, 0)
+    assert batch.credits_used == batch.credits_reserved == N
+    # one badge per earner, no more
+    assert Assertion.objects.filter(batch=batch).count() == N
+    assert set(Assertion.objects.values_list("recipient_email", flat=True)) == expected
+    assert not Assertion.objects.values("earner").annotate(n=Count("id")).filter(n__gt=1).exists()
+    assert Earner.objects.count() == N
+    # one outbox row per badge, all sent
+    assert OutboundEmail.objects.count() == N
+    assert OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == N
+    # give a duplicate the time to arrive if there were one
+    time.sleep(1.5)
+    received = sink.recipients()
+    assert set(received) == expected
+    assert max(received.values()) == 1, [a for a, n in received.items() if n > 1][:5]
+    assert sink.count() == N
+    # the credits: one reservation of N, nothing refunded, the balance down by N
+    ledger = CreditLedgerEntry.objects.filter(batch=batch)
+    assert list(ledger.values_list("reason", "amount")) == [(CreditReason.ASSIGNMENT, -N)]
+    assert Issuer.objects.get(pk=world["issuer"].pk).credit_balance == 5
+
+
+def _all_sent(world):
+    return (
+        _batch(world).status == BatchStatus.DONE
+        and OutboundEmail.objects.filter(status=EmailStatus.SENT).count() >= N
+        and world["sink"].count() >= N
+    )
+
+
+def test_a_batch_of_1000_earners_completes_and_every_email_arrives_once(world):
+    workers = world["workers"]
+    workers.start("bulk", "bulk")
+    workers.start("mail", "default,emails", pool="threads", concurrency=8)
+    started = time.monotonic()
+    result = batch_assign(template=world["template"], rows=world["rows"], actor=world["actor"])
+    assert result.queued
+    world["batch"] = result.batch
+    wait_for(
+        lambda: _batch(world).status in (BatchStatus.DONE, BatchStatus.FAILED),
+        timeout=120,
+        what=lambda: "the batch: " + workers.log("bulk"),
+    )
+    issued_in = time.monotonic() - started
+    wait_for(
+        lambda: _all_sent(world), timeout=180, what=lambda: "the emails: " + workers.log("mail")
+    )
+    emailed_in = time.monotonic() - started
+    print(f"\n1,000-earner batch: issued in {issued_in:.1f}s, all emails in {emailed_in:.1f}s")
+    _assert_everything_once(world)
+
+
+def test_a_worker_killed_mid_batch_loses_and_duplicates_nothing(world, settings):
+    workers = world["workers"]
+    # chunks of 50 rows, so that there is a "between two chunks" to kill it in
+    workers.start("bulk-1", "bulk", ASSIGN_BATCH_CHUNK="50")
+    workers.start("mail", "default,emails", pool="threads", concurrency=8)
+    result = batch_assign(template=world["template"], rows=world["rows"], actor=world["actor"])
+    world["batch"] = result.batch
+    # when the worker running the batch is killed between its chunks of 50
+    wait_for(
+        lambda: _batch(world).issued >= 300,
+        timeout=120,
+        what=lambda: "progress: " + workers.log("bulk-1"),
+    )
+    workers.kill("bulk-1")
+    at_kill = _batch(world)
+    assert at_kill.status == BatchStatus.RUNNING
+    assert 300 <= at_kill.issued < N, at_kill.issued
+    # what was committed stands; the chunk in flight was rolled back entirely
+    assert Assertion.objects.filter(batch=at_kill).count() == at_kill.issued
+    assert OutboundEmail.objects.count() == at_kill.issued
+    # then another worker starts and the periodic tasks run (as beat would)
+    workers.start("bulk-2", "bulk", ASSIGN_BATCH_CHUNK="50")
+    assert batches_resume_stale(older_than_seconds=0) == 1
+    settings.OUTBOX_RETRY_AFTER_SECONDS = 0
+    outbox_sweep()  # re-enqueues emails still pending: sent once all the same
+    wait_for(
+        lambda: _batch(world).status in (BatchStatus.DONE, BatchStatus.FAILED),
+        timeout=120,
+        what=lambda: "the resumed batch: " + workers.log("bulk-2"),
+    )
+    outbox_sweep()
+    wait_for(
+        lambda: _all_sent(world), timeout=180, what=lambda: "the emails: " + workers.log("mail")
+    )
+    _assert_everything_once(world)
