@@ -263,6 +263,11 @@ def _import_badgeclass(remote, *, issuer, client, source, report, dry_run):
             source=source, kind=LegacyKind.BADGECLASS, legacy_id=legacy_id, target=template
         )
         return template
+    if issuer is not None and existing.issuer_id != issuer.pk:
+        raise ApplicationError(
+            f"This badge class was imported into {existing.issuer.name} before; import it "
+            "there again."
+        )
     changes = {k: v for k, v in fields.items() if getattr(existing, k) != v}
     if sha != existing.current_version.image_sha256:
         changes["image"] = image

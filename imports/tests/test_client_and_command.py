@@ -128,3 +128,150 @@ def test_an_unreachable_server_exits_non_zero_with_a_sentence_and_no_traceback()
     assert result.returncode != 0
     assert "cannot be reached: check the URL and the network" in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+
+
+# --- the command against a server shaped like api.badgr.io ------------------------------------
+
+
+def badgr_server(mock, png: bytes):
+    """The JSON that Badgr itself answers, nulls and all."""
+    issuer = {
+        "entityType": "Issuer",
+        "entityId": "IssuerBadgr00000000000",
+        "openBadgeId": f"{OLD}/public/issuers/IssuerBadgr00000000000",
+        "name": "Badgr Academy",
+        "image": None,
+        "email": "academy@example.org",
+        "description": "Moved here",
+        "url": "https://academy.example",
+        "staff": [],
+        "extensions": {},
+        "badgrDomain": "badgr.com",
+    }
+    badgeclass = {
+        "entityType": "BadgeClass",
+        "entityId": "ClassBadgr000000000000",
+        "issuer": issuer["entityId"],
+        "name": "Python",
+        "image": "https://media.example.net/uploads/badges/python.png",
+        "description": "Writes Python",
+        "criteriaUrl": None,
+        "criteriaNarrative": "Pass the exam",
+        "alignments": [
+            {
+                "targetName": "ESCO",
+                "targetUrl": "https://esco.example/x",
+                "targetDescription": None,
+                "targetFramework": None,
+                "targetCode": None,
+            }
+        ],
+        "tags": ["python"],
+        "expires": {"amount": 1, "duration": "years"},
+        "extensions": {},
+    }
+
+    def assertion(n, **changes):
+        return {
+            "entityType": "Assertion",
+            "entityId": f"Assertion{n:013d}",
+            "badgeclass": badgeclass["entityId"],
+            "issuer": issuer["entityId"],
+            "recipient": {
+                "identity": "sha256$abc",
+                "hashed": True,
+                "type": "email",
+                "plaintextIdentity": f"earner{n}@example.org",
+                "salt": "s",
+            },
+            "issuedOn": "2020-05-01T10:00:00Z",
+            "narrative": None,
+            "evidence": [{"url": "https://work.example/1", "narrative": None}] if n == 1 else [],
+            "revoked": n == 2,
+            "revocationReason": "Duplicate" if n == 2 else None,
+            "acceptance": "Accepted",
+            "expires": "2021-05-01T10:00:00Z" if n == 3 else None,
+            "extensions": {},
+            **changes,
+        }
+
+    hidden = assertion(4)
+    hidden["recipient"] = {"identity": "sha256$abc", "hashed": True, "type": "email"}
+    mock.get(f"{OLD}/v2/issuers", json=envelope([issuer]))
+    mock.get(f"{OLD}/v2/issuers/{issuer['entityId']}/badgeclasses", json=envelope([badgeclass]))
+    mock.get(
+        f"{OLD}/v2/badgeclasses/{badgeclass['entityId']}/assertions",
+        json=envelope([assertion(1), assertion(2), assertion(3), hidden]),
+    )
+    mock.get(badgeclass["image"], body=png, content_type="image/png")
+
+
+@pytest.mark.django_db
+def test_the_command_imports_badgr_json_lists_the_items_it_could_not_and_exits_non_zero():
+    from io import StringIO
+
+    from assertions.models import Assertion
+    from core.testing import png_bytes
+    from templates_app.models import BadgeTemplate
+
+    out = StringIO()
+    with responses.RequestsMock() as mock:
+        badgr_server(mock, png_bytes())
+        with pytest.raises(CommandError, match="1 item\\(s\\) could not be imported"):
+            call_command("import_badgr", url=OLD, token="tok", stdout=out, stderr=StringIO())
+    text = out.getvalue()
+    assert "Import finished." in text
+    assert "badges              3 created" in text
+    assert "assertion Assertion0000000000004: The recipient's email is hashed" in text
+
+    template = BadgeTemplate.objects.get(name="Python")
+    assert (template.validity_amount, template.validity_unit) == (1, "years")
+    assert template.alignments == [{"targetName": "ESCO", "targetUrl": "https://esco.example/x"}]
+    badges = {a.imp_legacy_id: a for a in Assertion.objects.all()}
+    assert badges["Assertion0000000000001"].evidence == [{"url": "https://work.example/1"}]
+    assert badges["Assertion0000000000001"].expires_at is None  # Badgr's, not the default
+    assert badges["Assertion0000000000002"].revoked_reason == "Duplicate"
+    assert badges["Assertion0000000000003"].status == "invalid"
+
+
+@pytest.mark.django_db
+def test_a_dry_run_of_the_command_writes_nothing():
+    from io import StringIO
+
+    from assertions.models import Assertion
+    from core.testing import png_bytes
+
+    out = StringIO()
+    with responses.RequestsMock() as mock:
+        badgr_server(mock, png_bytes())
+        with pytest.raises(CommandError):
+            call_command(
+                "import_badgr", url=OLD, token="tok", dry_run=True, stdout=out, stderr=StringIO()
+            )
+    assert "Dry run: nothing was written." in out.getvalue()
+    assert "3 would be created" in out.getvalue()
+    assert not Assertion.objects.exists()
+
+
+def test_the_progress_bar_redraws_in_place_on_a_terminal():
+    from io import StringIO
+
+    from imports.progress import TerminalProgress
+    from imports.services import Report
+
+    class Terminal(StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    bar = TerminalProgress(screen)
+    bar.add_total(4)
+    bar.stage("Issuer A: Python")
+    report = Report()
+    report.add("assertion", "created", 250)
+    bar.note(report)
+    bar.advance(2)
+    bar.close()
+    last = screen.getvalue().split("\r")[-1]
+    assert last.startswith("[" + "#" * 15 + "." * 15 + "] 2/4 badge classes · 250 badges")
+    assert "Issuer A: Python" in last
