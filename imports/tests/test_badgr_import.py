@@ -171,7 +171,9 @@ def test_everything_comes_over_with_every_field_and_a_second_run_changes_nothing
     ) == {"Old Academy", "Old Guild"}
 
     before = snapshot()
+    started = time.monotonic()
     again = run(old, newcomer)
+    print(f"second run (nothing to change) in {time.monotonic() - started:.1f} s")
     assert again.errors == []
     assert not again.changed
     assert again.counts["assertion"]["unchanged"] == 1000
