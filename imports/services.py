@@ -250,8 +250,13 @@ def import_run_create_documents(*, issuer: Issuer, actor, documents, emails=()) 
 
 
 def import_run_start(run: ImportRun) -> None:
+    # A resumed run counts again from the start (what is there already is "unchanged").
     ImportRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.RUNNING, started_at=timezone.now(), updated_at=timezone.now()
+        status=RunStatus.RUNNING,
+        started_at=timezone.now(),
+        updated_at=timezone.now(),
+        total=0,
+        processed=0,
     )
     run.refresh_from_db()
 
@@ -292,3 +297,24 @@ def import_run_record(
         finished_at=now,
         created_by=actor,
     )
+
+
+def import_runs_resume_stale(*, older_than_seconds: int = 900) -> int:
+    """Enqueue again the background runs pending or running with no progress for a while
+    (their worker died, or the broker was down when they were created); how many. Every
+    import is idempotent, so running one again carries on where it stopped."""
+    from datetime import timedelta
+
+    from imports.tasks import run_badgr_import, run_documents_import
+
+    stale = ImportRun.objects.filter(
+        status__in=[RunStatus.PENDING, RunStatus.RUNNING],
+        kind__in=[RunKind.BADGR, RunKind.DOCUMENTS],
+        updated_at__lt=timezone.now() - timedelta(seconds=older_than_seconds),
+    ).values_list("pk", "kind")[:100]
+    count = 0
+    for pk, kind in stale:
+        task = run_badgr_import if kind == RunKind.BADGR else run_documents_import
+        task.delay(pk)
+        count += 1
+    return count

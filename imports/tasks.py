@@ -6,12 +6,23 @@ from imports.badgr import badgr_import
 from imports.badgr_client import BadgrClient, BadgrError
 from imports.documents import documents_forget, documents_import, documents_load
 from imports.models import ImportRun, RunStatus
-from imports.services import RunProgress, import_run_finish, import_run_start
+from imports.services import (
+    RunProgress,
+    import_run_finish,
+    import_run_start,
+    import_runs_resume_stale,
+)
 
 log = logging.getLogger(__name__)
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+# Imports are long (a big Badgr server takes a while); they go to the bulk workers beside
+# assignment batches (CELERY_TASK_ROUTES). The global 10-minute limit would cut them; a
+# cut run resumes anyway.
+LONG = {"soft_time_limit": 6 * 3600, "time_limit": 6 * 3600 + 300}
+
+
+@shared_task(bind=True, acks_late=True, max_retries=3, **LONG)
 def run_badgr_import(self, run_id: int) -> str:
     """Run (or, redelivered after a crash, resume) an import from a Badgr server. The
     import is idempotent, so running it again carries on where it stopped."""
@@ -43,7 +54,7 @@ def run_badgr_import(self, run_id: int) -> str:
     return import_run_finish(run, report).status
 
 
-@shared_task(bind=True, acks_late=True, max_retries=3)
+@shared_task(bind=True, acks_late=True, max_retries=3, **LONG)
 def run_documents_import(self, run_id: int) -> str:
     """Verify and import uploaded Open Badges files/URLs; idempotent per badge, so a
     redelivered task carries on."""
@@ -53,8 +64,6 @@ def run_documents_import(self, run_id: int) -> str:
     import_run_start(run)
     try:
         documents, emails = documents_load(run)
-        run.total = run.processed = 0
-        run.save(update_fields=["total", "processed", "updated_at"])
         report = documents_import(
             issuer=run.issuer,
             documents=documents,
@@ -70,3 +79,9 @@ def run_documents_import(self, run_id: int) -> str:
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
     documents_forget(run)
     return import_run_finish(run, report).status
+
+
+@shared_task(acks_late=True)
+def resume_import_runs() -> int:
+    """Re-enqueue import runs whose task was lost (broker down at commit, worker killed)."""
+    return import_runs_resume_stale()

@@ -204,6 +204,8 @@ CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "core.tasks.send_outbound_email": {"queue": "emails"},
     "assertions.tasks.run_assignment_batch": {"queue": "bulk"},
+    "imports.tasks.run_badgr_import": {"queue": "bulk"},
+    "imports.tasks.run_documents_import": {"queue": "bulk"},
 }
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
@@ -214,6 +216,8 @@ CELERY_BEAT_SCHEDULE = {
     "expire-badges": {"task": "assertions.tasks.expire_badges", "schedule": 300.0},
     # Assignment batches whose run was lost (broker down at commit, worker killed).
     "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 300.0},
+    # Import runs (Badgr server, Open Badges files) whose run was lost the same way.
+    "resume-imports": {"task": "imports.tasks.resume_import_runs", "schedule": 300.0},
 }
 # An outbox row pending this long without being sent is re-enqueued; one stuck in
 # "sending" this long (its worker died mid-send) is tried again.

@@ -275,3 +275,41 @@ def test_the_progress_bar_redraws_in_place_on_a_terminal():
     last = screen.getvalue().split("\r")[-1]
     assert last.startswith("[" + "#" * 15 + "." * 15 + "] 2/4 badge classes · 250 badges")
     assert "Issuer A: Python" in last
+
+
+@pytest.mark.django_db
+def test_a_run_whose_worker_died_is_found_by_the_sweep_and_finished():
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from assertions.models import Assertion
+    from core.testing import png_bytes
+    from imports.models import ImportRun, RunKind, RunStatus
+    from imports.services import import_runs_resume_stale
+    from issuers.tests.factories import IssuerFactory
+
+    issuer = IssuerFactory()
+    run = ImportRun.objects.create(
+        kind=RunKind.BADGR,
+        issuer=issuer,
+        source_url=OLD,
+        token="tok",
+        status=RunStatus.RUNNING,
+        total=1,
+        processed=1,
+    )
+    ImportRun.objects.filter(pk=run.pk).update(updated_at=timezone.now() - dt.timedelta(hours=1))
+    fresh = ImportRun.objects.create(kind=RunKind.BADGR, issuer=issuer, source_url=OLD)
+
+    with responses.RequestsMock() as mock:
+        badgr_server(mock, png_bytes())
+        assert import_runs_resume_stale() == 1  # tasks run inline in tests
+
+    run.refresh_from_db()
+    assert run.status == RunStatus.DONE
+    assert (run.total, run.processed) == (1, 1)  # counted afresh, not doubled
+    assert run.token == ""
+    assert Assertion.objects.filter(organization=issuer).count() == 3
+    fresh.refresh_from_db()
+    assert fresh.status == RunStatus.PENDING  # not stale yet
