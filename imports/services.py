@@ -158,8 +158,9 @@ def _fk(kind: str) -> str:
 
 
 def legacy_assertion_for_redirect(legacy_id: str):
-    """The badge that the legacy public URL /public/assertions/<legacy_id> now is: found
-    in the legacy table, else by imp_legacy_id; None when unknown or ambiguous."""
+    """The badge that the legacy public URL /public/assertions/<legacy_id> now is, from
+    the legacy table (indexed: every unknown public id asks); None when unknown,
+    ambiguous or private."""
     from assertions.models import Assertion
 
     targets = list(
@@ -167,10 +168,6 @@ def legacy_assertion_for_redirect(legacy_id: str):
         .values_list("assertion_id", flat=True)
         .distinct()[:2]
     )
-    if not targets:
-        targets = list(
-            Assertion.objects.filter(imp_legacy_id=legacy_id).values_list("pk", flat=True)[:2]
-        )
     if len(targets) != 1:
         return None
     return (

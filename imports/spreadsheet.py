@@ -34,7 +34,7 @@ from assertions.bulk import MAX_IMPORT, _clean_import_row, assertions_import
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
 from core.exceptions import ApplicationError
 from core.timefmt import get_zone, parse_datetime
-from imports.services import Report
+from imports.services import Report, legacy_record_assertions
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate
@@ -235,6 +235,12 @@ def _import_chunk(items, *, actor, report: Report) -> None:
                 template=template, rows=[badge for _, _, badge, _ in items], actor=actor
             )
             _finish(created, {badge["imp_legacy_id"]: extras for _, _, badge, extras in items})
+            # Old public URLs named by these ids redirect here (made-up sheet: ids never
+            # were URLs).
+            legacy_record_assertions(
+                source=f"spreadsheet:{template.issuer.entity_id}",
+                assertions=[a for a in created if not a.imp_legacy_id.startswith("sheet:")],
+            )
     except ApplicationError as exc:
         for number, *_ in items:
             report.fail("row", f"row {number}", exc.message)

@@ -9,6 +9,7 @@ from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
 from imports.models import ImportRun, LegacyKind, LegacyObject, RunStatus
+from imports.spreadsheet import read_sheet, spreadsheet_import
 from imports.tests.seed import seed
 from imports.tests.test_documents import awarded, baked_png, old_platform  # noqa: F401
 from issuers.models import Role
@@ -154,8 +155,11 @@ def test_a_spreadsheet_uploaded_on_the_page(client):
 
 @pytest.mark.django_db
 def test_legacy_public_urls_redirect_permanently_to_the_imported_badge(client):
-    badge = AssertionFactory()
-    Assertion.objects.filter(pk=badge.pk).update(imported=True, imp_legacy_id="old-42")
+    staff = member(Role.STAFF)
+    BadgeTemplateFactory(issuer=staff.issuer, name="Python")
+    sheet = b"email,template,issued_on,legacy_id\nada@example.org,Python,2021-01-01,old-42\n"
+    spreadsheet_import(issuer=staff.issuer, rows=read_sheet("old.csv", sheet))
+    badge = Assertion.objects.get(imp_legacy_id="old-42")
     badgr_like = AssertionFactory()
     legacy_badgr_id = "Q" * 22  # Badgr's ids look like ours
     LegacyObject.objects.create(
@@ -193,7 +197,14 @@ def test_legacy_public_urls_redirect_permanently_to_the_imported_badge(client):
 @pytest.mark.django_db
 def test_unknown_and_private_legacy_ids_are_404(client):
     badge = AssertionFactory()
-    Assertion.objects.filter(pk=badge.pk).update(imp_legacy_id="hidden-1", is_private=True)
+    Assertion.objects.filter(pk=badge.pk).update(is_private=True)
+    LegacyObject.objects.create(
+        source="x", kind=LegacyKind.ASSERTION, legacy_id="hidden-1", assertion=badge
+    )
+    # only recorded legacy ids redirect, not any imp_legacy_id (the lookup is indexed)
+    other = AssertionFactory()
+    Assertion.objects.filter(pk=other.pk).update(imp_legacy_id="api-import-7")
+    assert client.get("/public/assertions/api-import-7").status_code == 404
     assert client.get("/public/assertions/never-was").status_code == 404
     assert client.get(f"/public/assertions/{'Z' * 22}").status_code == 404
     assert client.get("/public/assertions/hidden-1").status_code == 404
