@@ -193,7 +193,6 @@ def assign_earners(request, entity_id: str):
                     if checked.problems:
                         form.add_error(None, checked.problems[0].message)
                         return _page(request, issuer, "earners", {"form": form})
-                    _keep_checked(draft, checked)
                     _save(request, issuer, draft, done="earners")
                     return redirect(_url("context", issuer))
                 _save(request, issuer, draft)
@@ -208,16 +207,15 @@ def assign_earners(request, entity_id: str):
 
 
 def _check(issuer, draft: dict) -> assign_files.Checked:
+    """Check the draft's table with its mapping; keep in the draft the rows that pass
+    the file's checks ("candidates") and, once a template is chosen, the rows to issue
+    ("rows": the candidates who do not hold it yet) and every problem."""
     table = assign_files.Table.from_dict(draft["table"])
     rows = assign_files.earner_rows(table, draft["mapping"])
-    return assign_files.check_rows(
-        rows, issuer=issuer, template=_template(issuer, draft.get("template"))
-    )
-
-
-def _keep_checked(draft: dict, checked: assign_files.Checked) -> None:
-    draft["rows"] = checked.valid
-    draft["problems"] = [p.as_dict() for p in checked.problems]
+    checked = assign_files.check_rows(rows, issuer=issuer)
+    draft["candidates"] = checked.valid
+    draft["file_problems"] = [p.as_dict() for p in checked.problems]
+    return _recheck(issuer, draft, _template(issuer, draft.get("template")))
 
 
 @login_required
@@ -238,7 +236,6 @@ def assign_columns(request, entity_id: str):
                 _add_errors(form, exc)
             else:
                 checked = _check(issuer, draft)
-                _keep_checked(draft, checked)
                 if request.POST.get("action") == "continue" and checked.valid:
                     if checked.problems and request.POST.get("skip_invalid") != "1":
                         form.add_error(
@@ -260,7 +257,7 @@ def assign_columns(request, entity_id: str):
             columns=table.columns,
         )
         if mapping.get("email") is not None:
-            _keep_checked(draft, _check(issuer, draft))
+            _check(issuer, draft)
             _save(request, issuer, draft)
     problems, more = _problems_page(draft.get("problems") or [])
     return render(
@@ -379,16 +376,20 @@ def assign_template(request, entity_id: str):
 
 
 def _recheck(issuer, draft: dict, template) -> assign_files.Checked:
-    """The draft's valid rows checked against `template`'s holders; those who hold it
-    move to the problems."""
-    rows = draft.get("rows") or []
-    held = assign_files.holders(issuer=issuer, template=template, emails=[r["email"] for r in rows])
+    """The rows to issue: the draft's candidates less those who already hold `template`
+    (none left out while no template is chosen), with every problem in row order."""
+    candidates = draft.get("candidates") or []
+    held = set()
+    if template is not None:
+        held = assign_files.holders(
+            issuer=issuer, template=template, emails=[r["email"] for r in candidates]
+        )
     checked = assign_files.Checked()
-    checked.valid = [r for r in rows if r["email"] not in held]
-    problems = [p for p in draft.get("problems") or [] if "already holds" not in p["message"]]
+    checked.valid = [r for r in candidates if r["email"] not in held]
+    problems = list(draft.get("file_problems") or [])
     problems += [
         {"row": r["row"], "email": r["email"], "message": f"{r['email']} already holds this badge."}
-        for r in rows
+        for r in candidates
         if r["email"] in held
     ]
     problems.sort(key=lambda p: p["row"])

@@ -341,3 +341,19 @@ def test_the_admin_links_to_the_dashboard_and_the_wizard(client, staff, template
     assert f'href="/issuers/{issuer.entity_id}/"' in change
     listing = client.get("/admin/templates_app/badgetemplate/").content.decode()
     assert f"/issuers/{issuer.entity_id}/assign/?template={template.entity_id}" in listing
+
+
+def test_earners_who_hold_the_badge_are_left_out_once_it_is_chosen(client, issuer, template):
+    AssertionFactory(template=template, recipient_email="holder@example.org")
+    pasted = "first_name,last_name,email\nA,B,holder@example.org\nC,D,fresh@example.org\n"
+    client.post(url(issuer, "earners"), {"mode": "bulk", "pasted": pasted})
+    columns = client.get(url(issuer, "earners/columns"))
+    assert columns.context["valid_count"] == 2  # no badge chosen yet
+    client.post(
+        url(issuer, "earners/columns"),
+        {"email": "2", "first_name": "0", "last_name": "1", "action": "continue"},
+    )
+    review = walk_to_review(client, issuer, template)
+    assert review.context["numbers"]["badges"] == 1
+    assert [p["row"] for p in review.context["problems"]] == [2]
+    assert "holder@example.org already holds this badge." in review.content.decode()
