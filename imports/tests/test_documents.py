@@ -211,3 +211,25 @@ def test_private_addresses_stay_refused_by_default(settings, new_issuer):
     messages = {e.legacy_id: e.message for e in report.errors}
     assert "is not a public address" in messages["lan"]
     assert "issued on this platform" in messages["here"]
+
+
+def test_a_baked_svg_is_imported_too(old_platform, new_issuer):
+    from templates_app.tests.test_images import svg_upload
+
+    template = BadgeTemplateFactory(
+        name="Vector", issuer=IssuerFactory(name="Old SVG school"), image=svg_upload()
+    )
+    badge = AssertionFactory(template=template, recipient_email="vec@example.org")
+    with override_settings(SITE_URL=OLD):
+        svg = Client().get(f"/public/assertions/{badge.entity_id}/image").content
+    assert svg.lstrip().startswith(b"<")
+
+    report = documents_import(
+        issuer=new_issuer,
+        documents=[Document(name="vec.svg", data=svg)],
+        emails=["vec@example.org"],
+    )
+
+    assert report.errors == []
+    copy = Assertion.objects.get(organization=new_issuer)
+    assert copy.badge_template.current_version.image.name.endswith(".svg")
