@@ -82,6 +82,11 @@ class Command(BaseCommand):
                 f"{exc.message} What was imported so far is kept; run the command again to "
                 "carry on."
             ) from None
+        except KeyboardInterrupt:
+            progress.close()
+            raise CommandError(
+                "Interrupted. What was imported so far is kept; run the command again to carry on."
+            ) from None
         progress.close()
         self._summary(report, time.monotonic() - started, options["dry_run"], owner, into)
         if report.errors:
