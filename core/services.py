@@ -34,7 +34,9 @@ def email_queue(
 def enqueue_send(email_id: int) -> None:
     from core.tasks import send_outbound_email
 
-    transaction.on_commit(lambda: send_outbound_email.delay(email_id))
+    # robust: with the broker down the change that caused the email still stands and its
+    # request still succeeds; the row stays pending and the outbox sweep enqueues it.
+    transaction.on_commit(lambda: send_outbound_email.delay(email_id), robust=True)
 
 
 def email_resend(*, email: OutboundEmail) -> OutboundEmail:

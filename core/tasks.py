@@ -1,4 +1,5 @@
 from celery import shared_task
+from django.conf import settings
 
 from core.services import MAX_ATTEMPTS, EmailSendError, outbox_send, outbox_sweep
 
@@ -12,7 +13,8 @@ def send_outbound_email(self, email_id: int) -> bool:
             # Inline (make run): never fail the request that queued the email; the row
             # stays pending with its error for the outbox sweep and staff to see.
             return False
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 3600)) from exc
+        backoff = settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2**self.request.retries
+        raise self.retry(exc=exc, countdown=min(backoff, 3600)) from exc
 
 
 @shared_task(acks_late=True)

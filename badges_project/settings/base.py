@@ -223,6 +223,8 @@ CELERY_BEAT_SCHEDULE = {
 # "sending" this long (its worker died mid-send) is tried again.
 OUTBOX_RETRY_AFTER_SECONDS = env.int("OUTBOX_RETRY_AFTER_SECONDS", default=120)
 OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=900)
+# A failed send is retried after this many seconds, doubling each time (at most an hour).
+OUTBOX_RETRY_BACKOFF_SECONDS = env.float("OUTBOX_RETRY_BACKOFF_SECONDS", default=30)
 
 LOGGING = {
     "version": 1,

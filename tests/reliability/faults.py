@@ -1,0 +1,194 @@
+"""Shared by the fault tests: a Redis server, an SMTP server and a Celery worker of the
+test's own, so that stopping or breaking them harms no other test."""
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.db import connection
+
+from conftest import services_required
+
+ROOT = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def need_postgresql():
+    if connection.vendor != "postgresql":
+        if services_required():
+            pytest.fail("needs the PostgreSQL of make test")
+        pytest.skip("needs the PostgreSQL of make test")
+    if not shutil.which("redis-server"):
+        if services_required():
+            pytest.fail("redis-server is not installed; run scripts/system-deps.sh")
+        pytest.skip("redis-server is not installed")
+
+
+class RedisServer:
+    """A redis-server on a fixed free port that can be stopped and started again."""
+
+    def __init__(self, workdir: Path):
+        self.port = free_port()
+        self.workdir = workdir
+        self.process = None
+        self.url = f"redis://127.0.0.1:{self.port}"
+
+    def start(self):
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            cwd=self.workdir,
+            stdout=subprocess.DEVNULL,
+        )
+        for _ in range(200):
+            with socket.socket() as s:
+                if s.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return
+            time.sleep(0.05)
+        raise RuntimeError("redis-server did not start")
+
+    def stop(self):
+        if self.process is not None:
+            self.process.kill()
+            self.process.wait()
+            self.process = None
+
+
+class Sink:
+    """An SMTP server that keeps what it receives; `refuse` makes it answer 550."""
+
+    def __init__(self):
+        self.messages = []
+        self.attempts = []  # time of every RCPT, accepted or not
+        self.refuse = False
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: N802
+        self.attempts.append(time.monotonic())
+        if self.refuse:
+            return "550 5.7.1 Relaying refused by the test"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(envelope)
+        return "250 OK"
+
+    def recipients(self) -> list[str]:
+        return sorted(r for m in self.messages for r in m.rcpt_tos)
+
+
+@contextmanager
+def smtp_sink():
+    sink = Sink()
+    controller = Controller(sink, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        yield sink, controller.port
+    finally:
+        controller.stop()
+
+
+@contextmanager
+def silent_smtp_server():
+    """Accepts connections and never answers: an SMTP server that times out."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(50)
+    accepted = []
+    stop = threading.Event()
+
+    def serve():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                client, _ = server.accept()
+            except OSError:
+                continue
+            accepted.append((time.monotonic(), client))
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield accepted, server.getsockname()[1]
+    finally:
+        stop.set()
+        thread.join()
+        for _, client in accepted:
+            client.close()
+        server.close()
+
+
+def worker_env(*, broker: str, smtp_port: int, media_root: str, **extra) -> dict:
+    """The production settings, on this test's database, broker and SMTP server."""
+    db = connection.settings_dict
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(
+        DJANGO_SETTINGS_MODULE="badges_project.settings.production",
+        SECRET_KEY="faults-" + "x" * 60,
+        CREDENTIALS_ENCRYPTION_KEY="faults-credentials-" + "y" * 40,
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL="http://127.0.0.1:8000",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        CELERY_BROKER_URL=f"{broker}/0",
+        REDIS_URL=f"{broker}/1",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp_port),
+        MEDIA_ROOT=media_root,
+        **extra,
+    )
+    return env
+
+
+@contextmanager
+def celery_worker(env: dict, log: Path):
+    with open(log, "w") as out:
+        worker = subprocess.Popen(
+            [
+                str(BIN / "celery"),
+                "-A",
+                "badges_project",
+                "worker",
+                "-Q",
+                "default,emails,bulk",
+                "--pool=threads",
+                "--concurrency=4",
+                "--loglevel=INFO",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield worker
+        finally:
+            worker.send_signal(signal.SIGTERM)
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                worker.wait()
+
+
+def wait_for(condition, timeout: float, what: str, log: Path | None = None):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.1)
+    tail = log.read_text()[-3000:] if log and log.exists() else ""
+    pytest.fail(f"timed out waiting for {what}\n{tail}")
