@@ -59,7 +59,7 @@ from assertions.services import (
 )
 from core.exceptions import ApplicationError, ConflictError, NotFoundError
 from core.models import OutboundEmail
-from core.services import enqueue_send
+from core.services import enqueue_send_many
 from earners.models import Earner
 from earners.services import clean_email
 from issuers.exceptions import InsufficientCreditsError
@@ -768,8 +768,7 @@ def issue_rows(
             )
             for email in emails
         )
-        for email in emails:
-            enqueue_send(email.pk)
+        enqueue_send_many([email.pk for email in emails])
     AssertionEvent.objects.bulk_create(events, batch_size=CHUNK)
     return IssueOutcome(assertions, already, errors)
 

@@ -15,6 +15,8 @@ import sys
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "badges_project.settings.test")
+# As in production: tasks go to the broker (Redis, started by make bench), not inline.
+os.environ.setdefault("CELERY_TASK_ALWAYS_EAGER", "false")
 
 import django  # noqa: E402
 

@@ -39,6 +39,25 @@ def enqueue_send(email_id: int) -> None:
     transaction.on_commit(lambda: send_outbound_email.delay(email_id), robust=True)
 
 
+SEND_CHUNK = 100  # outbox rows per send task when many are queued at once
+
+
+def enqueue_send_many(email_ids: list[int]) -> None:
+    """Enqueue the sending of many rows (a bulk assignment's) once the transaction
+    commits: one task per SEND_CHUNK rows, each over one SMTP connection, instead of a
+    broker message per email (10,000 publishes took longer than the assignment itself)."""
+    from core.tasks import send_outbound_emails
+
+    chunks = [email_ids[i : i + SEND_CHUNK] for i in range(0, len(email_ids), SEND_CHUNK)]
+
+    def publish():
+        for chunk in chunks:
+            send_outbound_emails.delay(chunk)
+
+    # robust, as above: rows whose task is lost are pending and the sweep sends them.
+    transaction.on_commit(publish, robust=True)
+
+
 def email_resend(*, email: OutboundEmail) -> OutboundEmail:
     """Queue a copy of an email (a new row: each row is sent at most once)."""
     return email_queue(
@@ -85,10 +104,10 @@ def outbox_sweep(*, now=None) -> int:
             pk__in=due, status=EmailStatus.PENDING, updated_at=now
         ).values_list("pk", flat=True)
     )
-    from core.tasks import send_outbound_email
+    from core.tasks import send_outbound_emails
 
-    for email_id in due:
-        send_outbound_email.delay(email_id)
+    for start in range(0, len(due), SEND_CHUNK):
+        send_outbound_emails.delay(due[start : start + SEND_CHUNK])
     return len(due)
 
 
@@ -96,8 +115,9 @@ class EmailSendError(Exception):
     pass
 
 
-def outbox_send(*, email_id: int) -> bool:
+def outbox_send(*, email_id: int, connection=None) -> bool:
     """Send one outbox row. True when this call sent it; False when it was not pending.
+    `connection`: an open mail connection to reuse (else one is opened for this email).
 
     The row is claimed with a conditional UPDATE (pending -> sending), so two workers
     given the same id cannot both send it.
@@ -110,7 +130,9 @@ def outbox_send(*, email_id: int) -> bool:
     email = OutboundEmail.objects.select_related("user", "assertion").get(pk=email_id)
     try:
         subject, text, html = render_email(email)
-        message = EmailMultiAlternatives(subject=subject, body=text, to=[email.to_email])
+        message = EmailMultiAlternatives(
+            subject=subject, body=text, to=[email.to_email], connection=connection
+        )
         message.attach_alternative(html, "text/html")
         message.send()
     except Exception as exc:

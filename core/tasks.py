@@ -1,5 +1,6 @@
 from celery import shared_task
 from django.conf import settings
+from django.core.mail import get_connection
 
 from core.services import MAX_ATTEMPTS, EmailSendError, outbox_send, outbox_sweep
 
@@ -15,6 +16,31 @@ def send_outbound_email(self, email_id: int) -> bool:
             return False
         backoff = settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2**self.request.retries
         raise self.retry(exc=exc, countdown=min(backoff, 3600)) from exc
+
+
+@shared_task(acks_late=True)
+def send_outbound_emails(email_ids: list[int]) -> int:
+    """Send a chunk of outbox rows over one mail connection. A row that fails is retried
+    on its own (send_outbound_email, with backoff); rows already sent are skipped, so a
+    chunk redelivered after a worker died sends only what was left."""
+    connection = get_connection()
+    try:
+        connection.open()
+    except Exception:  # the server is down: each row fails, and retries, on its own
+        connection = None
+    sent = 0
+    try:
+        for email_id in email_ids:
+            try:
+                sent += outbox_send(email_id=email_id, connection=connection)
+            except EmailSendError:
+                send_outbound_email.apply_async(
+                    (email_id,), countdown=settings.OUTBOX_RETRY_BACKOFF_SECONDS
+                )
+    finally:
+        if connection is not None:
+            connection.close()
+    return sent
 
 
 @shared_task(acks_late=True)

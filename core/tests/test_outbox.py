@@ -89,3 +89,53 @@ def test_sweep_resends_what_lost_its_task_and_frees_stuck_sends(queued, settings
     assert queued.status == EmailStatus.SENT
     assert len(mail.outbox) == 1
     assert outbox_sweep() == 0
+
+
+class FlakyConnection:
+    """A mail connection that is opened once and refuses one address."""
+
+    opened = 0
+    sent: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        pass
+
+    def open(self):
+        FlakyConnection.opened += 1
+
+    def close(self):
+        pass
+
+    def send_messages(self, messages):
+        for message in messages:
+            if message.to == ["refused@learners.example"]:
+                raise ConnectionRefusedError("550 mailbox unavailable")
+            FlakyConnection.sent.append(message.to[0])
+        return len(messages)
+
+
+def test_a_chunk_goes_over_one_connection_and_a_failing_row_retries_alone(settings, monkeypatch):
+    from core.tasks import send_outbound_emails
+
+    template = BadgeTemplateFactory()
+    credits_top_up(issuer=template.issuer, amount=5)
+    emails = ["a@learners.example", "refused@learners.example", "b@learners.example"]
+    for address in emails:
+        AssertionFactory(template=template, notify=True, recipient_email=address)
+    rows = {e.to_email: e.pk for e in OutboundEmail.objects.all()}
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyConnection"
+    FlakyConnection.opened, FlakyConnection.sent = 0, []
+    retried = []
+    monkeypatch.setattr(
+        send_outbound_email, "apply_async", lambda args, countdown: retried.append(args[0])
+    )
+
+    sent = send_outbound_emails.run([rows[e] for e in emails] + [rows["a@learners.example"]])
+
+    assert sent == 2
+    assert FlakyConnection.opened == 1
+    assert FlakyConnection.sent == ["a@learners.example", "b@learners.example"]  # a only once
+    assert retried == [rows["refused@learners.example"]]
+    refused = OutboundEmail.objects.get(pk=rows["refused@learners.example"])
+    assert refused.status == EmailStatus.PENDING
+    assert "550" in refused.last_error
