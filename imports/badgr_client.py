@@ -15,6 +15,8 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
+from imports.services import strip_nul
+
 TIMEOUT = (10, 60)  # connect, read
 RETRIES = 4
 BACKOFF = 0.5  # seconds, doubled each retry
@@ -134,6 +136,7 @@ class BadgrClient:
             result = body["result"]
         else:
             result = body
+        result = strip_nul(result)
         if isinstance(result, dict):
             result = [result]
         if not isinstance(result, list):

@@ -15,6 +15,7 @@ email, no credit). Importing the same badge again changes nothing.
 """
 
 import base64
+import dataclasses
 import hashlib
 import io
 import json
@@ -38,7 +39,7 @@ from core.exceptions import ApplicationError
 from core.timefmt import parse_datetime
 from earners.models import Earner
 from imports.models import LegacyKind
-from imports.services import Progress, Report, legacy_record, legacy_target
+from imports.services import Progress, Report, legacy_record, legacy_target, strip_nul
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
 from templates_app.services import template_create
@@ -303,6 +304,11 @@ def _import_one(document: Document, *, issuer, actor, candidates, report) -> Non
     if url.strip().startswith(settings.SITE_URL + "/"):
         _refuse("This badge was issued on this platform; there is nothing to import.")
     verified = ob2_verify.verify_hosted_badge(url, None)
+    verified = dataclasses.replace(
+        verified,
+        assertion=strip_nul(verified.assertion),
+        badgeclass=strip_nul(verified.badgeclass),
+    )
     if embedded is not None:
         check_untampered(embedded, verified.assertion)
     email = verified.recipient_email or match_recipient(

@@ -105,6 +105,18 @@ class RunProgress(Progress):
         self._save("counts", "errors")
 
 
+def strip_nul(value):
+    """The value with NUL characters removed from every string in it: PostgreSQL cannot
+    store them (in text or JSON), and an old server's data is not ours to trust."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, list):
+        return [strip_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {strip_nul(k): strip_nul(v) for k, v in value.items()}
+    return value
+
+
 # --- legacy ids ---------------------------------------------------------------------------
 
 

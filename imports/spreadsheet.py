@@ -34,7 +34,7 @@ from assertions.bulk import MAX_IMPORT, _clean_import_row, assertions_import
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
 from core.exceptions import ApplicationError
 from core.timefmt import get_zone, parse_datetime
-from imports.services import Report, legacy_record_assertions
+from imports.services import Report, legacy_record_assertions, strip_nul
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate
@@ -86,7 +86,7 @@ def read_sheet(name: str, data: bytes) -> list[dict]:
     if len(lines) > MAX_ROWS + 1:
         raise ApplicationError(f"At most {MAX_ROWS} badges per sheet; split this one.")
     header = [_key(h) for h in lines[0]]
-    return [dict(zip(header, line, strict=False)) for line in lines[1:]]
+    return [strip_nul(dict(zip(header, line, strict=False))) for line in lines[1:]]
 
 
 def _pick(row: dict, what: str):

@@ -112,3 +112,10 @@ def test_a_sheet_without_rows_is_refused_with_a_sentence():
 
     with pytest.raises(ApplicationError, match="header row and at least one badge"):
         read_sheet("empty.csv", b"email,template\n")
+
+
+def test_nul_characters_that_postgresql_cannot_store_are_dropped(issuer, python):
+    sheet = b"email,template,issued_on,narrative\nada@example.org,Python,2021-01-01,A\x00B\n"
+    report = spreadsheet_import(issuer=issuer, rows=read_sheet("nul.csv", sheet))
+    assert report.errors == []
+    assert Assertion.objects.get(organization=issuer).narrative == "AB"
