@@ -1,0 +1,86 @@
+"""Shared by the security tests: an issuer with one of everything an API path names, and
+the path parameters of the OpenAPI document filled in with that issuer's objects."""
+
+import re
+from dataclasses import dataclass
+
+from drf_spectacular.generators import SchemaGenerator
+
+from accounts.models import User
+from assertions.models import Assertion, AssignmentBatch
+from assertions.tests.factories import AssertionFactory
+from earners.models import Earner
+from earners.services import earner_get_or_create
+from issuers.models import Issuer, Role
+from issuers.services import credits_top_up
+from issuers.tests.factories import MembershipFactory
+from templates_app.models import BadgeTemplate
+from templates_app.tests.factories import BadgeTemplateFactory
+
+
+@dataclass
+class World:
+    issuer: Issuer
+    owner: User
+    member: User  # a second member, for the /members/{user_id} paths
+    template: BadgeTemplate
+    assertion: Assertion
+    earner: Earner
+    batch: AssignmentBatch
+
+
+def make_world(name: str = "Issuer") -> World:
+    owner = MembershipFactory(role=Role.OWNER, issuer__name=name)
+    issuer = owner.issuer
+    credits_top_up(issuer=issuer, amount=100)
+    template = BadgeTemplateFactory(issuer=issuer, name=f"{name} badge")
+    assertion = AssertionFactory(
+        template=template, recipient_email=f"earner@{name.lower()}.example"
+    )
+    earner, _ = earner_get_or_create(issuer=issuer, email=assertion.recipient_email)
+    batch = AssignmentBatch.objects.create(
+        issuer=issuer, badge_template_version=template.current_version
+    )
+    member = MembershipFactory(issuer=issuer, role=Role.STAFF).user
+    return World(issuer, owner.user, member, template, assertion, earner, batch)
+
+
+# Which object each path parameter names, by the collection it follows. A new path whose
+# parameters are not here makes `path_parameters` raise, so the matrix cannot skip it.
+_COLLECTIONS = {
+    "assertions": lambda w: w.assertion.entity_id,
+    "badges": lambda w: w.assertion.entity_id,
+    "badgeclasses": lambda w: w.template.entity_id,
+    "badge-templates": lambda w: w.template.entity_id,
+    "issuers": lambda w: w.issuer.entity_id,
+    "organizations": lambda w: w.issuer.entity_id,
+    "earners": lambda w: w.earner.entity_id,
+    "assignments": lambda w: w.batch.entity_id,
+    "versions": lambda w: w.template.current_version.entity_id,
+    "members": lambda w: w.member.entity_id,
+}
+
+
+def path_parameters(path: str, world: World) -> dict[str, str]:
+    values = {}
+    for collection, name in re.findall(r"([\w-]+)/\{(\w+)\}", path):
+        if collection not in _COLLECTIONS:
+            raise LookupError(f"{path}: no object known for {{{name}}} after {collection}/")
+        values[name] = _COLLECTIONS[collection](world)
+    if set(values) != set(re.findall(r"\{(\w+)\}", path)):
+        raise LookupError(f"{path}: a parameter is not after a collection name")
+    return values
+
+
+def api_schema() -> dict:
+    """The OpenAPI document /api/schema/ serves (both /v2 and /api/v1)."""
+    return SchemaGenerator().get_schema(request=None, public=True)
+
+
+def api_operations() -> list[tuple[str, str, dict]]:
+    return [
+        (method.upper(), path, operation)
+        for path, operations in api_schema()["paths"].items()
+        for method, operation in operations.items()
+        if method in {"get", "put", "patch", "post", "delete"}
+    ]
