@@ -113,6 +113,7 @@ def _manage(*args, env_overrides):
 
 PRODUCTION_ENV = {
     "SECRET_KEY": "p" * 20 + "-Q9w8e7r6t5y4u3i2o1pAsDfGhJkLzXcVbNm",
+    "CREDENTIALS_ENCRYPTION_KEY": "c" * 20 + "-Zx9Cv8Bn7Mm6Ll5Kk4Jj3Hh2",
     "ALLOWED_HOSTS": "badges.example.org",
     "DATABASE_URL": "postgres://badges:secret@127.0.0.1:5432/badges",
     "SITE_URL": "https://badges.example.org",
@@ -140,6 +141,8 @@ def test_production_settings_pass_check_deploy_without_warnings():
         ({"SECRET_KEY": None}, "SECRET_KEY"),
         ({"ALLOWED_HOSTS": None}, "ALLOWED_HOSTS"),
         ({"CELERY_BROKER_URL": None}, "CELERY_BROKER_URL"),
+        ({"CREDENTIALS_ENCRYPTION_KEY": None}, "CREDENTIALS_ENCRYPTION_KEY"),
+        ({"CREDENTIALS_ENCRYPTION_KEY": "too-short"}, "at least 32 characters"),
     ],
 )
 def test_production_settings_refuse_to_start_without_what_they_need(missing_or_bad, message):
