@@ -32,6 +32,7 @@ def gunicorn(workers: int | None = None):
     env.update(
         DJANGO_SETTINGS_MODULE="badges_project.settings.production",
         SECRET_KEY="bench-" + "x" * 60,
+        CREDENTIALS_ENCRYPTION_KEY="bench-credentials-" + "z" * 40,
         ALLOWED_HOSTS="127.0.0.1",
         SITE_URL=f"http://127.0.0.1:{port}",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",

@@ -203,6 +203,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {
     "core.tasks.send_outbound_email": {"queue": "emails"},
+    "core.tasks.send_outbound_emails": {"queue": "emails"},
     "assertions.tasks.run_assignment_batch": {"queue": "bulk"},
     "imports.tasks.run_badgr_import": {"queue": "bulk"},
     "imports.tasks.run_documents_import": {"queue": "bulk"},
