@@ -313,3 +313,15 @@ def test_a_did_key_issuer_is_resolved_offline(make_badge):
     token = signing.sign(doc, key, f"{did_key}#z{encoded}")
     (report,) = verify.verify_input(token)
     assert report.valid, report.summary
+
+
+def test_another_jose_library_verifies_our_credentials(make_badge, issuer):
+    # jwcrypto (a second, independent JOSE implementation) checks the same token
+    from jwcrypto import jwk, jws
+
+    token = services.credential_sign(assertion=make_badge())
+    (key,) = services.issuer_keys(issuer)
+    checker = jws.JWS()
+    checker.deserialize(token)
+    checker.verify(jwk.JWK(**key.public_jwk))
+    assert json.loads(checker.payload)["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
