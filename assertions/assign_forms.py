@@ -8,6 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from assertions.assign_files import FIELD_LABELS, FIELDS
+from assertions.exports import XLSX_TYPE
 
 
 class EarnersForm(forms.Form):
@@ -19,6 +20,9 @@ class EarnersForm(forms.Form):
     file = forms.FileField(
         required=False,
         label="CSV or XLSX file",
+        widget=forms.ClearableFileInput(
+            attrs={"accept": ".csv,.txt,.tsv,.xlsx,text/csv,text/plain," + XLSX_TYPE}
+        ),
         help_text="Columns first_name, last_name, email (any other column is kept as the "
         "earner's details). Up to 10 MB and 10,000 earners.",
     )

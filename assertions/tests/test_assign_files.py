@@ -181,3 +181,8 @@ def test_every_problem_is_listed_with_its_row_number():
     assert problems[6] == "ok@example.org is also in row 2."
     assert problems[7] == "holder@example.org already holds this badge."
     assert [p.row for p in checked.problems] == [3, 4, 5, 6, 7]
+
+
+def test_too_much_pasted_text_is_refused_with_a_message():
+    with pytest.raises(FileRefused, match="upload it as a file"):
+        assign_files.read_pasted("a@example.org\n" * 100_000)

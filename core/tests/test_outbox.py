@@ -139,3 +139,37 @@ def test_a_chunk_goes_over_one_connection_and_a_failing_row_retries_alone(settin
     refused = OutboundEmail.objects.get(pk=rows["refused@learners.example"])
     assert refused.status == EmailStatus.PENDING
     assert "550" in refused.last_error
+
+
+def test_the_sweep_leaves_alone_a_row_a_worker_claimed_after_it_looked(
+    queued, settings, monkeypatch
+):
+    import datetime as dt
+
+    from django.db.models import QuerySet
+    from django.utils import timezone
+
+    from core.services import outbox_sweep
+
+    settings.OUTBOX_RETRY_AFTER_SECONDS = 60
+    old = timezone.now() - dt.timedelta(minutes=30)
+    OutboundEmail.objects.filter(pk=queued.pk).update(updated_at=old)  # pending, overdue
+    update = QuerySet.update
+    claimed = []
+
+    def worker_claims_first(self, **changes):
+        # a worker claims the row between the sweep's SELECT and its UPDATE
+        if changes.get("status") == EmailStatus.PENDING and not claimed:
+            claimed.append(True)
+            OutboundEmail.objects.filter(pk=queued.pk).update(
+                status=EmailStatus.SENDING, updated_at=timezone.now()
+            )
+        return update(self, **changes)
+
+    monkeypatch.setattr(QuerySet, "update", worker_claims_first)
+    # the sweep neither puts it back to pending nor enqueues it: it is sent once
+    assert outbox_sweep() == 0
+    assert claimed
+    queued.refresh_from_db()
+    assert queued.status == EmailStatus.SENDING
+    assert not mail.outbox

@@ -103,6 +103,9 @@ def through_context_template_validity_notes(page, template_name="Python Fundamen
 def test_one_earner_end_to_end_down_to_their_badges(academy, page, browser):
     credits_top_up(issuer=academy["issuer"], amount=10)
     sign_in(page, academy)
+    expect(page.get_by_test_id("credit-balance")).to_contain_text("10")
+    expect(page.get_by_test_id("templates").locator("li")).to_have_count(2)
+    page.screenshot(path=ARTIFACTS / "issuer-dashboard.png", full_page=True)
     # from the dashboard's template list
     page.locator(".template-row", has_text="Python Fundamentals").get_by_role(
         "link", name="Assign"
@@ -178,6 +181,7 @@ def _bulk_flow(academy, page, tmp_path, sink):
     upload = tmp_path / "iscritti.csv"
     upload.write_bytes(italian_csv(200))
     page.set_input_files("input[name=file]", str(upload))
+    page.screenshot(path=ARTIFACTS / "assign-bulk-earners.png", full_page=True)
     next_step(page)
     # the columns are recognised, the accents read, every bad row named by its row
     expect(page.locator("h1")).to_have_text("Check the earners")
