@@ -143,7 +143,10 @@ def batch_progress(batch: AssignmentBatch) -> dict:
         "emails_expected": expected,
         "emails_sent": sent,
         "emails_failed": email_failed,
-        "emails_percent": 100 if not expected else int(100 * (sent + email_failed) / expected),
+        # a resent email adds a row: never above 100
+        "emails_percent": 100
+        if not expected
+        else min(100, int(100 * (sent + email_failed) / expected)),
         "credits_used": batch.credits_used,
         "credits_reserved": batch.credits_reserved,
     }

@@ -357,3 +357,37 @@ def test_earners_who_hold_the_badge_are_left_out_once_it_is_chosen(client, issue
     assert review.context["numbers"]["badges"] == 1
     assert [p["row"] for p in review.context["problems"]] == [2]
     assert "holder@example.org already holds this badge." in review.content.decode()
+
+
+def test_an_xlsx_with_other_headers_goes_through_and_its_formula_text_is_neutralised(
+    client, issuer, template, django_capture_on_commit_callbacks
+):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(["Cognome", "Nome", "E-mail", "Note"])
+    sheet.append(['=HYPERLINK("http://x.example","x")', "Anna", "anna@example.it", "@SUM(1)"])
+    sheet.append(["Verdi", "Luca", "luca@example.it", ""])
+    sheet["A2"].data_type = "s"  # text that looks like a formula, not a formula
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    upload = SimpleUploadedFile("iscritti.xlsx", buffer.getvalue(), "application/octet-stream")
+    r = client.post(url(issuer, "earners"), {"mode": "bulk", "file": upload})
+    page = client.get(r["Location"])
+    assert page.context["table"].source == "XLSX, first sheet"
+    assert page.context["valid_count"] == 2
+    client.post(
+        url(issuer, "earners/columns"),
+        {"email": "2", "first_name": "1", "last_name": "0", "action": "continue"},
+    )
+    walk_to_review(client, issuer, template)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url(issuer, "confirm"))
+    batch = AssignmentBatch.objects.get()
+    assert Assertion.objects.get(recipient_email="anna@example.it").earner.metadata == {
+        "Note": "@SUM(1)"
+    }
+    report = client.get(f"/issuers/{issuer.entity_id}/batches/{batch.entity_id}/report.csv")
+    rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
+    assert rows[1][3] == '\'=HYPERLINK("http://x.example","x")'

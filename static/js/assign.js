@@ -44,6 +44,7 @@
     return data.finished && data.emails_percent >= 100;
   }
   var delay = 1000;
+  var last = "";
   function poll() {
     fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" })
       .then(function (response) {
@@ -51,7 +52,10 @@
         return response.json();
       })
       .then(function (data) {
-        delay = 1000;
+        // Every second while it moves; slower (up to 10 s) while nothing changes.
+        var now = JSON.stringify(data);
+        delay = now === last ? Math.min(delay * 1.5, 10000) : 1000;
+        last = now;
         if (!render(data)) setTimeout(poll, delay);
       })
       .catch(function () {
