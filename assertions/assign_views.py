@@ -6,10 +6,12 @@ validity, notes, review. What was entered so far is kept in the session (a draft
 issuer) until the assignment is confirmed; `batch_assign` does the rest.
 """
 
+import secrets
 from zoneinfo import ZoneInfo
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.cache import cache
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
@@ -182,6 +184,7 @@ def assign_earners(request, entity_id: str):
             else:
                 draft = {
                     "done": [],
+                    "token": secrets.token_urlsafe(16),
                     "template": draft.get("template"),
                     "mode": data["mode"],
                     "table": table.as_dict(),
@@ -544,6 +547,12 @@ def assign_confirm(request, entity_id: str):
         {k: r.get(k) for k in ("email", "first_name", "last_name", "metadata")}
         for r in draft["rows"]
     ]
+    # Two confirmations of one draft at once (a double click, two tabs) issue once: the
+    # first takes the draft's token; the session alone would let both through.
+    lock = f"assign-confirm:{issuer.entity_id}:{draft.get('token', '')}"
+    if not cache.add(lock, True, timeout=24 * 3600):
+        messages.error(request, "This assignment is already being issued.")
+        return redirect("issuer-dashboard", entity_id=issuer.entity_id)
     try:
         result = batch_assign(
             template=template,
@@ -560,11 +569,16 @@ def assign_confirm(request, entity_id: str):
         )
     except InsufficientCreditsError:
         # Nothing was issued; the review page shows the numbers and the top-up link.
+        cache.delete(lock)
         messages.error(request, "Not enough credits: nothing was issued.")
         return redirect(_url("review", issuer))
     except ApplicationError as exc:
+        cache.delete(lock)
         messages.error(request, f"Nothing was issued: {exc.message}")
         return redirect(_url("review", issuer))
+    except Exception:
+        cache.delete(lock)
+        raise
     _forget(request, issuer)
     batch = result.batch
     if result.queued:

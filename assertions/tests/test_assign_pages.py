@@ -391,3 +391,31 @@ def test_an_xlsx_with_other_headers_goes_through_and_its_formula_text_is_neutral
     report = client.get(f"/issuers/{issuer.entity_id}/batches/{batch.entity_id}/report.csv")
     rows = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
     assert rows[1][3] == '\'=HYPERLINK("http://x.example","x")'
+
+
+def test_a_second_confirmation_of_the_same_draft_at_once_issues_nothing(client, issuer, template):
+    from django.core.cache import cache
+
+    client.post(
+        url(issuer, "earners"),
+        {"mode": "single", "first_name": "Ada", "last_name": "L", "email": "ada@example.org"},
+    )
+    walk_to_review(client, issuer, template)
+    token = client.session[f"assign:{issuer.entity_id}"]["token"]
+    # another request with this draft is issuing it right now
+    cache.add(f"assign-confirm:{issuer.entity_id}:{token}", True)
+    r = client.post(url(issuer, "confirm"), follow=True)
+    assert "already being issued" in r.content.decode()
+    assert not Assertion.objects.exists()
+
+
+def test_the_dashboard_lists_running_assignments(client, issuer, template):
+    from assertions.bulk import batch_assign
+
+    rows = [{"email": f"r{i}@example.org", "first_name": "R", "last_name": "R"} for i in range(101)]
+    # the worker has not started it yet (the task is enqueued only on commit)
+    batch = batch_assign(template=template, rows=rows).batch
+    html = client.get(f"/issuers/{issuer.entity_id}/").content.decode()
+    assert 'data-testid="running-batches"' in html
+    assert f"/batches/{batch.entity_id}/" in html
+    assert "0 of 101 issued" in html
