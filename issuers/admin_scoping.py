@@ -216,11 +216,14 @@ class IssuerScopedMixin:
         # Already saved: the service ran while the form validated.
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # Built before the rollback is asked for: building it queries (permissions,
+        # choices), and no query may run in a transaction that is set to roll back.
+        response = super().render_change_form(request, context, add, change, form_url, obj)
         if request.method == "POST":
             # The form is shown again because something did not validate; a service
             # may have written while the form validated, so none of it may stay.
             transaction.set_rollback(True, using=router.db_for_write(self.model))
-        return super().render_change_form(request, context, add, change, form_url, obj)
+        return response
 
     def get_actions(self, request):
         actions = super().get_actions(request)
