@@ -15,6 +15,7 @@ import requests
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
+PIDS: dict[str, int] = {}  # base URL -> gunicorn master pid, while it runs
 BIN = Path(sys.executable).parent
 
 
@@ -65,7 +66,27 @@ def gunicorn(workers: int | None = None):
             else:
                 log.seek(0)
                 raise RuntimeError("gunicorn did not start:\n" + log.read().decode()[-3000:])
+            PIDS[base] = process.pid
             yield base
         finally:
+            PIDS.pop(base, None)
             process.send_signal(signal.SIGTERM)
             process.wait(timeout=30)
+
+
+def worker_peak_rss_mb(base: str) -> float:
+    """The largest peak resident memory (VmHWM) among the server's worker processes."""
+    master = PIDS[base]
+    peaks = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != master:  # field 4 of stat: the parent pid
+                continue
+            status = (stat.parent / "status").read_text()
+        except (OSError, IndexError, ValueError):
+            continue  # the process ended meanwhile
+        for line in status.splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return max(peaks)

@@ -115,19 +115,19 @@ class EmailSendError(Exception):
     pass
 
 
-def outbox_send(*, email_id: int, connection=None) -> bool:
-    """Send one outbox row. True when this call sent it; False when it was not pending.
-    `connection`: an open mail connection to reuse (else one is opened for this email).
-
-    The row is claimed with a conditional UPDATE (pending -> sending), so two workers
-    given the same id cannot both send it.
-    """
-    claimed = OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
-        status=EmailStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+def _claim(email_id: int) -> bool:
+    """pending -> sending with a conditional UPDATE: of two workers given the same id,
+    exactly one gets True."""
+    return bool(
+        OutboundEmail.objects.filter(pk=email_id, status=EmailStatus.PENDING).update(
+            status=EmailStatus.SENDING, attempts=F("attempts") + 1, updated_at=timezone.now()
+        )
     )
-    if not claimed:
-        return False
-    email = OutboundEmail.objects.select_related("user", "assertion").get(pk=email_id)
+
+
+def _deliver(email: OutboundEmail, connection, events: list) -> None:
+    """Send a claimed row and record the outcome on it at once (so a worker that dies
+    later cannot make it go twice); its event is appended to `events`."""
     try:
         subject, text, html = render_email(email)
         message = EmailMultiAlternatives(
@@ -137,26 +137,65 @@ def outbox_send(*, email_id: int, connection=None) -> bool:
         message.send()
     except Exception as exc:
         final = email.attempts >= MAX_ATTEMPTS
-        OutboundEmail.objects.filter(pk=email_id).update(
+        OutboundEmail.objects.filter(pk=email.pk).update(
             status=EmailStatus.FAILED if final else EmailStatus.PENDING,
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
             updated_at=timezone.now(),
         )
-        _record_event(email, ok=False, error=str(exc))
+        events.append(_event(email, ok=False, error=str(exc)))
         raise EmailSendError(str(exc)) from exc
-    OutboundEmail.objects.filter(pk=email_id).update(
-        status=EmailStatus.SENT, sent_at=timezone.now(), last_error="", updated_at=timezone.now()
+    now = timezone.now()
+    OutboundEmail.objects.filter(pk=email.pk).update(
+        status=EmailStatus.SENT, sent_at=now, last_error="", updated_at=now
     )
-    _record_event(email, ok=True)
+    events.append(_event(email, ok=True))
+
+
+def outbox_send(*, email_id: int) -> bool:
+    """Send one outbox row. True when this call sent it; False when it was not pending."""
+    if not _claim(email_id):
+        return False
+    email = OutboundEmail.objects.select_related("user").get(pk=email_id)
+    events = []
+    try:
+        _deliver(email, None, events)
+    finally:
+        _save_events(events)
     return True
 
 
-def _record_event(email: OutboundEmail, *, ok: bool, error: str = "") -> None:
+def outbox_send_many(*, email_ids: list[int], connection=None) -> tuple[int, list[int]]:
+    """Send the pending rows among `email_ids` over one mail `connection` (opened by the
+    caller). Returns (how many this call sent, the ids that failed and should be retried).
+
+    The rows are read in one query; each is still claimed and marked on its own, so a
+    worker dying mid-chunk leaves at most the one email it was sending in doubt.
+    """
+    rows = OutboundEmail.objects.select_related("user").in_bulk(email_ids)
+    sent, failed, events = 0, [], []
+    try:
+        for email_id in email_ids:
+            email = rows.get(email_id)
+            if email is None or email.status != EmailStatus.PENDING or not _claim(email_id):
+                continue  # sent, failed for good, or another worker has it
+            email.attempts += 1
+            try:
+                _deliver(email, connection, events)
+            except EmailSendError:
+                failed.append(email_id)
+            else:
+                sent += 1
+    finally:
+        _save_events(events)
+    return sent, failed
+
+
+def _event(email: OutboundEmail, *, ok: bool, error: str = ""):
     if email.assertion_id is None:
-        return
+        return None
     from assertions.models import AssertionEvent, EventKind
 
-    AssertionEvent.objects.create(
+    return AssertionEvent(
         assertion_id=email.assertion_id,
         kind=EventKind.EMAILED if ok else EventKind.EMAIL_FAILED,
         payload={
@@ -165,3 +204,9 @@ def _record_event(email: OutboundEmail, *, ok: bool, error: str = "") -> None:
             **({"error": error[:500]} if error else {}),
         },
     )
+
+
+def _save_events(events: list) -> None:
+    from assertions.models import AssertionEvent
+
+    AssertionEvent.objects.bulk_create([e for e in events if e is not None])

@@ -2,7 +2,13 @@ from celery import shared_task
 from django.conf import settings
 from django.core.mail import get_connection
 
-from core.services import MAX_ATTEMPTS, EmailSendError, outbox_send, outbox_sweep
+from core.services import (
+    MAX_ATTEMPTS,
+    EmailSendError,
+    outbox_send,
+    outbox_send_many,
+    outbox_sweep,
+)
 
 
 @shared_task(bind=True, acks_late=True, max_retries=MAX_ATTEMPTS - 1)
@@ -28,18 +34,15 @@ def send_outbound_emails(email_ids: list[int]) -> int:
         connection.open()
     except Exception:  # the server is down: each row fails, and retries, on its own
         connection = None
-    sent = 0
     try:
-        for email_id in email_ids:
-            try:
-                sent += outbox_send(email_id=email_id, connection=connection)
-            except EmailSendError:
-                send_outbound_email.apply_async(
-                    (email_id,), countdown=settings.OUTBOX_RETRY_BACKOFF_SECONDS
-                )
+        sent, failed = outbox_send_many(email_ids=email_ids, connection=connection)
     finally:
         if connection is not None:
             connection.close()
+    for email_id in failed:
+        send_outbound_email.apply_async(
+            (email_id,), countdown=settings.OUTBOX_RETRY_BACKOFF_SECONDS
+        )
     return sent
 
 
