@@ -5,6 +5,8 @@ from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
 from django.contrib.auth.hashers import make_password
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -73,6 +75,14 @@ def default_expiry(template: BadgeTemplate, issued_on: datetime) -> datetime | N
     return issued_on + step
 
 
+def _is_web_url(url: str) -> bool:
+    try:
+        URLValidator(schemes=["http", "https"])(url)
+    except ValidationError:
+        return False
+    return True
+
+
 def _clean_evidence(evidence) -> list[dict]:
     if not evidence:
         return []
@@ -88,6 +98,10 @@ def _clean_evidence(evidence) -> list[dict]:
             continue
         if not (item.get("url") or item.get("narrative")):
             problems.append(f"Evidence {i} needs a url or a narrative.")
+            continue
+        if item.get("url") and not _is_web_url(str(item["url"])):
+            # Shown as a link on the public page: javascript: or data: would run there.
+            problems.append(f"Evidence {i}: the url must be an http(s) address.")
             continue
         cleaned.append({k: str(v) for k, v in item.items() if v})
     if problems:
