@@ -21,6 +21,7 @@ def role_of(user, issuer) -> Role | None:
     if issuer.pk not in cache:
         role = (
             IssuerMembership.objects.filter(user=user, issuer=issuer)
+            .order_by("pk")  # not the model's ordering, which joins issuer and user
             .values_list("role", flat=True)
             .first()
         )
