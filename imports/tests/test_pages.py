@@ -34,6 +34,8 @@ def test_a_badgr_import_runs_in_the_background_and_shows_its_progress(
     issuer = editor.issuer
     client.force_login(editor.user)
 
+    dashboard = client.get(f"/issuers/{issuer.entity_id}/").content.decode()
+    assert f'href="/issuers/{issuer.entity_id}/import/"' in dashboard
     page = client.get(f"/issuers/{issuer.entity_id}/import/")
     assert page.status_code == 200
     assert b"From a Badgr server" in page.content
