@@ -5,6 +5,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from core.ids import ENTITY_ID_LENGTH, new_entity_id
+from core.models import EntityIdField
 
 
 def normalize_email(email: str) -> str:
@@ -48,7 +49,7 @@ class UserManager(BaseUserManager):
 class User(AbstractBaseUser, PermissionsMixin):
     """Anyone who logs in: issuer staff and earners alike. The email is the login."""
 
-    entity_id = models.CharField(
+    entity_id = EntityIdField(
         max_length=ENTITY_ID_LENGTH, unique=True, default=new_entity_id, editable=False
     )
     email = models.EmailField("email address", max_length=254, unique=True)

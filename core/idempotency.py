@@ -8,8 +8,10 @@ makes concurrent repeats return the one badge, see assertions.services.)
 
 import functools
 import hashlib
+import json
 
 from django.db import IntegrityError, transaction
+from django.http.request import RawPostDataException
 from rest_framework.response import Response
 
 from core.exceptions import ApplicationError, ConflictError
@@ -25,8 +27,27 @@ def _fingerprint(request) -> str:
     digest = hashlib.sha256()
     digest.update(request.method.encode())
     digest.update(request.path.encode())
-    digest.update(request._request.body)
+    try:
+        digest.update(request._request.body)
+    except RawPostDataException:
+        # The OAuth2 authentication looks for a token in request.POST, which makes Django
+        # parse a multipart body straight from the stream, and the raw bytes are gone:
+        # fingerprint the parsed fields and files instead.
+        digest.update(_parsed_body(request._request))
     return digest.hexdigest()
+
+
+def _parsed_body(django_request) -> bytes:
+    fields = sorted((key, django_request.POST.getlist(key)) for key in django_request.POST)
+    files = []
+    for key in sorted(django_request.FILES):
+        for upload in django_request.FILES.getlist(key):
+            content = hashlib.sha256()
+            for chunk in upload.chunks():
+                content.update(chunk)
+            upload.seek(0)
+            files.append((key, upload.name, content.hexdigest()))
+    return json.dumps([fields, files]).encode()
 
 
 def idempotent(handler):

@@ -11,10 +11,27 @@ class BaseModel(models.Model):
         abstract = True
 
 
+class EntityIdField(models.CharField):
+    """An `entity_id` column. Ids arrive from URLs and bodies as any text; one with a NUL
+    byte (which no entity id has, and which PostgreSQL refuses in a query with an error)
+    is looked up as unmatchable text instead, so it is a 404 like any unknown id."""
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if isinstance(value, str) and "\x00" in value:
+            return value.replace("\x00", "\ufffd")
+        return value
+
+    def deconstruct(self):
+        # A plain CharField to migrations: nothing changes in the database.
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.CharField", args, kwargs
+
+
 class EntityModel(BaseModel):
     """A model that is addressed from outside by its random `entity_id`."""
 
-    entity_id = models.CharField(
+    entity_id = EntityIdField(
         max_length=ENTITY_ID_LENGTH, unique=True, default=new_entity_id, editable=False
     )
 

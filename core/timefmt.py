@@ -43,7 +43,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
 def format_iso_z(value: dt.datetime | None) -> str | None:
     if value is None:
         return None
-    return _aware(value).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _plain(_aware(value).astimezone(UTC)).isoformat(sep="T") + "Z"
 
 
 def format_v1(value: dt.datetime | None, zone: str | dt.tzinfo = UTC) -> str | None:
@@ -51,7 +51,13 @@ def format_v1(value: dt.datetime | None, zone: str | dt.tzinfo = UTC) -> str | N
     if value is None:
         return None
     tz = get_zone(zone) if isinstance(zone, str) else zone
-    return _aware(value).astimezone(tz).strftime(V1_FORMAT)
+    return _plain(_aware(value).astimezone(tz)).isoformat(sep=" ")
+
+
+def _plain(value: dt.datetime) -> dt.datetime:
+    # isoformat, not strftime("%Y"): strftime writes the year 443 as "443", which is
+    # neither format (the APIs accept such years, so they must print them in 4 digits).
+    return value.replace(tzinfo=None, microsecond=0)
 
 
 def parse_datetime(value: str, zone: str | dt.tzinfo = UTC) -> dt.datetime:

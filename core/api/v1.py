@@ -50,6 +50,7 @@ ERRORS = {
     403: error("Your role or token scope does not allow this."),
     404: error("Not found (or not in your organizations)."),
 }
+CONFLICT = error("Conflicts with the current state: `detail` says how.")
 
 
 def absolute_media_url(file) -> str | None:
@@ -66,6 +67,28 @@ class V1AutoSchema(AutoSchema):
     def get_tags(self) -> list[str]:
         parts = self.path.strip("/").split("/")  # api, v1, <resource>, ...
         return [f"v1 {parts[2]}"] if len(parts) > 2 else super().get_tags()
+
+    def _is_list_view(self, serializer=None) -> bool:
+        # A `list` action that answers one object (statistics) says so on its viewset.
+        if getattr(self.view, "list_is_one_object", False):
+            return False
+        return super()._is_list_view(serializer)
+
+    def _get_response_bodies(self, direction="response"):
+        responses = super()._get_response_bodies(direction)
+        if self.method != "GET":
+            # Services refuse a write that conflicts with the current state (an earner
+            # who holds badges, a template that has been awarded) with 409.
+            conflict = self._get_response_for_code(CONFLICT, "409", direction=direction)
+            responses.setdefault("409", conflict)
+        if any(
+            getattr(p, "name", "") == IDEMPOTENCY_KEY.name for p in self.get_override_parameters()
+        ):
+            reused = error("This Idempotency-Key was used with a different request.")
+            responses.setdefault(
+                "422", self._get_response_for_code(reused, "422", direction=direction)
+            )
+        return responses
 
 
 class V1ViewSetMixin:

@@ -290,6 +290,7 @@ class StatisticsViewSet(V1GenericViewSet):
     filterset_class = StatisticsFilterSet
     pagination_class = None
     serializer_class = StatisticsSerializer
+    list_is_one_object = True  # for the schema (core.api.v1.V1AutoSchema)
 
     def get_queryset(self):
         return badges_for_user(self.caller)

@@ -201,7 +201,8 @@ class AssertionDetailView(BadgrAPIView):
 
 class AssertionBulkRevokeView(BadgrAPIView):
     @extend_schema(
-        request=RevokeItemSerializer(many=True),
+        # JSON only: the body is a list, which no form encoding can carry.
+        request={"application/json": RevokeItemSerializer(many=True)},
         responses=RevokeResultSerializer(many=True),
         summary="Revoke several badges, each with a reason",
         parameters=[IDEMPOTENCY],

@@ -25,7 +25,9 @@ class IssuerSerializer(serializers.Serializer):
     entityId = serializers.CharField(source="entity_id", read_only=True)
     openBadgeId = serializers.SerializerMethodField()
     createdAt = IsoZDateTimeField(source="created_at", read_only=True)
-    createdBy = serializers.CharField(source="created_by.entity_id", read_only=True, default=None)
+    createdBy = serializers.CharField(
+        source="created_by.entity_id", read_only=True, default=None, allow_null=True
+    )
     name = serializers.CharField(max_length=200)
     image = ImageUploadField(required=False, allow_null=True)
     email = serializers.EmailField(max_length=254)

@@ -60,7 +60,9 @@ class BadgeClassSerializer(serializers.Serializer):
     entityId = serializers.CharField(source="entity_id", read_only=True)
     openBadgeId = serializers.SerializerMethodField()
     createdAt = IsoZDateTimeField(source="created_at", read_only=True)
-    createdBy = serializers.CharField(source="created_by.entity_id", read_only=True, default=None)
+    createdBy = serializers.CharField(
+        source="created_by.entity_id", read_only=True, default=None, allow_null=True
+    )
     issuer = serializers.CharField(source="issuer.entity_id", required=False)
     issuerOpenBadgeId = serializers.SerializerMethodField()
     name = serializers.CharField(max_length=255)

@@ -1,3 +1,5 @@
+from collections.abc import Mapping
+
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
@@ -38,7 +40,8 @@ class BadgeClassListView(BadgrAPIView):
     )
     @idempotent
     def post(self, request):
-        issuer_id = request.data.get("issuer")
+        # A JSON body may be any value; only an object can name an issuer.
+        issuer_id = request.data.get("issuer") if isinstance(request.data, Mapping) else None
         if not issuer_id:
             raise ApplicationError(
                 "Say which issuer.", field_errors={"issuer": ["This field is required."]}
