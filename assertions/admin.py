@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from assertions import exports
+from assertions.api.v1 import exports as badge_exports
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, AssignmentBatch
 from assertions.services import (
     TEMPLATE_DEFAULT,
@@ -337,11 +337,11 @@ class AssertionAdmin(IssuerScopedAdmin):
 
     @admin.action(description="Export selected badges as CSV", permissions=["view"])
     def export_csv(self, request, queryset):
-        return exports.csv_response(queryset)
+        return badge_exports.csv_response(queryset)
 
     @admin.action(description="Export selected badges as XLSX", permissions=["view"])
     def export_xlsx(self, request, queryset):
-        return exports.xlsx_response(queryset)
+        return badge_exports.xlsx_response(queryset)
 
 
 @admin.register(AssignmentBatch)

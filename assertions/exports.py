@@ -1,49 +1,24 @@
-"""Awarded badges as CSV or XLSX: the fields of the Open Badge API badge, one row each.
-
-Timestamps are formatted as the Open Badge API returns them: `YYYY-MM-DD HH:MM:SS`, in
-the issuer's time zone for the activity, issue and expiry dates and in UTC for the
-record's creation and revocation.
+"""Spreadsheets out: streamed CSV and XLSX with every cell safe to open.
 
 Spreadsheets run cells that start with = + - @ (or a tab or carriage return) as
 formulas, so such values get a leading apostrophe: a recipient's name cannot become a
-formula in someone's Excel.
+formula in someone's Excel. Rows are written as they come, so memory does not grow with
+their number. The badge export (the Open Badge API's badge object, used by /api/v1 and
+the admin) is in assertions.api.v1.exports; an assignment's per-row report is here.
 """
 
 import csv
-from io import BytesIO
+import tempfile
 
 from django.conf import settings
-from django.http import HttpResponse, StreamingHttpResponse
+from django.http import FileResponse, StreamingHttpResponse
 from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from core.timefmt import format_v1
-
-COLUMNS = (
-    "id",
-    "imported",
-    "status",
-    "badge_template_version",
-    "organization_id",
-    "activity_title",
-    "activity_started_at",
-    "activity_ended_at",
-    "recipient_email",
-    "recipient_first_name",
-    "recipient_last_name",
-    "notes",
-    "url",
-    "emitted_at",
-    "expires_at",
-    "created_at",
-    "revoked_at",
-    "revoked_reason",
-    "imp_legacy_id",
-)
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-CHUNK = 1000
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_FLUSH_BYTES = 64 * 1024
 
 
 def neutralise(value):
@@ -53,41 +28,8 @@ def neutralise(value):
     return value
 
 
-def badge_row(assertion) -> list:
-    issuer = assertion.organization
-    version = assertion.badge_template_version
-    zone = issuer.timezone
-    return [
-        assertion.entity_id,
-        int(assertion.imported),
-        assertion.status,
-        f"{version.name} v{version.number}",
-        issuer.entity_id,
-        assertion.activity_title,
-        format_v1(assertion.activity_started_at, zone),
-        format_v1(assertion.activity_ended_at, zone),
-        assertion.recipient_email,
-        assertion.recipient_first_name,
-        assertion.recipient_last_name,
-        assertion.notes,
-        assertion.url,
-        format_v1(assertion.emitted_at, zone),
-        format_v1(assertion.expires_at, zone),
-        format_v1(assertion.created_at),
-        format_v1(assertion.revoked_at),
-        assertion.revoked_reason,
-        assertion.imp_legacy_id,
-    ]
-
-
-def _rows(queryset):
-    queryset = queryset.select_related("organization", "badge_template_version")
-    for assertion in queryset.iterator(chunk_size=CHUNK):
-        yield badge_row(assertion)
-
-
-def _filename(ext: str) -> str:
-    return f"badges-{timezone.now():%Y%m%d-%H%M%S}.{ext}"
+def stamped_filename(stem: str, ext: str) -> str:
+    return f"{stem}-{timezone.now():%Y%m%d-%H%M%S}.{ext}"
 
 
 class _Echo:
@@ -97,17 +39,25 @@ class _Echo:
         return value
 
 
-def csv_response(queryset) -> StreamingHttpResponse:
+def csv_response(header, rows, filename: str) -> StreamingHttpResponse:
+    """`rows` (an iterable of lists) streamed as UTF-8 CSV in blocks of ~64 KB."""
     writer = csv.writer(_Echo())
 
-    def lines():
+    def blocks():
         # The byte-order mark makes Excel read the file as UTF-8.
-        yield "\ufeff" + writer.writerow(COLUMNS)
-        for row in _rows(queryset):
-            yield writer.writerow(["" if v is None else neutralise(v) for v in row])
+        buffer, size = ["\ufeff" + writer.writerow(header)], 0
+        for row in rows:
+            line = writer.writerow(["" if v is None else neutralise(v) for v in row])
+            buffer.append(line)
+            size += len(line)
+            if size >= CSV_FLUSH_BYTES:
+                yield "".join(buffer).encode("utf-8")
+                buffer, size = [], 0
+        if buffer:
+            yield "".join(buffer).encode("utf-8")
 
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
+    response = StreamingHttpResponse(blocks(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
 
@@ -118,17 +68,18 @@ def _xlsx_cell(value):
     return value
 
 
-def xlsx_response(queryset) -> HttpResponse:
+def xlsx_response(header, rows, filename: str, sheet: str) -> FileResponse:
+    """`rows` as one sheet, written in openpyxl's write-only mode to a temporary file
+    that is streamed and deleted when the response is closed."""
     workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Badges")
-    sheet.append(COLUMNS)
-    for row in _rows(queryset):
-        sheet.append([_xlsx_cell(v) for v in row])
-    buffer = BytesIO()
-    workbook.save(buffer)
-    response = HttpResponse(buffer.getvalue(), content_type=XLSX_TYPE)
-    response["Content-Disposition"] = f'attachment; filename="{_filename("xlsx")}"'
-    return response
+    worksheet = workbook.create_sheet(sheet)
+    worksheet.append(list(header))
+    for row in rows:
+        worksheet.append([_xlsx_cell(v) for v in row])
+    target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
+    workbook.save(target)
+    target.seek(0)
+    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
 
 
 REPORT_COLUMNS = (
@@ -199,15 +150,6 @@ def _report_rows(batch):
 
 def batch_report_response(batch) -> StreamingHttpResponse:
     """The per-row report of an assignment as CSV, cells neutralised as above."""
-    writer = csv.writer(_Echo())
-
-    def lines():
-        yield "\ufeff" + writer.writerow(REPORT_COLUMNS)
-        for row in _report_rows(batch):
-            yield writer.writerow(["" if v is None else neutralise(v) for v in row])
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = (
-        f'attachment; filename="assignment-{batch.entity_id}-report.csv"'
+    return csv_response(
+        REPORT_COLUMNS, _report_rows(batch), f"assignment-{batch.entity_id}-report.csv"
     )
-    return response

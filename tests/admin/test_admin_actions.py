@@ -8,11 +8,13 @@ import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 
-from assertions.exports import COLUMNS
+from assertions.api.v1.serializers import BADGE_FIELDS as COLUMNS
 from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
+from core.api.v1 import absolute_media_url
 from core.models import EmailStatus, OutboundEmail
+from core.timefmt import format_v1
 from issuers.models import Role
 from templates_app.models import BadgeTemplate
 from tests.admin.helpers import admin_url, issuer_world, member
@@ -178,12 +180,18 @@ def tricky_badge(two_issuers):
 
 
 def expected_row(badge) -> dict:
+    """The Open Badge API's badge object, as /api/v1 exports it, every formula defused."""
     version = badge.badge_template_version
+    image = absolute_media_url(version.image)
+    utc = "%Y-%m-%d %H:%M:%S"
     return {
         "id": "'" + badge.entity_id,
         "imported": "0",
         "status": "revoked",
-        "badge_template_version": f"{version.name} v1",
+        "image_path": image,
+        "image_high_path": absolute_media_url(version.image_high or version.image),
+        "image_thumbnail_path": absolute_media_url(version.image_thumbnail or version.image),
+        "badge_template_version": version.entity_id,
         "organization_id": badge.organization.entity_id,
         "activity_title": "'-2+3",
         "activity_started_at": "2024-04-01 10:00:00",  # Europe/Rome, summer time
@@ -192,11 +200,13 @@ def expected_row(badge) -> dict:
         "recipient_first_name": '\'=HYPERLINK("http://evil.example")',
         "recipient_last_name": "'+Lovelace",
         "notes": "'@SUM(A1:A9)",
+        "additional_details": "",
         "url": badge.url,
         "emitted_at": "2024-05-01 09:30:00",
         "expires_at": "2026-05-01 09:30:00",
-        "created_at": badge.created_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        "revoked_at": badge.revoked_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
+        "created_at": badge.created_at.astimezone(UTC).strftime(utc),
+        "updated_at": format_v1(badge.updated_at, badge.organization.timezone),
+        "revoked_at": badge.revoked_at.astimezone(UTC).strftime(utc),
         "revoked_reason": "'=cmd|' /C calc'!A0",
         "imp_legacy_id": "",
     }
@@ -227,7 +237,7 @@ def test_export_xlsx_has_the_same_cells_as_text_not_formulas(client, two_issuers
     response = run_action(client, Assertion, "export_xlsx", [tricky_badge])
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
-    sheet = openpyxl.load_workbook(io.BytesIO(response.content))["Badges"]
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(response.streaming_content)))["Badges"]
     header, row = [[cell.value for cell in line] for line in sheet.iter_rows()]
     assert tuple(header) == COLUMNS
     expected = {k: v or None for k, v in expected_row(tricky_badge).items()}
@@ -314,5 +324,5 @@ def test_actions_posted_with_another_issuers_ids_touch_nothing(client, two_issue
     text = b"".join(csv_export.streaming_content).decode("utf-8-sig")
     assert b.assertion.entity_id not in text
     assert len(text.strip().splitlines()) == 1  # the header only
-    sheet = openpyxl.load_workbook(io.BytesIO(xlsx_export.content))["Badges"]
+    sheet = openpyxl.load_workbook(io.BytesIO(b"".join(xlsx_export.streaming_content)))["Badges"]
     assert sheet.max_row == 1

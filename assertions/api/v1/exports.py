@@ -9,22 +9,17 @@ beforehand) and written as they come, so memory does not grow with the number of
 - XLSX goes through openpyxl's write-only mode into a temporary file that is then
   streamed (FileResponse) and deleted when closed.
 
-Text that a spreadsheet would run as a formula is neutralised
-(assertions.exports.neutralise, shared with the admin's export).
+Text that a spreadsheet would run as a formula is neutralised (assertions.exports). The
+admin's "export selected badges" actions use this same export.
 """
 
-import csv
 import json
-import tempfile
 
 from django.conf import settings
 from django.http import FileResponse, StreamingHttpResponse
-from django.utils import timezone
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from assertions import exports
 from assertions.api.v1.serializers import BADGE_FIELDS
-from assertions.exports import XLSX_TYPE, neutralise
 from assertions.models import AssertionStatus
 from core.api.v1 import absolute_media_url
 from core.timefmt import format_v1
@@ -32,7 +27,6 @@ from issuers.models import Issuer
 from templates_app.models import BadgeTemplateVersion
 
 CHUNK = 500  # rows per fetch: a few hundred KB of tuples, whatever the export's size
-CSV_FLUSH_BYTES = 64 * 1024
 
 COLUMNS = (
     "entity_id",
@@ -148,55 +142,16 @@ def export_rows(queryset):
         yield badge_values(row, versions, issuers)
 
 
-def _filename(ext: str) -> str:
-    return f"badges-{timezone.now():%Y%m%d-%H%M%S}.{ext}"
-
-
-class _Line:
-    """A file-like target for csv.writer that hands each line back."""
-
-    def write(self, value):
-        return value
-
-
 def csv_response(queryset) -> StreamingHttpResponse:
-    writer = csv.writer(_Line())
-
-    def chunks():
-        # The byte-order mark makes Excel read the file as UTF-8.
-        buffer = ["\ufeff" + writer.writerow(BADGE_FIELDS)]
-        size = 0
-        for values in export_rows(queryset):
-            line = writer.writerow(["" if v is None else neutralise(v) for v in values])
-            buffer.append(line)
-            size += len(line)
-            if size >= CSV_FLUSH_BYTES:
-                yield "".join(buffer).encode("utf-8")
-                buffer, size = [], 0
-        if buffer:
-            yield "".join(buffer).encode("utf-8")
-
-    response = StreamingHttpResponse(chunks(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename("csv")}"'
-    return response
-
-
-def _xlsx_cell(value):
-    if isinstance(value, str):
-        # Control characters are not allowed in the XML of a sheet.
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
-    return value
+    return exports.csv_response(
+        BADGE_FIELDS, export_rows(queryset), exports.stamped_filename("badges", "csv")
+    )
 
 
 def xlsx_response(queryset) -> FileResponse:
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet("Badges")
-    sheet.append(BADGE_FIELDS)
-    for values in export_rows(queryset):
-        sheet.append([_xlsx_cell(v) for v in values])
-    target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    workbook.save(target)
-    target.seek(0)
-    return FileResponse(
-        target, as_attachment=True, filename=_filename("xlsx"), content_type=XLSX_TYPE
+    return exports.xlsx_response(
+        BADGE_FIELDS,
+        export_rows(queryset),
+        exports.stamped_filename("badges", "xlsx"),
+        sheet="Badges",
     )
