@@ -12,6 +12,9 @@
 The /v2 API re-wraps this shape in Badgr's envelope (core.api.renderers).
 """
 
+import logging
+
+from django import db
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
@@ -23,6 +26,8 @@ from rest_framework.views import set_rollback
 from core.exceptions import ApplicationError
 
 NON_FIELD_KEYS = {api_settings.NON_FIELD_ERRORS_KEY, "__all__"}
+RETRY = {"Retry-After": "5"}
+log = logging.getLogger(__name__)
 
 
 def error_body(detail: str, code: str, field_errors=None, errors=None) -> dict:
@@ -65,6 +70,18 @@ def _django_validation_detail(exc: DjangoValidationError):
 
 
 def api_exception_handler(exc, context):
+    if isinstance(exc, db.OperationalError | db.InterfaceError):
+        # The database went away mid-request (restart, failover, a dropped connection).
+        # Its transaction is gone with it, so nothing was half-written: the caller may
+        # retry. A clean 503 says so; Django has dropped the connection and the next
+        # request opens a new one.
+        log.exception("Database unavailable during %s", context.get("request"))
+        body = error_body(
+            "The database is unavailable; nothing was saved. Try again shortly.",
+            "database_unavailable",
+        )
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=RETRY)
+
     if isinstance(exc, ApplicationError):
         set_rollback()
         body = error_body(exc.message, exc.code, field_errors=_plain(exc.field_errors))
