@@ -7,7 +7,7 @@ Columns (header names, any case; the names of our own export work too):
 | earner's email (required) | `email`, `recipient_email`, `earner` |
 | names | `first_name` / `recipient_first_name`, `last_name` / `recipient_last_name` |
 | template (required) | `template`, `badge_template`, `badge_template_version`, `badge`: |
-| | its entity id or its name (`Name v2`, as in the export, works too) |
+| | its entity id, one of its versions' ids (as in the export) or its name (`Name v2` too) |
 | issue date (required) | `issued_on`, `emitted_at`, `issue_date`, `issued` |
 | expiry | `expires_at`, `expires`, `expiry` |
 | legacy id | `imp_legacy_id`, `legacy_id`, else `id` (the export's own id) |
@@ -37,7 +37,7 @@ from core.timefmt import get_zone, parse_datetime
 from imports.services import Report, legacy_record_assertions, strip_nul
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
-from templates_app.models import BadgeTemplate
+from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 
 MAX_ROWS = 20_000
 ALIASES = {
@@ -126,6 +126,12 @@ class _Templates:
         ):
             self.by_id[template.entity_id] = template
             self.by_name.setdefault(template.name.strip().lower(), []).append(template)
+        # The badge object (and so our export) names a template version by its id.
+        templates = {t.pk: t for t in self.by_id.values()}
+        for version_id, template_pk in BadgeTemplateVersion.objects.filter(
+            template__issuer=issuer
+        ).values_list("entity_id", "template_id"):
+            self.by_id[version_id] = templates[template_pk]
 
     def find(self, value: str):
         value = str(value).strip()

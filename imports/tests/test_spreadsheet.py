@@ -6,7 +6,8 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from assertions.exports import COLUMNS, badge_row
+from assertions.api.v1.exports import export_rows
+from assertions.api.v1.serializers import BADGE_FIELDS
 from assertions.models import Assertion, AssertionStatus
 from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
@@ -90,7 +91,10 @@ def test_our_own_export_moves_to_another_instance_revocations_included(issuer):
     badges = [AssertionFactory(template=old_template) for _ in range(3)]
     assertion_revoke(assertion=badges[0], reason="Wrong person")
     BadgeTemplateFactory(issuer=issuer, name="Python")
-    lines = [COLUMNS] + [badge_row(Assertion.objects.get(pk=b.pk)) for b in badges]
+    # Our export names template versions by this instance's ids; the other instance's
+    # templates are named in an added "template" column.
+    exported = export_rows(Assertion.objects.filter(pk__in=[b.pk for b in badges]))
+    lines = [("template", *BADGE_FIELDS)] + [("Python", *row) for row in exported]
     csv_text = "\n".join(
         ",".join(f'"{v}"' if v is not None else "" for v in line) for line in lines
     )
@@ -119,3 +123,22 @@ def test_nul_characters_that_postgresql_cannot_store_are_dropped(issuer, python)
     report = spreadsheet_import(issuer=issuer, rows=read_sheet("nul.csv", sheet))
     assert report.errors == []
     assert Assertion.objects.get(organization=issuer).narrative == "AB"
+
+
+def test_our_export_imports_again_on_the_same_instance_by_version_id(issuer):
+    template = BadgeTemplateFactory(issuer=issuer, name="Python")
+    other = IssuerFactory(timezone=issuer.timezone)
+    badge = AssertionFactory(template=BadgeTemplateFactory(issuer=other, name="Other"))
+    exported = list(export_rows(Assertion.objects.filter(pk=badge.pk)))
+    column = BADGE_FIELDS.index("badge_template_version")
+    exported[0][column] = template.current_version.entity_id  # a version of this issuer's
+    csv_text = "\n".join(
+        ",".join(f'"{v}"' if v is not None else "" for v in line)
+        for line in [BADGE_FIELDS, *exported]
+    )
+
+    report = spreadsheet_import(issuer=issuer, rows=read_sheet("export.csv", csv_text.encode()))
+
+    assert report.errors == []
+    copy = Assertion.objects.get(organization=issuer, imp_legacy_id=badge.entity_id)
+    assert copy.badge_template == template
