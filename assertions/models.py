@@ -82,8 +82,10 @@ class Assertion(EntityModel):
     badge_template_version = models.ForeignKey(
         "templates_app.BadgeTemplateVersion", on_delete=models.PROTECT, related_name="assertions"
     )
+    # Foreign keys led by a composite index below get no index of their own: every
+    # index is written by every award, and these would never be chosen over it.
     organization = models.ForeignKey(
-        "issuers.Issuer", on_delete=models.PROTECT, related_name="assertions"
+        "issuers.Issuer", on_delete=models.PROTECT, related_name="assertions", db_index=False
     )
     activity_title = models.CharField(max_length=255, blank=True)
     activity_started_at = models.DateTimeField(null=True, blank=True)
@@ -104,10 +106,11 @@ class Assertion(EntityModel):
         "templates_app.BadgeTemplate",
         on_delete=models.PROTECT,
         related_name="assertions",
+        db_index=False,  # assertions_template_time leads with it
         help_text="The version's template, kept here so lists by template need no join.",
     )
     earner = models.ForeignKey(
-        "earners.Earner", on_delete=models.PROTECT, related_name="assertions"
+        "earners.Earner", on_delete=models.PROTECT, related_name="assertions", db_index=False
     )
     recipient_salt = models.CharField(max_length=32)
     recipient_hash = models.CharField(max_length=71, help_text="sha256$ + hex of email + salt.")
@@ -199,7 +202,12 @@ class AssertionEvent(models.Model):
     """Append-only audit trail of an assertion. Never updated or deleted by the services."""
 
     created_at = models.DateTimeField(auto_now_add=True)
-    assertion = models.ForeignKey(Assertion, on_delete=models.CASCADE, related_name="events")
+    assertion = models.ForeignKey(
+        Assertion,
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # assertions_event_time leads with it
+    )
     kind = models.CharField(max_length=20, choices=EventKind.choices)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -8,7 +8,10 @@ from core.models import EntityModel
 class Earner(EntityModel):
     """A person an issuer awards badges to. One per issuer and email (stored lower-cased)."""
 
-    issuer = models.ForeignKey("issuers.Issuer", on_delete=models.PROTECT, related_name="earners")
+    # No index of its own: earners_unique_email_per_issuer leads with it.
+    issuer = models.ForeignKey(
+        "issuers.Issuer", on_delete=models.PROTECT, related_name="earners", db_index=False
+    )
     email = models.EmailField(max_length=254)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
