@@ -12,6 +12,7 @@ import os
 import pkgutil
 import platform
 import sys
+import traceback
 from pathlib import Path
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "badges_project.settings.test")
@@ -52,7 +53,11 @@ def main(argv=None) -> int:
     try:
         for name in sorted(modules):
             module = importlib.import_module(f"bench.{name}")
-            figures.extend(module.run(repeat=args.repeat))
+            try:
+                figures.extend(module.run(repeat=args.repeat))
+            except Exception as exc:  # report it and go on with the other benchmarks
+                traceback.print_exc()
+                figures.append(Figure(f"{name}: failed ({type(exc).__name__})", 0, "", "", False))
     finally:
         teardown_databases(old_config, verbosity=0)
 

@@ -24,9 +24,13 @@ def run(repeat: int) -> list[Figure]:
     owner, _, template = bench_bulk._world(N)
     # The outbox rows of a real 10,000-earner assignment, not yet handed to the broker.
     with mock.patch("assertions.bulk.enqueue_send_many"):
-        bench_bulk.assign_from_csv(bench_bulk._csv(N, "mail-"), template=template, actor=owner)
+        batch = bench_bulk.assign_from_csv(
+            bench_bulk._csv(N, "mail-"), template=template, actor=owner
+        )
     ids = list(
-        OutboundEmail.objects.filter(status=EmailStatus.PENDING).values_list("pk", flat=True)
+        OutboundEmail.objects.filter(
+            assertion__batch=batch, status=EmailStatus.PENDING
+        ).values_list("pk", flat=True)
     )
     assert len(ids) == N, len(ids)
 
