@@ -3,6 +3,7 @@ worker on the `emails` queue (prefork, concurrency 4, as docs/deployment.md runs
 a local SMTP sink (aiosmtpd). Timed from the moment the send tasks are enqueued until
 the sink holds every message; each address must arrive exactly once."""
 
+import logging
 import tempfile
 import time
 from pathlib import Path
@@ -21,6 +22,7 @@ N = 10_000
 
 
 def run(repeat: int) -> list[Figure]:
+    logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per command
     owner, _, template = bench_bulk._world(N)
     # The outbox rows of a real 10,000-earner assignment, not yet handed to the broker.
     with mock.patch("assertions.bulk.enqueue_send_many"):

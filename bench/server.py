@@ -47,7 +47,15 @@ def gunicorn(workers: int | None = None):
     )
     if workers:  # else gunicorn.conf.py's default, 2 x cores + 1
         env["WEB_CONCURRENCY"] = str(workers)
-    with tempfile.TemporaryFile() as log:
+    with tempfile.TemporaryDirectory() as static, tempfile.TemporaryFile() as log:
+        # As a deployment does: hashed static files with their manifest.
+        env["STATIC_ROOT"] = static
+        subprocess.run(
+            [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
         process = subprocess.Popen(
             [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "badges_project.wsgi"],
             cwd=ROOT,
