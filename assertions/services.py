@@ -301,8 +301,21 @@ def _issue(
     idempotency_key,
     batch,
 ) -> Assertion:
-    # The caller's instance may be stale: award the version that is current now.
-    template = BadgeTemplate.objects.select_related("current_version").get(pk=template.pk)
+    # The caller's instance may be stale: award the version that is current now. A narrow
+    # read says whether it is; the template and its version are read again only if not.
+    fresh = (
+        BadgeTemplate.objects.filter(pk=template.pk)
+        .values_list("current_version_id", "archived", "validity_amount", "validity_unit")
+        .get()
+    )
+    loaded = (
+        template.current_version_id,
+        template.archived,
+        template.validity_amount,
+        template.validity_unit,
+    )
+    if fresh != loaded:
+        template = BadgeTemplate.objects.select_related("current_version").get(pk=template.pk)
     if template.archived:
         raise ApplicationError(
             f'The badge template "{template.name}" is archived and cannot be awarded.',
