@@ -605,10 +605,19 @@ def _earners_for(issuer: Issuer, items: list[tuple[int, dict]], now) -> dict[str
     )
     earners = {
         e.email: e
-        for e in Earner.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .filter(issuer=issuer, email__in=list(by_email))
+        for e in Earner.objects.select_for_update(of=("self",)).filter(
+            issuer=issuer, email__in=list(by_email)
+        )
     }
+    # Their accounts: the ones just made or found above, and the linked earners' own, in
+    # one query (a join would build every account a second time).
+    accounts = {user.pk: user for user in users.values()}
+    wanted = {e.user_id for e in earners.values() if e.user_id and e.user_id not in accounts}
+    if wanted:
+        accounts.update((user.pk, user) for user in User.objects.filter(pk__in=wanted))
+    for earner in earners.values():
+        if earner.user_id:
+            earner.user = accounts[earner.user_id]
     changed = []
     for email, earner in earners.items():
         merged = _merged_earner(earner, by_email[email])
