@@ -95,11 +95,12 @@ def _wrk_awards_per_second(url: str, token: str, seconds: int = 10) -> tuple[flo
     return rate, int(errors.group(1)) if errors else 0
 
 
-def _bulk_badges(issuer, template, n: int) -> None:
+def _bulk_badges(issuer, template, n: int, prefix: str = "list", **fields) -> None:
+    """`n` badges of `template` for `n` new earners, inserted in bulk (benchmark data)."""
     version = template.current_version
     now = timezone.now()
     earners = Earner.objects.bulk_create(
-        Earner(issuer=issuer, email=f"list{i}@bench.example", first_name="L", last_name=str(i))
+        Earner(issuer=issuer, email=f"{prefix}{i}@bench.example", first_name="L", last_name=str(i))
         for i in range(n)
     )
     Assertion.objects.bulk_create(
@@ -115,6 +116,7 @@ def _bulk_badges(issuer, template, n: int) -> None:
                 emitted_at=now,
                 recipient_salt="s" * 32,
                 recipient_hash=recipient_hash(e.email, "s" * 32),
+                **fields,
             )
             for e in earners
         ),

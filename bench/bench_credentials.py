@@ -10,16 +10,13 @@
 
 import secrets
 
-from django.utils import timezone
-
 from accounts.models import User
 from assertions.models import Assertion
-from assertions.services import recipient_hash
+from bench.bench_api import _bulk_badges
 from bench.figures import Figure, median_seconds
 from core.testing import png_upload
 from credentials import documents, services, signing
 from credentials.models import StatusEntry, StatusList
-from earners.models import Earner
 from issuers.services import issuer_create
 from templates_app.services import template_create
 
@@ -38,31 +35,7 @@ def _world():
         criteria_url="https://bench.example/criteria",
         image=png_upload(),
     )
-    version = template.current_version
-    now = timezone.now()
-    earners = Earner.objects.bulk_create(
-        Earner(issuer=issuer, email=f"vc{i}@bench.example", first_name="V", last_name=str(i))
-        for i in range(N)
-    )
-    Assertion.objects.bulk_create(
-        (
-            Assertion(
-                badge_template_version=version,
-                badge_template=template,
-                organization=issuer,
-                earner=e,
-                recipient_email=e.email,
-                recipient_first_name="V",
-                recipient_last_name=e.last_name,
-                emitted_at=now,
-                recipient_salt="s" * 32,
-                recipient_hash=recipient_hash(e.email, "s" * 32),
-                narrative="Did the work.",
-            )
-            for e in earners
-        ),
-        batch_size=2000,
-    )
+    _bulk_badges(issuer, template, N, prefix="vc", narrative="Did the work.")
     return issuer
 
 
