@@ -1,10 +1,11 @@
 """The cache in front of an assertion's public page, JSON document and baked image.
 
-Entries are keyed by the assertion and a generation token; the services replace the
-token after every change that commits (update, revoke, privacy, expiry), which makes
-all of the assertion's entries unreachable at once. A reader takes the token *before*
-it reads the database, so a render that raced a change lands under the old token and
-is never served: no stale page survives a revoke, whatever the timing.
+Each entry is stored with the assertion's generation token of when it was rendered;
+the services replace the token after every change that commits (update, revoke,
+privacy, expiry), which makes all of the assertion's entries stale at once. A reader
+takes the token *before* it reads the database, so a render that raced a change carries
+the old token and is never served: no stale page survives a revoke, whatever the
+timing. A hit reads the token and the entry in one round trip to the cache.
 
 Entries also expire on their own: after `PUBLIC_CACHE_SECONDS` (what no service
 announces, such as an issuer renaming itself, shows up within that time), and never
@@ -62,14 +63,19 @@ def generation(entity_id: str) -> str:
     return token
 
 
-def entry_key(entity_id: str, token: str, variant: str) -> str:
-    return f"public:assertion:{entity_id}:{token}:{variant}"
+def entry_key(entity_id: str, variant: str) -> str:
+    return f"public:assertion:{entity_id}:{variant}"
 
 
 def lookup(entity_id: str, variant: str) -> tuple[str, CachedResponse | None]:
     """(token, cached entry or None). Store a fresh render with `store(..., token)`."""
-    token = generation(entity_id)
-    return token, cache.get(entry_key(entity_id, token, variant))
+    key, generation_key = entry_key(entity_id, variant), _generation_key(entity_id)
+    found = cache.get_many([generation_key, key])
+    token = found.get(generation_key) or generation(entity_id)
+    stored = found.get(key)
+    if stored is None or stored[0] != token:
+        return token, None
+    return token, stored[1]
 
 
 def store(entity_id: str, token: str, variant: str, entry: CachedResponse, expires_at=None):
@@ -78,7 +84,7 @@ def store(entity_id: str, token: str, variant: str, entry: CachedResponse, expir
         left = (expires_at - timezone.now()).total_seconds()
         if left > 0:
             timeout = min(timeout, max(1, int(left) + 1))
-    cache.set(entry_key(entity_id, token, variant), entry, timeout)
+    cache.set(entry_key(entity_id, variant), (token, entry), timeout)
 
 
 def invalidate(*entity_ids: str) -> None:
