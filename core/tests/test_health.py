@@ -101,3 +101,26 @@ def test_readyz_turns_503_naming_cache_and_broker_when_redis_stops(
     assert before.status_code == 200, before.content
     assert after.status_code == 503
     assert after.json()["failing"] == ["cache", "broker"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_names_the_database_when_postgresql_does_not_answer(client):
+    # The default connection pointed at a port nothing listens on, as when PostgreSQL is
+    # stopped: the check must connect and fail, not reuse an open connection.
+    if connections["default"].vendor != "postgresql":
+        pytest.skip("a closed port means something only for a networked database")
+    database = connections["default"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead_port = probe.getsockname()[1]
+    real_port = database.settings_dict["PORT"]
+    database.close()
+    database.settings_dict["PORT"] = dead_port
+    try:
+        response = client.get("/readyz")
+    finally:
+        database.close()
+        database.settings_dict["PORT"] = real_port
+    assert response.status_code == 503
+    assert response.json()["failing"] == ["database"]
+    assert "OperationalError" in response.json()["checks"]["database"]["error"]
