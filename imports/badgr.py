@@ -24,10 +24,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from assertions import public_cache
 from assertions.api.v2.serializers import recipient_name
 from assertions.bulk import _clean_import_row, issue_rows
-from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
+from assertions.models import Assertion, AssertionStatus
 from assertions.services import _clean_evidence, assertion_revoke, assertion_update
 from core.exceptions import ApplicationError
 from core.timefmt import is_valid_zone, parse_datetime
@@ -39,6 +38,7 @@ from imports.services import (
     legacy_record,
     legacy_record_assertions,
     legacy_target,
+    save_imported_extras,
 )
 from issuers.models import Issuer
 from issuers.services import issuer_create, issuer_update
@@ -448,28 +448,6 @@ def _create(fresh, *, issuer, template, source, report, now) -> None:
     for error in outcome.errors:  # rows were checked: this is a concurrent import
         report.fail(LegacyKind.ASSERTION, error.row, error.message)
     rows = {row["imp_legacy_id"]: row for _, _, row in fresh}
-    extra, events = [], []
-    for assertion in outcome.assertions:
-        row = rows[assertion.imp_legacy_id]
-        if row["evidence"] or row["revoked"]:
-            assertion.evidence = row["evidence"]
-            if row["revoked"]:
-                assertion.status = AssertionStatus.REVOKED
-                assertion.revoked_at = now
-                assertion.revoked_reason = row["revoked_reason"]
-                events.append(
-                    AssertionEvent(
-                        assertion=assertion,
-                        kind=EventKind.REVOKED,
-                        payload={"reason": row["revoked_reason"], "imported": True},
-                    )
-                )
-            extra.append(assertion)
-    Assertion.objects.bulk_update(
-        extra, ["evidence", "status", "revoked_at", "revoked_reason"], batch_size=500
-    )
-    AssertionEvent.objects.bulk_create(events, batch_size=500)
-    if events:
-        public_cache.invalidate_revocations_on_commit(issuer.pk)
+    save_imported_extras(outcome.assertions, rows, field="evidence", now=now)
     legacy_record_assertions(source=source, assertions=outcome.assertions)
     report.add(LegacyKind.ASSERTION, "created", len(outcome.assertions))

@@ -29,12 +29,16 @@ import re
 from django.db import transaction
 from openpyxl import load_workbook
 
-from assertions import public_cache
 from assertions.bulk import MAX_IMPORT, _clean_import_row, assertions_import
-from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
+from assertions.models import Assertion, AssertionStatus
 from core.exceptions import ApplicationError
 from core.timefmt import get_zone, parse_datetime
-from imports.services import Report, legacy_record_assertions, strip_nul
+from imports.services import (
+    Report,
+    legacy_record_assertions,
+    save_imported_extras,
+    strip_nul,
+)
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
@@ -240,7 +244,12 @@ def _import_chunk(items, *, actor, report: Report) -> None:
             created = assertions_import(
                 template=template, rows=[badge for _, _, badge, _ in items], actor=actor
             )
-            _finish(created, {badge["imp_legacy_id"]: extras for _, _, badge, extras in items})
+            save_imported_extras(
+                created,
+                {badge["imp_legacy_id"]: extras for _, _, badge, extras in items},
+                field="narrative",
+                now=dt.datetime.now(dt.UTC),
+            )
             # Old public URLs named by these ids redirect here (made-up sheet: ids never
             # were URLs).
             legacy_record_assertions(
@@ -252,32 +261,3 @@ def _import_chunk(items, *, actor, report: Report) -> None:
             report.fail("row", f"row {number}", exc.message)
         return
     report.add("assertion", "created", len(created))
-
-
-def _finish(created, extras_by_legacy: dict) -> None:
-    """What assertions_import does not set: narratives and revocations."""
-    now = dt.datetime.now(dt.UTC)
-    changed, events = [], []
-    for assertion in created:
-        extras = extras_by_legacy[assertion.imp_legacy_id]
-        if not (extras["narrative"] or extras["revoked"]):
-            continue
-        assertion.narrative = extras["narrative"]
-        if extras["revoked"]:
-            assertion.status = AssertionStatus.REVOKED
-            assertion.revoked_at = now
-            assertion.revoked_reason = extras["revoked_reason"]
-            events.append(
-                AssertionEvent(
-                    assertion=assertion,
-                    kind=EventKind.REVOKED,
-                    payload={"reason": extras["revoked_reason"], "imported": True},
-                )
-            )
-        changed.append(assertion)
-    Assertion.objects.bulk_update(
-        changed, ["narrative", "status", "revoked_at", "revoked_reason"], batch_size=500
-    )
-    AssertionEvent.objects.bulk_create(events, batch_size=500)
-    if events:
-        public_cache.invalidate_revocations_on_commit(created[0].organization_id)
