@@ -1,11 +1,7 @@
-import os
-import shutil
-import socket
-import subprocess
-import time
-
 import pytest
 from django.db import connections
+
+from tests.reliability.faults import RedisServer, free_port, need_redis_server
 
 pytestmark = pytest.mark.django_db
 
@@ -57,26 +53,11 @@ def test_readyz_names_an_unreachable_broker(client, monkeypatch):
 @pytest.fixture
 def own_redis(tmp_path):
     """A Redis server of this test's own, so that stopping it harms no other test."""
-    if not shutil.which("redis-server"):
-        if os.environ.get("REQUIRE_SERVICES"):
-            pytest.fail("redis-server is not installed; run scripts/system-deps.sh")
-        pytest.skip("redis-server is not installed (run through `make test`)")
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    server = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", ""],
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-    )
-    for _ in range(100):
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        time.sleep(0.05)
-    yield server, f"redis://127.0.0.1:{port}"
-    server.kill()
-    server.wait()
+    need_redis_server()
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()
 
 
 def test_readyz_turns_503_naming_cache_and_broker_when_redis_stops(
@@ -84,7 +65,7 @@ def test_readyz_turns_503_naming_cache_and_broker_when_redis_stops(
 ):
     from badges_project.celery import app
 
-    server, url = own_redis
+    url = own_redis.url
     settings.CACHES = {
         "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
     }
@@ -93,8 +74,7 @@ def test_readyz_turns_503_naming_cache_and_broker_when_redis_stops(
     app.conf.update(task_always_eager=False, broker_url=f"{url}/0")
     try:
         before = client.get("/readyz")
-        server.kill()
-        server.wait()
+        own_redis.stop()
         after = client.get("/readyz")
     finally:
         app.conf.update(saved)
@@ -110,9 +90,7 @@ def test_readyz_names_the_database_when_postgresql_does_not_answer(client):
     if connections["default"].vendor != "postgresql":
         pytest.skip("a closed port means something only for a networked database")
     database = connections["default"]
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead_port = probe.getsockname()[1]
+    dead_port = free_port()
     real_port = database.settings_dict["PORT"]
     database.close()
     database.settings_dict["PORT"] = dead_port

@@ -33,6 +33,10 @@ def need_postgresql():
         if services_required():
             pytest.fail("needs the PostgreSQL of make test")
         pytest.skip("needs the PostgreSQL of make test")
+    need_redis_server()
+
+
+def need_redis_server():
     if not shutil.which("redis-server"):
         if services_required():
             pytest.fail("redis-server is not installed; run scripts/system-deps.sh")
