@@ -99,7 +99,7 @@ def _bare_rows(issuer, template, earners) -> float:
     return time.perf_counter() - start
 
 
-def _vacuum():
+def _analyze():
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute("ANALYZE")
@@ -127,7 +127,7 @@ def run(repeat: int) -> list[Figure]:
             for i in range(N)
         )
         bare_times.append(_bare_rows(issuer2, template2, earners))
-        _vacuum()
+        _analyze()
     service = sorted(service_times)[len(service_times) // 2]
     bare = sorted(bare_times)[len(bare_times) // 2]
     figures.append(
