@@ -12,6 +12,7 @@ announces, such as an issuer renaming itself, shows up within that time), and ne
 later than the badge's own expiry, when its status turns from valid to expired.
 """
 
+import hashlib
 import secrets
 from dataclasses import dataclass, field
 
@@ -20,6 +21,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.http import quote_etag
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,12 @@ class CachedResponse:
     headers: dict = field(default_factory=dict)
     private: bool = False  # a 404 only because the earner hid it; its owner may see it
     filename: str = ""  # what a download of this body is called
+
+    def __post_init__(self):
+        # Hashed once here, not on every hit: the body of an entry never changes.
+        if self.status in (200, 410) and self.body and "ETag" not in self.headers:
+            digest = hashlib.md5(self.body, usedforsecurity=False).hexdigest()
+            self.headers["ETag"] = quote_etag(digest)
 
     def response(self) -> HttpResponse:
         response = HttpResponse(self.body, status=self.status, content_type=self.content_type)

@@ -59,7 +59,8 @@ def _public(request, response: HttpResponse, max_age: int = HTTP_MAX_AGE) -> Htt
     """Let browsers and proxies keep an answer briefly, and revalidate it by ETag (304)."""
     if response.status_code in (200, 410):
         patch_cache_control(response, public=True, max_age=max_age)
-        set_response_etag(response)
+        if not response.has_header("ETag"):  # cached entries carry theirs
+            set_response_etag(response)
         return get_conditional_response(request, etag=response["ETag"], response=response)
     return response
 

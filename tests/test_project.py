@@ -194,7 +194,7 @@ def _production_settings(extra_env: dict) -> dict:
 def test_production_defaults_filesystem_media_redis_cache_json_logs_csp():
     got = _production_settings({})
     assert got["storage"] == "django.core.files.storage.FileSystemStorage"
-    assert got["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert got["cache"] == "core.cache.RedisCache"
     assert got["db"]["CONN_MAX_AGE"] == 60
     assert got["formatter"] == "json"
     assert "csp.middleware.CSPMiddleware" in got["middleware"]

@@ -1,6 +1,7 @@
 """The public badge page, the hosted documents, the baked image, and their cache."""
 
 import datetime as dt
+import hashlib
 import html
 import json
 from urllib.parse import parse_qs, urlsplit
@@ -423,6 +424,18 @@ def test_cached_entries_expire_with_the_badge(monkeypatch, settings):
     assert timeouts[0] == 600
     assert 90 <= timeouts[1] <= 91
     assert timeouts[2] == 600  # already expired: the status no longer changes
+
+
+def test_a_cached_entry_is_hashed_once_and_served_with_that_etag(client, monkeypatch):
+    badge = AssertionFactory()
+    first = page(client, badge)  # rendered and stored, its ETag computed
+    assert first["ETag"] == f'"{hashlib.md5(first.content).hexdigest()}"'
+    # a hit must not hash its body again
+    monkeypatch.setattr("django.utils.cache.md5", None)
+    monkeypatch.setattr("assertions.public_cache.hashlib.md5", None)
+    again = page(client, badge)
+    assert again.content == first.content
+    assert again["ETag"] == first["ETag"]
 
 
 def test_a_badge_whose_image_file_is_gone_answers_404_not_an_error(client):

@@ -44,7 +44,7 @@ if env("DATABASE_REPLICA_URL", default=""):
 # --- cache: Redis, shared by every web process -----------------------------------------
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "core.cache.RedisCache",
         "LOCATION": env("REDIS_URL", default=CELERY_BROKER_URL),
         "KEY_PREFIX": "badges",
         "TIMEOUT": 300,

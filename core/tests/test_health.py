@@ -66,9 +66,7 @@ def test_readyz_turns_503_naming_cache_and_broker_when_redis_stops(
     from badges_project.celery import app
 
     url = own_redis.url
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-    }
+    settings.CACHES = {"default": {"BACKEND": "core.cache.RedisCache", "LOCATION": url}}
     saved = {"task_always_eager": app.conf.task_always_eager, "broker_url": app.conf.broker_url}
     monkeypatch.setenv("CELERY_BROKER_URL", f"{url}/0")
     app.conf.update(task_always_eager=False, broker_url=f"{url}/0")

@@ -51,7 +51,7 @@ def redis(tmp_path, settings, monkeypatch):
     _reset_producer_pool()
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "core.cache.RedisCache",
             "LOCATION": f"{server.url}/1",
         }
     }
