@@ -58,6 +58,7 @@ from assertions.services import (
     status_for,
 )
 from core.exceptions import ApplicationError, ConflictError, NotFoundError
+from core.inserts import insert_many
 from core.models import OutboundEmail
 from core.services import enqueue_send_many
 from earners.models import Earner
@@ -558,7 +559,7 @@ def _accounts_for(people: dict[str, Earner]) -> dict[str, User]:
         # An unusable password ("!" + random text) never matches anything, so one value
         # serves the whole chunk: making one per user costs 40 random draws each.
         unusable = make_password(None)
-        User.objects.bulk_create(
+        made = insert_many(
             [
                 User(
                     email=email,
@@ -569,9 +570,12 @@ def _accounts_for(people: dict[str, Earner]) -> dict[str, User]:
                 for email in missing
             ],
             ignore_conflicts=True,  # made by a concurrent award meanwhile: use that one
-            batch_size=CHUNK,
+            key="email",
         )
-        users.update((u.email, u) for u in User.objects.filter(email__in=missing))
+        users.update((u.email, u) for u in made)
+        if len(made) < len(missing):
+            others = [email for email in missing if email not in users]
+            users.update((u.email, u) for u in User.objects.filter(email__in=others))
     return users
 
 
@@ -598,17 +602,21 @@ def _earners_for(issuer: Issuer, items: list[tuple[int, dict]], now) -> dict[str
     users = _accounts_for({e: fresh[e] for e in by_email if linked.get(e) is None})
     for email, earner in fresh.items():
         earner.user = users.get(email)
-    Earner.objects.bulk_create(
+    # Rows this transaction inserts are its own until it ends: only the earners that
+    # were there (or were made meanwhile by a concurrent award) need reading and locking.
+    made = insert_many(
         [earner for email, earner in fresh.items() if email not in linked],
         ignore_conflicts=True,
-        batch_size=CHUNK,
+        key="email",
     )
-    earners = {
-        e.email: e
-        for e in Earner.objects.select_for_update(of=("self",)).filter(
-            issuer=issuer, email__in=list(by_email)
+    earners = {e.email: e for e in made}
+    if len(earners) < len(by_email):
+        earners.update(
+            (e.email, e)
+            for e in Earner.objects.select_for_update(of=("self",)).filter(
+                issuer=issuer, email__in=[email for email in by_email if email not in earners]
+            )
         )
-    }
     # Their accounts: the ones just made or found above, and the linked earners' own, in
     # one query (a join would build every account a second time).
     accounts = {user.pk: user for user in users.values()}
@@ -746,7 +754,7 @@ def issue_rows(
         if not allow_duplicate:
             held.add(earner.pk)
 
-    Assertion.objects.bulk_create(assertions, batch_size=CHUNK)
+    insert_many(assertions)
     kind = EventKind.IMPORTED if imported else EventKind.ISSUED
     payload = {"version": version.number, "notify": notify}
     if batch is not None:
@@ -771,7 +779,7 @@ def issue_rows(
                     user=user,
                 )
             )
-        OutboundEmail.objects.bulk_create(emails, batch_size=CHUNK)
+        insert_many(emails)
         events.extend(
             AssertionEvent(
                 assertion=email.assertion,
@@ -781,7 +789,7 @@ def issue_rows(
             for email in emails
         )
         enqueue_send_many([email.pk for email in emails])
-    AssertionEvent.objects.bulk_create(events, batch_size=CHUNK)
+    insert_many(events)
     return IssueOutcome(assertions, already, errors)
 
 

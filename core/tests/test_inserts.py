@@ -1,0 +1,112 @@
+"""core.inserts.insert_many: one INSERT of many rows, values as any save would store."""
+
+import datetime as dt
+
+import pytest
+from django.db import IntegrityError, connection
+from django.test.utils import CaptureQueriesContext
+
+from accounts.tests.factories import UserFactory
+from assertions.models import Assertion
+from assertions.tests.factories import AssertionFactory
+from core.inserts import insert_many
+from earners.models import Earner
+from earners.tests.factories import EarnerFactory
+from issuers.tests.factories import IssuerFactory
+
+pytestmark = pytest.mark.django_db
+on_postgresql = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="elsewhere insert_many is bulk_create"
+)
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_rows_read_back_exactly_as_the_objects_say_in_one_statement():
+    issuer, user = IssuerFactory(), UserFactory()
+    earners = [
+        Earner(
+            issuer=issuer,
+            email=f"e{i}@learners.example",
+            first_name="Zoë" if i else "",
+            last_name='O\'Brien \\ "quoted"\n',
+            metadata={"cohort": i, "nested": {"list": [1, None, "ü"]}} if i else {},
+            user=user if i % 2 else None,
+        )
+        for i in range(5)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        inserted = insert_many(earners)
+    assert len(queries) == 1
+    assert inserted == earners
+    assert all(e.pk and not e._state.adding for e in earners)
+    assert all(e.created_at and e.updated_at for e in earners)  # auto_now(_add) applied
+    stored = {e.pk: e for e in Earner.objects.filter(pk__in=[e.pk for e in earners])}
+    assert [_fields(stored[e.pk]) for e in earners] == [_fields(e) for e in earners]
+
+
+def test_dates_times_and_a_foreign_key_chain_survive():
+    template_badge = AssertionFactory()  # a version, template, issuer and earner to point at
+    later = dt.datetime(2030, 1, 2, 3, 4, 5, 678901, tzinfo=dt.UTC)
+    badges = [
+        Assertion(
+            badge_template_version=template_badge.badge_template_version,
+            badge_template=template_badge.badge_template,
+            organization=template_badge.organization,
+            earner=template_badge.earner,
+            recipient_email=template_badge.recipient_email,
+            emitted_at=later - dt.timedelta(days=i),
+            expires_at=later if i else None,
+            activity_started_at=later - dt.timedelta(days=30) if i else None,
+            additional_details={"grade": "A+", "score": 9.5},
+            recipient_salt="s" * 32,
+            recipient_hash="sha256$" + "0" * 64,
+        )
+        for i in range(3)
+    ]
+    insert_many(badges)
+    for badge in badges:
+        stored = Assertion.objects.get(pk=badge.pk)
+        assert _fields(stored) == _fields(badge)
+
+
+@on_postgresql
+def test_conflicting_rows_are_skipped_and_told_apart_by_key():
+    issuer = IssuerFactory()
+    there = EarnerFactory(issuer=issuer, email="there@learners.example", first_name="Old")
+    objs = [
+        Earner(issuer=issuer, email="new@learners.example"),
+        Earner(issuer=issuer, email="there@learners.example", first_name="New"),
+    ]
+    inserted = insert_many(objs, ignore_conflicts=True, key="email")
+    assert inserted == [objs[0]]
+    assert objs[0].pk
+    assert objs[1].pk is None
+    there.refresh_from_db()
+    assert there.first_name == "Old"  # left alone
+    assert Earner.objects.filter(issuer=issuer).count() == 2
+
+
+def test_a_conflict_is_an_error_unless_ignored():
+    there = EarnerFactory()
+    with pytest.raises(IntegrityError):
+        insert_many([Earner(issuer=there.issuer, email=there.email)])
+
+
+@on_postgresql
+def test_what_json_cannot_hold_fails_as_with_bulk_create():
+    issuer = IssuerFactory()
+    when = dt.date(2026, 1, 1)
+    with pytest.raises(TypeError):
+        insert_many([Earner(issuer=issuer, email="a@b.example", metadata={"at": when})])
+    with pytest.raises(TypeError, match="key"):
+        insert_many([Earner(issuer=issuer, email="a@b.example")], ignore_conflicts=True)
+    assert not Earner.objects.filter(issuer=issuer).exists()
+
+
+def test_nothing_to_insert_costs_nothing():
+    with CaptureQueriesContext(connection) as queries:
+        assert insert_many([]) == []
+    assert not queries
