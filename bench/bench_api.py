@@ -68,15 +68,19 @@ def _world():
     return issuer, template, token
 
 
-def _median_ms(session, method, url, bodies=None, n=SEQUENTIAL) -> float:
-    times = []
+def _medians_ms(session, *requests_, n=SEQUENTIAL) -> list[float]:
+    """Median latency of each (method, url, body of i) request, taken in turn n times:
+    the machine's speed drifts, and taking them in turn lets both sides of a ratio see
+    the same drift. The first tenth warms the processes up and is left out."""
+    times = [[] for _ in requests_]
     for i in range(n):
-        kwargs = {"json": bodies(i)} if bodies else {}
-        start = time.perf_counter()
-        response = session.request(method, url, timeout=30, **kwargs)
-        times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code in (200, 201), response.text[:300]
-    return statistics.median(times[n // 10 :])  # the first tenth warms the processes up
+        for (method, url, body), kept in zip(requests_, times, strict=True):
+            kwargs = {"json": body(i)} if body else {}
+            start = time.perf_counter()
+            response = session.request(method, url, timeout=30, **kwargs)
+            kept.append((time.perf_counter() - start) * 1000)
+            assert response.status_code in (200, 201), response.text[:300]
+    return [statistics.median(kept[n // 10 :]) for kept in times]
 
 
 def _wrk_awards_per_second(url: str, token: str, seconds: int = 10) -> tuple[float, int]:
@@ -131,14 +135,16 @@ def run(repeat: int) -> list[Figure]:
     with gunicorn() as base:
         session = requests.Session()
         session.headers["Authorization"] = f"Bearer {token}"
-        trivial = _median_ms(session, "GET", f"{base}/v2/users/self")
-        award = _median_ms(
+        trivial, award = _medians_ms(
             session,
-            "POST",
-            base + award_url_path,
-            bodies=lambda i: {
-                "recipient": {"identity": f"seq{i}-{secrets.token_hex(3)}@bench.example"}
-            },
+            ("GET", f"{base}/v2/users/self", None),
+            (
+                "POST",
+                base + award_url_path,
+                lambda i: {
+                    "recipient": {"identity": f"seq{i}-{secrets.token_hex(3)}@bench.example"}
+                },
+            ),
         )
         figures.append(Figure("trivial authenticated GET /v2/users/self, median", trivial, "ms"))
         figures.append(Figure("single award POST .../assertions, median", award, "ms"))
