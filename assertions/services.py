@@ -15,6 +15,7 @@ from accounts.models import User
 from assertions import public_cache
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
 from core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
+from core.inserts import insert_many
 from core.models import EmailKind
 from core.services import email_queue
 from core.timefmt import format_v1
@@ -143,7 +144,7 @@ def _ensure_account(earner: Earner) -> tuple[User, bool]:
     if earner.user_id:
         user = earner.user
     else:
-        User.objects.bulk_create(
+        made = insert_many(
             [
                 User(
                     email=earner.email,
@@ -152,9 +153,10 @@ def _ensure_account(earner: Earner) -> tuple[User, bool]:
                     last_name=earner.last_name,
                 )
             ],
-            ignore_conflicts=True,
+            ignore_conflicts=True,  # the email has an account already: link that one
+            key="email",
         )
-        user = User.objects.get(email=earner.email)
+        user = made[0] if made else User.objects.get(email=earner.email)
         earner.user = user
         earner.save(update_fields=["user", "updated_at"])
     return user, not user.has_usable_password()

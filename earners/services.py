@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 
 from accounts.models import User, normalize_email
 from core.exceptions import ApplicationError, ConflictError
+from core.inserts import insert_many
 from earners.models import Earner
 from issuers.permissions import ASSIGN, require_role
 
@@ -78,14 +79,16 @@ def earner_get_or_create_locked(
     *, issuer, email: str, first_name: str = "", last_name: str = "", metadata: dict | None = None
 ) -> Earner:
     """Like earner_get_or_create, for use inside a transaction that awards a badge: the
-    earner row comes back locked (FOR UPDATE, with its user), so awards to one earner
-    run one at a time. INSERT ... ON CONFLICT DO NOTHING then SELECT ... FOR UPDATE:
-    two statements, no savepoint, and no race between lookup and insert."""
+    earner row comes back locked, so awards to one earner run one at a time. INSERT ...
+    ON CONFLICT DO NOTHING RETURNING: a row it inserts is this transaction's own until it
+    ends (a concurrent insert of the same earner waits for it); only an earner that was
+    there already is read with SELECT ... FOR UPDATE. No savepoint, and no race between
+    lookup and insert."""
     if not transaction.get_connection().in_atomic_block:
         raise RuntimeError("earner_get_or_create_locked needs a transaction")
     email = clean_email(email)
     first_name, last_name = _clean_names(first_name, last_name, metadata)
-    Earner.objects.bulk_create(
+    made = insert_many(
         [
             Earner(
                 issuer=issuer,
@@ -96,7 +99,10 @@ def earner_get_or_create_locked(
             )
         ],
         ignore_conflicts=True,
+        key="email",
     )
+    if made:
+        return made[0]
     earner = (
         Earner.objects.select_for_update(of=("self",))
         .select_related("user")
