@@ -41,3 +41,15 @@ def _fresh_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis server of this test's own, so that stopping it harms no other test."""
+    from tests.reliability.faults import RedisServer, need_redis_server
+
+    need_redis_server()
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.stop()

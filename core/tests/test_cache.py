@@ -5,7 +5,6 @@ from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from core.cache import RedisCache
-from tests.reliability.faults import RedisServer, need_redis_server
 
 
 def test_one_client_serves_every_call_to_a_server():
@@ -21,19 +20,10 @@ def test_replicas_each_keep_their_own_client():
     assert client.get_client(write=False) is not client.get_client(write=True)
 
 
-@pytest.fixture
-def redis_server(tmp_path):
-    need_redis_server()
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
-
-
-def test_same_keys_and_values_as_djangos_own_and_survives_a_redis_restart(redis_server):
+def test_same_keys_and_values_as_djangos_own_and_survives_a_redis_restart(own_redis):
     params = {"KEY_PREFIX": "badges", "TIMEOUT": 300}
-    ours = RedisCache(redis_server.url, params)
-    django = DjangoRedisCache(redis_server.url, params)
+    ours = RedisCache(own_redis.url, params)
+    django = DjangoRedisCache(own_redis.url, params)
     ours.set("entry", ("token", {"body": b"x"}))
     ours.set_many({"a": 1, "b": [2]})
     assert django.get("entry") == ("token", {"body": b"x"})
@@ -41,10 +31,10 @@ def test_same_keys_and_values_as_djangos_own_and_survives_a_redis_restart(redis_
     django.set("back", "from django")
     assert ours.get("back") == "from django"
 
-    redis_server.stop()
+    own_redis.stop()
     with pytest.raises(RedisConnectionError):
         ours.get("entry")
-    redis_server.start()  # empty again: nothing was saved
+    own_redis.start()  # empty again: nothing was saved
     assert ours.get("entry") is None
     ours.set("entry", "again")
     assert django.get("entry") == "again"

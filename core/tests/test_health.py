@@ -1,7 +1,7 @@
 import pytest
 from django.db import connections
 
-from tests.reliability.faults import RedisServer, free_port, need_redis_server
+from tests.reliability.faults import free_port
 
 pytestmark = pytest.mark.django_db
 
@@ -48,16 +48,6 @@ def test_readyz_names_an_unreachable_broker(client, monkeypatch):
     assert response.status_code == 503
     assert response.json()["failing"] == ["broker"]
     assert "127.0.0.1:1" in response.json()["checks"]["broker"]["error"]
-
-
-@pytest.fixture
-def own_redis(tmp_path):
-    """A Redis server of this test's own, so that stopping it harms no other test."""
-    need_redis_server()
-    server = RedisServer(tmp_path)
-    server.start()
-    yield server
-    server.stop()
 
 
 def test_readyz_turns_503_naming_cache_and_broker_when_redis_stops(

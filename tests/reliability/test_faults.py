@@ -19,7 +19,6 @@ from templates_app.tests.factories import BadgeTemplateFactory
 from tests.admin.helpers import admin_url
 from tests.api_v2.conftest import client_for
 from tests.reliability.faults import (
-    RedisServer,
     celery_worker,
     need_postgresql,
     silent_smtp_server,
@@ -37,12 +36,11 @@ def _reset_producer_pool():
 
 
 @pytest.fixture
-def redis(tmp_path, settings, monkeypatch):
+def redis(own_redis, settings, monkeypatch):
     """A Redis of this test's own as broker (db 0) and cache (db 1) of this process, as in
     production, with tasks sent to it instead of run inline."""
     need_postgresql()
-    server = RedisServer(tmp_path)
-    server.start()
+    server = own_redis
     broker = f"{server.url}/0"
     # Celery reads CELERY_BROKER_URL from the environment before its configuration.
     monkeypatch.setenv("CELERY_BROKER_URL", broker)
@@ -58,7 +56,6 @@ def redis(tmp_path, settings, monkeypatch):
     yield server
     celery_app.conf.update(saved)
     _reset_producer_pool()
-    server.stop()
 
 
 @pytest.fixture
