@@ -582,7 +582,8 @@ def assign_confirm(request, entity_id: str):
     _forget(request, issuer)
     batch = result.batch
     if result.queued:
-        messages.success(request, f"{batch.total} badges are being issued.")
+        # Said once and true for good: the page below shows how far it has got.
+        messages.success(request, f"The assignment of {batch.total} badges has started.")
     else:
         messages.success(request, f"{batch.issued} badges were issued.")
     return redirect("batch-detail", entity_id=issuer.entity_id, batch_id=batch.entity_id)

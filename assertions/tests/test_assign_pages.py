@@ -182,6 +182,10 @@ def test_a_bulk_file_with_italian_headers_is_mapped_checked_and_issued(
     batch = AssignmentBatch.objects.exclude(total=1).get()
     assert batch.status == BatchStatus.DONE
     assert batch.issued == 150
+    # the batch page's one-off message stays true once the batch is done
+    html = client.get(done["Location"]).content.decode()
+    assert "The assignment of 150 badges has started." in html
+    assert "being issued" not in html
     assert batch.narrative == "Built a **CLI**"
     earner_badge = Assertion.objects.get(recipient_email="p7@example.it")
     assert earner_badge.earner.metadata == {"Matricola": "S-7"}
