@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.urls import reverse
@@ -19,6 +20,9 @@ class BadgeTemplateForm(ServiceModelForm):
     class Meta:
         model = BadgeTemplate
         fields = ("issuer", *EDITABLE_FIELDS)
+        # The service reads and checks the image (SVG included, sanitised), as for the
+        # APIs; Django's ImageField would refuse SVG before the service saw it.
+        field_classes = {"image": forms.FileField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

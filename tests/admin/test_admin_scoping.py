@@ -2,6 +2,7 @@
 
 import pytest
 from django.contrib import admin
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,6 +18,7 @@ from issuers.services import membership_add
 from issuers.tests.factories import IssuerFactory, MembershipFactory
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 from templates_app.tests.factories import BadgeTemplateFactory
+from templates_app.tests.test_images import svg_upload
 from tests.admin.helpers import admin_url, form_data, issuer_world, member
 
 pytestmark = pytest.mark.django_db
@@ -479,6 +481,25 @@ def test_a_new_image_makes_a_version(client, two_issuers):
     url = admin_url(BadgeTemplate, "change", a.template.pk)
     data = form_data(client.get(url), image=png_upload(color="#ff0000"))
     assert client.post(url, data).status_code == 302
+    assert a.template.versions.count() == 2
+
+
+def test_the_admin_takes_the_images_the_apis_take_and_names_a_bad_one(client, two_issuers):
+    # given an editor of A
+    a, _ = two_issuers
+    client.force_login(member(a.issuer, Role.EDITOR))
+    url = admin_url(BadgeTemplate, "change", a.template.pk)
+    # when they upload an SVG (sanitised by the service, as over /v2 and /api/v1)
+    response = client.post(url, form_data(client.get(url), image=svg_upload()))
+    # then it is the new version's image
+    assert response.status_code == 302
+    a.template.refresh_from_db()
+    assert a.template.current_version.image.name.endswith(".svg")
+    # and a file that is no image is named on the form, nothing saved
+    bad = SimpleUploadedFile("badge.png", b"not an image", content_type="image/png")
+    response = client.post(url, form_data(client.get(url), image=bad))
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["image"]
     assert a.template.versions.count() == 2
 
 
