@@ -3,14 +3,11 @@ sink (aiosmtpd) for tests that go through the whole assignment path."""
 
 import os
 import signal
-import socket
 import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from email import message_from_bytes
-from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -18,15 +15,7 @@ from django.db import connection
 
 from badges_project.celery import app as celery_app
 from conftest import services_required
-
-ROOT = Path(__file__).resolve().parents[1]
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from core.testing import BIN, ROOT, free_port, stop
 
 
 def need_services() -> None:
@@ -122,12 +111,9 @@ class Workers:
 
     def stop_all(self) -> None:
         for process in self.processes.values():
-            process.send_signal(signal.SIGTERM)
+            process.send_signal(signal.SIGTERM)  # all at once, then wait for each
         for process in self.processes.values():
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
+            stop(process)
         self.processes.clear()
         for log in self.logs.values():
             log.close()

@@ -2,12 +2,7 @@
 Celery worker on Redis, PostgreSQL, and an SMTP server receiving the email."""
 
 import os
-import signal
-import socket
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
 import requests
@@ -18,20 +13,14 @@ from oauth2_provider.models import get_application_model
 from accounts.oauth import ensure_public_client
 from accounts.tests.factories import UserFactory
 from conftest import services_required
+from core.testing import free_port, gunicorn_server, production_env
 from issuers.models import Role
 from issuers.services import credits_top_up
 from issuers.tests.factories import MembershipFactory
 from templates_app.tests.factories import BadgeTemplateFactory
+from tests.reliability.faults import celery_worker
 
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class Sink:
@@ -50,81 +39,25 @@ def stack(tmp_path, settings):
             pytest.fail("needs the PostgreSQL and Redis of make test")
         pytest.skip("needs the PostgreSQL and Redis of make test")
     sink = Sink()
-    smtp = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    smtp = Controller(sink, hostname="127.0.0.1", port=free_port())
     smtp.start()
-    port = _free_port()
-    db = connection.settings_dict
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env.update(
-        DJANGO_SETTINGS_MODULE="badges_project.settings.production",
-        SECRET_KEY="e2e-" + "x" * 60,
-        CREDENTIALS_ENCRYPTION_KEY="e2e-credentials-" + "y" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL=f"http://127.0.0.1:{port}",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        CELERY_BROKER_URL=os.environ["CELERY_BROKER_URL"],
-        REDIS_URL=os.environ.get("REDIS_URL", os.environ["CELERY_BROKER_URL"]),
-        SECURE_SSL_REDIRECT="false",
+    env = production_env(
+        free_port(),
         EMAIL_HOST="127.0.0.1",
         EMAIL_PORT=str(smtp.port),
         MEDIA_ROOT=str(settings.MEDIA_ROOT),
         STATIC_ROOT=str(tmp_path / "static"),
         WEB_CONCURRENCY="2",
-        GUNICORN_BIND=f"127.0.0.1:{port}",
     )
-    logs = {name: open(tmp_path / f"{name}.log", "w") for name in ("web", "worker")}  # noqa: SIM115
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput", "-v0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-        timeout=300,
-    )
-    web = subprocess.Popen(
-        [str(BIN / "gunicorn"), "-c", "gunicorn.conf.py", "badges_project.wsgi"],
-        cwd=ROOT,
-        env=env,
-        stdout=logs["web"],
-        stderr=subprocess.STDOUT,
-    )
-    worker = subprocess.Popen(
-        [
-            str(BIN / "celery"),
-            "-A",
-            "badges_project",
-            "worker",
-            "-Q",
-            "default,emails,bulk",
-            "--pool=solo",
-            "--loglevel=INFO",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=logs["worker"],
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
     try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        else:
-            pytest.fail("gunicorn did not start: " + (tmp_path / "web.log").read_text()[-2000:])
-        yield base, sink
+        with (
+            celery_worker(env, tmp_path / "worker.log"),
+            open(tmp_path / "web.log", "w+") as log,
+            gunicorn_server(env, log) as web,
+        ):
+            yield web.base_url, sink
     finally:
-        for process in (web, worker):
-            process.send_signal(signal.SIGTERM)
-        for process in (web, worker):
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                process.kill()
         smtp.stop()
-        for log in logs.values():
-            log.close()
 
 
 def test_token_award_public_page_and_email_through_the_production_stack(stack, settings):

@@ -1,12 +1,9 @@
 """Shared by the fault tests: a Redis server, an SMTP server and a Celery worker of the
 test's own, so that stopping or breaking them harms no other test."""
 
-import os
 import shutil
-import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
@@ -17,15 +14,7 @@ from aiosmtpd.controller import Controller
 from django.db import connection
 
 from conftest import services_required
-
-ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(sys.executable).parent
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from core.testing import BIN, ROOT, free_port, production_env, stop
 
 
 def need_postgresql():
@@ -138,15 +127,8 @@ def silent_smtp_server():
 
 def worker_env(*, broker: str, smtp_port: int, media_root: str, **extra) -> dict:
     """The production settings, on this test's database, broker and SMTP server."""
-    db = connection.settings_dict
-    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    env.update(
-        DJANGO_SETTINGS_MODULE="badges_project.settings.production",
-        SECRET_KEY="faults-" + "x" * 60,
-        CREDENTIALS_ENCRYPTION_KEY="faults-credentials-" + "y" * 40,
-        ALLOWED_HOSTS="127.0.0.1",
-        SITE_URL="http://127.0.0.1:8000",
-        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+    return production_env(
+        8000,
         CELERY_BROKER_URL=f"{broker}/0",
         REDIS_URL=f"{broker}/1",
         EMAIL_HOST="127.0.0.1",
@@ -154,7 +136,6 @@ def worker_env(*, broker: str, smtp_port: int, media_root: str, **extra) -> dict
         MEDIA_ROOT=media_root,
         **extra,
     )
-    return env
 
 
 @contextmanager
@@ -180,12 +161,7 @@ def celery_worker(env: dict, log: Path):
         try:
             yield worker
         finally:
-            worker.send_signal(signal.SIGTERM)
-            try:
-                worker.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
+            stop(worker)
 
 
 def wait_for(condition, timeout: float, what: str, log: Path | None = None):
