@@ -37,7 +37,8 @@ from assertions.models import Assertion, AssertionStatus
 from core.exceptions import ApplicationError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
-# below DATA_UPLOAD_MAX_MEMORY_SIZE (2.5 MB of form data), so the message can be shown
+# well below DATA_UPLOAD_MAX_MEMORY_SIZE (10 MB of form data), so the message can be
+# shown on the form (a larger body gets core.views.bad_request's 413 page)
 MAX_PASTE_CHARS = 1_000_000
 MAX_COLUMNS = 50
 MAX_CELL_CHARS = 1000

@@ -50,3 +50,5 @@ if settings.SERVE_MEDIA:
     urlpatterns += [
         re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
     ]
+
+handler400 = "core.views.bad_request"

@@ -423,3 +423,18 @@ def test_the_dashboard_lists_running_assignments(client, issuer, template):
     assert 'data-testid="running-batches"' in html
     assert f"/batches/{batch.entity_id}/" in html
     assert "0 of 101 issued" in html
+
+
+def test_pasting_more_than_a_request_may_carry_is_told_on_a_page(client, issuer, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 5000
+    pasted = "email\n" + "".join(f"p{i}@example.org\n" for i in range(1000))
+    r = client.post(
+        url(issuer, "earners"),
+        {"mode": "bulk", "pasted": pasted},
+        HTTP_REFERER=f"http://testserver{url(issuer, 'earners')}",
+    )
+    assert r.status_code == 413
+    html = r.content.decode()
+    assert "larger than the 5,000 bytes this server accepts" in html
+    assert "upload them as a CSV or Excel file" in html
+    assert f'href="http://testserver{url(issuer, "earners")}"' in html

@@ -165,7 +165,9 @@ SPECTACULAR_SETTINGS = {
     "TITLE": "Badges platform API",
     "DESCRIPTION": (
         "Open Badges issuing platform: the Badgr-compatible `/v2` API and the Open Badge "
-        "`/api/v1` API. Authenticate with an OAuth2 bearer token from `/o/token`."
+        "`/api/v1` API. Authenticate with an OAuth2 bearer token from `/o/token`. Any "
+        "operation may also answer 413 (a body over DATA_UPLOAD_MAX_MEMORY_SIZE) or 503 "
+        "(the database went away; retry) with the error body, and nothing saved."
     ),
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
@@ -252,6 +254,11 @@ BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = env.bool("BADGE_IMPORT_ALLOW_PRIVATE_NETWO
 # derived from this (a random string of 32+ characters). Changing it makes the stored
 # keys unusable: keep it with the database backups. Required in production.
 CREDENTIALS_ENCRYPTION_KEY = env("CREDENTIALS_ENCRYPTION_KEY", default="")
+
+# The largest request body read into memory (JSON, or a form's fields without its
+# files): an API assignment may carry 10,000 earners with their metadata (about 3 MB);
+# more is answered 413 with a message.
+DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
 # Badge images: refused above this size or pixel count (decompression bombs).
 BADGE_IMAGE_MAX_BYTES = env.int("BADGE_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)

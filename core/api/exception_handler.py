@@ -15,7 +15,9 @@ The /v2 API re-wraps this shape in Badgr's envelope (core.api.renderers).
 import logging
 
 from django import db
+from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions, status
@@ -28,6 +30,20 @@ from core.exceptions import ApplicationError
 NON_FIELD_KEYS = {api_settings.NON_FIELD_ERRORS_KEY, "__all__"}
 RETRY = {"Retry-After": "5"}
 log = logging.getLogger(__name__)
+
+
+class RequestTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_code = "request_too_large"
+
+    def __init__(self):
+        super().__init__(too_large_message())
+
+
+def too_large_message() -> str:
+    size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    limit = f"{size / 1048576:g} MB" if size >= 1048576 else f"{size:,} bytes"
+    return f"The request is larger than the {limit} this server accepts; nothing was saved."
 
 
 def error_body(detail: str, code: str, field_errors=None, errors=None) -> dict:
@@ -93,6 +109,8 @@ def api_exception_handler(exc, context):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):  # over DATA_UPLOAD_MAX_MEMORY_SIZE
+        exc = RequestTooLarge()
 
     if not isinstance(exc, exceptions.APIException):
         return None  # A bug: let Django log it and answer 500.

@@ -1,5 +1,7 @@
 """POST /api/v1/assignments: the spec's assignment flow, small (now) and large (batch)."""
 
+import json
+
 import pytest
 from django.contrib.auth.hashers import is_password_usable
 from django.core import mail
@@ -431,3 +433,41 @@ def test_with_the_broker_down_the_batch_is_kept_and_the_sweep_runs_it(
     assert batch.status == BatchStatus.DONE
     assert batch.issued == 101
     assert bulk.batches_resume_stale() == 0
+
+
+# --- request size ----------------------------------------------------------------------------
+
+
+def test_the_largest_assignment_fits_in_one_request(api, template, issuer):
+    # given the most earners one assignment takes, with metadata: over Django's 2.5 MB default
+    rows = [
+        {
+            "email": f"maria.antonietta.learner{i}@students.university.example",
+            "first_name": "Maria Antonietta",
+            "last_name": f"Bianchi-Rossi {i}",
+            "metadata": {
+                "student_id": f"S-{i:08d}",
+                "cohort": "2026 spring, evening",
+                "programme": "Master of Science in Data Engineering",
+                "track": "remote",
+            },
+        }
+        for i in range(bulk.MAX_EARNERS)
+    ]
+    payload = body(template, rows)
+    assert len(json.dumps(payload, separators=(",", ":"))) > 2.5 * 1024 * 1024
+    # when it is sent, then it is read and checked: what is missing is only the credits
+    response = api.post("/api/v1/assignments", payload, format="json")
+    assert response.status_code == 402, response.content[:300]
+    assert not AssignmentBatch.objects.exists()
+
+
+def test_a_body_over_the_limit_is_413_in_the_error_shape_and_saves_nothing(api, template, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 2000
+    response = api.post("/api/v1/assignments", body(template, earners(100)), format="json")
+    assert response.status_code == 413
+    error = response.json()
+    assert error["code"] == "request_too_large"
+    assert "larger than the 2,000 bytes this server accepts" in error["detail"]
+    assert not AssignmentBatch.objects.exists()
+    assert not Assertion.objects.exists()

@@ -533,3 +533,17 @@ def test_a_revoked_assertion_has_no_credential_url(api, template):
     body = result(api.get(f"/v2/assertions/{revoked.entity_id}"))[0]
     assert body["revoked"] is True
     assert body["credentialUrl"] is None
+
+
+def test_a_body_over_the_limit_is_413_in_badgrs_envelope(api, template, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    response = api.post(
+        f"/v2/badgeclasses/{template.entity_id}/assertions",
+        {"recipient": {"identity": "ada@example.org"}, "narrative": "x" * 2000},
+        format="json",
+    )
+    assert response.status_code == 413
+    status = response.json()["status"]
+    assert status["success"] is False
+    assert "larger than the 1,000 bytes this server accepts" in status["description"]
+    assert not Assertion.objects.exists()
