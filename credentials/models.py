@@ -11,8 +11,9 @@ STATUS_LIST_SIZE = 131_072
 class IssuerKey(BaseModel):
     """An Ed25519 signing key of an issuer. The private half is encrypted at rest
     (credentials.crypto, `CREDENTIALS_ENCRYPTION_KEY`); the public half is published in
-    the issuer's DID document and JWKS for as long as the row exists, so credentials
-    signed before a rotation still verify."""
+    the issuer's DID document and JWKS, retired keys included, so credentials signed
+    before a rotation still verify. A key that was compromised is withdrawn: no longer
+    published, so nothing it signed verifies any more (badges are re-signed on demand)."""
 
     issuer = models.ForeignKey(
         "issuers.Issuer", on_delete=models.CASCADE, related_name="signing_keys"
@@ -22,8 +23,12 @@ class IssuerKey(BaseModel):
     private_key_encrypted = models.BinaryField()
     active = models.BooleanField(default=True, help_text="Signs new credentials.")
     retired_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(
+        null=True, blank=True, help_text="Compromised: no longer published."
+    )
 
     class Meta:
+        verbose_name = "signing key"
         ordering = ["issuer", "created_at", "id"]
         constraints = [
             models.UniqueConstraint(
@@ -39,10 +44,15 @@ class IssuerKey(BaseModel):
                 | Q(active=False, retired_at__isnull=False),
                 name="credentials_issuerkey_retired_iff_inactive",
             ),
+            models.CheckConstraint(
+                condition=Q(withdrawn_at__isnull=True) | Q(active=False),
+                name="credentials_issuerkey_withdrawn_only_retired",
+            ),
         ]
 
     def __str__(self) -> str:
-        return f"{self.issuer_id}#{self.key_id}{'' if self.active else ' (retired)'}"
+        state = " (withdrawn)" if self.withdrawn_at else "" if self.active else " (retired)"
+        return f"{self.issuer_id}#{self.key_id}{state}"
 
 
 class StatusList(BaseModel):

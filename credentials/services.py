@@ -20,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from assertions import public_cache
 from assertions.models import Assertion, AssertionStatus
 from core.exceptions import ApplicationError, ConflictError
 from credentials import crypto, documents, signing
@@ -80,9 +81,52 @@ def issuer_key_rotate(*, issuer, actor=None) -> IssuerKey:
     return _new_key(issuer)
 
 
+@transaction.atomic
+def issuer_key_withdraw(*, key: IssuerKey, actor=None) -> IssuerKey:
+    """Stop publishing a compromised key: whatever was signed with it (by the issuer or
+    by whoever holds the key) no longer verifies. When it is the active key, a new one
+    takes over. The issuer's cached credentials and status lists are dropped once this
+    commits, so the next download of each is signed by the active key. Returns the
+    issuer's active key."""
+    issuer = key.issuer
+    require_role(actor, issuer, MANAGE_ISSUER)
+    keys = {k.pk: k for k in IssuerKey.objects.select_for_update().filter(issuer=issuer)}
+    key = keys[key.pk]
+    if key.withdrawn_at is not None:
+        raise ConflictError(f"{key.key_id} was withdrawn already.", code="key_withdrawn")
+    now = timezone.now()
+    if key.active:
+        key.active, key.retired_at = False, now
+    key.withdrawn_at = now
+    key.save(update_fields=["active", "retired_at", "withdrawn_at", "updated_at"])
+    active = next((k for k in keys.values() if k.active and k.pk != key.pk), None)
+    if active is None:
+        active = _new_key(issuer)
+    transaction.on_commit(lambda: _forget_signed(issuer))
+    return active
+
+
+def _forget_signed(issuer) -> None:
+    """Drop every cached credential and status list of the issuer (they are signed)."""
+    entity_ids = Assertion.objects.filter(organization=issuer).values_list("entity_id", flat=True)
+    chunk = []
+    for entity_id in entity_ids.iterator(chunk_size=2000):
+        chunk.append(entity_id)
+        if len(chunk) == 2000:
+            public_cache.invalidate(*chunk)
+            chunk = []
+    public_cache.invalidate(*chunk)
+    for number in StatusList.objects.filter(issuer=issuer).values_list("number", flat=True):
+        _status_cache_renew(issuer.pk, number)
+
+
 def issuer_keys(issuer) -> list[IssuerKey]:
-    """Every key the issuer ever signed with, the active one last."""
-    return list(IssuerKey.objects.filter(issuer=issuer).order_by("created_at", "id"))
+    """Every key the issuer signed with that is still published, the active one last."""
+    return list(
+        IssuerKey.objects.filter(issuer=issuer, withdrawn_at__isnull=True).order_by(
+            "created_at", "id"
+        )
+    )
 
 
 def signing_key(issuer):

@@ -10,6 +10,7 @@ from django.core.management import CommandError, call_command
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.services import assertion_revoke, assertion_set_private
+from core.exceptions import ConflictError, PermissionDeniedError
 from credentials import did, services, signing, verify
 from credentials.models import IssuerKey
 from earners.models import Earner
@@ -272,3 +273,49 @@ def test_rotate_issuer_key_command(issuer, capsys):
     assert "now signs with key-2" in capsys.readouterr().out
     with pytest.raises(CommandError, match="No issuer"):
         call_command("rotate_issuer_key", "x" * 22)
+
+
+# --- a compromised key ----------------------------------------------------------------------
+
+
+def test_a_withdrawn_key_is_unpublished_and_what_it_signed_no_longer_verifies(
+    client, make_badge, issuer, committed
+):
+    # given a badge whose credential was downloaded (and cached) with the issuer's key
+    badge = make_badge()
+    url = f"/public/assertions/{badge.entity_id}/credential"
+    old_token = client.get(url, HTTP_ACCEPT=JWT).content.decode()
+    assert verify.verify_input(old_token)[0].valid
+    # when the owner withdraws that key, found compromised
+    with committed():
+        active = services.issuer_key_withdraw(key=IssuerKey.objects.get(issuer=issuer))
+    # then it is neither in the DID document nor in the JWKS; a new key signs
+    doc = client.get(f"/issuers/{issuer.entity_id}/did.json").json()
+    assert [m["id"].rsplit("#")[1] for m in doc["verificationMethod"]] == ["key-2"]
+    keys = client.get(f"/issuers/{issuer.entity_id}/jwks.json").json()["keys"]
+    assert [k["kid"].rsplit("#")[1] for k in keys] == ["key-2"]
+    assert active.key_id == "key-2"
+    # and the old credential fails, naming the missing key
+    (report,) = verify.verify_input(old_token)
+    assert not report.valid
+    assert "publishes no assertion key" in report.summary + str(report.checks)
+    # and the badge's credential is signed again with the new key, not served from cache
+    new_token = client.get(url, HTTP_ACCEPT=JWT).content.decode()
+    assert signing.unverified_parts(new_token)[0]["kid"].endswith("#key-2")
+    assert verify.verify_input(new_token)[0].valid
+
+
+def test_withdrawing_a_retired_key_keeps_the_active_one_and_twice_is_refused(issuer):
+    services.issuer_key_rotate(issuer=issuer)
+    retired = IssuerKey.objects.get(issuer=issuer, key_id="key-1")
+    active = services.issuer_key_withdraw(key=retired)
+    assert active.key_id == "key-2"
+    assert [k.key_id for k in services.issuer_keys(issuer)] == ["key-2"]
+    with pytest.raises(ConflictError, match="withdrawn already"):
+        services.issuer_key_withdraw(key=retired)
+
+
+def test_only_an_owner_withdraws_a_key(issuer):
+    with pytest.raises(PermissionDeniedError):
+        services.issuer_key_withdraw(key=IssuerKey.objects.get(issuer=issuer), actor=UserFactory())
+    assert IssuerKey.objects.get(issuer=issuer).withdrawn_at is None

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from assertions.models import Assertion, AssignmentBatch
 from assertions.tests.factories import AssertionFactory
+from credentials.services import issuer_key_create
 from issuers.models import Issuer, Role
 from issuers.services import credits_top_up
 from issuers.tests.factories import IssuerFactory, MembershipFactory
@@ -26,6 +27,7 @@ class IssuerWorld:
 
 def issuer_world(**issuer_fields) -> IssuerWorld:
     issuer = IssuerFactory(**issuer_fields)
+    issuer_key_create(issuer=issuer)  # as issuer_create makes it
     credits_top_up(issuer=issuer, amount=10, note="Test credits")
     template = BadgeTemplateFactory(issuer=issuer)
     assertion = AssertionFactory(template=template, notify=True)

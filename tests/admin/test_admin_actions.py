@@ -15,6 +15,8 @@ from assertions.tests.factories import AssertionFactory
 from core.api.v1 import absolute_media_url
 from core.models import EmailStatus, OutboundEmail
 from core.timefmt import format_v1
+from credentials.models import IssuerKey
+from credentials.services import issuer_key_create
 from issuers.models import Role
 from templates_app.models import BadgeTemplate
 from tests.admin.helpers import admin_url, issuer_world, member
@@ -326,3 +328,35 @@ def test_actions_posted_with_another_issuers_ids_touch_nothing(client, two_issue
     assert len(text.strip().splitlines()) == 1  # the header only
     sheet = openpyxl.load_workbook(io.BytesIO(b"".join(xlsx_export.streaming_content)))["Badges"]
     assert sheet.max_row == 1
+
+
+def test_an_owner_withdraws_a_compromised_key_and_rotates_from_the_admin(client, two_issuers):
+    a, b = two_issuers
+    key_a, key_b = (issuer_key_create(issuer=w.issuer) for w in (a, b))
+    # staff of A see A's keys, and have no key actions
+    client.force_login(member(a.issuer))
+    page = client.get(admin_url(IssuerKey, "changelist"))
+    assert page.status_code == 200
+    assert list(page.context["cl"].queryset) == [key_a]
+    assert "withdraw_selected" not in page.content.decode()
+    run_action(client, IssuerKey, "withdraw_selected", [key_a])
+    key_a.refresh_from_db()
+    assert key_a.withdrawn_at is None
+    # the owner of A withdraws A's key; B's, posted alongside, is untouched
+    client.force_login(member(a.issuer, Role.OWNER))
+    response = run_action(client, IssuerKey, "withdraw_selected", [key_a, key_b])
+    assert messages_of(response)[0].startswith("Withdrew 1 key(s)")
+    key_a.refresh_from_db()
+    key_b.refresh_from_db()
+    assert key_a.withdrawn_at is not None
+    assert not key_a.active
+    assert key_b.withdrawn_at is None
+    active = IssuerKey.objects.get(issuer=a.issuer, active=True)
+    assert active.key_id == "key-2"
+    # and rotates the new one
+    run_action(client, IssuerKey, "rotate_selected", [active])
+    assert IssuerKey.objects.get(issuer=a.issuer, active=True).key_id == "key-3"
+    # the key's page shows its public half only
+    html = client.get(admin_url(IssuerKey, "change", key_a.pk)).content.decode()
+    assert key_a.public_jwk["x"] in html
+    assert "private_key_encrypted" not in html
