@@ -6,6 +6,7 @@ validity, notes, review. What was entered so far is kept in the session (a draft
 issuer) until the assignment is confirmed; `batch_assign` does the rest.
 """
 
+import functools
 import secrets
 from zoneinfo import ZoneInfo
 
@@ -17,7 +18,7 @@ from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from assertions import assign_files, openbadges
 from assertions.assign_forms import (
@@ -91,6 +92,28 @@ def _missing_before(draft: dict, step: str) -> str | None:
         if name not in draft["done"]:
             return name
     return None
+
+
+def _step(step: str, methods=("GET", "POST"), refused: str = ""):
+    """A wizard step after the earners: the view gets (request, issuer, draft), and a
+    visitor who skipped an earlier step is sent there first (told `refused`, if given)."""
+
+    def decorate(view):
+        @login_required
+        @require_http_methods(list(methods))
+        @functools.wraps(view)
+        def step_view(request, entity_id: str):
+            issuer = _issuer(request, entity_id)
+            draft = _draft(request, issuer)
+            if missing := _missing_before(draft, step):
+                if refused:
+                    messages.error(request, refused)
+                return redirect(_url(missing, issuer))
+            return view(request, issuer, draft)
+
+        return step_view
+
+    return decorate
 
 
 def _template(issuer, entity_id) -> BadgeTemplate | None:
@@ -301,13 +324,8 @@ def _page_steps(draft, issuer, step):
 # --- steps 2 to 5 ----------------------------------------------------------------------
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def assign_context(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
-    draft = _draft(request, issuer)
-    if missing := _missing_before(draft, "context"):
-        return redirect(_url(missing, issuer))
+@_step("context")
+def assign_context(request, issuer, draft):
     if request.method == "POST":
         form = ContextForm(request.POST, issuer=issuer)
         if form.is_valid():
@@ -328,13 +346,8 @@ def assign_context(request, entity_id: str):
     return _page(request, issuer, "context", {"form": form})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def assign_template(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
-    draft = _draft(request, issuer)
-    if missing := _missing_before(draft, "template"):
-        return redirect(_url(missing, issuer))
+@_step("template")
+def assign_template(request, issuer, draft):
     error = ""
     if request.method == "POST":
         chosen = _template(issuer, request.POST.get("template"))
@@ -402,13 +415,8 @@ def _recheck(issuer, draft: dict, template) -> assign_files.Checked:
     return checked
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def assign_validity(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
-    draft = _draft(request, issuer)
-    if missing := _missing_before(draft, "validity"):
-        return redirect(_url(missing, issuer))
+@_step("validity")
+def assign_validity(request, issuer, draft):
     if request.method == "POST":
         form = ValidityForm(request.POST, issuer=issuer)
         if form.is_valid():
@@ -432,13 +440,8 @@ def assign_validity(request, entity_id: str):
     return _page(request, issuer, "validity", {"form": form, "template_default": default})
 
 
-@login_required
-@require_http_methods(["GET", "POST"])
-def assign_notes(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
-    draft = _draft(request, issuer)
-    if missing := _missing_before(draft, "notes"):
-        return redirect(_url(missing, issuer))
+@_step("notes")
+def assign_notes(request, issuer, draft):
     preview = None
     if request.method == "POST":
         form = NotesForm(request.POST)
@@ -496,13 +499,8 @@ def _top_up_url(request, issuer) -> str:
     return ""
 
 
-@login_required
-@require_http_methods(["GET"])
-def assign_review(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
-    draft = _draft(request, issuer)
-    if missing := _missing_before(draft, "review"):
-        return redirect(_url(missing, issuer))
+@_step("review", methods=("GET",))
+def assign_review(request, issuer, draft):
     template = _template(issuer, draft.get("template"))
     if template is None:
         messages.error(request, "That badge template is no longer available; choose another.")
@@ -532,14 +530,12 @@ def assign_review(request, entity_id: str):
     )
 
 
-@login_required
-@require_POST
-def assign_confirm(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
-    draft = _draft(request, issuer)
-    if missing := _missing_before(draft, "review"):
-        messages.error(request, "This assignment was already confirmed or is not complete.")
-        return redirect(_url(missing, issuer))
+@_step(
+    "review",
+    methods=("POST",),
+    refused="This assignment was already confirmed or is not complete.",
+)
+def assign_confirm(request, issuer, draft):
     template = _template(issuer, draft.get("template"))
     if template is None or not draft.get("rows"):
         return redirect(_url("review", issuer))
