@@ -47,6 +47,7 @@ from assertions.models import (
     BatchStatus,
     EventKind,
 )
+from assertions.selectors import assertions_keyed
 from assertions.services import (
     ISSUED_ON_TOLERANCE,
     TEMPLATE_DEFAULT,
@@ -682,7 +683,7 @@ def issue_rows(
     existing_keys = set()
     if keys:
         existing_keys = set(
-            Assertion.objects.filter(organization=issuer, idempotency_key__in=keys).values_list(
+            assertions_keyed(issuer, "idempotency_key", keys).values_list(
                 "idempotency_key", flat=True
             )
         )
@@ -890,7 +891,7 @@ def assertions_import(
     rows = _clean_import_rows(template, rows)
     legacy = {row["imp_legacy_id"]: i for i, row in enumerate(rows) if row["imp_legacy_id"]}
     taken = set(
-        Assertion.objects.filter(organization=issuer, imp_legacy_id__in=list(legacy)).values_list(
+        assertions_keyed(issuer, "imp_legacy_id", list(legacy)).values_list(
             "imp_legacy_id", flat=True
         )
     )

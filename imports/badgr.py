@@ -27,6 +27,7 @@ from django.utils import timezone
 from assertions.api.v2.serializers import recipient_name
 from assertions.bulk import _clean_import_row, issue_rows
 from assertions.models import Assertion, AssertionStatus
+from assertions.selectors import assertions_keyed
 from assertions.services import _clean_evidence, assertion_revoke, assertion_update
 from core.exceptions import ApplicationError
 from core.timefmt import is_valid_zone, parse_datetime
@@ -399,10 +400,7 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
         ids = [str(i.get("entityId") or "") for i in items if isinstance(i, dict)]
         existing = {}
         if issuer is not None and ids:
-            existing = {
-                a.imp_legacy_id: a
-                for a in Assertion.objects.filter(organization=issuer, imp_legacy_id__in=ids)
-            }
+            existing = {a.imp_legacy_id: a for a in assertions_keyed(issuer, "imp_legacy_id", ids)}
         fresh = []  # (row number, clean row, the old badge's row)
         for number, item in enumerate(items, start=1):
             legacy_id = item.get("entityId") if isinstance(item, dict) else None

@@ -30,7 +30,8 @@ from django.db import transaction
 from openpyxl import load_workbook
 
 from assertions.bulk import MAX_IMPORT, _clean_import_row, assertions_import
-from assertions.models import Assertion, AssertionStatus
+from assertions.models import AssertionStatus
+from assertions.selectors import assertions_keyed
 from core.exceptions import ApplicationError
 from core.timefmt import get_zone, parse_datetime
 from imports.services import (
@@ -221,9 +222,9 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
     legacy_ids = [badge["imp_legacy_id"] for _, _, badge, _ in parsed]
     for start in range(0, len(legacy_ids), 5000):
         existing |= set(
-            Assertion.objects.filter(
-                organization=issuer, imp_legacy_id__in=legacy_ids[start : start + 5000]
-            ).values_list("imp_legacy_id", flat=True)
+            assertions_keyed(issuer, "imp_legacy_id", legacy_ids[start : start + 5000]).values_list(
+                "imp_legacy_id", flat=True
+            )
         )
     groups: dict[int, list] = {}
     for item in parsed:
