@@ -1,7 +1,6 @@
 """assertions_keyed: a batch of idempotency keys or legacy ids, looked up by index."""
 
 import pytest
-from django.db import connection
 
 from assertions.models import Assertion
 from assertions.selectors import assertions_keyed
@@ -10,21 +9,17 @@ from assertions.tests.factories import AssertionFactory
 pytestmark = pytest.mark.django_db
 
 
-@pytest.mark.skipif(connection.vendor != "postgresql", reason="a PostgreSQL query plan")
-@pytest.mark.parametrize(
-    ("field", "index"),
-    [
-        ("idempotency_key", "assertions_unique_idempotency_key"),
-        ("imp_legacy_id", "assertions_unique_legacy_id"),
-    ],
-)
-def test_a_chunk_of_500_values_is_looked_up_by_the_partial_unique_index(field, index):
+@pytest.mark.parametrize("field", ["idempotency_key", "imp_legacy_id"])
+def test_the_lookup_states_the_partial_unique_indexs_condition(field):
+    # Both unique indexes leave out empty values (WHERE field <> ''). PostgreSQL sees that
+    # an IN list of more than 100 values satisfies that only when the query says so too;
+    # otherwise a chunk's 500 keys read every badge (measured: 42 ms instead of 1 ms at
+    # 100,000 badges). Plans depend on statistics, so the condition itself is checked.
     issuer = AssertionFactory().organization
-    values = [f"batch:x:{i}" for i in range(500)]  # more than PostgreSQL's proof handles
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")  # so that the index is taken if usable
-    plan = assertions_keyed(issuer, field, values).values_list(field, flat=True).explain()
-    assert index in plan, plan
+    values = [f"batch:x:{i}" for i in range(500)]
+    where = str(assertions_keyed(issuer, field, values).query).split(" WHERE ", 1)[1]
+    assert f'NOT ("assertions_assertion"."{field}" = ' in where
+    assert " ORDER BY " not in where
 
 
 def test_only_the_issuers_badges_with_those_values_and_never_the_empty_one():
