@@ -74,14 +74,17 @@ def production_env(port: int, **overrides: str) -> dict:
     return env
 
 
-def stop(process: subprocess.Popen, timeout: float = 30) -> None:
-    """SIGTERM, as a supervisor stops a service; SIGKILL if it has not ended in time."""
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def stop(*processes: subprocess.Popen, timeout: float = 30) -> None:
+    """SIGTERM to all at once, as a supervisor stops services; SIGKILL to any that has
+    not ended in time."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextmanager

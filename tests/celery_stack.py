@@ -110,10 +110,7 @@ class Workers:
         return (self.tmp_path / f"worker-{name}.log").read_text()[-3000:]
 
     def stop_all(self) -> None:
-        for process in self.processes.values():
-            process.send_signal(signal.SIGTERM)  # all at once, then wait for each
-        for process in self.processes.values():
-            stop(process)
+        stop(*self.processes.values(), timeout=20)
         self.processes.clear()
         for log in self.logs.values():
             log.close()

@@ -161,7 +161,7 @@ def celery_worker(env: dict, log: Path):
         try:
             yield worker
         finally:
-            stop(worker)
+            stop(worker, timeout=20)
 
 
 def wait_for(condition, timeout: float, what: str, log: Path | None = None):
