@@ -60,6 +60,7 @@ from assertions.services import (
 )
 from core.exceptions import ApplicationError, ConflictError, NotFoundError
 from core.inserts import insert_many
+from core.iterables import chunks
 from core.models import OutboundEmail
 from core.services import enqueue_send_many
 from earners.models import Earner
@@ -414,17 +415,6 @@ def _read_rows(batch: AssignmentBatch):
     return header, rows()
 
 
-def _chunks(items, size: int):
-    chunk = []
-    for item in items:
-        chunk.append(item)
-        if len(chunk) == size:
-            yield chunk
-            chunk = []
-    if chunk:
-        yield chunk
-
-
 def batch_run(*, batch_id: int) -> AssignmentBatch:
     """Run (or resume) a batch until every row is issued or failed. Safe to call again at
     any point, also concurrently: finished batches are left alone and rows done are
@@ -447,7 +437,7 @@ def batch_run(*, batch_id: int) -> AssignmentBatch:
     allow_duplicate = bool(header.get("allow_duplicate", True))
     # A setting so that tests can make many small chunks (and kill a worker between them).
     size = getattr(settings, "ASSIGN_BATCH_CHUNK", CHUNK)
-    for chunk in _chunks(rows, size):
+    for chunk in chunks(rows, size):
         _run_chunk(batch_id, chunk, allow_duplicate=allow_duplicate)
     return _finish(batch_id)
 

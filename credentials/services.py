@@ -23,6 +23,7 @@ from django.utils import timezone
 from assertions import public_cache
 from assertions.models import Assertion, AssertionStatus
 from core.exceptions import ApplicationError, ConflictError
+from core.iterables import chunks
 from credentials import crypto, documents, signing
 from credentials.models import IssuerKey, StatusEntry, StatusList
 from issuers.permissions import MANAGE_ISSUER, require_role
@@ -109,13 +110,8 @@ def issuer_key_withdraw(*, key: IssuerKey, actor=None) -> IssuerKey:
 def _forget_signed(issuer) -> None:
     """Drop every cached credential and status list of the issuer (they are signed)."""
     entity_ids = Assertion.objects.filter(organization=issuer).values_list("entity_id", flat=True)
-    chunk = []
-    for entity_id in entity_ids.iterator(chunk_size=2000):
-        chunk.append(entity_id)
-        if len(chunk) == 2000:
-            public_cache.invalidate(*chunk)
-            chunk = []
-    public_cache.invalidate(*chunk)
+    for chunk in chunks(entity_ids.iterator(chunk_size=2000), 2000):
+        public_cache.invalidate(*chunk)
     for number in StatusList.objects.filter(issuer=issuer).values_list("number", flat=True):
         _status_cache_renew(issuer.pk, number)
 
