@@ -100,7 +100,7 @@ def issuer_key_withdraw(*, key: IssuerKey, actor=None) -> IssuerKey:
         key.active, key.retired_at = False, now
     key.withdrawn_at = now
     key.save(update_fields=["active", "retired_at", "withdrawn_at", "updated_at"])
-    active = next((k for k in keys.values() if k.active and k.pk != key.pk), None)
+    active = next((k for k in keys.values() if k.active), None)  # `key` is not, now
     if active is None:
         active = _new_key(issuer)
     transaction.on_commit(lambda: _forget_signed(issuer))
