@@ -1,7 +1,7 @@
 import pytest
 from django.db import connections
 
-from tests.reliability.faults import free_port
+from core.testing import free_port
 
 pytestmark = pytest.mark.django_db
 
