@@ -7,9 +7,11 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
 
@@ -125,3 +127,125 @@ def gunicorn_server(env: dict, log) -> Iterator[subprocess.Popen]:
             yield process
         finally:
             stop(process)
+
+
+# --- outbound requests (core.http) in tests ----------------------------------------------
+
+# A public address that names in tests resolve to; nothing connects to it (`responses`
+# answers, or the test refuses before connecting).
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+def fake_dns(monkeypatch, names: dict) -> dict[str, int]:
+    """Make `socket.getaddrinfo` answer for these names (name → address, list of
+    addresses, or a callable giving them; a key ".example" answers for every name under
+    it), with no DNS server. Returns how many times each key was looked up."""
+    real = socket.getaddrinfo
+    lookups = dict.fromkeys(names, 0)
+
+    def key(host):
+        name = host.lower().rstrip(".") if isinstance(host, str) else ""
+        if name in names:
+            return name
+        return next((k for k in names if k.startswith(".") and name.endswith(k)), None)
+
+    def getaddrinfo(host, port, family=0, type=0, proto=0, flags=0):  # noqa: A002
+        name = key(host)
+        if name is None:
+            return real(host, port, family, type, proto, flags)
+        lookups[name] += 1
+        answer = names[name]() if callable(names[name]) else names[name]
+        answers = [answer] if isinstance(answer, str) else answer
+        return [
+            (socket.AF_INET6, socket.SOCK_STREAM, 6, "", (a, port or 0, 0, 0))
+            if ":" in a
+            else (socket.AF_INET, socket.SOCK_STREAM, 6, "", (a, port or 0))
+            for a in answers
+        ]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return lookups
+
+
+def record_connections(monkeypatch) -> list[tuple[str, int]]:
+    """Every (host, port) that requests/urllib3 opens a connection to, in order. Only
+    loopback ones are really opened; any other is refused as if nothing listened, so a
+    test never reaches out (this machine's network may answer on any public address)."""
+    from urllib3.util import connection
+
+    real = connection.create_connection
+    opened = []
+
+    def create_connection(address, *args, **kwargs):
+        opened.append(address[:2])
+        host = address[0].strip("[]")
+        if host not in ("127.0.0.1", "::1", "localhost"):
+            raise ConnectionRefusedError(f"{host} is not reached from tests")
+        return real(address, *args, **kwargs)
+
+    monkeypatch.setattr(connection, "create_connection", create_connection)
+    return opened
+
+
+class TcpServer:
+    """A TCP server on 127.0.0.1, in a thread, that counts the connections it accepts and
+    answers each with `reply` (raw bytes), then closes it."""
+
+    def __init__(self, reply: bytes = b""):
+        self.reply = reply
+        self.connections = 0
+        self.socket = socket.create_server(("127.0.0.1", 0))
+        self.port = self.socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+
+    def _serve(self):
+        while True:
+            try:
+                conn, _ = self.socket.accept()
+            except OSError:  # closed
+                return
+            self.connections += 1
+            with conn:
+                try:
+                    conn.recv(65536)
+                    conn.sendall(self.reply)
+                except OSError:
+                    pass
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self.socket.close()
+        self._thread.join(timeout=5)
+
+
+@contextmanager
+def http_server(answer) -> Iterator[ThreadingHTTPServer]:
+    """An HTTP/1.1 server on 127.0.0.1, in a thread: each GET is handed to
+    `answer(handler)` (a BaseHTTPRequestHandler). Yields the server with `url` and
+    `requests` (each request's path and headers)."""
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_GET(self):
+            server.requests.append((self.path, dict(self.headers)))
+            answer(self)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    server.requests = []
+    server.url = f"http://127.0.0.1:{server.server_address[1]}"
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

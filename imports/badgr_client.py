@@ -5,22 +5,26 @@ pagination by the `Link` header (`rel="next"`), timeouts, and retries with backo
 connection errors, 429 and 5xx (honouring `Retry-After`). Every failure is a
 BadgrError whose message says in one sentence what is wrong, for a person to read.
 
-The server is one an operator names explicitly, so unlike the backpack's fetches of
-strangers' URLs (assertions.ob2_verify) private addresses are allowed.
+The server's address is typed on the import page by an issuer's editor, and the images
+are wherever its JSON says: every request goes through the guarded client (core.http),
+so private addresses are refused (unless OUTBOUND_ALLOWED_NETWORKS lists them, for a
+Badgr server on an intranet) and a refused address reads the same as one that does not
+answer.
 """
 
 import base64
 import time
 from urllib.parse import urljoin, urlsplit
 
-import requests
-
+from core.http import OutboundClient, OutboundError, Response
 from imports.services import strip_nul
 
 TIMEOUT = (10, 60)  # connect, read
+DEADLINE = 300  # seconds for one request, its redirects and its body
 RETRIES = 4
 BACKOFF = 0.5  # seconds, doubled each retry
 PAGE_SIZE = 100
+MAX_PAGE_BYTES = 32 * 1024 * 1024
 MAX_IMAGE_BYTES = 4 * 1024 * 1024
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 
@@ -38,6 +42,15 @@ class BadgrAuthError(BadgrError):
     pass
 
 
+class BadgrUnreachable(BadgrError):
+    """The address is not allowed or did not answer (the two are not told apart)."""
+
+
+def _failure(exc: OutboundError) -> BadgrError:
+    unreachable = exc.reason in ("refused", "unreachable")
+    return (BadgrUnreachable if unreachable else BadgrError)(exc.message)
+
+
 class BadgrClient:
     def __init__(
         self,
@@ -48,7 +61,6 @@ class BadgrClient:
         retries: int | None = None,
         backoff: float | None = None,
         page_size: int = PAGE_SIZE,
-        session: requests.Session | None = None,
     ):
         base_url = (base_url or "").strip().rstrip("/")
         parts = urlsplit(base_url)
@@ -64,41 +76,46 @@ class BadgrClient:
         self.retries = RETRIES if retries is None else retries
         self.backoff = BACKOFF if backoff is None else backoff
         self.page_size = page_size
-        self.session = session or requests.Session()
-        self.session.headers.update(
-            {"Authorization": f"Bearer {token.strip()}", "Accept": "application/json"}
+        self.http = OutboundClient(
+            timeout=self.timeout, deadline=DEADLINE, max_bytes=MAX_PAGE_BYTES
         )
+        self.headers = {"Authorization": f"Bearer {token.strip()}", "Accept": "application/json"}
 
     # --- transport --------------------------------------------------------------------
 
-    def _request(self, url: str, params=None, *, stream: bool = False) -> requests.Response:
+    def check_address(self) -> None:
+        """Fail at once, connecting to nothing, when the server's address is not allowed."""
+        try:
+            self.http.check(self.base_url)
+        except OutboundError as exc:
+            raise _failure(exc) from None
+
+    def _own(self, url: str) -> bool:
+        """The token goes only to the API's own host, not to a CDN an image lives on nor
+        to wherever a pagination link points."""
+        return urlsplit(url).netloc == urlsplit(self.base_url).netloc
+
+    def _request(self, url: str, params=None, *, token: bool = True, max_bytes=None):
+        headers = self.headers if token else {}
         delay = self.backoff
         for attempt in range(self.retries + 1):
             last = attempt == self.retries
             try:
-                response = self.session.get(url, params=params, timeout=self.timeout, stream=stream)
-            except requests.Timeout:
-                if last:
-                    raise BadgrError(f"{self.origin} did not answer in time ({url}).") from None
-            except requests.ConnectionError:
-                if last:
-                    raise BadgrError(
-                        f"{self.origin} cannot be reached: check the URL and the network."
-                    ) from None
-            except requests.RequestException as exc:
-                raise BadgrError(f"{url} cannot be read ({type(exc).__name__}).") from None
+                response = self.http.get(url, params=params, headers=headers, max_bytes=max_bytes)
+            except OutboundError as exc:
+                if last or not exc.retryable:
+                    raise _failure(exc) from None
             else:
                 if response.status_code not in RETRY_STATUSES or last:
                     return response
                 retry_after = response.headers.get("Retry-After", "")
                 if retry_after.isdigit():
                     delay = max(delay, min(int(retry_after), 60))
-                response.close()
             time.sleep(delay)
             delay *= 2
         raise AssertionError("unreachable")
 
-    def _check(self, response: requests.Response, url: str) -> None:
+    def _check(self, response: Response, url: str) -> None:
         status = response.status_code
         if status == 401:
             raise BadgrAuthError(
@@ -120,7 +137,7 @@ class BadgrClient:
     def get(self, path: str, params=None):
         """(result list, response) of a GET on the API, envelope unwrapped."""
         url = path if path.startswith("http") else f"{self.base_url}{path}"
-        response = self._request(url, params)
+        response = self._request(url, params, token=self._own(url))
         self._check(response, url)
         try:
             body = response.json()
@@ -190,18 +207,6 @@ class BadgrClient:
                 raise BadgrError("An image data URI is not base64.")
             return base64.b64decode(payload)
         absolute = urljoin(self.base_url + "/", url)
-        # The token goes only to the API's own host, not to a CDN the image lives on.
-        same_host = urlsplit(absolute).netloc == urlsplit(self.base_url).netloc
-        response = self._request(absolute, stream=True) if same_host else self._plain(absolute)
-        with response:
-            self._check(response, absolute)
-            data = response.raw.read(MAX_IMAGE_BYTES + 1, decode_content=True)
-        if len(data) > MAX_IMAGE_BYTES:
-            raise BadgrError(f"The image at {absolute} is larger than 4 MB.")
-        return data
-
-    def _plain(self, url: str) -> requests.Response:
-        try:
-            return requests.get(url, timeout=self.timeout, stream=True)
-        except requests.RequestException as exc:
-            raise BadgrError(f"The image at {url} cannot be read ({type(exc).__name__}).") from None
+        response = self._request(absolute, token=self._own(absolute), max_bytes=MAX_IMAGE_BYTES)
+        self._check(response, absolute)
+        return response.content

@@ -3,9 +3,10 @@ images or hosted assertion URLs, one at a time or many in a zip.
 
 Each badge is verified first, with the backpack's rules (assertions.ob2_verify: fetched
 from its own URL, its BadgeClass and Issuer fetched in turn, hosted where the issuer
-vouches for, not revoked, not issued in the future) and its SSRF guard. A baked image
-must carry the same assertion its issuer hosts: an image whose baked-in assertion was
-edited is refused, naming what differs.
+vouches for, not revoked, not issued in the future); every URL, images included, is
+fetched through the guarded client (core.http). A baked image must carry the same
+assertion its issuer hosts: an image whose baked-in assertion was edited is refused,
+naming what differs.
 
 The recipient of a hosted badge is usually a salted hash of an email; it is matched
 against the addresses given with the upload and the issuer's earners. The badge class
@@ -22,9 +23,8 @@ import json
 import re
 import zipfile
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-import requests
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
@@ -35,6 +35,7 @@ from assertions.baking import BakingError, unbake
 from assertions.bulk import assertions_import
 from assertions.models import Assertion
 from assertions.services import _clean_evidence, recipient_hash
+from core import http
 from core.exceptions import ApplicationError
 from core.timefmt import parse_datetime
 from earners.models import Earner
@@ -117,33 +118,23 @@ def _documents_from_zip(data: bytes) -> list[Document]:
 
 
 def fetch_image(url: str) -> bytes:
-    """A badge class image: a data URI, or an http(s) URL fetched with the backpack's SSRF
-    guard (public hosts only unless BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS, redirects
+    """A badge class image: a data URI, or an http(s) URL fetched through the guarded
+    client (core.http: public addresses only unless OUTBOUND_ALLOWED_NETWORKS, redirects
     re-checked, size and time limited)."""
     if url.startswith("data:"):
         header, _, payload = url.partition(",")
         if ";base64" not in header:
             _refuse("The badge class image is a data URI that is not base64.")
         return base64.b64decode(payload)
-    limit = settings.BADGE_IMAGE_MAX_BYTES
-    for _ in range(ob2_verify.MAX_REDIRECTS + 1):
-        ob2_verify._check_host(url)
-        try:
-            with requests.get(
-                url, timeout=ob2_verify.TIMEOUT, allow_redirects=False, stream=True
-            ) as response:
-                if response.is_redirect and response.headers.get("Location"):
-                    url = urljoin(url, response.headers["Location"])
-                    continue
-                if response.status_code != 200:
-                    _refuse(f"The badge class image at {url} answered HTTP {response.status_code}.")
-                data = response.raw.read(limit + 1, decode_content=True)
-        except requests.RequestException as exc:
-            _refuse(f"The badge class image at {url} cannot be fetched ({type(exc).__name__}).")
-        if len(data) > limit:
+    try:
+        response = http.fetch(url, max_bytes=settings.BADGE_IMAGE_MAX_BYTES)
+    except http.OutboundError as exc:
+        if exc.reason == "too_large":
             _refuse("The badge class image is too large.")
-        return data
-    _refuse(f"The badge class image at {url} redirects too many times.")
+        _refuse(exc.message)
+    if response.status_code != 200:
+        _refuse(f"The badge class image at {url} answered HTTP {response.status_code}.")
+    return response.content
 
 
 # --- checks ------------------------------------------------------------------------------------

@@ -214,7 +214,9 @@ def import_run_create_badgr(
 
     require_role(actor, issuer, MANAGE_TEMPLATES)
     try:
-        BadgrClient(url, token)  # the URL and token are well-formed
+        # The URL and token are well-formed, and the address may be fetched: a private
+        # address is refused here, connecting to nothing, with the worker's own sentence.
+        BadgrClient(url, token).check_address()
     except BadgrError as exc:
         raise ApplicationError(exc.message, field_errors={"url": [exc.message]}) from None
     ids = [s.strip() for s in source_issuers if s and s.strip()]

@@ -15,7 +15,7 @@ from assertions.models import Assertion, ImportedBadge
 from assertions.ob2_verify import ImportRefused, verify_hosted_badge
 from assertions.services import assertion_revoke, imported_badge_add
 from assertions.tests.factories import AssertionFactory
-from core.testing import png_bytes
+from core.testing import PUBLIC_ADDRESS, fake_dns, png_bytes
 from earners.models import Earner
 from issuers.tests.factories import IssuerFactory
 from templates_app.tests.factories import BadgeTemplateFactory
@@ -160,9 +160,9 @@ def documents(email="ada@example.org", **assertion_changes):
 
 
 @pytest.fixture
-def remote(settings):
+def remote(monkeypatch):
     """Another platform's server, played by `responses` (no network here)."""
-    settings.BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = True  # the mock needs no DNS
+    fake_dns(monkeypatch, {".example": PUBLIC_ADDRESS})
 
     def serve(assertion, badgeclass, issuer, revoked=(), status=200):
         mock = responses.RequestsMock(assert_all_requests_are_fired=False)
@@ -247,8 +247,7 @@ def test_imports_that_fail_a_check_are_refused_saying_which(remote, setup, messa
     "url",
     ["http://127.0.0.1:8000/x", "http://10.0.0.5/a", "http://[::1]/a", "ftp://files.example/a"],
 )
-def test_urls_on_private_networks_are_never_fetched(settings, url):
-    settings.BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = False
+def test_urls_on_private_networks_are_never_fetched(url):
     with responses.RequestsMock() as mock:  # any request at all would fail this test
         with pytest.raises(ImportRefused):
             verify_hosted_badge(url, ["ada@example.org"])

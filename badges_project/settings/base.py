@@ -4,9 +4,12 @@ Each environment module (local, test, production) imports this one and overrides
 what differs. README.md lists every variable with its default.
 """
 
+import ipaddress
+import os
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -246,9 +249,24 @@ CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://")}
 # the services drop an assertion's entries at once when it changes.
 PUBLIC_CACHE_SECONDS = env.int("PUBLIC_CACHE_SECONDS", default=600)
 
-# Earners import badges from other platforms by URL: fetched from public addresses only,
-# unless this is set (a closed intranet of issuers; tests serve documents locally).
-BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = env.bool("BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS", default=False)
+# Every URL the server fetches (Badgr imports, hosted badges, their images) goes through
+# core.http, which reaches public addresses only, plus these networks (CIDRs, e.g.
+# "10.20.0.0/16,fd12::/48": an intranet Badgr server or issuers). Metadata addresses
+# stay refused. OUTBOUND_CA_BUNDLE: a CA file for intranet servers (default: certifi).
+OUTBOUND_ALLOWED_NETWORKS = env.list("OUTBOUND_ALLOWED_NETWORKS", default=[])
+for _network in OUTBOUND_ALLOWED_NETWORKS:
+    try:
+        ipaddress.ip_network(_network, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"OUTBOUND_ALLOWED_NETWORKS: {_network!r} is not a network such as 10.0.0.0/8."
+        ) from None
+OUTBOUND_CA_BUNDLE = env("OUTBOUND_CA_BUNDLE", default="")
+if "BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS" in os.environ:
+    raise ImproperlyConfigured(
+        "BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS was replaced by OUTBOUND_ALLOWED_NETWORKS: list "
+        "the networks the server may fetch from (docs/deployment.md)."
+    )
 
 # Open Badges 3.0: the issuers' Ed25519 signing keys are stored encrypted with a key
 # derived from this (a random string of 32+ characters). Changing it makes the stored

@@ -61,6 +61,7 @@ BADGE_FIELDS = (
 
 @pytest.fixture
 def old(live_server, settings):
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32", "::1/128"]  # the live server
     settings.ROOT_URLCONF = "tests.urls_media"  # the live server serves the badge images
     settings.SITE_URL = live_server.url  # where its /v2 says the images are
     ensure_public_client(get_application_model())
@@ -219,6 +220,7 @@ def test_the_command_killed_with_sigkill_then_run_again_gives_the_same_result(
             f"postgres://{db['USER']}:{db['PASSWORD'] or ''}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
         ),
         "MEDIA_ROOT": str(tmp_path / "command-media"),
+        "OUTBOUND_ALLOWED_NETWORKS": ",".join(settings.OUTBOUND_ALLOWED_NETWORKS),
     }
     command = [
         sys.executable,

@@ -9,6 +9,7 @@ import responses
 from django.conf import settings
 from django.core.management import CommandError, call_command
 
+from core.testing import PUBLIC_ADDRESS, fake_dns
 from imports import badgr_client
 from imports.badgr_client import BadgrAuthError, BadgrClient, BadgrError
 
@@ -18,6 +19,12 @@ OLD = "https://old.example.org"
 @pytest.fixture(autouse=True)
 def _no_waiting(monkeypatch):
     monkeypatch.setattr(badgr_client, "BACKOFF", 0)
+
+
+@pytest.fixture(autouse=True)
+def _public_names(monkeypatch):
+    """The old server and its CDNs resolve to a public address (`responses` answers)."""
+    fake_dns(monkeypatch, {".example.org": PUBLIC_ADDRESS, ".example.net": PUBLIC_ADDRESS})
 
 
 def envelope(result):
@@ -123,10 +130,18 @@ def test_an_unreachable_server_exits_non_zero_with_a_sentence_and_no_traceback()
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, "DJANGO_SETTINGS_MODULE": "badges_project.settings.test"},
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "badges_project.settings.test",
+            # allowed, so that the connection is tried: it is refused by the port
+            "OUTBOUND_ALLOWED_NETWORKS": "127.0.0.1/32",
+        },
     )
     assert result.returncode != 0
-    assert "cannot be reached: check the URL and the network" in result.stderr
+    assert (
+        "Could not fetch http://127.0.0.1:9/v2/issuers: the address is not allowed or did not "
+        "answer. A server on a private network must be listed in OUTBOUND_ALLOWED_NETWORKS"
+    ) in result.stderr
     assert "Traceback" not in result.stderr + result.stdout
 
 

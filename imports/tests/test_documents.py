@@ -19,6 +19,7 @@ from assertions import baking
 from assertions.models import Assertion
 from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
+from core.testing import PUBLIC_ADDRESS, fake_dns
 from imports.documents import Document, documents_from_upload, documents_import
 from imports.models import LegacyKind, LegacyObject
 from issuers.tests.factories import IssuerFactory
@@ -31,10 +32,10 @@ NEW = "https://badges.new.example"
 
 
 @pytest.fixture
-def old_platform(settings):
+def old_platform(settings, monkeypatch):
     settings.SITE_URL = NEW
     settings.ROOT_URLCONF = "tests.urls_media"
-    settings.BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = True  # the mock needs no DNS
+    fake_dns(monkeypatch, {"old.example.org": PUBLIC_ADDRESS})  # `responses` answers for it
 
     def answer(request):
         parts = urlsplit(request.url)
@@ -200,7 +201,6 @@ def test_a_zip_of_images_and_a_url_list(old_platform, awarded, new_issuer):
 
 
 def test_private_addresses_stay_refused_by_default(settings, new_issuer):
-    settings.BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = False
     report = documents_import(
         issuer=new_issuer,
         documents=[
@@ -209,7 +209,7 @@ def test_private_addresses_stay_refused_by_default(settings, new_issuer):
         ],
     )
     messages = {e.legacy_id: e.message for e in report.errors}
-    assert "is not a public address" in messages["lan"]
+    assert "the address is not allowed or did not answer" in messages["lan"]
     assert "issued on this platform" in messages["here"]
 
 

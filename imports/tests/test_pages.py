@@ -8,6 +8,7 @@ from accounts.oauth import ensure_public_client
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
+from core.testing import PUBLIC_ADDRESS, fake_dns
 from imports.models import ImportRun, LegacyKind, LegacyObject, RunStatus
 from imports.spreadsheet import read_sheet, spreadsheet_import
 from imports.tests.seed import seed
@@ -28,6 +29,7 @@ def test_a_badgr_import_runs_in_the_background_and_shows_its_progress(
 ):
     settings.ROOT_URLCONF = "tests.urls_media"
     settings.SITE_URL = live_server.url
+    settings.OUTBOUND_ALLOWED_NETWORKS = ["127.0.0.1/32", "::1/128"]  # the live server
     ensure_public_client(get_application_model())
     old = seed(40)
     editor = member()
@@ -63,9 +65,12 @@ def test_a_badgr_import_runs_in_the_background_and_shows_its_progress(
 
 
 @pytest.mark.django_db
-def test_a_bad_token_ends_the_run_with_a_sentence(client, django_capture_on_commit_callbacks):
+def test_a_bad_token_ends_the_run_with_a_sentence(
+    client, django_capture_on_commit_callbacks, monkeypatch
+):
     import responses
 
+    fake_dns(monkeypatch, {"old.example.org": PUBLIC_ADDRESS})
     editor = member()
     client.force_login(editor.user)
     with responses.RequestsMock() as mock:

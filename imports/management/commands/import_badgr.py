@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import User
 from imports.badgr import badgr_import
-from imports.badgr_client import BadgrClient, BadgrError
+from imports.badgr_client import BadgrClient, BadgrError, BadgrUnreachable
 from imports.progress import TerminalProgress
 from issuers.models import Issuer
 
@@ -62,6 +62,11 @@ class Command(BaseCommand):
                 retries=options["retries"],
             )
             client.check()
+        except BadgrUnreachable as exc:
+            raise CommandError(
+                f"{exc.message} A server on a private network must be listed in "
+                "OUTBOUND_ALLOWED_NETWORKS (docs/deployment.md)."
+            ) from None
         except BadgrError as exc:
             raise CommandError(exc.message) from None
 
