@@ -41,6 +41,7 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from django.utils.translation import gettext as _
 from requests.adapters import HTTPAdapter
@@ -257,16 +258,12 @@ class OutboundClient:
     def _target(self, url: str, asked: str) -> _Target:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            message = _("%(url)s is not an http(s) URL.") % {"url": asked}
+            message = _("%(url)s is not a valid http(s) URL.") % {"url": asked}
             raise OutboundError(message, url=asked, reason="invalid_url")
         if parts.username is not None or parts.password is not None:
             message = _("%(url)s must not contain a user name or password.") % {"url": asked}
             raise OutboundError(message, url=asked, reason="invalid_url")
-        try:
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-        except ValueError:
-            message = _("%(url)s has an invalid port.") % {"url": asked}
-            raise OutboundError(message, url=asked, reason="invalid_url") from None
+        port = parts.port or (443 if parts.scheme == "https" else 80)  # checked by _prepare
         host = parts.hostname
         return _Target(url, host, port, parts.netloc, (parts.scheme, host, port))
 
@@ -299,7 +296,7 @@ class OutboundClient:
                 requests.Request("GET", url, params=params, headers=headers)
             )
         except (requests.RequestException, ValueError, UnicodeError):
-            message = _("%(url)s is not an http(s) URL.") % {"url": url}
+            message = _("%(url)s is not a valid http(s) URL.") % {"url": url}
             raise OutboundError(message, url=url, reason="invalid_url") from None
 
     def get(self, url: str, *, params=None, headers=None, max_bytes: int | None = None):
@@ -358,13 +355,15 @@ class OutboundClient:
             raise self._too_large(asked, limit)
         body = bytearray()
         try:
-            for chunk in response.iter_content(CHUNK):
+            # read1 returns what one receive brings: a server trickling a byte at a time
+            # cannot hold the read past the deadline (read(n) would wait for n bytes).
+            while chunk := response.raw.read1(CHUNK, decode_content=True):
                 body += chunk
                 if len(body) > limit:
                     raise self._too_large(asked, limit)
                 if time.monotonic() > ends:
                     raise _not_fetched(asked, "unreachable", "the deadline passed while reading")
-        except requests.RequestException as exc:
+        except (requests.RequestException, urllib3.exceptions.HTTPError, OSError) as exc:
             raise _not_fetched(asked, "unreachable", repr(exc)) from None
         return bytes(body)
 

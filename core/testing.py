@@ -10,7 +10,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import BytesIO
 from pathlib import Path
@@ -189,9 +189,10 @@ def record_connections(monkeypatch) -> list[tuple[str, int]]:
 
 class TcpServer:
     """A TCP server on 127.0.0.1, in a thread, that counts the connections it accepts and
-    answers each with `reply` (raw bytes), then closes it."""
+    answers each with `reply` (raw bytes) and closes it; with `reply=None` it says nothing
+    and waits for the other side to hang up."""
 
-    def __init__(self, reply: bytes = b""):
+    def __init__(self, reply: bytes | None = b""):
         self.reply = reply
         self.connections = 0
         self.socket = socket.create_server(("127.0.0.1", 0))
@@ -209,7 +210,11 @@ class TcpServer:
             with conn:
                 try:
                     conn.recv(65536)
-                    conn.sendall(self.reply)
+                    if self.reply is None:
+                        while conn.recv(65536):
+                            pass
+                    else:
+                        conn.sendall(self.reply)
                 except OSError:
                     pass
 
@@ -218,6 +223,8 @@ class TcpServer:
         return self
 
     def __exit__(self, *exc_info):
+        with suppress(OSError):
+            self.socket.shutdown(socket.SHUT_RDWR)  # wakes the accept() of the thread
         self.socket.close()
         self._thread.join(timeout=5)
 
