@@ -1,7 +1,10 @@
 """The guarded outbound client (core.http): which addresses, redirects, size and time."""
 
 import datetime as dt
+import os
 import ssl
+import subprocess
+import sys
 import time
 
 import pytest
@@ -14,6 +17,7 @@ from cryptography.x509.oid import NameOID
 from core import http
 from core.testing import (
     PUBLIC_ADDRESS,
+    ROOT,
     TcpServer,
     fake_dns,
     free_port,
@@ -421,3 +425,30 @@ def test_statuses_headers_links_and_json_are_given_back_not_raised(settings):
     assert response.json() == {"revoked": True}
     assert response.links["next"]["url"] == "https://old.example.org/v2/x?after=2"
     assert server.requests[0][0] == "/gone?v=2"
+
+
+# --- the settings -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("OUTBOUND_ALLOWED_NETWORKS", "10.0.0.0/8,intranet", "'intranet' is not a network"),
+        ("BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS", "true", "replaced by OUTBOUND_ALLOWED_NETWORKS"),
+    ],
+)
+def test_a_wrong_allow_list_stops_the_process_at_start_up_saying_why(variable, value, message):
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "badges_project.settings.test",
+            variable: value,
+        },
+    )
+    assert result.returncode != 0
+    assert message in result.stderr
