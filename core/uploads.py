@@ -367,6 +367,10 @@ MAX_SVG_DEPTH = 100  # deeper nesting is no drawing, and would exhaust recursion
 MAX_SVG_USE_EXPANSION = 20000
 MAX_TURBULENCE_OCTAVES = 8
 MAX_CSS_NESTING = 16
+# CSS in <style> elements and style attributes, in all: drawing tools write a few
+# kilobytes; much more costs seconds to parse and to match (resvg matches every rule
+# against every element).
+MAX_SVG_CSS_CHARS = 32 * 1024
 
 
 def _names(text: str) -> frozenset[str]:
@@ -476,6 +480,16 @@ class _SvgCleaner:
     def __init__(self):
         # Embedded images share one pixel budget: many small files must not add up to a bomb.
         self.pixels_left = settings.BADGE_IMAGE_MAX_PIXELS
+        self.css_left = MAX_SVG_CSS_CHARS
+
+    def css(self, text: str) -> str:
+        self.css_left -= len(text)
+        if self.css_left < 0:
+            _refuse(
+                _("The SVG image has more than %(limit)s KiB of CSS.")
+                % {"limit": MAX_SVG_CSS_CHARS // 1024}
+            )
+        return text
 
     def element(self, element: ET.Element, depth: int) -> ET.Element:
         if depth > MAX_SVG_DEPTH:
@@ -490,7 +504,7 @@ class _SvgCleaner:
             if kept is not None:
                 clean.set(*kept)
         if name == "style":
-            clean.text = clean_stylesheet(element.text or "")
+            clean.text = clean_stylesheet(self.css(element.text or ""))
             return clean
         clean.text = element.text
         for child in element:
@@ -509,7 +523,7 @@ class _SvgCleaner:
         if key not in SVG_ATTRIBUTES:  # event handlers (on*), other namespaces, unknown names
             return None
         if key == "style":
-            style = clean_declarations(value)
+            style = clean_declarations(self.css(value))
             return (key, style) if style else None
         if key not in ("id", "class") and not css_value_is_safe(value):
             return None
