@@ -12,22 +12,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image, PngImagePlugin
 
 from core.exceptions import ApplicationError
-from core.testing import png_bytes
+from core.testing import SVG_BADGE, png_bytes, svg_upload
 from core.uploads import image_accept, sanitize_svg
-
-SVG = b"""<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
-     width="300" height="300" viewBox="0 0 300 300">
-  <defs><linearGradient id="g"><stop offset="0" stop-color="#2456d6"/>
-    <stop offset="1" stop-color="#1f9d6b"/></linearGradient></defs>
-  <circle cx="150" cy="150" r="140" fill="url(#g)"/>
-  <text x="150" y="165" font-size="48" text-anchor="middle" fill="#fff"
-        font-family="Montserrat, sans-serif">OB</text>
-</svg>"""
-
-
-def svg_upload(data: bytes = SVG, name: str = "badge.svg") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type="image/svg+xml")
 
 
 def test_svg_sanitising_removes_scripts_handlers_and_external_references():
@@ -133,7 +119,7 @@ def test_an_embedded_image_with_a_huge_pixel_count_is_refused(settings):
 
 
 def test_svg_over_the_size_limit_is_refused(settings):
-    settings.BADGE_IMAGE_MAX_BYTES = len(SVG) - 1
+    settings.BADGE_IMAGE_MAX_BYTES = len(SVG_BADGE) - 1
     with pytest.raises(ApplicationError, match="larger than"):
         image_accept(svg_upload())
 
@@ -280,7 +266,7 @@ def _png_with_text(text: str) -> bytes:
         (_raster("JPEG"), ".jpg"),
         (_raster("WEBP"), ".webp"),
         (_raster("WEBP", lossless=True), ".webp"),
-        (SVG, ".svg"),
+        (SVG_BADGE, ".svg"),
     ],
 )
 def test_the_stored_name_takes_the_sniffed_type_never_the_uploaded_name(data, ext):

@@ -7,25 +7,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
-from core.testing import png_bytes, png_upload
+from core.testing import png_bytes, png_upload, svg_upload
 from templates_app.services import template_update
 from templates_app.tests.factories import BadgeTemplateFactory
 
 pytestmark = pytest.mark.django_db
-
-SVG = b"""<?xml version="1.0" encoding="UTF-8"?>
-<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
-     width="300" height="300" viewBox="0 0 300 300">
-  <defs><linearGradient id="g"><stop offset="0" stop-color="#2456d6"/>
-    <stop offset="1" stop-color="#1f9d6b"/></linearGradient></defs>
-  <circle cx="150" cy="150" r="140" fill="url(#g)"/>
-  <text x="150" y="165" font-size="48" text-anchor="middle" fill="#fff"
-        font-family="Montserrat, sans-serif">OB</text>
-</svg>"""
-
-
-def svg_upload(data: bytes = SVG, name: str = "badge.svg") -> SimpleUploadedFile:
-    return SimpleUploadedFile(name, data, content_type="image/svg+xml")
 
 
 def open_png(field) -> Image.Image:

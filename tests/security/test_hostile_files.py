@@ -1,9 +1,10 @@
 """The upload gate against a corpus of hostile files (tests/security/hostile.py).
 
 Every file is refused with a message naming the problem, or kept neutralised: a plain
-image of an accepted type with none of the payload, within a time bound each. The
-figures (slowest file, total time, peak Python memory, the process's peak memory) are
-printed by the last test (`pytest -s`) and recorded in docs/security.md.
+image of an accepted type with none of the payload, within a bound of CPU time each.
+The figures (CPU and wall time of the slowest file and of all, peak Python memory, the
+process's peak memory) are printed by the last test (`pytest -s`) and recorded in
+docs/security.md.
 """
 
 import resource
@@ -46,16 +47,18 @@ def _through_the_gate(case: str, name: str, data: bytes):
         except ImageRefused as refusal:
             return refusal
 
-    started = time.perf_counter()
+    # The bound is on the CPU time this process spends: the wall clock of a machine shared
+    # with other work says more about the other work.
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = once()
-    elapsed = time.perf_counter() - started
-    assert elapsed < SECONDS_EACH, f"{case}: {elapsed:.2f} s"
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu_started
+    assert cpu < SECONDS_EACH, f"{case}: {cpu:.2f} s of CPU"
     # Again under tracemalloc, which slows Python down too much to time the first run.
     tracemalloc.start()
     once()
     _current, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    figures[case] = (elapsed, peak)
+    figures[case] = (cpu, elapsed, peak)
     return result
 
 
@@ -88,9 +91,11 @@ def test_the_corpus_figures(capsys):
         slowest = max(figures.items(), key=lambda item: item[1][0])
         with capsys.disabled():
             print(
-                f"\nhostile corpus: {len(figures)} files, slowest {slowest[1][0]:.3f} s "
-                f"({slowest[0]}), total {sum(t for t, _ in figures.values()):.2f} s, "
-                f"peak Python allocation {max(m for _, m in figures.values()) / 2**20:.1f} MiB, "
-                f"process peak RSS +{rss_growth_mib:.0f} MiB over the corpus's own"
+                f"\nhostile corpus: {len(figures)} files, slowest {slowest[1][0]:.3f} s of CPU "
+                f"({slowest[1][1]:.3f} s wall; {slowest[0]}), "
+                f"total {sum(c for c, _w, _m in figures.values()):.2f} s of CPU "
+                f"({sum(w for _c, w, _m in figures.values()):.2f} s wall), "
+                f"peak Python allocation {max(m for _c, _w, m in figures.values()) / 2**20:.1f} "
+                f"MiB, process peak RSS +{rss_growth_mib:.0f} MiB over the corpus's own"
             )
-    assert all(seconds < SECONDS_EACH for seconds, _peak in figures.values())
+    assert all(cpu < SECONDS_EACH for cpu, _wall, _peak in figures.values())
