@@ -44,10 +44,12 @@ from core.exceptions import ApplicationError
 
 
 class ImageRefused(ApplicationError):
+    """What the gate refused, and why, on the `image` field of every API and form."""
+
     default_code = "invalid_image"
 
-    def __init__(self, message: str, *, field: str = "image"):
-        super().__init__(message, field_errors={field: [message]})
+    def __init__(self, message: str):
+        super().__init__(message, field_errors={"image": [message]})
 
 
 @dataclass(frozen=True)
@@ -115,12 +117,9 @@ def stored_name(original_name: str, ext: str) -> str:
     return f"{stem}{ext}"
 
 
-def image_accept(upload, *, field: str = "image") -> AcceptedImage:
-    """The image in `upload` (a file, or bytes) as it may be stored, or raise ImageRefused.
-
-    `field` names the form or API field the refusal is reported on. An image the gate
-    accepted already comes back as it is.
-    """
+def image_accept(upload) -> AcceptedImage:
+    """The image in `upload` (a file, or bytes) as it may be stored, or raise ImageRefused
+    (reported on the `image` field). An image the gate accepted comes back as it is."""
     if isinstance(upload, AcceptedImage):
         return upload
     limit = settings.BADGE_IMAGE_MAX_BYTES
@@ -129,20 +128,15 @@ def image_accept(upload, *, field: str = "image") -> AcceptedImage:
     else:
         upload.seek(0)
         data, name = upload.read(limit + 1), getattr(upload, "name", "") or ""
-    try:
-        if len(data) > limit:
-            _refuse(_("The image is larger than %(limit)s KiB.") % {"limit": limit // 1024})
-        if not data:
-            _refuse(_("The image file is empty."))
-        kind = sniff(data)
-        if kind is None:
-            _refuse_unknown(data)
-        accepted = _accept_svg(data) if kind is SVG else _accept_raster(data, kind)
-        return replace(accepted, name=PurePath(str(name)).name)
-    except ImageRefused as exc:
-        if field == "image":
-            raise
-        raise ImageRefused(exc.message, field=field) from None
+    if len(data) > limit:
+        _refuse(_("The image is larger than %(limit)s KiB.") % {"limit": limit // 1024})
+    if not data:
+        _refuse(_("The image file is empty."))
+    kind = sniff(data)
+    if kind is None:
+        _refuse_unknown(data)
+    accepted = _accept_svg(data) if kind is SVG else _accept_raster(data, kind)
+    return replace(accepted, name=PurePath(str(name)).name)
 
 
 def image_data_uri_bytes(uri: str) -> bytes:
