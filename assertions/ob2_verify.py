@@ -13,6 +13,7 @@ OUTBOUND_ALLOWED_NETWORKS, the address checked is the one connected to, redirect
 re-checked, 1 MB and 30 s at most).
 """
 
+import base64
 import hashlib
 import json
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from assertions.services import recipient_hash
 from core import http
 from core.exceptions import ApplicationError
 from core.timefmt import parse_datetime
+from core.uploads import ImageRefused, image_accept, image_data_uri_bytes
 
 OB2_CONTEXT = "https://w3id.org/openbadges/v2"
 ACCEPT = "application/ld+json, application/json;q=0.9"
@@ -269,5 +271,11 @@ def _image_url(image) -> str:
     if image.startswith("https://") or image.startswith("http://"):
         return image[:2048]
     if image.startswith("data:image/") and len(image) <= MAX_DATA_URI_IMAGE:
-        return image
+        # Kept as the upload gate keeps any image: sniffed, bounded, re-encoded or
+        # sanitised. One it refuses leaves the badge without a picture, not unimported.
+        try:
+            kept = image_accept(image_data_uri_bytes(image))
+        except ImageRefused:
+            return ""
+        return f"data:{kept.content_type};base64,{base64.b64encode(kept.data).decode()}"
     return ""

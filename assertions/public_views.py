@@ -25,6 +25,7 @@ from assertions.models import AssertionStatus
 from assertions.public_cache import CachedResponse
 from assertions.selectors import public_assertion, revoked_assertions
 from assertions.sharing import badge_page_context
+from core.uploads import MEDIA_CSP
 from issuers.models import Issuer
 from templates_app.selectors import public_badge_version
 
@@ -35,7 +36,6 @@ HTTP_MAX_AGE = 60
 DOCUMENT_MAX_AGE = 300
 JSON_TYPES = ("application/ld+json", "application/json")
 # What a visitor's browser may do with a baked SVG opened on its own: draw it, nothing else.
-SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 
 
 def json_type(request, suffix: str | None) -> str | None:
@@ -181,7 +181,7 @@ def _baked_entry(assertion) -> CachedResponse:
     name = f"{slugify(version.name) or 'badge'}-{assertion.entity_id[:8]}"
     headers = {"X-Content-Type-Options": "nosniff"}
     if is_svg:
-        headers["Content-Security-Policy"] = SVG_CSP
+        headers["Content-Security-Policy"] = MEDIA_CSP
         return CachedResponse(200, "image/svg+xml", baked, headers, filename=f"{name}.svg")
     return CachedResponse(200, "image/png", baked, headers, filename=f"{name}.png")
 

@@ -2,11 +2,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.oauth import TokenView
 from core import health
+from core.media import serve_media
 from imports import views as imports_views
 
 admin.site.site_header = "Badges administration"
@@ -47,8 +47,6 @@ if settings.SERVE_MEDIA:
     # CDN serves /media/ in front of us (small installs). With object storage, the
     # bucket (or its CDN) serves them and this route is off.
     media_prefix = settings.MEDIA_URL.lstrip("/")
-    urlpatterns += [
-        re_path(rf"^{media_prefix}(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    ]
+    urlpatterns += [re_path(rf"^{media_prefix}(?P<path>.*)$", serve_media, name="media")]
 
 handler400 = "core.views.bad_request"

@@ -41,6 +41,22 @@ def png_upload(name: str = "badge.png", **kwargs) -> SimpleUploadedFile:
     return SimpleUploadedFile(name, png_bytes(**kwargs), content_type="image/png")
 
 
+# A gradient badge with text, as a drawing tool writes one.
+SVG_BADGE = b"""<?xml version="1.0" encoding="UTF-8"?>
+<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink"
+     width="300" height="300" viewBox="0 0 300 300">
+  <defs><linearGradient id="g"><stop offset="0" stop-color="#2456d6"/>
+    <stop offset="1" stop-color="#1f9d6b"/></linearGradient></defs>
+  <circle cx="150" cy="150" r="140" fill="url(#g)"/>
+  <text x="150" y="165" font-size="48" text-anchor="middle" fill="#fff"
+        font-family="Montserrat, sans-serif">OB</text>
+</svg>"""
+
+
+def svg_upload(data: bytes = SVG_BADGE, name: str = "badge.svg") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, data, content_type="image/svg+xml")
+
+
 # --- this project under its production settings, for end-to-end tests and benchmarks ---
 
 ROOT = Path(__file__).resolve().parent.parent

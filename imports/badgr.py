@@ -31,6 +31,7 @@ from assertions.selectors import assertions_keyed
 from assertions.services import _clean_evidence, assertion_revoke, assertion_update
 from core.exceptions import ApplicationError
 from core.timefmt import is_valid_zone, parse_datetime
+from core.uploads import AcceptedImage, ImageRefused, image_accept
 from imports.badgr_client import BadgrClient, BadgrError
 from imports.models import LegacyKind
 from imports.services import (
@@ -43,7 +44,6 @@ from imports.services import (
 )
 from issuers.models import Issuer
 from issuers.services import issuer_create, issuer_update
-from templates_app.images import read_badge_image, sha256_hex
 from templates_app.models import BadgeTemplate, Kind, ValidityUnit
 from templates_app.services import template_archive, template_create, template_update
 
@@ -158,10 +158,16 @@ def _issuer_fields(remote: dict) -> dict:
     return fields
 
 
-def _image_file(client: BadgrClient, url, name: str) -> ContentFile | None:
+def _image_file(client: BadgrClient, url, name: str) -> AcceptedImage | None:
+    """The issuer's image through the upload gate; one it refuses is left out (the issuer
+    and its badges still come), and said in the log."""
     if not url or not isinstance(url, str):
         return None
-    return ContentFile(client.download(url), name=name)
+    try:
+        return image_accept(ContentFile(client.download(url), name=name))
+    except ImageRefused as exc:
+        log.warning("Badgr import: the issuer image %s was refused: %s", name, exc.message)
+        return None
 
 
 @transaction.atomic
@@ -183,7 +189,9 @@ def _import_issuer(remote, *, client, source, into, owner, report, dry_run) -> I
     if existing is not None:
         changes = {k: v for k, v in fields.items() if getattr(existing, k) != v}
         if not existing.image and remote.get("image"):
-            changes["image"] = _image_file(client, remote["image"], f"{legacy_id}.png")
+            image = _image_file(client, remote["image"], f"{legacy_id}.png")
+            if image is not None:
+                changes["image"] = image
         if changes and not dry_run:
             issuer_update(issuer=existing, actor=None, **changes)
         report.add(LegacyKind.ISSUER, "updated" if changes else "unchanged")
@@ -234,14 +242,13 @@ def _template_fields(remote: dict) -> dict:
 
 
 def _template_image(client: BadgrClient, remote: dict):
-    """(file, sha256 of the image as it would be stored) of the class's image."""
+    """(the image through the upload gate, its sha256 as it would be stored)."""
     url = remote.get("image")
     if not url:
         raise ApplicationError("The badge class has no image.")
     upload = ContentFile(client.download(url), name=url.rsplit("/", 1)[-1][:80] or "badge")
-    data, _ext = read_badge_image(upload)
-    upload.seek(0)
-    return upload, sha256_hex(data)
+    image = image_accept(upload)
+    return image, image.sha256
 
 
 @transaction.atomic

@@ -45,6 +45,9 @@ class IssuerForm(ServiceModelForm):
     class Meta:
         model = Issuer
         fields = ("name", "email", "url", "description", "image", "timezone")
+        # The service passes the image through the upload gate (SVG included, sanitised);
+        # Django's ImageField would read it with every Pillow plugin first, and refuse SVG.
+        field_classes = {"image": forms.FileField}
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

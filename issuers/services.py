@@ -2,6 +2,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from core.exceptions import ApplicationError, ConflictError, NotFoundError, full_clean_or_raise
+from core.uploads import image_accept
 from issuers.exceptions import InsufficientCreditsError
 from issuers.models import CreditLedgerEntry, CreditReason, Issuer, IssuerMembership, Role
 from issuers.permissions import MANAGE_ISSUER, forget_roles, require_role
@@ -29,7 +30,7 @@ def issuer_create(
         created_by=actor,
     )
     if image is not None:
-        issuer.image = image
+        issuer.image = _gated_image(image)
     full_clean_or_raise(issuer, "The issuer is not valid.")
     issuer.save()
     owner = owner or actor
@@ -53,11 +54,19 @@ def issuer_update(*, issuer: Issuer, actor=None, **changes) -> Issuer:
         raise ApplicationError(
             f"These issuer fields cannot be changed: {', '.join(sorted(unknown))}."
         )
+    if changes.get("image"):  # "" or None clears it
+        changes["image"] = _gated_image(changes["image"])
     for field, value in changes.items():
         setattr(issuer, field, value)
     full_clean_or_raise(issuer, "The issuer is not valid.")
     issuer.save()
     return issuer
+
+
+def _gated_image(upload):
+    """The upload as the gate accepts it, named by its sniffed type; written with the
+    issuer, so nothing is stored when anything is refused."""
+    return image_accept(upload).as_file()
 
 
 def _admit_to_admin(user) -> None:

@@ -3,9 +3,10 @@ from django.db import transaction
 from django.db.models import Max
 
 from core.exceptions import ApplicationError, full_clean_or_raise
+from core.uploads import image_accept
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
-from templates_app.images import make_renditions, read_badge_image, sha256_hex, stored_name
+from templates_app.images import make_renditions
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 
 # What an awarded badge shows. A change to any of these (or to the image) makes a version.
@@ -74,7 +75,7 @@ def _version_snapshot(version: BadgeTemplateVersion) -> dict:
 
 
 def _new_version(template: BadgeTemplate, *, image, actor) -> BadgeTemplateVersion:
-    """`image` is (bytes, ext, sha) of a new image, or the version whose image to keep."""
+    """`image` is a new image the upload gate accepted, or the version whose image to keep."""
     last = template.versions.aggregate(n=Max("number"))["n"] or 0
     version = BadgeTemplateVersion(
         template=template, number=last + 1, created_by=actor, **_snapshot(template)
@@ -86,13 +87,12 @@ def _new_version(template: BadgeTemplate, *, image, actor) -> BadgeTemplateVersi
         version.image_thumbnail.name = image.image_thumbnail.name
         version.image_sha256 = image.image_sha256
     else:
-        data, ext, sha = image
-        sizes = make_renditions(data, ext)
+        sizes = make_renditions(image)
         name = version.entity_id
         version.image.save(f"{name}{sizes.image_ext}", ContentFile(sizes.image), save=False)
         version.image_high.save(f"{name}-high.png", ContentFile(sizes.high), save=False)
         version.image_thumbnail.save(f"{name}-thumb.png", ContentFile(sizes.thumbnail), save=False)
-        version.image_sha256 = sha
+        version.image_sha256 = image.sha256
     version.save()
     template.current_version = version
     template.save(update_fields=["current_version", "updated_at"])
@@ -100,7 +100,7 @@ def _new_version(template: BadgeTemplate, *, image, actor) -> BadgeTemplateVersi
 
 
 def _apply(template: BadgeTemplate, changes: dict):
-    """Set `changes` on the template; return (bytes, ext, sha) of a new image, or None."""
+    """Set `changes` on the template; return the new image (through the gate), or None."""
     unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ApplicationError(
@@ -118,9 +118,9 @@ def _apply(template: BadgeTemplate, changes: dict):
         setattr(template, field, value)
     if image is None:
         return None
-    data, ext = read_badge_image(image)
-    template.image.save(stored_name(getattr(image, "name", ""), ext), ContentFile(data), save=False)
-    return data, ext, sha256_hex(data)
+    accepted = image_accept(image)
+    template.image = accepted.as_file()
+    return accepted
 
 
 @transaction.atomic
@@ -131,7 +131,7 @@ def template_create(*, issuer: Issuer, actor=None, name: str, **fields) -> Badge
     if fields.get("image") is None:
         raise ApplicationError(
             "A badge template needs an image.",
-            field_errors={"image": ["Upload the badge image (PNG, JPEG, GIF, WebP or SVG)."]},
+            field_errors={"image": ["Upload the badge image (PNG, JPEG, WebP or SVG)."]},
         )
     new_image = _apply(template, {"name": name, **fields})
     full_clean_or_raise(template, "The badge template is not valid.", exclude=["current_version"])
@@ -154,7 +154,7 @@ def template_update(*, template: BadgeTemplate, actor=None, **changes) -> BadgeT
     full_clean_or_raise(template, "The badge template is not valid.", exclude=["current_version"])
     template.save()
     current = template.current_version
-    image_changed = new_image is not None and new_image[2] != current.image_sha256
+    image_changed = new_image is not None and new_image.sha256 != current.image_sha256
     if image_changed or _snapshot(template) != _version_snapshot(current):
         _new_version(template, image=new_image if image_changed else current, actor=actor)
     return template

@@ -1,19 +1,14 @@
-"""The project's URLs, with /media/ served from the MEDIA_ROOT of the running test.
+"""The project's URLs, with /media/ served whatever SERVE_MEDIA was at import.
 
-badges_project.urls binds MEDIA_ROOT when it is imported, before conftest moves each
-test's uploads to a temporary directory; tests whose live server must serve badge
-images (to a browser or a verifier) use this URLconf instead.
+badges_project.urls adds its /media/ route only when SERVE_MEDIA is on when it is
+imported; tests whose live server must serve badge images (to a browser or a verifier)
+use this URLconf, which serves them as the project does (core.media: the test's own
+MEDIA_ROOT, the upload gate's types and headers).
 """
 
-from django.conf import settings
 from django.urls import re_path
-from django.views.static import serve
 
 from badges_project.urls import urlpatterns as project_urlpatterns
+from core.media import serve_media
 
-
-def media(request, path):
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-
-urlpatterns = [re_path(r"^media/(?P<path>.*)$", media), *project_urlpatterns]
+urlpatterns = [re_path(r"^media/(?P<path>.*)$", serve_media), *project_urlpatterns]

@@ -1,5 +1,6 @@
 """The earner's backpack: /me/badges, privacy, and imports from other platforms."""
 
+import base64
 import datetime as dt
 import hashlib
 import json
@@ -291,3 +292,33 @@ def test_the_demo_earner_of_make_run_signs_in_and_finds_their_badges(client, set
     body = client.get("/me/badges").content.decode()
     assert "Python Fundamentals" in body
     assert "Workshop Participant" in body
+
+
+@pytest.mark.parametrize(
+    ("image", "kept"),
+    [
+        (
+            b'<svg xmlns="http://www.w3.org/2000/svg" width="9" height="9"><script>alert(1)'
+            b'</script><rect width="9" height="9"/></svg>',
+            "data:image/svg+xml;base64,",
+        ),
+        (b"<html><script>alert(1)</script></html>", None),
+    ],
+    ids=["svg-with-script", "html-as-png"],
+)
+def test_an_imported_badges_data_uri_image_passes_the_upload_gate(client, remote, image, kept):
+    # given a remote badge class whose image is a data URI holding a script
+    me = UserFactory(email="ada@example.org")
+    assertion, badgeclass, issuer = documents()
+    badgeclass["image"] = f"data:image/png;base64,{base64.b64encode(image).decode()}"
+    remote(assertion, badgeclass, issuer)
+    client.force_login(me)
+    # when it is imported into the backpack
+    assert client.post("/me/badges/import", {"url": ASSERTION_URL}).status_code == 302
+    # then the image kept is the gate's: sanitised, or none at all
+    stored = ImportedBadge.objects.get(user=me).image_url
+    if kept is None:
+        assert stored == ""
+    else:
+        assert stored.startswith(kept)
+        assert b"<script" not in base64.b64decode(stored.split(",", 1)[1])

@@ -278,9 +278,11 @@ CREDENTIALS_ENCRYPTION_KEY = env("CREDENTIALS_ENCRYPTION_KEY", default="")
 # more is answered 413 with a message.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=10 * 1024 * 1024)
 
-# Badge images: refused above this size or pixel count (decompression bombs).
+# Every stored image (issuer, badge template, imported; see core.uploads): refused above
+# this size, this pixel count or this side (decompression bombs), checked before decoding.
 BADGE_IMAGE_MAX_BYTES = env.int("BADGE_IMAGE_MAX_BYTES", default=2 * 1024 * 1024)
 BADGE_IMAGE_MAX_PIXELS = env.int("BADGE_IMAGE_MAX_PIXELS", default=4096 * 4096)
+BADGE_IMAGE_MAX_SIDE = env.int("BADGE_IMAGE_MAX_SIDE", default=8192)
 
 # Set-password links in account-creation emails stay valid this long, and stop working
 # once used (Django's token covers the password hash and last login).
