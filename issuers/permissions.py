@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.exceptions import PermissionDeniedError
+from issuers.exceptions import IssuerCreationRefusedError
 from issuers.models import IssuerCreation, IssuerMembership, Role
 
 RANK = {Role.STAFF: 1, Role.EDITOR: 2, Role.OWNER: 3}
@@ -109,3 +110,11 @@ def issuer_creation_refusal() -> str:
         "Issuers are created by the platform's operators; ask one of them to create "
         "yours and invite you as its owner."
     )
+
+
+def require_issuer_creation(user, *, or_request: bool = False) -> None:
+    """Raise IssuerCreationRefusedError (403, saying why) unless `user` may create an
+    issuer, or, with `or_request`, at least ask for one."""
+    if may_create_issuer(user) or (or_request and must_ask_for_issuer(user)):
+        return
+    raise IssuerCreationRefusedError(issuer_creation_refusal())

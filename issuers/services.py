@@ -22,7 +22,7 @@ from core.exceptions import (
 )
 from core.models import EmailKind
 from core.services import email_queue
-from issuers.exceptions import InsufficientCreditsError, IssuerCreationRefusedError
+from issuers.exceptions import InsufficientCreditsError
 from issuers.models import (
     CreditLedgerEntry,
     CreditReason,
@@ -39,9 +39,8 @@ from issuers.models import (
 from issuers.permissions import (
     MANAGE_ISSUER,
     forget_roles,
-    issuer_creation_refusal,
-    may_create_issuer,
     must_ask_for_issuer,
+    require_issuer_creation,
     require_operator,
     require_role,
 )
@@ -64,8 +63,8 @@ def issuer_create(
 
     Who may is settings.ISSUER_CREATION (issuers.permissions.may_create_issuer);
     `actor=None` is the system (demo data, the Badgr import command)."""
-    if actor is not None and not may_create_issuer(actor):
-        raise IssuerCreationRefusedError(issuer_creation_refusal())
+    if actor is not None:
+        require_issuer_creation(actor)
     issuer = Issuer(
         name=(name or "").strip(),
         email=(email or "").strip().lower(),
@@ -352,9 +351,8 @@ ISSUER_REQUEST_FIELDS = {"name", "email", "url", "description", "timezone"}
 def issuer_request_create(*, actor, **fields) -> IssuerRequest:
     """Ask the operators for a new issuer with these profile fields; they are emailed."""
     if not must_ask_for_issuer(actor):
-        if may_create_issuer(actor):
-            raise ApplicationError(_("You may create the issuer yourself; no request needed."))
-        raise IssuerCreationRefusedError(issuer_creation_refusal())
+        require_issuer_creation(actor)
+        raise ApplicationError(_("You may create the issuer yourself; no request needed."))
     unknown = set(fields) - ISSUER_REQUEST_FIELDS
     if unknown:
         raise ApplicationError(

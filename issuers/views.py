@@ -123,9 +123,7 @@ def invitation_accept(request, token: str):
                 membership = services.invitation_accept(token=token, user=user)
             elif form is not None and form.is_valid():
                 data = {k: v for k, v in form.cleaned_data.items() if k != "password_again"}
-                user, membership = services.invitation_accept_with_new_account(
-                    token=token, **data
-                )
+                user, membership = services.invitation_accept_with_new_account(token=token, **data)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             else:
                 membership = None

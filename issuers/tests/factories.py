@@ -29,6 +29,16 @@ class MembershipFactory(factory.django.DjangoModelFactory):
     role = Role.STAFF
 
 
+def make_operator(user):
+    """Grant `user` the operator permission, as a superuser does in the admin."""
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="issuers", codename="operate_platform")
+    )
+    user.__dict__.pop("_perm_cache", None)
+    user.__dict__.pop("_user_perm_cache", None)
+    return user
+
+
 class OperatorFactory(UserFactory):
     """A platform operator who is not a superuser: the issuers.operate_platform
     permission, granted as an admin would (staff, to use the admin)."""
@@ -41,11 +51,7 @@ class OperatorFactory(UserFactory):
     @factory.post_generation
     def operate_platform(self, create, extracted, **kwargs):
         if create:
-            self.user_permissions.add(
-                Permission.objects.get(
-                    content_type__app_label="issuers", codename="operate_platform"
-                )
-            )
+            make_operator(self)
 
 
 class InvitationFactory(factory.django.DjangoModelFactory):

@@ -30,7 +30,13 @@ from issuers.models import (
     IssuerMembership,
     IssuerRequest,
 )
-from issuers.permissions import MANAGE_ISSUER, has_role, is_operator, must_ask_for_issuer
+from issuers.permissions import (
+    MANAGE_ISSUER,
+    has_role,
+    is_operator,
+    must_ask_for_issuer,
+    require_issuer_creation,
+)
 from issuers.selectors import issuer_for_operator, issuers_for_user
 
 CONFLICT = error("Already a member, or the last owner would go.")
@@ -101,6 +107,8 @@ class OrganizationViewSet(V1GenericViewSet):
 
     @idempotent
     def create(self, request):
+        # Refused before the body is read: a 403 with why, whatever was sent.
+        require_issuer_creation(request.user, or_request=True)
         serializer = OrganizationCreateSerializer(data=_form_or_json(request.data))
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)

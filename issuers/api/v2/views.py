@@ -9,7 +9,7 @@ from core.idempotency import idempotent
 from issuers import services
 from issuers.api.v2.serializers import IssuerSerializer
 from issuers.models import Role
-from issuers.permissions import must_ask_for_issuer
+from issuers.permissions import must_ask_for_issuer, require_issuer_creation
 from issuers.selectors import issuer_for_user, issuers_for_user
 
 CREATION_REFUSED = OpenApiResponse(
@@ -40,6 +40,8 @@ class IssuerListView(BadgrAPIView):
     )
     @idempotent
     def post(self, request):
+        # Refused before the body is read: a 403 with why, whatever was sent.
+        require_issuer_creation(request.user, or_request=True)
         serializer = IssuerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         fields = serializer.service_fields()
