@@ -21,7 +21,7 @@ from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from core.exceptions import ApplicationError
 from issuers import services
 from issuers.admin_scoping import add_application_error
-from issuers.permissions import MANAGE_ISSUER, has_role, is_operator
+from issuers.links import credits_links
 from issuers.selectors import issuer_for_user, issuers_for_user
 from templates_app.models import BadgeTemplate
 
@@ -61,14 +61,6 @@ def dashboard(request, entity_id: str):
         .select_related("badge_template_version")
         .order_by("-emitted_at", "-pk")[:RECENT]
     )
-    # Operators grant credits; owners ask them for more.
-    top_up_url = credits_request_url = ""
-    if is_operator(request.user):
-        top_up_url = reverse("admin:issuers_issuer_top_up", args=[issuer.pk])
-    elif has_role(request.user, issuer, MANAGE_ISSUER):
-        credits_request_url = (
-            reverse("admin:issuers_creditrequest_add") + "?" + urlencode({"issuer": issuer.pk})
-        )
     return render(
         request,
         "issuers/dashboard.html",
@@ -78,8 +70,7 @@ def dashboard(request, entity_id: str):
             "running": running,
             "recent_batches": recent_batches,
             "recent_badges": recent_badges,
-            "top_up_url": top_up_url,
-            "credits_request_url": credits_request_url,
+            **credits_links(request.user, issuer),
         },
     )
 

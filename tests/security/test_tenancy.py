@@ -27,8 +27,7 @@ from issuers.models import (
 )
 from issuers.tests.factories import IssuerFactory, MembershipFactory, OperatorFactory
 from tests.admin.helpers import admin_url
-# Its tokens are unique per call, so one user may hold several.
-from tests.api_v1.conftest import client_for
+from tests.api_v1.conftest import client_for  # a new token per call
 
 pytestmark = pytest.mark.django_db
 
