@@ -1,7 +1,25 @@
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.models import User
+from accounts.models import User, normalize_email
+from core.exceptions import ApplicationError
+
+
+def clean_email(email) -> str:
+    """A person's email address as it is stored (lower-cased), or an ApplicationError on
+    the `email` field: for earners, invitations, anything that names a person."""
+    value = normalize_email(email if isinstance(email, str) else "")
+    try:
+        validate_email(value)
+    except ValidationError:
+        raise ApplicationError(
+            f"{email!r} is not a valid email address.",
+            field_errors={"email": ["Enter a valid email address."]},
+            code="invalid_email",
+        ) from None
+    return value
 
 
 @transaction.atomic

@@ -1,25 +1,10 @@
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts.models import normalize_email
+from accounts.services import clean_email
 from core.exceptions import ApplicationError, ConflictError
 from core.inserts import insert_many
 from earners.models import Earner
 from issuers.permissions import ASSIGN, require_role
-
-
-def clean_email(email) -> str:
-    value = normalize_email(email if isinstance(email, str) else "")
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ApplicationError(
-            f"{email!r} is not a valid email address.",
-            field_errors={"email": ["Enter a valid email address."]},
-            code="invalid_email",
-        ) from None
-    return value
 
 
 def _clean_names(first_name, last_name, metadata):

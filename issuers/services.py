@@ -5,7 +5,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
@@ -13,6 +12,7 @@ from django.utils import timezone as django_timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
+from accounts.services import clean_email
 from core.exceptions import (
     ApplicationError,
     ConflictError,
@@ -408,8 +408,10 @@ def issuer_request_create(*, actor, **fields) -> IssuerRequest:
     return request
 
 
-def _decide_issuer_request(issuer_request: IssuerRequest, actor, status, note: str):
-    locked = IssuerRequest.objects.select_for_update().get(pk=issuer_request.pk)
+def _decide(request, actor, status):
+    """Lock a pending request (for an issuer, for credits) and mark it decided; a
+    request decided already (twice clicked, two operators at once) is a conflict."""
+    locked = type(request).objects.select_for_update().get(pk=request.pk)
     if locked.status != RequestStatus.PENDING:
         raise ConflictError(
             _("This request was %(status)s already.")
@@ -418,7 +420,6 @@ def _decide_issuer_request(issuer_request: IssuerRequest, actor, status, note: s
     locked.status = status
     locked.decided_by = actor
     locked.decided_at = django_timezone.now()
-    locked.decision_note = (note or "")[:255]
     return locked
 
 
@@ -426,7 +427,8 @@ def _decide_issuer_request(issuer_request: IssuerRequest, actor, status, note: s
 def issuer_request_approve(*, issuer_request: IssuerRequest, actor, note: str = "") -> Issuer:
     """An operator approves: the issuer is created with the requester as its owner."""
     require_operator(actor, _("Issuer requests are decided by the platform's operators."))
-    request = _decide_issuer_request(issuer_request, actor, RequestStatus.APPROVED, note)
+    request = _decide(issuer_request, actor, RequestStatus.APPROVED)
+    request.decision_note = (note or "")[:255]
     issuer = issuer_create(
         actor=None,
         owner=request.requested_by,
@@ -449,7 +451,8 @@ def issuer_request_decline(
     *, issuer_request: IssuerRequest, actor, note: str = ""
 ) -> IssuerRequest:
     require_operator(actor, _("Issuer requests are decided by the platform's operators."))
-    request = _decide_issuer_request(issuer_request, actor, RequestStatus.DECLINED, note)
+    request = _decide(issuer_request, actor, RequestStatus.DECLINED)
+    request.decision_note = (note or "")[:255]
     request.save()
     _email_decision(request)
     return request
@@ -509,23 +512,10 @@ def credit_request_create(*, issuer: Issuer, actor, amount: int, note: str = "")
     return request
 
 
-def _decide_credit_request(credit_request: CreditRequest, actor, status) -> CreditRequest:
-    locked = CreditRequest.objects.select_for_update().get(pk=credit_request.pk)
-    if locked.status != CreditRequestStatus.PENDING:
-        raise ConflictError(
-            _("This request was %(status)s already.")
-            % {"status": locked.get_status_display().lower()}
-        )
-    locked.status = status
-    locked.decided_by = actor
-    locked.decided_at = django_timezone.now()
-    return locked
-
-
 @transaction.atomic
 def credit_request_grant(*, credit_request: CreditRequest, actor) -> CreditLedgerEntry:
     require_operator(actor, _("Credits are granted by the platform's operators."))
-    request = _decide_credit_request(credit_request, actor, CreditRequestStatus.GRANTED)
+    request = _decide(credit_request, actor, CreditRequestStatus.GRANTED)
     entry = credits_top_up(
         issuer=request.issuer,
         amount=request.amount,
@@ -542,7 +532,7 @@ def credit_request_grant(*, credit_request: CreditRequest, actor) -> CreditLedge
 @transaction.atomic
 def credit_request_decline(*, credit_request: CreditRequest, actor) -> CreditRequest:
     require_operator(actor, _("Credit requests are decided by the platform's operators."))
-    request = _decide_credit_request(credit_request, actor, CreditRequestStatus.DECLINED)
+    request = _decide(credit_request, actor, CreditRequestStatus.DECLINED)
     request.save()
     return request
 
@@ -554,18 +544,6 @@ def _token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _clean_invitation_email(email) -> str:
-    value = normalize_email(email if isinstance(email, str) else "")
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ApplicationError(
-            _("%(email)r is not a valid email address.") % {"email": email},
-            field_errors={"email": [_("Enter a valid email address.")]},
-        ) from None
-    return value
-
-
 @transaction.atomic
 def invitation_create(
     *, issuer: Issuer, email: str, role: str = Role.STAFF, actor=None
@@ -574,7 +552,7 @@ def invitation_create(
     email and joins only by accepting it. Nothing in the answer depends on whether an
     account uses the address."""
     require_role(actor, issuer, MANAGE_ISSUER)
-    email = _clean_invitation_email(email)
+    email = clean_email(email)
     if role not in Role.values:
         raise ApplicationError(
             _("%(role)r is not a role; use one of %(roles)s.")

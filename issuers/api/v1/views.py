@@ -1,3 +1,4 @@
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -192,7 +193,7 @@ class OrganizationViewSet(V1GenericViewSet):
     )
     @action(detail=True, methods=["get"])
     def invitations(self, request, id=None):
-        issuer = self._owned("Only the organization's owners see its invitations.")
+        issuer = self._owned(_("Only the organization's owners see its invitations."))
         invitations = (
             Invitation.objects.filter(issuer=issuer)
             .select_related("invited_by")
@@ -217,7 +218,7 @@ class OrganizationViewSet(V1GenericViewSet):
         issuer = self.get_object()
         invitation = Invitation.objects.filter(issuer=issuer, entity_id=invitation_id).first()
         if invitation is None:
-            raise NotFoundError("Invitation not found.")
+            raise NotFoundError(_("Invitation not found."))
         invitation = services.invitation_revoke(invitation=invitation, actor=request.user)
         return Response(InvitationSerializer(invitation).data)
 
@@ -311,7 +312,7 @@ class OrganizationViewSet(V1GenericViewSet):
     )
     @action(detail=True, methods=["get"], url_path="credit-requests")
     def credit_requests(self, request, id=None):
-        issuer = self._owned("Only the organization's owners see its credit requests.")
+        issuer = self._owned(_("Only the organization's owners see its credit requests."))
         requests = (
             CreditRequest.objects.filter(issuer=issuer)
             .select_related("requested_by")
@@ -376,5 +377,5 @@ class OrganizationRequestViewSet(V1GenericViewSet):
     def retrieve(self, request, id=None):
         issuer_request = self.get_queryset().filter(entity_id=id).first()
         if issuer_request is None:
-            raise NotFoundError("Request not found.")
+            raise NotFoundError(_("Request not found."))
         return Response(OrganizationRequestSerializer(issuer_request).data)
