@@ -12,6 +12,8 @@ def clean_email(email) -> str:
     the `email` field: for earners, invitations, anything that names a person."""
     value = normalize_email(email if isinstance(email, str) else "")
     try:
+        if len(value) > 254:  # RFC 5321's limit, and the columns'
+            raise ValidationError("too long")
         validate_email(value)
     except ValidationError:
         raise ApplicationError(

@@ -191,6 +191,23 @@ def _positive(amount) -> int:
     return amount
 
 
+# The most credits one grant or request may carry: far above any real need, and far
+# below what the balance column holds, however many grants add up.
+MAX_CREDITS_AT_ONCE = 1_000_000_000
+
+
+def _grant_amount(amount) -> int:
+    amount = _positive(amount)
+    if amount > MAX_CREDITS_AT_ONCE:
+        raise ApplicationError(
+            _("At most %(max)s credits at once.") % {"max": f"{MAX_CREDITS_AT_ONCE:,}"},
+            field_errors={
+                "amount": [_("Enter at most %(max)s.") % {"max": f"{MAX_CREDITS_AT_ONCE:,}"}]
+            },
+        )
+    return amount
+
+
 def _balance(issuer_id: int) -> int:
     return Issuer.objects.filter(pk=issuer_id).values_list("credit_balance", flat=True).get()
 
@@ -209,7 +226,7 @@ def credits_top_up(
             "ask them for more."
         ),
     )
-    amount = _positive(amount)
+    amount = _grant_amount(amount)
     Issuer.objects.filter(pk=issuer.pk).update(credit_balance=F("credit_balance") + amount)
     balance = _balance(issuer.pk)
     issuer.credit_balance = balance
@@ -485,7 +502,7 @@ def _email_decision(request: IssuerRequest) -> None:
 def credit_request_create(*, issuer: Issuer, actor, amount: int, note: str = "") -> CreditRequest:
     """An owner asks the operators for credits; they are emailed and decide."""
     require_role(actor, issuer, MANAGE_ISSUER)
-    amount = _positive(amount)
+    amount = _grant_amount(amount)
     try:
         with transaction.atomic():
             request = CreditRequest.objects.create(

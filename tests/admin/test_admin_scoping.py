@@ -304,6 +304,14 @@ def test_an_owner_asks_for_credits_and_an_operator_grants_them(client, two_issue
     assert response.status_code == 302
     request = CreditRequest.objects.get(issuer=a.issuer, status=CreditRequestStatus.PENDING)
     assert (request.amount, request.requested_by) == (300, owner)
+    # a second one, or one beyond any column, is a message on the form
+    for amount, field in (("5", None), (str(10**12), "amount")):
+        again = client.post(
+            admin_url(CreditRequest, "add"), {"issuer": a.issuer.pk, "amount": amount}
+        )
+        assert again.status_code == 200
+        errors = again.context["adminform"].form.errors
+        assert errors[field] if field else errors["__all__"]
     # and the owner cannot grant it
     action = {"action": "grant", "_selected_action": [request.pk]}
     client.post(admin_url(CreditRequest, "changelist"), action)

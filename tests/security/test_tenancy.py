@@ -158,6 +158,10 @@ def test_adding_a_member_shows_nothing_of_the_account_and_adds_nobody(owner):
         assert person.entity_id not in body
     assert _without_ids(known.json()) == _without_ids(unknown.json())
     assert known.json()["status"] == "pending"
+    # an address longer than any column is a 400 on its field, not a server error
+    long = api.post(path, {"email": "a" * 250 + "@example.org"}, format="json")
+    assert long.status_code == 400
+    assert "email" in long.json()["field_errors"]
     # and nobody joined: the member list is the owner alone
     assert not IssuerMembership.objects.filter(user=person).exists()
     members = api.get(path).json()["results"]
@@ -309,7 +313,7 @@ def test_an_operator_grants_credits_to_any_organization_through_the_api(owner):
     assert ledger["balance"] == 500
     assert ledger["results"][0]["note"] == "Invoice 9"
     # bad amounts are a 400 naming the field
-    for amount in (0, -5, "many", 1.5):
+    for amount in (0, -5, "many", 1.5, 10**10, 2**64):
         bad = api.post(path, {"amount": amount}, format="json")
         assert bad.status_code == 400
         assert "amount" in bad.json()["field_errors"]
@@ -329,6 +333,9 @@ def test_an_owner_asks_for_credits_staff_may_not(owner):
     assert asked.status_code == 201, asked.content
     assert (asked.json()["amount"], asked.json()["status"]) == (200, "pending")
     assert api.post(path, {"amount": 5}, format="json").status_code == 409
+    too_many = api.post(path, {"amount": 2**40}, format="json")
+    assert too_many.status_code == 400
+    assert "amount" in too_many.json()["field_errors"]
     assert [r["id"] for r in api.get(path).json()["results"]] == [asked.json()["id"]]
     staff = client_for(MembershipFactory(issuer=owner.issuer, role=Role.STAFF).user, ALL_SCOPES)
     assert staff.post(path, {"amount": 5}, format="json").status_code == 403

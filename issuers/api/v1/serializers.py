@@ -110,7 +110,7 @@ class OrganizationRequestSerializer(serializers.Serializer):
 
 
 class MemberAddSerializer(StrictFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(help_text="Where the invitation is sent.")
+    email = serializers.EmailField(max_length=254, help_text="Where the invitation is sent.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.STAFF)
 
 
@@ -155,14 +155,14 @@ class CreditEntrySerializer(serializers.Serializer):
 
 
 class CreditGrantSerializer(StrictFieldsMixin, serializers.Serializer):
-    amount = serializers.IntegerField(min_value=1, max_value=2**53)
+    amount = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
     note = serializers.CharField(
         required=False, allow_blank=True, max_length=255, help_text="E.g. the invoice number."
     )
 
 
 class CreditRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
-    amount = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    amount = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
     note = serializers.CharField(required=False, allow_blank=True, max_length=255)
 
 
