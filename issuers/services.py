@@ -660,22 +660,24 @@ def invitation_accept(*, token: str, user) -> IssuerMembership:
 
 
 @transaction.atomic
-def invitation_accept_with_new_account(
+def invitation_accept_with_password(
     *, token: str, password: str, first_name: str = "", last_name: str = ""
 ) -> tuple[User, IssuerMembership]:
-    """Accept for an address with no account yet: the link proves the address, so the
-    account is made with this password, then the invitation is accepted."""
+    """Accept for an address whose owner cannot sign in yet: no account, or one made by
+    an award whose set-password link was never used. The link proves the address (as a
+    set-password link does), so the password is set with it and the invitation accepted.
+    An account that has a password signs in instead."""
     invitation = invitation_by_token(token, lock=True)
-    if User.objects.filter(email=invitation.email).exists():
+    user = User.objects.select_for_update().filter(email=invitation.email).first()
+    if user is not None and user.has_usable_password():
         raise ConflictError(
             _("An account uses this address already: sign in with it to accept."),
             code="account_exists",
         )
-    user = User(
-        email=invitation.email,
-        first_name=(first_name or "").strip(),
-        last_name=(last_name or "").strip(),
-    )
+    user = user or User(email=invitation.email)
+    for field, value in (("first_name", first_name), ("last_name", last_name)):
+        if (value or "").strip():
+            setattr(user, field, value.strip())
     try:
         validate_password(password, user)
     except ValidationError as exc:

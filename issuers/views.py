@@ -96,8 +96,9 @@ class NewAccountForm(forms.Form):
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request, token: str):
     """An invitation's link. Signed in with the invited address: accept it. Signed out:
-    sign in (an account uses the address) or choose a password (none does). Whoever holds
-    the link reads its own mailbox, so telling them which applies reveals nothing."""
+    sign in (the address's account has a password) or choose a password (it has none, or
+    there is no account). Whoever holds the link reads that mailbox, so telling them which
+    applies reveals nothing they could not learn by asking for a password reset."""
     try:
         invitation = services.invitation_by_token(token)
     except ApplicationError as exc:
@@ -105,8 +106,11 @@ def invitation_accept(request, token: str):
     user = request.user
     signed_in = user.is_authenticated
     wrong_account = signed_in and user.email != invitation.email
-    has_account = signed_in or User.objects.filter(email=invitation.email).exists()
-    form = None if has_account else NewAccountForm(request.POST or None)
+    # Signed out: sign in, or (no account, or one whose password was never chosen)
+    # choose a password here.
+    account = None if signed_in else User.objects.filter(email=invitation.email).first()
+    can_sign_in = signed_in or (account is not None and account.has_usable_password())
+    form = None if can_sign_in else NewAccountForm(request.POST or None)
     error = ""
     if request.method == "POST":
         try:
@@ -114,7 +118,7 @@ def invitation_accept(request, token: str):
                 membership = services.invitation_accept(token=token, user=user)
             elif form is not None and form.is_valid():
                 data = {k: v for k, v in form.cleaned_data.items() if k != "password_again"}
-                user, membership = services.invitation_accept_with_new_account(token=token, **data)
+                user, membership = services.invitation_accept_with_password(token=token, **data)
                 login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             else:
                 membership = None

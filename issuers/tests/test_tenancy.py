@@ -34,7 +34,7 @@ from issuers.services import (
     credit_request_grant,
     credits_grant_monthly,
     invitation_accept,
-    invitation_accept_with_new_account,
+    invitation_accept_with_password,
     invitation_by_token,
     invitation_create,
     invitation_revoke,
@@ -378,9 +378,9 @@ def test_accepting_needs_the_invited_address(owner):
 def test_a_new_address_makes_its_account_from_the_link(owner):
     InvitationFactory(issuer=owner.issuer, email="new@example.org", token="t2", role=Role.STAFF)
     with pytest.raises(ApplicationError) as weak:
-        invitation_accept_with_new_account(token="t2", password="123")
+        invitation_accept_with_password(token="t2", password="123")
     assert "password" in weak.value.field_errors
-    user, membership = invitation_accept_with_new_account(
+    user, membership = invitation_accept_with_password(
         token="t2", password="a-long-enough-passphrase", first_name="Nia"
     )
     assert (user.email, user.first_name) == ("new@example.org", "Nia")
@@ -388,11 +388,28 @@ def test_a_new_address_makes_its_account_from_the_link(owner):
     assert membership.user == user
 
 
+def test_an_account_an_award_made_chooses_its_password_from_the_link(owner):
+    # given an earner account made by an award, whose set-password link was never used
+    earner = UserFactory(email="earner@example.org", password=None, first_name="Eve")
+    assert not earner.has_usable_password()
+    InvitationFactory(issuer=owner.issuer, email="earner@example.org", token="t5")
+    # when they choose a password on the invitation
+    user, membership = invitation_accept_with_password(
+        token="t5", password="a-long-enough-passphrase"
+    )
+    # then it is that account, with the password, and a member
+    assert user == earner
+    user.refresh_from_db()
+    assert user.check_password("a-long-enough-passphrase")
+    assert user.first_name == "Eve"
+    assert membership.user == earner
+
+
 def test_an_address_with_an_account_must_sign_in_instead(owner):
     InvitationFactory(issuer=owner.issuer, email="sam@example.org", token="t3")
     sam = UserFactory(email="sam@example.org")
     with pytest.raises(ConflictError, match="sign in"):
-        invitation_accept_with_new_account(token="t3", password="a-long-enough-passphrase")
+        invitation_accept_with_password(token="t3", password="a-long-enough-passphrase")
     sam.refresh_from_db()
     assert sam.check_password("pw-for-tests")
 
