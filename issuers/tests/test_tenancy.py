@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from badges_project.celery import app as celery_app
 from core.exceptions import ApplicationError, ConflictError, NotFoundError, PermissionDeniedError
 from core.models import EmailKind, OutboundEmail
 from core.services import email_resend, enqueue_send
@@ -289,6 +290,19 @@ def test_the_monthly_grant_is_given_once_per_issuer_and_month(settings):
         assert issuer.credit_balance == 200
         periods = CreditLedgerEntry.objects.filter(issuer=issuer).values_list("period", flat=True)
         assert sorted(periods) == ["2025-03", "2025-04"]
+
+
+def test_beat_runs_the_monthly_grant_task(settings):
+    # given the schedule beat runs, the tasks a worker finds at start, a monthly grant
+    celery_app.loader.import_default_modules()
+    settings.CREDITS_MONTHLY_GRANT = 10
+    issuer = IssuerFactory()
+    entry = settings.CELERY_BEAT_SCHEDULE["grant-monthly-credits"]
+    # when the task it names runs (twice), then the issuer got this month's grant once
+    assert celery_app.tasks[entry["task"]].delay().get() == 1
+    assert celery_app.tasks[entry["task"]].delay().get() == 0
+    issuer.refresh_from_db()
+    assert issuer.credit_balance == 10
 
 
 def test_no_monthly_grant_unless_set(settings):
