@@ -37,8 +37,8 @@ from assertions.services import TEMPLATE_DEFAULT
 from core.exceptions import ApplicationError
 from core.markdown import render_markdown
 from issuers.exceptions import InsufficientCreditsError
+from issuers.links import credits_links
 from issuers.models import Issuer
-from issuers.permissions import MANAGE_ISSUER, has_role
 from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
 
@@ -493,12 +493,6 @@ def _numbers(issuer, draft) -> dict:
     }
 
 
-def _top_up_url(request, issuer) -> str:
-    if has_role(request.user, issuer, MANAGE_ISSUER):
-        return reverse("admin:issuers_issuer_top_up", args=[issuer.pk])
-    return ""
-
-
 @_step("review", methods=("GET",))
 def assign_review(request, issuer, draft):
     template = _template(issuer, draft.get("template"))
@@ -517,7 +511,7 @@ def assign_review(request, issuer, draft):
         "review",
         {
             "numbers": _numbers(issuer, draft),
-            "top_up_url": _top_up_url(request, issuer),
+            **credits_links(request.user, issuer),
             "expiry": expiry,
             "template_default": expiry is TEMPLATE_DEFAULT,
             "started": _dt(draft.get("activity_started_at")),

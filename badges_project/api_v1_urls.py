@@ -4,7 +4,7 @@ from rest_framework.routers import SimpleRouter
 
 from assertions.api.v1.views import AssignmentViewSet, BadgeViewSet, StatisticsViewSet
 from earners.api.v1.views import EarnerViewSet
-from issuers.api.v1.views import OrganizationViewSet
+from issuers.api.v1.views import OrganizationRequestViewSet, OrganizationViewSet
 from templates_app.api.v1.views import BadgeTemplateViewSet
 
 router = SimpleRouter(trailing_slash=False)
@@ -12,6 +12,9 @@ router.register("badges", BadgeViewSet, basename="v1-badges")
 router.register("badge-templates", BadgeTemplateViewSet, basename="v1-badge-templates")
 router.register("earners", EarnerViewSet, basename="v1-earners")
 router.register("organizations", OrganizationViewSet, basename="v1-organizations")
+router.register(
+    "organization-requests", OrganizationRequestViewSet, basename="v1-organization-requests"
+)
 router.register("assignments", AssignmentViewSet, basename="v1-assignments")
 router.register("statistics", StatisticsViewSet, basename="v1-statistics")
 

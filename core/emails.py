@@ -5,8 +5,20 @@ link is made at send time from `set_password_user_id`, so no live token sits in 
 database and the link's validity starts when the email leaves.
 """
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.template.loader import render_to_string
+
+# Context an app adds when one of its emails is sent, by kind: a link whose token is
+# made at that moment (so none is stored in the outbox). Registered in AppConfig.ready.
+_send_time_context: dict[str, Callable] = {}
+
+
+def register_send_time_context(kind: str, make: Callable) -> None:
+    """`make(email)` returns extra template context for rows of `kind`; an exception it
+    raises fails the send like an SMTP error would (the row keeps the message)."""
+    _send_time_context[kind] = make
 
 
 def set_password_url(user) -> str:
@@ -25,6 +37,8 @@ def render_email(email) -> tuple[str, str, str]:
     context["site_url"] = settings.SITE_URL
     if context.get("set_password_user_id") and email.user is not None:
         context["set_password_url"] = set_password_url(email.user)
+    if email.kind in _send_time_context:
+        context.update(_send_time_context[email.kind](email))
     base = f"emails/{email.kind}"
     text = render_to_string(f"{base}.txt", context)
     html = render_to_string(f"{base}.html", context)

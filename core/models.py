@@ -42,6 +42,10 @@ class EntityModel(BaseModel):
 class EmailKind(models.TextChoices):
     BADGE_AWARDED = "badge_awarded", "Badge awarded"
     ACCOUNT_CREATED = "account_created", "Account created (badge awarded, set a password)"
+    MEMBER_INVITED = "member_invited", "Invitation to join an issuer"
+    ISSUER_REQUESTED = "issuer_requested", "A new issuer asked for (to operators)"
+    ISSUER_REQUEST_DECIDED = "issuer_request_decided", "Issuer request approved or declined"
+    CREDITS_REQUESTED = "credits_requested", "Credits asked for (to operators)"
 
 
 class EmailStatus(models.TextChoices):

@@ -1,25 +1,10 @@
-from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 
-from accounts.models import User, normalize_email
+from accounts.services import clean_email
 from core.exceptions import ApplicationError, ConflictError
 from core.inserts import insert_many
 from earners.models import Earner
 from issuers.permissions import ASSIGN, require_role
-
-
-def clean_email(email) -> str:
-    value = normalize_email(email if isinstance(email, str) else "")
-    try:
-        validate_email(value)
-    except ValidationError:
-        raise ApplicationError(
-            f"{email!r} is not a valid email address.",
-            field_errors={"email": ["Enter a valid email address."]},
-            code="invalid_email",
-        ) from None
-    return value
 
 
 def _clean_names(first_name, last_name, metadata):
@@ -132,8 +117,10 @@ def earner_create(
     last_name: str = "",
     metadata: dict | None = None,
 ) -> Earner:
-    """Add an earner to an issuer (staff and up). Linked to the user account with the
-    same email when there is one; otherwise an account is made on the first award."""
+    """Add an earner to an issuer (staff and up). Not linked to any account yet: the
+    first award links the earner to the account with the email, made if there is none
+    (assertions.services). Linking here would tell the issuer, through `has_account`,
+    whether anyone on the platform uses an address it merely typed in."""
     require_role(actor, issuer, ASSIGN)
     email = clean_email(email)
     first_name, last_name = _clean_names(first_name, last_name, metadata)
@@ -143,7 +130,6 @@ def earner_create(
         first_name=first_name,
         last_name=last_name,
         metadata=_check_metadata(metadata),
-        user=User.objects.filter(email=email).first(),
     )
     try:
         with transaction.atomic():

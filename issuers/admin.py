@@ -11,26 +11,77 @@ from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from accounts.models import User, normalize_email
 from core.exceptions import ApplicationError
 from issuers.admin_scoping import (
     IssuerScopedAdmin,
+    IssuerScopedMixin,
     ReadOnlyInline,
     ReadOnlyIssuerScopedAdmin,
     ServiceModelForm,
     add_application_error,
 )
-from issuers.models import CreditLedgerEntry, Issuer, IssuerMembership, Role
-from issuers.permissions import MANAGE_ISSUER
+from issuers.models import (
+    CreditLedgerEntry,
+    CreditRequest,
+    Invitation,
+    Issuer,
+    IssuerMembership,
+    IssuerRequest,
+    Role,
+)
+from issuers.permissions import MANAGE_ISSUER, has_role, is_operator, may_create_issuer
 from issuers.services import (
+    credit_request_create,
+    credit_request_decline,
+    credit_request_grant,
     credits_top_up,
+    invitation_create,
+    invitation_revoke,
     issuer_create,
+    issuer_request_approve,
+    issuer_request_decline,
     issuer_update,
-    membership_add,
     membership_change_role,
     membership_remove,
 )
+
+
+def operator_in_admin(request) -> bool:
+    """A platform operator who may use the admin (every admin user is staff)."""
+    return request.user.is_staff and is_operator(request.user)
+
+
+def decide_each(model_admin, request, queryset, decide, done: str) -> None:
+    """Run `decide(obj)` for each selected row, saying what happened to each."""
+    count = 0
+    for obj in queryset:
+        try:
+            decide(obj)
+        except ApplicationError as exc:
+            model_admin.message_user(request, f"{obj}: {exc.message}", messages.WARNING)
+        else:
+            count += 1
+    model_admin.message_user(request, done % {"count": count}, messages.SUCCESS)
+
+
+class OperatorsSeeAllMixin:
+    """On an issuer-scoped admin: platform operators see every issuer's rows (what they
+    decide on: issuers' credits, credit requests), not only their memberships'."""
+
+    def get_queryset(self, request):
+        if operator_in_admin(request):
+            return super(IssuerScopedMixin, self).get_queryset(request)
+        return super().get_queryset(request)
+
+    def has_module_permission(self, request):
+        return operator_in_admin(request) or super().has_module_permission(request)
+
+    def has_view_permission(self, request, obj=None):
+        return operator_in_admin(request) or super().has_view_permission(request, obj)
+
 
 # The newest ledger rows shown on an issuer's page; the ledger changelist has them all.
 LEDGER_ROWS_ON_ISSUER = 50
@@ -84,7 +135,7 @@ class CreditLedgerInline(ReadOnlyInline):
 
 
 @admin.register(Issuer)
-class IssuerAdmin(IssuerScopedAdmin):
+class IssuerAdmin(OperatorsSeeAllMixin, IssuerScopedAdmin):
     issuer_path = ""
     change_role = MANAGE_ISSUER
     form = IssuerForm
@@ -107,8 +158,8 @@ class IssuerAdmin(IssuerScopedAdmin):
     )
 
     def has_add_permission(self, request):
-        # A new organisation is the platform operator's decision, not a member's.
-        return request.user.is_active and request.user.is_superuser
+        # A new organisation is the platform operators' decision (ISSUER_CREATION).
+        return request.user.is_staff and may_create_issuer(request.user)
 
     def get_fieldsets(self, request, obj=None):
         return self.fieldsets if obj else self.fieldsets[:1]
@@ -138,7 +189,11 @@ class IssuerAdmin(IssuerScopedAdmin):
     # -- top-up --------------------------------------------------------------------
 
     def has_top_up_permission(self, request, obj=None):
-        return self._allows(request, MANAGE_ISSUER, obj)
+        # Credits are granted by operators only; owners ask (CreditRequestAdmin).
+        return operator_in_admin(request)
+
+    def has_request_credits_permission(self, request, obj=None):
+        return obj is not None and has_role(request.user, obj, MANAGE_ISSUER)
 
     def get_urls(self):
         top_up = path(
@@ -150,6 +205,9 @@ class IssuerAdmin(IssuerScopedAdmin):
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         context["can_top_up"] = obj is not None and self.has_top_up_permission(request, obj)
+        context["can_request_credits"] = not context["can_top_up"] and (
+            self.has_request_credits_permission(request, obj)
+        )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     def top_up_view(self, request, object_id):
@@ -187,32 +245,6 @@ class IssuerAdmin(IssuerScopedAdmin):
         return TemplateResponse(request, "admin/issuers/issuer/top_up.html", context)
 
 
-class MembershipAddForm(ServiceModelForm):
-    email = forms.EmailField(
-        label="Email", help_text="The person's account email; they need an account already."
-    )
-    error_aliases = {"user": "email"}
-
-    class Meta:
-        model = IssuerMembership
-        fields = ("issuer", "role")
-
-    def clean_email(self):
-        user = User.objects.filter(email=normalize_email(self.cleaned_data["email"])).first()
-        if user is None:
-            raise forms.ValidationError("There is no account with this email.")
-        self.user = user
-        return user.email
-
-    def run_service(self, actor):
-        return membership_add(
-            issuer=self.cleaned_data["issuer"],
-            user=self.user,
-            role=self.cleaned_data["role"],
-            actor=actor,
-        )
-
-
 class MembershipChangeForm(ServiceModelForm):
     class Meta:
         model = IssuerMembership
@@ -228,32 +260,15 @@ class MembershipChangeForm(ServiceModelForm):
 
 @admin.register(IssuerMembership)
 class IssuerMembershipAdmin(IssuerScopedAdmin):
-    add_role = change_role = delete_role = MANAGE_ISSUER
+    # Nobody is added directly: owners invite (InvitationAdmin), the person accepts.
+    change_role = delete_role = MANAGE_ISSUER
     form = MembershipChangeForm
-    add_form = MembershipAddForm
     list_display = ("user", "issuer", "role", "created_at")
     list_filter = ("role", ("issuer", RelatedOnlyFieldListFilter))
     search_fields = ("user__email", "user__first_name", "user__last_name", "issuer__name")
     list_select_related = ("user", "issuer")
     readonly_fields = ("user", "issuer", "created_at", "updated_at")
     fields = ("user", "issuer", "role", "created_at", "updated_at")
-    add_fields = ("issuer", "email", "role")
-
-    def get_fields(self, request, obj=None):
-        return self.fields if obj else self.add_fields
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.readonly_fields if obj else ()
-
-    def get_form(self, request, obj=None, change=False, **kwargs):
-        if obj is None:
-            kwargs["form"] = self.add_form
-        return super().get_form(request, obj, change, **kwargs)
-
-    def get_changeform_initial_data(self, request):
-        initial = super().get_changeform_initial_data(request)
-        initial.setdefault("role", Role.STAFF)
-        return initial
 
     def delete_model(self, request, obj):
         membership_remove(membership=obj, actor=request.user)
@@ -270,7 +285,7 @@ class IssuerMembershipAdmin(IssuerScopedAdmin):
 
 
 @admin.register(CreditLedgerEntry)
-class CreditLedgerEntryAdmin(ReadOnlyIssuerScopedAdmin):
+class CreditLedgerEntryAdmin(OperatorsSeeAllMixin, ReadOnlyIssuerScopedAdmin):
     list_display = (
         "created_at",
         "issuer",
@@ -285,3 +300,228 @@ class CreditLedgerEntryAdmin(ReadOnlyIssuerScopedAdmin):
     search_fields = ("note", "issuer__name", "batch__entity_id")
     list_select_related = ("issuer", "batch", "created_by")
     date_hierarchy = "created_at"
+
+
+# -- invitations --------------------------------------------------------------------------
+
+
+class InvitationForm(ServiceModelForm):
+    class Meta:
+        model = Invitation
+        fields = ("issuer", "email", "role")
+        help_texts = {
+            "email": gettext_lazy(
+                "We email an invitation; they join once they accept it, signed in with it."
+            )
+        }
+
+    def run_service(self, actor):
+        return invitation_create(
+            issuer=self.cleaned_data["issuer"],
+            email=self.cleaned_data["email"],
+            role=self.cleaned_data["role"],
+            actor=actor,
+        )
+
+
+@admin.register(Invitation)
+class InvitationAdmin(IssuerScopedAdmin):
+    view_role = add_role = MANAGE_ISSUER
+    form = InvitationForm
+    list_display = ("email", "issuer", "role", "status", "invited_by", "created_at", "expires_at")
+    list_filter = ("status", "role", ("issuer", RelatedOnlyFieldListFilter))
+    search_fields = ("email", "issuer__name")
+    list_select_related = ("issuer", "invited_by")
+    actions = ("revoke",)
+    readonly_fields = (
+        "issuer",
+        "email",
+        "role",
+        "status",
+        "invited_by",
+        "accepted_by",
+        "created_at",
+        "expires_at",
+        "decided_at",
+    )
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ("issuer", "email", "role")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ()
+
+    def get_changeform_initial_data(self, request):
+        initial = super().get_changeform_initial_data(request)
+        initial.setdefault("role", Role.STAFF)
+        return initial
+
+    def has_revoke_permission(self, request):
+        return self._allows(request, MANAGE_ISSUER)
+
+    @admin.action(description=gettext_lazy("Revoke selected invitations"), permissions=["revoke"])
+    def revoke(self, request, queryset):
+        decide_each(
+            self,
+            request,
+            queryset.select_related("issuer"),
+            lambda invitation: invitation_revoke(invitation=invitation, actor=request.user),
+            _("Revoked %(count)d invitation(s)."),
+        )
+
+
+# -- credit requests ----------------------------------------------------------------------
+
+
+class CreditRequestForm(ServiceModelForm):
+    class Meta:
+        model = CreditRequest
+        fields = ("issuer", "amount", "note")
+        help_texts = {
+            "amount": gettext_lazy("Credits you need (one per badge email)."),
+            "note": gettext_lazy("Anything the operators should know, e.g. an order number."),
+        }
+
+    def run_service(self, actor):
+        return credit_request_create(
+            issuer=self.cleaned_data["issuer"],
+            amount=self.cleaned_data["amount"],
+            note=self.cleaned_data["note"],
+            actor=actor,
+        )
+
+
+@admin.register(CreditRequest)
+class CreditRequestAdmin(OperatorsSeeAllMixin, IssuerScopedAdmin):
+    """Owners ask for credits here; operators grant or decline (actions)."""
+
+    view_role = add_role = MANAGE_ISSUER
+    form = CreditRequestForm
+    list_display = (
+        "created_at",
+        "issuer",
+        "amount",
+        "status",
+        "note",
+        "requested_by",
+        "decided_by",
+    )
+    list_filter = ("status", ("issuer", RelatedOnlyFieldListFilter))
+    search_fields = ("issuer__name", "note")
+    list_select_related = ("issuer", "requested_by", "decided_by")
+    actions = ("grant", "decline")
+    readonly_fields = (
+        "issuer",
+        "amount",
+        "note",
+        "status",
+        "requested_by",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "entry",
+    )
+
+    def get_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ("issuer", "amount", "note")
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else ()
+
+    def has_decide_permission(self, request):
+        return operator_in_admin(request)
+
+    @admin.action(description=gettext_lazy("Grant the selected requests"), permissions=["decide"])
+    def grant(self, request, queryset):
+        decide_each(
+            self,
+            request,
+            queryset.select_related("issuer"),
+            lambda row: credit_request_grant(credit_request=row, actor=request.user),
+            _("Granted %(count)d request(s)."),
+        )
+
+    @admin.action(description=gettext_lazy("Decline the selected requests"), permissions=["decide"])
+    def decline(self, request, queryset):
+        decide_each(
+            self,
+            request,
+            queryset,
+            lambda row: credit_request_decline(credit_request=row, actor=request.user),
+            _("Declined %(count)d request(s)."),
+        )
+
+
+# -- requests for new issuers (ISSUER_CREATION = "approval") -------------------------------
+
+
+@admin.register(IssuerRequest)
+class IssuerRequestAdmin(admin.ModelAdmin):
+    """Operators only: requests for new issuers, approved or declined with the actions."""
+
+    list_display = ("name", "email", "requested_by", "status", "created_at", "decided_by", "issuer")
+    list_filter = ("status",)
+    search_fields = ("name", "email", "requested_by__email")
+    list_select_related = ("requested_by", "decided_by", "issuer")
+    actions = ("approve", "decline")
+    readonly_fields = (
+        "name",
+        "email",
+        "url",
+        "description",
+        "timezone",
+        "requested_by",
+        "status",
+        "created_at",
+        "decided_by",
+        "decided_at",
+        "decision_note",
+        "issuer",
+    )
+    fields = readonly_fields
+
+    def has_module_permission(self, request):
+        return operator_in_admin(request)
+
+    def has_view_permission(self, request, obj=None):
+        return operator_in_admin(request)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_decide_permission(self, request):
+        return operator_in_admin(request)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(
+        description=gettext_lazy("Approve: create the issuers, requesters as owners"),
+        permissions=["decide"],
+    )
+    def approve(self, request, queryset):
+        decide_each(
+            self,
+            request,
+            queryset.select_related("requested_by"),
+            lambda row: issuer_request_approve(issuer_request=row, actor=request.user),
+            _("Approved %(count)d request(s)."),
+        )
+
+    @admin.action(description=gettext_lazy("Decline the selected requests"), permissions=["decide"])
+    def decline(self, request, queryset):
+        decide_each(
+            self,
+            request,
+            queryset.select_related("requested_by"),
+            lambda row: issuer_request_decline(issuer_request=row, actor=request.user),
+            _("Declined %(count)d request(s)."),
+        )

@@ -1,11 +1,21 @@
-"""Who may do what in an issuer. The one role matrix; services and admin ask it.
+"""Who may do what. The one role matrix; services, APIs, pages and the admin ask it.
 
-owner  ⊇ editor ⊇ staff: staff assign and revoke badges, editors also manage badge
-templates, owners also manage members and credits. Superusers may do everything.
+Inside an issuer: owner ⊇ editor ⊇ staff. Staff assign and revoke badges, editors also
+manage badge templates, owners also invite members and see the credit ledger.
+
+Above the issuers: platform operators (superusers, and users holding the
+`issuers.operate_platform` permission) decide who may create an issuer
+(settings.ISSUER_CREATION) and grant credits. Superusers may also do everything inside
+every issuer; an operator who is not a superuser acts inside an issuer only through a
+membership. The whole table is docs/security.md, "Trust model".
 """
 
+from django.conf import settings
+from django.utils.translation import gettext as _
+
 from core.exceptions import PermissionDeniedError
-from issuers.models import IssuerMembership, Role
+from issuers.exceptions import IssuerCreationRefusedError
+from issuers.models import IssuerCreation, IssuerMembership, Role
 
 RANK = {Role.STAFF: 1, Role.EDITOR: 2, Role.OWNER: 3}
 
@@ -51,3 +61,60 @@ def require_role(actor, issuer, needed: Role) -> None:
 
 def forget_roles(user) -> None:
     user.__dict__.pop("_issuer_roles", None)
+
+
+OPERATE_PLATFORM = "issuers.operate_platform"
+
+
+def is_operator(user) -> bool:
+    """A platform operator: an active superuser or holder of the operator permission."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or user.has_perm(OPERATE_PLATFORM)
+
+
+def require_operator(actor, message: str) -> None:
+    """Raise unless `actor` operates the platform (`actor=None`, the system, passes)."""
+    if actor is not None and not is_operator(actor):
+        raise PermissionDeniedError(message)
+
+
+def issuer_creation() -> IssuerCreation:
+    return IssuerCreation(settings.ISSUER_CREATION)
+
+
+def may_create_issuer(user) -> bool:
+    """Whether `user` may create an issuer right away (ISSUER_CREATION)."""
+    if is_operator(user):
+        return True
+    signed_in = user is not None and user.is_authenticated and user.is_active
+    return signed_in and issuer_creation() == IssuerCreation.OPEN
+
+
+def must_ask_for_issuer(user) -> bool:
+    """Whether a new issuer for `user` is a request for an operator to decide."""
+    signed_in = user is not None and user.is_authenticated and user.is_active
+    return (
+        signed_in and not may_create_issuer(user) and (issuer_creation() == IssuerCreation.APPROVAL)
+    )
+
+
+def issuer_creation_refusal() -> str:
+    """Why someone who is not an operator may not create an issuer, for every surface."""
+    if issuer_creation() == IssuerCreation.APPROVAL:
+        return _(
+            "New issuers are approved by the platform's operators: send your request "
+            "(it becomes an issuer with you as its owner once an operator approves it)."
+        )
+    return _(
+        "Issuers are created by the platform's operators; ask one of them to create "
+        "yours and invite you as its owner."
+    )
+
+
+def require_issuer_creation(user, *, or_request: bool = False) -> None:
+    """Raise IssuerCreationRefusedError (403, saying why) unless `user` may create an
+    issuer, or, with `or_request`, at least ask for one."""
+    if may_create_issuer(user) or (or_request and must_ask_for_issuer(user)):
+        return
+    raise IssuerCreationRefusedError(issuer_creation_refusal())

@@ -1,15 +1,27 @@
 """The issuer dashboard: its badge templates, recent badges, credits and assignments,
-with the links into the assign wizard."""
+with the links into the assign wizard; and the page where an invited person joins."""
 
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
 
+from accounts.models import User
 from assertions import openbadges
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from core.exceptions import ApplicationError
-from issuers.permissions import MANAGE_ISSUER, has_role
+from issuers import services
+from issuers.admin_scoping import add_application_error
+from issuers.links import credits_links
 from issuers.selectors import issuer_for_user, issuers_for_user
 from templates_app.models import BadgeTemplate
 
@@ -49,9 +61,6 @@ def dashboard(request, entity_id: str):
         .select_related("badge_template_version")
         .order_by("-emitted_at", "-pk")[:RECENT]
     )
-    top_up_url = ""
-    if has_role(request.user, issuer, MANAGE_ISSUER):
-        top_up_url = reverse("admin:issuers_issuer_top_up", args=[issuer.pk])
     return render(
         request,
         "issuers/dashboard.html",
@@ -61,6 +70,75 @@ def dashboard(request, entity_id: str):
             "running": running,
             "recent_batches": recent_batches,
             "recent_badges": recent_badges,
-            "top_up_url": top_up_url,
+            **credits_links(request.user, issuer),
         },
     )
+
+
+class NewAccountForm(forms.Form):
+    first_name = forms.CharField(label=gettext_lazy("First name"), max_length=150, required=False)
+    last_name = forms.CharField(label=gettext_lazy("Last name"), max_length=150, required=False)
+    password = forms.CharField(
+        label=gettext_lazy("Choose a password"), widget=forms.PasswordInput, strip=False
+    )
+    password_again = forms.CharField(
+        label=gettext_lazy("The password again"), widget=forms.PasswordInput, strip=False
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("password") and data.get("password") != data.get("password_again"):
+            self.add_error("password_again", _("The two passwords differ."))
+        return data
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token: str):
+    """An invitation's link. Signed in with the invited address: accept it. Signed out:
+    sign in (the address's account has a password) or choose a password (it has none, or
+    there is no account). Whoever holds the link reads that mailbox, so telling them which
+    applies reveals nothing they could not learn by asking for a password reset."""
+    try:
+        invitation = services.invitation_by_token(token)
+    except ApplicationError as exc:
+        return render(request, "issuers/invitation.html", {"error": exc.message}, status=404)
+    user = request.user
+    signed_in = user.is_authenticated
+    wrong_account = signed_in and user.email != invitation.email
+    # Signed out: sign in, or (no account, or one whose password was never chosen)
+    # choose a password here.
+    account = None if signed_in else User.objects.filter(email=invitation.email).first()
+    can_sign_in = signed_in or (account is not None and account.has_usable_password())
+    form = None if can_sign_in else NewAccountForm(request.POST or None)
+    error = ""
+    if request.method == "POST":
+        try:
+            if signed_in:
+                membership = services.invitation_accept(token=token, user=user)
+            elif form is not None and form.is_valid():
+                data = {k: v for k, v in form.cleaned_data.items() if k != "password_again"}
+                user, membership = services.invitation_accept_with_password(token=token, **data)
+                login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            else:
+                membership = None
+        except ApplicationError as exc:
+            membership = None
+            if form is not None:
+                add_application_error(form, exc)
+            else:
+                error = exc.message
+        if membership is not None:
+            messages.success(
+                request,
+                _("You are now a member of %(issuer)s.") % {"issuer": membership.issuer.name},
+            )
+            return redirect("issuer-dashboard", entity_id=membership.issuer.entity_id)
+    context = {
+        "invitation": invitation,
+        "wrong_account": wrong_account,
+        "form": form,
+        "error": error,
+        "login_url": reverse("login") + "?" + urlencode({"next": request.path}),
+    }
+    return render(request, "issuers/invitation.html", context, status=400 if error else 200)

@@ -75,7 +75,7 @@ def test_the_dashboard_shows_templates_balance_batches_and_assign_links(client, 
     assert "Python Fundamentals" in html
     assert f"?template={template.entity_id}" in html
     assert ">500<" in html.replace(" ", "")
-    assert "Top up" in html
+    assert "Ask for more" in html  # owners ask the operators, who top up
     assert "x@example.org" in html or "Recent badges" in html
 
 
@@ -221,7 +221,7 @@ def test_a_50_mb_upload_is_refused_with_a_message(client, issuer, settings):
     assert "the limit is 10.0 MB" in r.content.decode()
 
 
-def test_not_enough_credits_shows_the_numbers_and_a_top_up_link_and_issues_nothing(
+def test_not_enough_credits_shows_the_numbers_and_a_link_to_ask_and_issues_nothing(
     client, issuer, template
 ):
     Issuer.objects.filter(pk=issuer.pk).update(credit_balance=2)
@@ -238,7 +238,8 @@ def test_not_enough_credits_shows_the_numbers_and_a_top_up_link_and_issues_nothi
     assert "Not enough credits" in html
     assert "needs 3 credits" in html
     assert "has 2" in html
-    assert "/top-up/" in html
+    # an owner is linked to asking the operators for credits (operators get the top-up)
+    assert f"/admin/issuers/creditrequest/add/?issuer={issuer.pk}" in html
     r = client.post(url(issuer, "confirm"))
     assert r.status_code == 302
     assert not Assertion.objects.exists()

@@ -224,6 +224,9 @@ CELERY_BEAT_SCHEDULE = {
     "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 300.0},
     # Import runs (Badgr server, Open Badges files) whose run was lost the same way.
     "resume-imports": {"task": "imports.tasks.resume_import_runs", "schedule": 300.0},
+    # CREDITS_MONTHLY_GRANT: hourly, so a beat that was down on the 1st still grants; once
+    # per issuer and month (a unique ledger period), so running it again grants nothing.
+    "grant-monthly-credits": {"task": "issuers.tasks.grant_monthly_credits", "schedule": 3600.0},
 }
 # An outbox row pending this long without being sent is re-enqueued; one stuck in
 # "sending" this long (its worker died mid-send) is tried again.
@@ -287,6 +290,19 @@ BADGE_IMAGE_MAX_SIDE = env.int("BADGE_IMAGE_MAX_SIDE", default=8192)
 # Set-password links in account-creation emails stay valid this long, and stop working
 # once used (Django's token covers the password hash and last login).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_TIMEOUT_DAYS", default=7) * 24 * 3600
+
+# Who may create an issuer (docs/security.md, "Trust model"): "closed", only the platform's
+# operators (superusers and holders of the issuers.operate_platform permission);
+# "approval", anyone signed in may ask and an operator approves or declines; "open",
+# anyone signed in creates one (a single-organisation install).
+ISSUER_CREATION = env("ISSUER_CREATION", default="closed")
+# Credits are granted by operators. An install that wants no metering grants them
+# automatically: this many to every new issuer, and/or this many to every issuer each
+# calendar month (docs/deployment.md). 0 = none.
+CREDITS_INITIAL_GRANT = env.int("CREDITS_INITIAL_GRANT", default=0)
+CREDITS_MONTHLY_GRANT = env.int("CREDITS_MONTHLY_GRANT", default=0)
+# An invitation to join an issuer can be accepted for this long after its email is sent.
+INVITATION_TIMEOUT_DAYS = env.int("INVITATION_TIMEOUT_DAYS", default=7)
 
 # Failed logins / password-grant token requests allowed per IP and per username in a
 # window (seconds) before the endpoint answers 429.

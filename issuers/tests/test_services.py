@@ -7,24 +7,32 @@ from accounts.tests.factories import UserFactory
 from conftest import services_required
 from core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
 from issuers.exceptions import InsufficientCreditsError
-from issuers.models import CreditLedgerEntry, CreditReason, Issuer, IssuerMembership, Role
+from issuers.models import (
+    CreditLedgerEntry,
+    CreditReason,
+    Invitation,
+    Issuer,
+    IssuerMembership,
+    Role,
+)
 from issuers.services import (
     credits_refund,
     credits_reserve,
     credits_top_up,
+    invitation_create,
     issuer_create,
     issuer_update,
     membership_add,
     membership_change_role,
     membership_remove,
 )
-from issuers.tests.factories import IssuerFactory, MembershipFactory
+from issuers.tests.factories import IssuerFactory, MembershipFactory, OperatorFactory
 
 pytestmark = pytest.mark.django_db
 
 
 def test_issuer_create_makes_the_creator_its_owner():
-    user = UserFactory()
+    user = OperatorFactory(is_staff=False)
     issuer = issuer_create(
         name=" Acme Academy ", email="Badges@Acme.org", actor=user, timezone="Europe/Rome"
     )
@@ -53,21 +61,30 @@ def test_only_an_owner_changes_the_issuer():
 
 
 def test_membership_add_refuses_a_second_membership_and_unknown_roles():
-    owner = MembershipFactory(role=Role.OWNER)
+    issuer = IssuerFactory()
     user = UserFactory(is_staff=False)
-    membership_add(issuer=owner.issuer, user=user, role=Role.STAFF, actor=owner.user)
+    membership_add(issuer=issuer, user=user, role=Role.STAFF)
     user.refresh_from_db()
     assert user.is_staff  # members work in the admin
     with pytest.raises(ConflictError):
-        membership_add(issuer=owner.issuer, user=user, role=Role.EDITOR, actor=owner.user)
+        membership_add(issuer=issuer, user=user, role=Role.EDITOR)
     with pytest.raises(ApplicationError, match="not a role"):
-        membership_add(issuer=owner.issuer, user=UserFactory(), role="boss", actor=owner.user)
+        membership_add(issuer=issuer, user=UserFactory(), role="boss")
 
 
-def test_staff_cannot_manage_members():
-    staff = MembershipFactory(role=Role.STAFF)
+def test_nobody_is_added_to_an_issuer_by_someone_else():
+    # membership_add is the system's step: no caller can pass themselves as the actor
+    owner = MembershipFactory(role=Role.OWNER)
+    with pytest.raises(TypeError):
+        membership_add(issuer=owner.issuer, user=UserFactory(), actor=owner.user)
+
+
+@pytest.mark.parametrize("role", [Role.STAFF, Role.EDITOR])
+def test_staff_and_editors_cannot_invite(role):
+    member = MembershipFactory(role=role)
     with pytest.raises(PermissionDeniedError):
-        membership_add(issuer=staff.issuer, user=UserFactory(), actor=staff.user)
+        invitation_create(issuer=member.issuer, email="x@example.org", actor=member.user)
+    assert not Invitation.objects.exists()
 
 
 def test_the_last_owner_cannot_be_removed_or_demoted():
@@ -115,10 +132,30 @@ def test_credit_amounts_must_be_positive_whole_numbers(amount):
     assert "amount" in err.value.field_errors
 
 
-def test_only_owners_top_up():
-    editor = MembershipFactory(role=Role.EDITOR)
+@pytest.mark.parametrize("role", [Role.STAFF, Role.EDITOR, Role.OWNER])
+def test_no_member_grants_credits_not_even_an_owner(role):
+    member = MembershipFactory(role=role)
+    with pytest.raises(PermissionDeniedError, match="operators"):
+        credits_top_up(issuer=member.issuer, amount=5, actor=member.user)
+    member.issuer.refresh_from_db()
+    assert member.issuer.credit_balance == 0
+    assert not CreditLedgerEntry.objects.exists()
+
+
+@pytest.mark.parametrize("operator", ["permission", "superuser"])
+def test_operators_grant_credits_to_any_issuer(operator):
+    issuer = IssuerFactory()
+    actor = OperatorFactory() if operator == "permission" else UserFactory(is_superuser=True)
+    entry = credits_top_up(issuer=issuer, amount=5, actor=actor, note="Invoice 1")
+    assert (entry.amount, entry.reason, entry.created_by) == (5, CreditReason.TOP_UP, actor)
+    issuer.refresh_from_db()
+    assert issuer.credit_balance == 5
+
+
+def test_a_deactivated_operator_grants_nothing():
+    actor = OperatorFactory(is_active=False)
     with pytest.raises(PermissionDeniedError):
-        credits_top_up(issuer=editor.issuer, amount=5, actor=editor.user)
+        credits_top_up(issuer=IssuerFactory(), amount=5, actor=actor)
 
 
 def test_the_database_refuses_a_negative_balance():

@@ -9,8 +9,8 @@ from assertions.models import Assertion, AssignmentBatch
 from assertions.tests.factories import AssertionFactory
 from credentials.services import issuer_key_create
 from issuers.models import Issuer, Role
-from issuers.services import credits_top_up
-from issuers.tests.factories import IssuerFactory, MembershipFactory
+from issuers.services import credit_request_create, credits_top_up
+from issuers.tests.factories import InvitationFactory, IssuerFactory, MembershipFactory
 from templates_app.models import BadgeTemplate
 from templates_app.tests.factories import BadgeTemplateFactory
 
@@ -35,6 +35,8 @@ def issuer_world(**issuer_fields) -> IssuerWorld:
     batch = AssignmentBatch.objects.create(
         issuer=issuer, badge_template_version=template.current_version
     )
+    InvitationFactory(issuer=issuer)
+    credit_request_create(issuer=issuer, actor=None, amount=5, note="Test request")
     return IssuerWorld(issuer, template, assertion, batch)
 
 

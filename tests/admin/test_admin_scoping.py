@@ -13,9 +13,19 @@ from assertions.tests.factories import AssertionFactory
 from core.testing import png_upload
 from earners.models import Earner
 from issuers.admin_scoping import IssuerScopedMixin
-from issuers.models import CreditLedgerEntry, CreditReason, Issuer, IssuerMembership, Role
-from issuers.services import membership_add
-from issuers.tests.factories import IssuerFactory, MembershipFactory
+from issuers.models import (
+    CreditLedgerEntry,
+    CreditReason,
+    CreditRequest,
+    CreditRequestStatus,
+    Invitation,
+    InvitationStatus,
+    Issuer,
+    IssuerMembership,
+    Role,
+)
+from issuers.services import credit_request_decline
+from issuers.tests.factories import IssuerFactory, MembershipFactory, OperatorFactory
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 from templates_app.tests.factories import BadgeTemplateFactory
 from templates_app.tests.test_images import svg_upload
@@ -78,11 +88,11 @@ def test_a_staff_user_without_a_membership_sees_no_issuer_data(client, two_issue
 
 
 def test_every_changelist_shows_only_the_members_issuer(client, two_issuers):
-    # given a staff member of A, and B with objects of every kind
+    # given B with objects of every kind
     a, _ = two_issuers
-    client.force_login(member(a.issuer))
     for model_admin in scoped_admins():
-        # when they open the changelist
+        # when a member of A with the role the changelist needs opens it
+        client.force_login(member(a.issuer, model_admin.view_role))
         response = client.get(admin_url(model_admin.model, "changelist"))
         # then every row belongs to A, and A's rows are there
         assert response.status_code == 200, model_admin
@@ -95,10 +105,10 @@ def test_every_changelist_shows_only_the_members_issuer(client, two_issuers):
 
 
 def test_every_page_of_another_issuers_object_is_a_404(client, two_issuers):
-    # given a staff member of A
+    # given a member of A with the role each admin needs
     a, b = two_issuers
-    client.force_login(member(a.issuer))
     for model_admin in scoped_admins():
+        client.force_login(member(a.issuer, model_admin.view_role))
         theirs = object_in(model_admin, b.issuer)
         assert theirs is not None, model_admin
         model = model_admin.model
@@ -192,11 +202,16 @@ def test_a_form_shown_again_leaves_nothing_of_the_service_behind(client, two_iss
     assert a.issuer.name == "Issuer A"
 
 
-def test_only_superusers_add_issuers_and_the_creator_becomes_owner(client, two_issuers):
+@pytest.mark.parametrize("operator", ["superuser", "permission"])
+def test_only_operators_add_issuers_and_the_creator_becomes_owner(client, two_issuers, operator):
     a, _ = two_issuers
     client.force_login(member(a.issuer, Role.OWNER))
     assert client.get(admin_url(Issuer, "add")).status_code == 403
-    root = UserFactory(is_staff=True, is_superuser=True)
+    root = (
+        UserFactory(is_staff=True, is_superuser=True)
+        if operator == "superuser"
+        else OperatorFactory()
+    )
     client.force_login(root)
     response = client.post(
         admin_url(Issuer, "add"),
@@ -221,13 +236,13 @@ def test_a_service_error_on_the_issuer_shows_on_its_field(client):
 # -- credits -------------------------------------------------------------------------
 
 
-def test_an_owner_tops_up_credits(client, two_issuers):
-    # given A's owner, and A with 9 credits left
+def test_an_operator_tops_up_credits(client, two_issuers):
+    # given a platform operator who is no member of A, and A with 10 credits
     a, _ = two_issuers
-    owner = member(a.issuer, Role.OWNER)
-    client.force_login(owner)
+    operator = OperatorFactory()
+    client.force_login(operator)
     balance = Issuer.objects.get(pk=a.issuer.pk).credit_balance
-    # when the owner follows "Top up credits" and adds 25
+    # when the operator follows "Top up credits" and adds 25
     page = client.get(admin_url(Issuer, "change", a.issuer.pk))
     assert admin_url(Issuer, "top_up", a.issuer.pk).encode() in page.content
     response = client.post(
@@ -238,11 +253,11 @@ def test_an_owner_tops_up_credits(client, two_issuers):
     assert Issuer.objects.get(pk=a.issuer.pk).credit_balance == balance + 25
     entry = CreditLedgerEntry.objects.filter(issuer=a.issuer).first()
     assert (entry.amount, entry.reason, entry.note) == (25, CreditReason.TOP_UP, "Invoice 7")
-    assert entry.created_by == owner
+    assert entry.created_by == operator
 
 
-@pytest.mark.parametrize("role", [Role.STAFF, Role.EDITOR])
-def test_staff_and_editors_cannot_top_up(client, two_issuers, role):
+@pytest.mark.parametrize("role", [Role.STAFF, Role.EDITOR, Role.OWNER])
+def test_no_member_tops_up_not_even_an_owner(client, two_issuers, role):
     a, _ = two_issuers
     client.force_login(member(a.issuer, role))
     balance = Issuer.objects.get(pk=a.issuer.pk).credit_balance
@@ -250,7 +265,7 @@ def test_staff_and_editors_cannot_top_up(client, two_issuers, role):
     assert admin_url(Issuer, "top_up", a.issuer.pk).encode() not in page.content
     url = admin_url(Issuer, "top_up", a.issuer.pk)
     assert client.get(url).status_code == 403
-    assert client.post(url, {"amount": "25"}).status_code == 403
+    assert client.post(url, {"amount": "1000000"}).status_code == 403
     assert Issuer.objects.get(pk=a.issuer.pk).credit_balance == balance
 
 
@@ -264,10 +279,52 @@ def test_an_owner_cannot_top_up_another_issuer(client, two_issuers):
 
 def test_a_top_up_of_nothing_is_a_form_error(client, two_issuers):
     a, _ = two_issuers
-    client.force_login(member(a.issuer, Role.OWNER))
+    client.force_login(OperatorFactory())
     response = client.post(admin_url(Issuer, "top_up", a.issuer.pk), {"amount": "0"})
     assert response.status_code == 200
     assert response.context["form"].errors["amount"]
+
+
+def test_an_owner_asks_for_credits_and_an_operator_grants_them(client, two_issuers):
+    # given A's owner (A's earlier request was declined)
+    a, _ = two_issuers
+    credit_request_decline(credit_request=CreditRequest.objects.get(issuer=a.issuer), actor=None)
+    owner = member(a.issuer, Role.OWNER)
+    client.force_login(owner)
+    balance = Issuer.objects.get(pk=a.issuer.pk).credit_balance
+    # when they follow "Ask for credits" from the issuer and ask for 300
+    page = client.get(admin_url(Issuer, "change", a.issuer.pk))
+    ask = admin_url(CreditRequest, "add") + f"?issuer={a.issuer.pk}"
+    assert ask.encode() in page.content
+    form = client.get(ask)
+    assert list(form.context["adminform"].form.fields["issuer"].queryset) == [a.issuer]
+    response = client.post(
+        admin_url(CreditRequest, "add"), {"issuer": a.issuer.pk, "amount": "300", "note": "Q2"}
+    )
+    assert response.status_code == 302
+    request = CreditRequest.objects.get(issuer=a.issuer, status=CreditRequestStatus.PENDING)
+    assert (request.amount, request.requested_by) == (300, owner)
+    # a second one, or one beyond any column, is a message on the form
+    for amount, field in (("5", None), (str(10**12), "amount")):
+        again = client.post(
+            admin_url(CreditRequest, "add"), {"issuer": a.issuer.pk, "amount": amount}
+        )
+        assert again.status_code == 200
+        errors = again.context["adminform"].form.errors
+        assert errors[field] if field else errors["__all__"]
+    # and the owner cannot grant it
+    action = {"action": "grant", "_selected_action": [request.pk]}
+    client.post(admin_url(CreditRequest, "changelist"), action)
+    assert Issuer.objects.get(pk=a.issuer.pk).credit_balance == balance
+    # when an operator grants it
+    client.force_login(OperatorFactory())
+    listed = client.get(admin_url(CreditRequest, "changelist"))
+    assert request in listed.context["cl"].result_list
+    client.post(admin_url(CreditRequest, "changelist"), action)
+    # then the credits are in the ledger
+    request.refresh_from_db()
+    assert request.status == CreditRequestStatus.GRANTED
+    assert Issuer.objects.get(pk=a.issuer.pk).credit_balance == balance + 300
 
 
 def test_ledger_entries_cannot_be_added_changed_or_deleted(client, two_issuers):
@@ -282,29 +339,34 @@ def test_ledger_entries_cannot_be_added_changed_or_deleted(client, two_issuers):
 # -- memberships ---------------------------------------------------------------------
 
 
-def test_an_owner_adds_a_member_by_email(client, two_issuers):
+def test_an_owner_invites_a_member_by_email(client, two_issuers):
     a, b = two_issuers
     client.force_login(member(a.issuer, Role.OWNER))
     newcomer = UserFactory(email="newcomer@example.org", is_staff=False)
-    page = client.get(admin_url(IssuerMembership, "add"))
+    page = client.get(admin_url(Invitation, "add"))
     assert list(page.context["adminform"].form.fields["issuer"].queryset) == [a.issuer]
     response = client.post(
-        admin_url(IssuerMembership, "add"),
+        admin_url(Invitation, "add"),
         {"issuer": a.issuer.pk, "email": "Newcomer@Example.org", "role": Role.EDITOR},
     )
     assert response.status_code == 302
-    membership = IssuerMembership.objects.get(issuer=a.issuer, user=newcomer)
-    assert membership.role == Role.EDITOR
+    invitation = Invitation.objects.get(issuer=a.issuer, email="newcomer@example.org")
+    assert (invitation.role, invitation.status) == (Role.EDITOR, InvitationStatus.PENDING)
+    # nobody joins, and nothing of the account is shown, until they accept
+    assert not IssuerMembership.objects.filter(user=newcomer).exists()
     newcomer.refresh_from_db()
-    assert newcomer.is_staff  # membership_add lets them into the admin
+    assert not newcomer.is_staff
+    listed = client.get(admin_url(Invitation, "changelist"))
+    assert newcomer.first_name.encode() not in listed.content
+    assert client.get(admin_url(IssuerMembership, "add")).status_code == 403
 
 
-def test_adding_a_member_who_is_one_already_is_a_form_error(client, two_issuers):
+def test_inviting_a_member_who_is_one_already_is_a_form_error(client, two_issuers):
     a, _ = two_issuers
     client.force_login(member(a.issuer, Role.OWNER))
     existing = member(a.issuer, Role.STAFF)
     response = client.post(
-        admin_url(IssuerMembership, "add"),
+        admin_url(Invitation, "add"),
         {"issuer": a.issuer.pk, "email": existing.email, "role": Role.EDITOR},
     )
     assert response.status_code == 200
@@ -313,28 +375,29 @@ def test_adding_a_member_who_is_one_already_is_a_form_error(client, two_issuers)
     ]
 
 
-def test_an_unknown_email_is_a_form_error(client, two_issuers):
-    a, _ = two_issuers
-    client.force_login(member(a.issuer, Role.OWNER))
-    response = client.post(
-        admin_url(IssuerMembership, "add"),
-        {"issuer": a.issuer.pk, "email": "nobody@example.org", "role": Role.STAFF},
-    )
-    assert response.status_code == 200
-    assert response.context["adminform"].form.errors["email"]
-
-
-def test_an_owner_cannot_add_members_to_another_issuer(client, two_issuers):
+def test_an_owner_cannot_invite_to_another_issuer(client, two_issuers):
     a, b = two_issuers
     client.force_login(member(a.issuer, Role.OWNER))
-    newcomer = UserFactory()
     response = client.post(
-        admin_url(IssuerMembership, "add"),
-        {"issuer": b.issuer.pk, "email": newcomer.email, "role": Role.OWNER},
+        admin_url(Invitation, "add"),
+        {"issuer": b.issuer.pk, "email": "newcomer@example.org", "role": Role.OWNER},
     )
     assert response.status_code == 200
     assert "issuer" in response.context["adminform"].form.errors
-    assert not IssuerMembership.objects.filter(user=newcomer).exists()
+    assert not Invitation.objects.filter(email="newcomer@example.org").exists()
+
+
+def test_an_owner_revokes_an_invitation(client, two_issuers):
+    a, b = two_issuers
+    client.force_login(member(a.issuer, Role.OWNER))
+    ours, theirs = Invitation.objects.get(issuer=a.issuer), Invitation.objects.get(issuer=b.issuer)
+    client.post(
+        admin_url(Invitation, "changelist"),
+        {"action": "revoke", "_selected_action": [ours.pk, theirs.pk]},
+    )
+    ours.refresh_from_db()
+    theirs.refresh_from_db()
+    assert (ours.status, theirs.status) == (InvitationStatus.REVOKED, InvitationStatus.PENDING)
 
 
 @pytest.mark.parametrize("role", [Role.STAFF, Role.EDITOR])
@@ -343,7 +406,8 @@ def test_only_owners_manage_members(client, two_issuers, role):
     user = member(a.issuer, role)
     client.force_login(user)
     own = IssuerMembership.objects.get(user=user)
-    assert client.get(admin_url(IssuerMembership, "add")).status_code == 403
+    assert client.get(admin_url(Invitation, "add")).status_code == 403
+    assert client.get(admin_url(Invitation, "changelist")).status_code == 403
     assert (
         client.post(admin_url(IssuerMembership, "change", own.pk), {"role": "owner"}).status_code
         == 403
@@ -423,7 +487,7 @@ def test_an_editor_adds_a_template_with_its_first_version(client, two_issuers):
     # given an editor of A who is also a staff member of another issuer
     a, b = two_issuers
     editor = member(a.issuer, Role.EDITOR)
-    membership_add(issuer=b.issuer, user=editor, role=Role.STAFF)
+    MembershipFactory(issuer=b.issuer, user=editor, role=Role.STAFF)
     client.force_login(editor)
     # when they open the add page, only A can be chosen
     page = client.get(admin_url(BadgeTemplate, "add"))
@@ -442,7 +506,7 @@ def test_an_editor_adds_a_template_with_its_first_version(client, two_issuers):
 def test_an_editor_cannot_add_a_template_to_an_issuer_where_they_are_staff(client, two_issuers):
     a, b = two_issuers
     editor = member(a.issuer, Role.EDITOR)
-    membership_add(issuer=b.issuer, user=editor, role=Role.STAFF)
+    MembershipFactory(issuer=b.issuer, user=editor, role=Role.STAFF)
     client.force_login(editor)
     response = client.post(admin_url(BadgeTemplate, "add"), template_post(b.issuer))
     assert response.status_code == 200
@@ -648,7 +712,7 @@ def test_the_badge_changelist_costs_the_same_for_30_rows_as_for_3(
 
 
 # Issuer data added from the admin; the rest is append-only or made by other flows.
-ADDABLE = {Issuer, IssuerMembership, BadgeTemplate, Assertion}
+ADDABLE = {Issuer, Invitation, CreditRequest, BadgeTemplate, Assertion}
 
 
 def test_every_admin_page_works_for_a_superuser(client, rf, two_issuers):

@@ -43,17 +43,31 @@ def test_only_owners_change_the_profile_and_members(staff, issuer):
     assert response.status_code == 403
 
 
-def test_members_add_change_remove(api, issuer, owner):
+def test_members_are_invited_then_changed_and_removed(api, issuer, owner):
     path = f"/api/v1/organizations/{issuer.entity_id}/members"
     person = UserFactory(email="sam@example.org")
-    added = api.post(path, {"email": "SAM@example.org", "role": "editor"}, format="json")
-    assert added.status_code == 201, added.content
-    assert added.json()["role"] == "editor"
-    assert added.json()["user_id"] == person.entity_id
-    assert api.post(path, {"email": "sam@example.org"}, format="json").status_code == 409
-    nobody = api.post(path, {"email": "nobody@example.org"}, format="json")
-    assert nobody.status_code == 400
-    assert "email" in nobody.json()["field_errors"]
+    # adding an address sends an invitation: nobody joins until they accept
+    invited = api.post(path, {"email": "SAM@example.org", "role": "editor"}, format="json")
+    assert invited.status_code == 202, invited.content
+    assert invited.json()["email"] == "sam@example.org"
+    assert (invited.json()["role"], invited.json()["status"]) == ("editor", "pending")
+    assert not IssuerMembership.objects.filter(user=person).exists()
+    again = api.post(path, {"email": "sam@example.org"}, format="json")
+    assert again.status_code == 409
+    bad = api.post(path, {"email": "not-an-address"}, format="json")
+    assert bad.status_code == 400
+    assert "email" in bad.json()["field_errors"]
+    # the owner lists the invitations and revokes one
+    invitations = api.get(f"/api/v1/organizations/{issuer.entity_id}/invitations").json()
+    assert [i["email"] for i in invitations["results"]] == ["sam@example.org"]
+    revoke = f"/api/v1/organizations/{issuer.entity_id}/invitations/{invited.json()['id']}"
+    revoked = api.delete(revoke)
+    assert revoked.status_code == 200
+    assert revoked.json()["status"] == "revoked"
+    assert api.delete(revoke).status_code == 409
+    assert api.delete(revoke[:-4] + "nope").status_code == 404
+    # a member (joined by accepting) has their role changed, then is removed
+    MembershipFactory(issuer=issuer, user=person, role=Role.EDITOR)
     emails = [m["email"] for m in api.get(path).json()["results"]]
     assert sorted(emails) == sorted([owner.user.email, "sam@example.org"])
     changed = api.patch(f"{path}/{person.entity_id}", {"role": "staff"}, format="json")
@@ -91,7 +105,7 @@ def test_credits_balance_and_ledger(api, issuer, template):
 
 def test_other_organisations_are_404(outsider_api, issuer):
     path = f"/api/v1/organizations/{issuer.entity_id}"
-    for sub in ("", "/members", "/credits"):
+    for sub in ("", "/members", "/credits", "/invitations", "/credit-requests"):
         assert outsider_api.get(path + sub).status_code == 404
     assert outsider_api.patch(path, {"name": "x"}, format="json").status_code == 404
 

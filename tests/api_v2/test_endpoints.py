@@ -10,7 +10,7 @@ from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
 from core.testing import png_bytes, png_upload
 from issuers.models import Issuer, Role
-from issuers.tests.factories import MembershipFactory
+from issuers.tests.factories import MembershipFactory, make_operator
 from templates_app.models import BadgeTemplate
 from templates_app.tests.factories import BadgeTemplateFactory
 from tests.api_v2.conftest import client_for
@@ -33,6 +33,7 @@ def result(response):
 
 
 def test_issuer_create_list_update_delete(api, owner):
+    make_operator(owner.user)  # who may create issuers: tests/security/test_tenancy.py
     created = api.post(
         "/v2/issuers",
         {
@@ -66,7 +67,8 @@ def test_issuer_with_badges_cannot_be_deleted(api, template):
     assert "revoke" in response.json()["status"]["description"]
 
 
-def test_issuer_create_names_bad_fields(api):
+def test_issuer_create_names_bad_fields(api, owner):
+    make_operator(owner.user)
     response = api.post(
         "/v2/issuers", {"name": "", "email": "nope", "image": "http://x/y.png"}, format="json"
     )
@@ -504,7 +506,8 @@ def test_unknown_v2_paths_are_json_404s(api):
         assert response.json()["status"] == {"success": False, "description": "No such endpoint."}
 
 
-def test_idempotency_key_on_other_posts_replays_and_guards_the_body(api):
+def test_idempotency_key_on_other_posts_replays_and_guards_the_body(api, owner):
+    make_operator(owner.user)
     body = {"name": "Once", "email": "once@x.org"}
     first = api.post("/v2/issuers", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")
     again = api.post("/v2/issuers", body, format="json", HTTP_IDEMPOTENCY_KEY="k1")

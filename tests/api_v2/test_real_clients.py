@@ -14,14 +14,15 @@ from badgrclient import Assertion as ClientAssertion
 from badgrclient import BadgeClass as ClientBadgeClass
 from badgrclient import BadgrClient
 from badgrclient import Issuer as ClientIssuer
+from badgrclient.exceptions import APIError
 from oauth2_provider.models import get_application_model
 
 from accounts.oauth import ensure_public_client
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion, AssertionStatus
 from core.testing import png_bytes
-from issuers.models import Role
-from issuers.tests.factories import MembershipFactory
+from issuers.models import Issuer, IssuerRequest, Role
+from issuers.tests.factories import MembershipFactory, make_operator
 from templates_app.tests.factories import BadgeTemplateFactory
 
 PASSWORD = "pw-for-tests"
@@ -36,6 +37,7 @@ def person():
 
 
 def test_badgrclient_full_cycle(live_server, person, tmp_path):
+    make_operator(person)  # who may create issuers (ISSUER_CREATION): an operator
     # token (password grant, client id "public")
     client = BadgrClient(
         username=person.email, password=PASSWORD, client_id="public", base_url=live_server.url
@@ -86,6 +88,33 @@ def test_badgrclient_full_cycle(live_server, person, tmp_path):
     # refresh the token and keep working
     client._get_auth_token(None, None)
     assert client.fetch_issuer(issuer.entityId)[0].data["name"] == "LMS Academy"
+
+
+@pytest.mark.parametrize(
+    ("mode", "reason"),
+    [
+        ("closed", "Issuers are created by the platform's operators"),
+        ("approval", "has been sent to the platform's operators for approval"),
+    ],
+)
+def test_badgrclient_shows_why_it_may_not_create_an_issuer(
+    live_server, person, settings, mode, reason
+):
+    # given an account that is not an operator, under each restricted setting
+    settings.ISSUER_CREATION = mode
+    client = BadgrClient(
+        username=person.email, password=PASSWORD, client_id="public", base_url=live_server.url
+    )
+    # when the client creates an issuer, then it raises its error with our reason
+    with pytest.raises(APIError, match=reason):
+        ClientIssuer(client).create(
+            name="LMS Academy", description="", email="lms@example.org", url=""
+        )
+    # and no issuer exists, and the account did not become staff
+    assert not Issuer.objects.exists()
+    person.refresh_from_db()
+    assert not person.is_staff
+    assert IssuerRequest.objects.filter(requested_by=person).count() == (mode == "approval")
 
 
 def _badgr_io_to(live_url):

@@ -63,6 +63,9 @@ def _ids(world) -> set[str]:
         world.earner.entity_id,
         world.batch.entity_id,
         world.template.current_version.entity_id,
+        world.invitation.entity_id,
+        world.invitation.email,
+        world.issuer_request.entity_id,
     }
 
 

@@ -11,9 +11,9 @@ from assertions.models import Assertion, AssignmentBatch
 from assertions.tests.factories import AssertionFactory
 from earners.models import Earner
 from earners.services import earner_get_or_create
-from issuers.models import Issuer, Role
+from issuers.models import Invitation, Issuer, IssuerRequest, Role
 from issuers.services import credits_top_up
-from issuers.tests.factories import MembershipFactory
+from issuers.tests.factories import InvitationFactory, MembershipFactory
 from templates_app.models import BadgeTemplate
 from templates_app.tests.factories import BadgeTemplateFactory
 
@@ -27,6 +27,8 @@ class World:
     assertion: Assertion
     earner: Earner
     batch: AssignmentBatch
+    invitation: Invitation  # pending, to someone with no account
+    issuer_request: IssuerRequest  # the owner's request for another issuer
 
 
 def make_world(name: str = "Issuer") -> World:
@@ -42,7 +44,22 @@ def make_world(name: str = "Issuer") -> World:
         issuer=issuer, badge_template_version=template.current_version
     )
     member = MembershipFactory(issuer=issuer, role=Role.STAFF).user
-    return World(issuer, owner.user, member, template, assertion, earner, batch)
+    invitation = InvitationFactory(issuer=issuer, email=f"invitee@{name.lower()}.example")
+    # Made as an operator would find it (ISSUER_CREATION = "approval").
+    issuer_request = IssuerRequest.objects.create(
+        requested_by=owner.user, name=f"{name} Two", email=f"two@{name.lower()}.example"
+    )
+    return World(
+        issuer,
+        owner.user,
+        member,
+        template,
+        assertion,
+        earner,
+        batch,
+        invitation,
+        issuer_request,
+    )
 
 
 # Which object each path parameter names, by the collection it follows. A new path whose
@@ -58,6 +75,8 @@ _COLLECTIONS = {
     "assignments": lambda w: w.batch.entity_id,
     "versions": lambda w: w.template.current_version.entity_id,
     "members": lambda w: w.member.entity_id,
+    "invitations": lambda w: w.invitation.entity_id,
+    "organization-requests": lambda w: w.issuer_request.entity_id,
 }
 
 

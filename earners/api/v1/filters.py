@@ -11,7 +11,7 @@ class EarnerFilterSet(filters.FilterSet):
     )
     email = filters.CharFilter(method="filter_email", help_text="This email (any case)")
     has_account = StrictBooleanFilter(
-        method="filter_has_account", help_text="1: only earners with a user account"
+        method="filter_has_account", help_text="1: only earners whose badges are kept in an account"
     )
     search = filters.CharFilter(
         method="filter_search", help_text="Text in the email, first or last name"

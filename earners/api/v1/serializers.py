@@ -31,7 +31,11 @@ class EarnerSerializer(serializers.Serializer):
     first_name = serializers.CharField(read_only=True)
     last_name = serializers.CharField(read_only=True)
     metadata = serializers.DictField(read_only=True)
-    has_account = serializers.SerializerMethodField()
+    has_account = serializers.SerializerMethodField(
+        help_text="Whether the earner's badges are kept in an account: true from the "
+        "earner's first badge on (an account is made then if the address has none), "
+        "false before. It says nothing of accounts the organization did not award to."
+    )
     badges_count = serializers.IntegerField(read_only=True)
     created_at = V1DateTimeField(zone="utc", read_only=True)
     updated_at = V1DateTimeField(zone="issuer", zone_from="issuer.timezone", read_only=True)

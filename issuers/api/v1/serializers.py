@@ -3,7 +3,13 @@ from rest_framework import serializers
 
 from core.api.fields import ImageUploadField, V1DateTimeField
 from core.api.v1 import StrictFieldsMixin, absolute_media_url
-from issuers.models import CreditReason, Role
+from issuers.models import (
+    CreditReason,
+    CreditRequestStatus,
+    InvitationStatus,
+    RequestStatus,
+    Role,
+)
 
 ORGANIZATION_EXAMPLE = {
     "id": "p9Hc3kN1Qz2mX8rT0vYb4w",
@@ -69,9 +75,63 @@ class MemberSerializer(serializers.Serializer):
     created_at = V1DateTimeField(zone="utc", read_only=True)
 
 
+class OrganizationCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    """POST: a new organization (who may: settings.ISSUER_CREATION)."""
+
+    name = serializers.CharField(max_length=200)
+    email = serializers.EmailField(max_length=254)
+    url = serializers.URLField(required=False, allow_blank=True)
+    description = serializers.CharField(required=False, allow_blank=True)
+    timezone = serializers.CharField(
+        required=False, max_length=64, help_text="IANA name, e.g. Europe/Rome"
+    )
+    image = ImageUploadField(
+        required=False, help_text="Not with a request for approval: add it once approved."
+    )
+
+
+class OrganizationRequestSerializer(serializers.Serializer):
+    """A request for a new organization, waiting for (or decided by) an operator."""
+
+    id = serializers.CharField(source="entity_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    email = serializers.EmailField(read_only=True)
+    url = serializers.CharField(read_only=True)
+    description = serializers.CharField(read_only=True)
+    timezone = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=RequestStatus.choices, read_only=True)
+    decision_note = serializers.CharField(read_only=True)
+    organization_id = serializers.CharField(
+        source="issuer.entity_id", read_only=True, allow_null=True, default=None
+    )
+    requested_by = serializers.EmailField(source="requested_by.email", read_only=True)
+    created_at = V1DateTimeField(zone="utc", read_only=True)
+    decided_at = V1DateTimeField(zone="utc", read_only=True, allow_null=True)
+
+
 class MemberAddSerializer(StrictFieldsMixin, serializers.Serializer):
-    email = serializers.EmailField(help_text="Of a person who already has an account.")
+    email = serializers.EmailField(max_length=254, help_text="Where the invitation is sent.")
     role = serializers.ChoiceField(choices=Role.choices, default=Role.STAFF)
+
+
+class InvitationSerializer(serializers.Serializer):
+    """An invitation to join: only what the inviter typed, never anything of an account
+    that may use the address."""
+
+    id = serializers.CharField(source="entity_id", read_only=True)
+    email = serializers.EmailField(read_only=True)
+    role = serializers.ChoiceField(choices=Role.choices, read_only=True)
+    status = serializers.ChoiceField(choices=InvitationStatus.choices, read_only=True)
+    invited_by = serializers.EmailField(
+        source="invited_by.email", read_only=True, allow_null=True, default=None
+    )
+    created_at = V1DateTimeField(zone="utc", read_only=True)
+    expires_at = V1DateTimeField(
+        zone="utc",
+        read_only=True,
+        allow_null=True,
+        help_text="Set when the email is sent; null until then.",
+    )
 
 
 class MemberRoleSerializer(StrictFieldsMixin, serializers.Serializer):
@@ -92,6 +152,30 @@ class CreditEntrySerializer(serializers.Serializer):
         source="created_by.email", read_only=True, allow_null=True, default=None
     )
     created_at = V1DateTimeField(zone="utc", read_only=True)
+
+
+class CreditGrantSerializer(StrictFieldsMixin, serializers.Serializer):
+    amount = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
+    note = serializers.CharField(
+        required=False, allow_blank=True, max_length=255, help_text="E.g. the invoice number."
+    )
+
+
+class CreditRequestCreateSerializer(StrictFieldsMixin, serializers.Serializer):
+    amount = serializers.IntegerField(min_value=1, max_value=1_000_000_000)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+
+
+class CreditRequestSerializer(serializers.Serializer):
+    id = serializers.CharField(source="entity_id", read_only=True)
+    amount = serializers.IntegerField(read_only=True)
+    note = serializers.CharField(read_only=True)
+    status = serializers.ChoiceField(choices=CreditRequestStatus.choices, read_only=True)
+    requested_by = serializers.EmailField(
+        source="requested_by.email", read_only=True, allow_null=True, default=None
+    )
+    created_at = V1DateTimeField(zone="utc", read_only=True)
+    decided_at = V1DateTimeField(zone="utc", read_only=True, allow_null=True)
 
 
 class CreditsPageSerializer(serializers.Serializer):

@@ -1,13 +1,23 @@
-from drf_spectacular.utils import extend_schema
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 
-from core.api.badgr import IDEMPOTENCY, BadgrAPIView
+from core.api.badgr import IDEMPOTENCY, BadgrAPIView, BadgrErrorSerializer
+from core.api.exception_handler import error_body
 from core.idempotency import idempotent
 from issuers import services
 from issuers.api.v2.serializers import IssuerSerializer
 from issuers.models import Role
+from issuers.permissions import must_ask_for_issuer, require_issuer_creation
 from issuers.selectors import issuer_for_user, issuers_for_user
+
+CREATION_REFUSED = OpenApiResponse(
+    BadgrErrorSerializer,
+    description="You may not create an issuer (settings.ISSUER_CREATION; the description "
+    "says why), or, where operators approve new issuers, your request was sent to them "
+    "(`status.description` says so; `GET /api/v1/organization-requests` shows it).",
+)
 
 
 def _with_staff(queryset):
@@ -22,15 +32,34 @@ class IssuerListView(BadgrAPIView):
 
     @extend_schema(
         request=IssuerSerializer,
-        responses={201: IssuerSerializer},
+        responses={201: IssuerSerializer, 403: CREATION_REFUSED},
         summary="Create an issuer",
+        description="Who may: settings.ISSUER_CREATION (docs/api-v2.md). Refused, the answer "
+        "is a 403 with the reason, as Badgr's own for restricted issuer creation.",
         parameters=[IDEMPOTENCY],
     )
     @idempotent
     def post(self, request):
+        # Refused before the body is read: a 403 with why, whatever was sent.
+        require_issuer_creation(request.user, or_request=True)
         serializer = IssuerSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        issuer = services.issuer_create(actor=request.user, **serializer.service_fields())
+        fields = serializer.service_fields()
+        if must_ask_for_issuer(request.user):
+            # Badgr clients know only "created" (201 with the issuer) or an error; a
+            # request for approval is neither, so it is the error they show, with what
+            # happened. A 2xx would make them read the request as an issuer.
+            image = fields.pop("image", None)
+            issuer_request = services.issuer_request_create(actor=request.user, **fields)
+            message = _(
+                "Your request for the issuer %(name)s has been sent to the platform's "
+                "operators for approval; you will get an email when they decide."
+            ) % {"name": issuer_request.name}
+            if image:
+                message += " " + _("Its image is not kept: add it once the issuer exists.")
+            body = error_body(message, "issuer_request_sent")
+            return Response(body, status=status.HTTP_403_FORBIDDEN)
+        issuer = services.issuer_create(actor=request.user, **fields)
         issuer = _with_staff(issuers_for_user(request.user)).get(pk=issuer.pk)
         return Response(IssuerSerializer(issuer).data, status=status.HTTP_201_CREATED)
 
