@@ -167,7 +167,10 @@ class _Reading:
                     % {"row": f"{last_number:,}", "limit": f"{self.max_rows:,}"}
                 )
             end = len(values)
-            while end and _blank(values[end - 1]):
+            while end:  # inline: openpyxl pads every row to max_columns + 1
+                value = values[end - 1]
+                if value is not None and not (isinstance(value, str) and value.strip() == ""):
+                    break
                 end -= 1
             if not end:
                 continue
@@ -187,10 +190,6 @@ class _Reading:
                 )
             found.append((number, [_clean(v) for v in values[:end]]))
         return found
-
-
-def _blank(value) -> bool:
-    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def _clean(value):
