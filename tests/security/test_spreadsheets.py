@@ -93,9 +93,9 @@ def test_the_import_page_refuses_a_hostile_workbook_at_once_and_imports_nothing(
     assert measured.seconds < SECONDS
 
 
-def test_the_import_page_refuses_a_csv_of_a_million_rows_without_reading_them_all(client, staff):
-    rows = b"".join(b"p%d@example.org,Python,2021-01-01\n" % n for n in range(1_500_000))
-    sheet = SimpleUploadedFile("past.csv", b"email,template,issued_on\n" + rows)
+def test_the_import_page_refuses_a_csv_of_millions_of_rows_without_reading_them_all(client, staff):
+    # 36 MB of six million short rows: the old reader took 12 s and 735 MB to count them
+    sheet = SimpleUploadedFile("past.csv", b"email,template,issued_on\n" + b"x,y,z\n" * 6_000_000)
 
     with hostile.bounded(SECONDS) as measured:
         response = client.post(
