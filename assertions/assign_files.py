@@ -4,12 +4,14 @@ mapping its columns, and checking every row before anything is issued.
 The rules, in one place (the wizard's views only call these):
 
 - A file is at most MAX_UPLOAD_BYTES; an empty file, a file with a header and no rows,
-  a binary file (an image, a PDF, an old .xls) or more than MAX_EARNERS rows is refused
-  with a message saying which.
-- Text is read as UTF-8 (with or without a byte-order mark) or UTF-16 with a BOM;
-  otherwise as Windows-1252, then Latin-1 - what spreadsheets on Windows save - so
-  accented names come out right. The delimiter (, ; tab |) is detected.
-- XLSX is read with openpyxl in read-only mode, first sheet, values (not formulas).
+  a binary file (an image, a PDF, an old .xls), more than MAX_EARNERS rows or a value
+  past MAX_COLUMNS columns is refused with a message saying which.
+- Files and pasted rows are read by core.spreadsheets, in bounded time and memory (zip
+  and shared-strings bombs, declared sizes, a time budget: see there). Text is read as
+  UTF-8 (with or without a byte-order mark) or UTF-16 with a BOM; otherwise as
+  Windows-1252, then Latin-1 - what spreadsheets on Windows save - so accented names
+  come out right. The delimiter (, ; tab |) is detected. XLSX is read with openpyxl in
+  read-only mode, first sheet, values (not formulas).
 - The first row is a header unless one of its cells is an email address.
 - Columns are mapped to email / first_name / last_name by their header (English,
   Italian, French, German, Spanish spellings) or, without a header, by content; every

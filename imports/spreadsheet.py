@@ -13,6 +13,8 @@ Columns (header names, any case; the names of our own export work too):
 | legacy id | `imp_legacy_id`, `legacy_id`, else `id` (the export's own id) |
 | also | `activity_title`, `notes`, `narrative`, `status` (`revoked`) and `revoked_reason` |
 
+The file (the first sheet of an XLSX) is read by core.spreadsheets, in bounded time
+and memory: at most MAX_ROWS badges and MAX_COLUMNS columns, or it is refused whole.
 Dates without an offset are in the issuer's time zone. A row without a legacy id gets
 a stable one made of its earner, template and issue date, so importing the same sheet
 twice never duplicates a badge. The badges go in through `assertions_import` (imported,
