@@ -109,7 +109,8 @@ def xlsx(
     one has no styles and no shared strings: its header must be an inline string."""
     contents: dict[str, bytes | str | Iterable[bytes]] = {
         "xl/workbook.xml": WORKBOOK,
-        "xl/worksheets/sheet1.xml": sheet or sheet_xml(HEADER_ROW + "".join(email_rows(2))),
+        "xl/worksheets/sheet1.xml": sheet
+        or sheet_xml(HEADER_ROW + "".join(email_rows(2)), dimension="A1:A3"),
     }
     if not minimal:
         contents.update({"xl/styles.xml": STYLES, "xl/sharedStrings.xml": STRINGS})
