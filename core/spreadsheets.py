@@ -43,6 +43,10 @@ from typing import NoReturn
 from django.conf import settings
 from django.utils.translation import gettext as _
 from openpyxl.reader.excel import ExcelReader
+from openpyxl.utils.cell import range_boundaries
+from openpyxl.worksheet._read_only import ReadOnlyWorksheet
+from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
+from openpyxl.xml.functions import iterparse
 
 from core.exceptions import ApplicationError
 
@@ -335,8 +339,6 @@ def _sheet_rows(workbook, reading: _Reading) -> list[tuple[int, list]]:
     if not workbook.worksheets:
         reading.refuse(_("The workbook has no sheet."))
     sheet = workbook.worksheets[0]
-    if not hasattr(sheet, "iter_rows"):
-        reading.refuse(_("The first sheet of the workbook is a chart; put the table first."))
     for declared, limit, what in (
         (sheet.max_row, reading.max_rows, _("rows")),
         (sheet.max_column, reading.max_columns, _("columns")),
@@ -509,3 +511,29 @@ class _WorkbookReader(ExcelReader):
             super().read_strings()
         finally:
             self.archive.strings = False
+
+    def read_worksheets(self):
+        # The first worksheet only, as openpyxl's read-only branch makes it (no charts, no
+        # other sheets: openpyxl would size each, and a sheet without a dimension is
+        # sized by reading it to its end).
+        for sheet, rel in self.parser.find_sheets():
+            if rel.target in self.valid_files and "chartsheet" not in rel.Type:
+                self.wb._sheets.append(
+                    _FirstSheet(self.wb, sheet.name, rel.target, self.shared_strings)
+                )
+                return
+
+
+class _FirstSheet(ReadOnlyWorksheet):
+    """openpyxl's read-only sheet, sized by its <dimension> alone, read up to the start
+    of its rows: openpyxl's own sizing reads a sheet without one to its end."""
+
+    def _get_size(self):
+        with self._get_source() as source:
+            for _event, element in iterparse(source, events=("start",)):
+                if element.tag == DIMENSION_TAG:
+                    bounds = range_boundaries(element.get("ref") or "")
+                    self._min_column, self._min_row, self._max_column, self._max_row = bounds
+                    return
+                if element.tag == DATA_TAG:
+                    return

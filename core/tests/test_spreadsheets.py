@@ -97,6 +97,54 @@ def test_blank_rows_and_trailing_blank_cells_count_for_nothing_and_numbers_are_k
     assert sheet.source == "XLSX, first sheet"
 
 
+def test_a_sheet_without_a_dimension_as_openpyxl_writes_our_exports_is_read_whole():
+    # write-only mode (our XLSX exports) writes no <dimension>: 3,000 rows of 24 columns,
+    # 150,000 elements, none of which may count as the sheet's head
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet()
+    sheet.append([f"column {c}" for c in range(24)])
+    for n in range(3000):
+        sheet.append([f"p{n}@example.org", *(f"value {n}.{c}" for c in range(23))])
+    out = io.BytesIO()
+    book.save(out)
+
+    read = read_spreadsheet(out.getvalue(), max_rows=5000, max_columns=30)
+
+    assert len(read.rows) == 3001
+    assert read.rows[-1][1][:2] == ["p2999@example.org", "value 2999.0"]
+
+
+def test_only_the_first_worksheet_is_read():
+    # the second sheet is a bomb (a row of 200,000 cells): it is never opened
+    second = hostile.sheet_xml("<row>" + "<c/>" * 200_000 + "</row>", dimension=None)
+    data = hostile.xlsx(parts={"xl/worksheets/sheet2.xml": second})
+    data = _with_second_sheet(data)
+
+    read = read_spreadsheet(data, **LIMITS)
+
+    assert read.rows == [(1, ["email"]), (2, ["p2@example.org"]), (3, ["p3@example.org"])]
+
+
+def _with_second_sheet(data: bytes) -> bytes:
+    source = zipfile.ZipFile(io.BytesIO(data))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in source.infolist():
+            content = source.read(info.filename).decode()
+            if info.filename == "xl/workbook.xml":
+                content = content.replace(
+                    "</sheets>", '<sheet name="Bomb" sheetId="2" r:id="rId9"/></sheets>'
+                )
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                content = content.replace(
+                    "</Relationships>",
+                    f'<Relationship Id="rId9" Type="{hostile.RELS}/worksheet" '
+                    'Target="worksheets/sheet2.xml"/></Relationships>',
+                )
+            archive.writestr(info.filename, content)
+    return out.getvalue()
+
+
 def test_a_value_past_the_column_limit_is_refused_not_dropped():
     data = workbook([["email", "name", "extra"], ["a@example.org", "Ada", "kept?"]])
 
