@@ -17,11 +17,12 @@ to, not with the upload's size. So:
   workbook, relationships) may hold MAX_WHOLE_ELEMENTS elements in all (400,000 `<xf/>`
   in a 7.8 KB file took 36 s and 240 MB); the sheet holds at most MAX_ROW_ELEMENTS
   elements between two rows (openpyxl keeps a row whole in memory).
-- The first sheet's declared size (`<dimension ref>`) may be at most DECLARED_SLACK times
-  the row and column limits. The declaration can be absent or wrong, so it is then
-  ignored: rows are streamed (read-only mode), at most `max_columns` + 1 columns of each
-  (a sheet declaring 16,384 columns would otherwise give 16,384 cells a row), and the
-  reading stops at the first row over the limits.
+- Only the first worksheet is opened (openpyxl sizes every sheet on load, and one without
+  a `<dimension>` by reading it to its end). Its declared size may be at most
+  DECLARED_SLACK times the row and column limits. The declaration can be absent or
+  wrong, so it is then ignored: rows are streamed (read-only mode), at most
+  `max_columns` + 1 columns of each (a sheet declaring 16,384 columns would otherwise
+  give 16,384 cells a row), and the reading stops at the first row over the limits.
 
 CSV is decoded as it is read: a line holds at most MAX_LINE_CHARS characters, a field
 MAX_FIELD_CHARS, and reading stops at the first row over the limits.
