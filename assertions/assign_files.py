@@ -4,12 +4,14 @@ mapping its columns, and checking every row before anything is issued.
 The rules, in one place (the wizard's views only call these):
 
 - A file is at most MAX_UPLOAD_BYTES; an empty file, a file with a header and no rows,
-  a binary file (an image, a PDF, an old .xls) or more than MAX_EARNERS rows is refused
-  with a message saying which.
-- Text is read as UTF-8 (with or without a byte-order mark) or UTF-16 with a BOM;
-  otherwise as Windows-1252, then Latin-1 - what spreadsheets on Windows save - so
-  accented names come out right. The delimiter (, ; tab |) is detected.
-- XLSX is read with openpyxl in read-only mode, first sheet, values (not formulas).
+  a binary file (an image, a PDF, an old .xls), more than MAX_EARNERS rows or a value
+  past MAX_COLUMNS columns is refused with a message saying which.
+- Files and pasted rows are read by core.spreadsheets, in bounded time and memory (zip
+  and shared-strings bombs, declared sizes, a time budget: see there). Text is read as
+  UTF-8 (with or without a byte-order mark) or UTF-16 with a BOM; otherwise as
+  Windows-1252, then Latin-1 - what spreadsheets on Windows save - so accented names
+  come out right. The delimiter (, ; tab |) is detected. XLSX is read with openpyxl in
+  read-only mode, first sheet, values (not formulas).
 - The first row is a header unless one of its cells is an email address.
 - Columns are mapped to email / first_name / last_name by their header (English,
   Italian, French, German, Spanish spellings) or, without a header, by content; every
@@ -20,12 +22,8 @@ The rules, in one place (the wizard's views only call these):
   header, the first earner is row 2.
 """
 
-import codecs
-import csv
-import io
 import re
 import unicodedata
-import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
@@ -34,7 +32,9 @@ from django.utils import timezone
 
 from assertions.bulk import MAX_EARNERS, _clean_row
 from assertions.models import Assertion, AssertionStatus
+from core import spreadsheets
 from core.exceptions import ApplicationError
+from core.spreadsheets import SpreadsheetRefused as FileRefused
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # well below DATA_UPLOAD_MAX_MEMORY_SIZE (10 MB of form data), so the message can be
@@ -62,22 +62,7 @@ SYNONYMS = {
     },
 }  # fmt: skip
 
-XLSX_MAGIC = b"PK\x03\x04"
-OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and other old Office files
-BINARY_MAGIC = {
-    b"%PDF": "a PDF",
-    b"\x89PNG": "a PNG image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"GIF8": "a GIF image",
-    b"\x1f\x8b": "a gzip archive",
-}
 EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-
-
-class FileRefused(ApplicationError):
-    """The file (or pasted text) cannot be used; the message says why."""
-
-    default_code = "file_refused"
 
 
 @dataclass
@@ -157,16 +142,13 @@ def _refuse(message: str) -> FileRefused:
 
 
 def read_bytes(data: bytes, *, name: str = "") -> Table:
-    if not data or not data.strip():
-        raise _refuse("The file is empty.")
-    if data.startswith(XLSX_MAGIC):
-        return _read_xlsx(data)
-    if data.startswith(OLE2_MAGIC):
-        raise _refuse("This is an old Excel (.xls) file. Save it as .xlsx or CSV and upload that.")
-    for magic, what in BINARY_MAGIC.items():
-        if data.startswith(magic):
-            raise _refuse(f"This is {what}, not a spreadsheet. Upload a CSV or XLSX file.")
-    return _read_text(_decode(data), source_kind="CSV")
+    try:
+        sheet = spreadsheets.read_spreadsheet(
+            data, max_rows=MAX_EARNERS + 1, max_columns=MAX_COLUMNS
+        )
+    except spreadsheets.TooManyRows:
+        raise _refuse(_too_many()) from None
+    return _table(sheet)
 
 
 def read_pasted(text: str) -> Table:
@@ -179,53 +161,18 @@ def read_pasted(text: str) -> Table:
             "That is too much to paste; upload it as a file instead.",
             field_errors={"pasted": ["Too long to paste; upload a file."]},
         )
-    return _read_text(text, source_kind="pasted rows")
+    try:
+        sheet = spreadsheets.read_text(text, max_rows=MAX_EARNERS + 1, max_columns=MAX_COLUMNS)
+    except spreadsheets.TooManyRows:
+        raise FileRefused(_too_many(), field_errors={"pasted": [_too_many()]}) from None
+    return _table(sheet)
 
 
-def _decode(data: bytes) -> tuple[str, str]:
-    """(text, encoding name)."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        try:
-            return data.decode("utf-16"), "UTF-16"
-        except UnicodeDecodeError:
-            raise _refuse("The file says it is UTF-16 but is not; save it as UTF-8.") from None
-    if b"\x00" in data[:8192]:
-        raise _refuse("This is a binary file, not a spreadsheet. Upload a CSV or XLSX file.")
-    try:
-        return data.decode("utf-8-sig"), "UTF-8"
-    except UnicodeDecodeError:
-        pass
-    try:
-        text, encoding = data.decode("cp1252"), "Windows-1252"
-    except UnicodeDecodeError:
-        text, encoding = data.decode("latin-1"), "Latin-1"
-    head = text[:8192]
-    controls = sum(1 for ch in head if unicodedata.category(ch) == "Cc" and ch not in "\r\n\t")
-    if controls > 8:
-        raise _refuse("This is a binary file, not a spreadsheet. Upload a CSV or XLSX file.")
-    return text, encoding
-
-
-def _read_text(decoded, *, source_kind: str) -> Table:
-    text, encoding = decoded if isinstance(decoded, tuple) else (decoded, "")
-    sample = text[:16384]
-    try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = "\t" if "\t" in sample else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    records = []
-    try:
-        for number, cells in enumerate(reader, start=1):
-            records.append((number, cells))
-            if len(records) > MAX_EARNERS + 1:
-                break
-    except csv.Error as exc:
-        raise _refuse(f"The file could not be read as CSV: {exc}.") from None
-    shown = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}[delimiter]
-    source = f"{source_kind}, {shown}-separated" + (f", {encoding}" if encoding else "")
-    return _table(records, source)
+def _too_many() -> str:
+    return (
+        f"The file has more than {MAX_EARNERS:,} earners; split it into files of at most "
+        f"{MAX_EARNERS:,}."
+    )
 
 
 def _cell_text(value) -> str:
@@ -242,40 +189,10 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _read_xlsx(data: bytes) -> Table:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError) as exc:
-        raise _refuse(
-            "The file could not be read as an Excel (.xlsx) workbook"
-            f" ({type(exc).__name__}). Save it again, or as CSV."
-        ) from None
-    try:
-        sheet = workbook.worksheets[0] if workbook.worksheets else None
-        if sheet is None:
-            raise _refuse("The workbook has no sheet.")
-        records = []
-        for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-            records.append((number, [_cell_text(v) for v in values[:MAX_COLUMNS]]))
-            if len(records) > MAX_EARNERS + 1:
-                break
-    except FileRefused:
-        raise
-    except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
-        raise _refuse(
-            f"The workbook could not be read ({type(exc).__name__}). Save it again, or as CSV."
-        ) from None
-    finally:
-        workbook.close()
-    return _table(records, "XLSX, first sheet")
-
-
-def _table(records: list[tuple[int, list[str]]], source: str) -> Table:
+def _table(sheet: spreadsheets.Sheet) -> Table:
     records = [
-        (n, [(c or "").strip()[:MAX_CELL_CHARS] for c in cells[:MAX_COLUMNS]])
-        for n, cells in records
+        (n, [_cell_text(c).strip()[:MAX_CELL_CHARS] for c in cells[:MAX_COLUMNS]])
+        for n, cells in sheet.rows
     ]
     records = [(n, cells) for n, cells in records if any(cells)]
     if not records:
@@ -293,11 +210,8 @@ def _table(records: list[tuple[int, list[str]]], source: str) -> Table:
     if not rows:
         raise _refuse("The file has a header but no earners under it.")
     if len(rows) > MAX_EARNERS:
-        raise _refuse(
-            f"The file has more than {MAX_EARNERS:,} earners; split it into files of at most "
-            f"{MAX_EARNERS:,}."
-        )
-    return Table(columns=columns, rows=rows, has_header=has_header, source=source)
+        raise _refuse(_too_many())
+    return Table(columns=columns, rows=rows, has_header=has_header, source=sheet.source)
 
 
 def _unique_names(names: list[str]) -> list[str]:

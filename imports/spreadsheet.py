@@ -13,6 +13,8 @@ Columns (header names, any case; the names of our own export work too):
 | legacy id | `imp_legacy_id`, `legacy_id`, else `id` (the export's own id) |
 | also | `activity_title`, `notes`, `narrative`, `status` (`revoked`) and `revoked_reason` |
 
+The file (the first sheet of an XLSX) is read by core.spreadsheets, in bounded time
+and memory: at most MAX_ROWS badges and MAX_COLUMNS columns, or it is refused whole.
 Dates without an offset are in the issuer's time zone. A row without a legacy id gets
 a stable one made of its earner, template and issue date, so importing the same sheet
 twice never duplicates a badge. The badges go in through `assertions_import` (imported,
@@ -20,19 +22,17 @@ no email, no credit), one transaction per template and chunk; a bad row is repor
 with its number and the others are imported.
 """
 
-import csv
 import datetime as dt
 import hashlib
-import io
 import re
 
 from django.db import transaction
-from openpyxl import load_workbook
 
 from assertions.bulk import MAX_IMPORT, _clean_import_row, assertions_import
 from assertions.models import AssertionStatus
 from assertions.selectors import assertions_keyed
 from core.exceptions import ApplicationError
+from core.spreadsheets import TooManyRows, read_spreadsheet
 from core.timefmt import get_zone, parse_datetime
 from imports.services import (
     Report,
@@ -45,6 +45,7 @@ from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 
 MAX_ROWS = 20_000
+MAX_COLUMNS = 100  # our own export has 25; other columns are ignored, but read
 ALIASES = {
     "email": ("email", "recipient_email", "earner", "earner_email"),
     "first_name": ("first_name", "recipient_first_name", "firstname"),
@@ -68,28 +69,17 @@ def _key(header) -> str:
 
 
 def read_sheet(name: str, data: bytes) -> list[dict]:
-    """The rows of a CSV or XLSX file as {header: value}, header names normalised."""
-    if data[:4] == b"PK\x03\x04" or name.lower().endswith(".xlsx"):
-        try:
-            book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception:  # openpyxl raises many kinds for a file that is not a workbook
-            raise ApplicationError("The file is not a readable XLSX workbook.") from None
-        lines = list(book.active.iter_rows(values_only=True))
-    else:
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("latin-1")
-        try:
-            dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
-        except csv.Error:
-            dialect = csv.excel
-        lines = list(csv.reader(io.StringIO(text), dialect))
-    lines = [line for line in lines if any(c not in (None, "") for c in line)]
+    """The rows of a CSV or XLSX file as {header: value}, header names normalised; read
+    by core.spreadsheets, in bounded time and memory."""
+    try:
+        sheet = read_spreadsheet(
+            data, name=name, max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS, field="sheet"
+        )
+    except TooManyRows:
+        raise ApplicationError(f"At most {MAX_ROWS} badges per sheet; split this one.") from None
+    lines = [cells for _, cells in sheet.rows]
     if len(lines) < 2:
         raise ApplicationError("The sheet needs a header row and at least one badge.")
-    if len(lines) > MAX_ROWS + 1:
-        raise ApplicationError(f"At most {MAX_ROWS} badges per sheet; split this one.")
     header = [_key(h) for h in lines[0]]
     return [strip_nul(dict(zip(header, line, strict=False))) for line in lines[1:]]
 

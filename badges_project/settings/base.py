@@ -287,6 +287,12 @@ BADGE_IMAGE_MAX_BYTES = env.int("BADGE_IMAGE_MAX_BYTES", default=2 * 1024 * 1024
 BADGE_IMAGE_MAX_PIXELS = env.int("BADGE_IMAGE_MAX_PIXELS", default=4096 * 4096)
 BADGE_IMAGE_MAX_SIDE = env.int("BADGE_IMAGE_MAX_SIDE", default=8192)
 
+# Uploaded spreadsheets (the assign wizard's earner lists, imports of past awards; see
+# core/spreadsheets.py): reading one gives up after this many seconds, and an XLSX may
+# expand to at most this many bytes (its parts together, as the zip directory says).
+SPREADSHEET_READ_SECONDS = env.float("SPREADSHEET_READ_SECONDS", default=5.0)
+SPREADSHEET_MAX_EXPANDED_BYTES = env.int("SPREADSHEET_MAX_EXPANDED_BYTES", default=32 * 1024 * 1024)
+
 # Set-password links in account-creation emails stay valid this long, and stop working
 # once used (Django's token covers the password hash and last login).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_TIMEOUT_DAYS", default=7) * 24 * 3600
