@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.db import models
 
-from core.models import BaseModel, EntityModel
+from core.models import BaseModel, EntityModel, WebURLField
 from core.validators import validate_timezone
 
 
@@ -10,7 +10,7 @@ class Issuer(EntityModel):
 
     name = models.CharField(max_length=200)
     email = models.EmailField()
-    url = models.URLField(blank=True)
+    url = WebURLField(blank=True)
     description = models.TextField(blank=True)
     image = models.ImageField(upload_to="issuers/", blank=True)
     timezone = models.CharField(

@@ -3,6 +3,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from core.exceptions import ApplicationError, full_clean_or_raise
+from core.validators import is_web_url
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
 from templates_app.images import make_renditions, read_badge_image, sha256_hex, stored_name
@@ -58,6 +59,16 @@ def _clean_alignments(alignments) -> list[dict]:
         for key in ("targetName", "targetUrl"):
             if not isinstance(item.get(key), str) or not item[key].strip():
                 problems.append(f"Alignment {i} needs {key}.")
+        optional = (ALIGNMENT_KEYS - {"targetName", "targetUrl"}) & set(item)
+        others = [k for k in optional if not isinstance(item[k], str)]
+        if others:
+            problems.append(f"Alignment {i}: {', '.join(sorted(others))} must be text.")
+        url = item.get("targetUrl")
+        if isinstance(url, str) and url.strip() and not is_web_url(url):
+            # It becomes a link on the public badge page: http(s) only, as every URL.
+            problems.append(
+                f"Alignment {i}: targetUrl must be an absolute http:// or https:// address."
+            )
     if problems:
         raise ApplicationError(
             "The alignments are not valid.", field_errors={"alignments": problems}

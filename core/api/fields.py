@@ -2,11 +2,13 @@
 
 from operator import attrgetter
 
+from django.core.validators import URLValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.timefmt import UTC, format_iso_z, format_v1, parse_datetime
+from core.validators import WebURLValidator, validate_web_url
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -66,6 +68,29 @@ class V1DateTimeField(serializers.Field):
             return parse_datetime(data, tz)
         except ValueError as exc:
             self.fail("invalid", message=str(exc))
+
+
+class WebURLField(serializers.URLField):
+    """A URL that is stored and later shown or linked to: http(s) only
+    (core.validators.validate_web_url, the rule of the models and forms too).
+
+    An empty value reads back as null, never "": the schema says `format: uri`, and ""
+    is no URI. Declare it with `allow_null=True` wherever it is read, so the schema says
+    the field may be null.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # DRF's own URLValidator takes ftp:// too; ours replaces it.
+        self.validators = [
+            v
+            for v in self.validators
+            if not isinstance(v, URLValidator) or isinstance(v, WebURLValidator)
+        ]
+        self.validators.append(validate_web_url)
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
 
 
 @extend_schema_field(
