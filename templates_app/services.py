@@ -2,7 +2,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 
-from core.exceptions import ApplicationError, full_clean_or_raise
+from core.exceptions import ApplicationError, ConflictError, full_clean_or_raise
 from core.validators import is_web_url
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
@@ -187,7 +187,7 @@ def template_delete(*, template: BadgeTemplate, actor=None) -> None:
     """Delete a template that was never awarded; awarded ones can only be archived."""
     require_role(actor, template.issuer, MANAGE_TEMPLATES)
     if template.assertions.exists() or template.versions.filter(batches__isnull=False).exists():
-        raise ApplicationError(
+        raise ConflictError(
             f'"{template.name}" has been awarded and cannot be deleted; archive it instead.',
             code="template_awarded",
         )
