@@ -268,11 +268,19 @@ BADGE_IMAGE_MAX_PIXELS = env.int("BADGE_IMAGE_MAX_PIXELS", default=4096 * 4096)
 # once used (Django's token covers the password hash and last login).
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_LINK_TIMEOUT_DAYS", default=7) * 24 * 3600
 
-# Failed logins / password-grant token requests allowed per IP and per username in a
-# window (seconds) before the endpoint answers 429.
+# Password guessing (core.throttle): failed logins / password-grant token requests
+# allowed in a window (seconds) per account from one client address, and per address
+# over all accounts (looser; an account that signed in from that address in the last
+# LOGIN_THROTTLE_KNOWN_DAYS is not held back by it) before the endpoint answers 429.
 LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=10)
+LOGIN_THROTTLE_ADDRESS_FAILURES = env.int("LOGIN_THROTTLE_ADDRESS_FAILURES", default=100)
 LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=300)
+LOGIN_THROTTLE_KNOWN_DAYS = env.int("LOGIN_THROTTLE_KNOWN_DAYS", default=30)
 LOGIN_THROTTLE_PATHS = ["/admin/login/", "/accounts/login/"]
+# The proxies (addresses or networks) in front of the app whose X-Forwarded-For is
+# believed for the client's address (docs/deployment.md). Empty: REMOTE_ADDR is the
+# client, and the header is ignored (anyone can write it).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Django 6 makes forms' URLField assume https; opt in now (and silence the warning).
 FORMS_URLFIELD_ASSUME_HTTPS = True
