@@ -229,14 +229,32 @@ OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=9
 # A failed send is retried after this many seconds, doubling each time (at most an hour).
 OUTBOX_RETRY_BACKOFF_SECONDS = env.float("OUTBOX_RETRY_BACKOFF_SECONDS", default=30)
 
+# Every handler scrubs credentials from what it writes (core.log_scrub): tokens and
+# passwords in query strings, Authorization headers, and the path segment after each
+# of LOG_SECRET_PATHS (the set-password and email-confirmation links' tokens).
+LOG_SECRET_PATHS = [r"/accounts/set-password/[^/?#\s]+/", r"/accounts/email/confirm/"]
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"scrub_secrets": {"()": "core.log_scrub.ScrubSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_secrets"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own loggers (and runserver's request lines, under `make run`) write
+    # through the same handler instead of Django's defaults, which do not scrub.
+    "loggers": {
+        name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}
+        for name in ("django", "django.server")
+    },
 }
 
 # One process's memory by default (`make run`, tests); deployments with several processes
