@@ -5,12 +5,9 @@ badges. And a page never makes a link of a stored URL that is not one (defence i
 for anything stored before the rule, or written around it)."""
 
 import json
-import re
 from urllib.parse import urlsplit
 
 import pytest
-import responses
-from django.test import Client, override_settings
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
@@ -20,6 +17,7 @@ from core.exceptions import ApplicationError
 from core.testing import png_upload
 from earners.services import earner_get_or_create
 from imports.documents import Document, documents_import
+from imports.tests.test_documents import OLD, old_platform  # noqa: F401 (a fixture)
 from issuers.models import Issuer, Role
 from issuers.tests.factories import IssuerFactory, MembershipFactory
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
@@ -175,33 +173,8 @@ def test_the_service_every_import_goes_through_refuses_them(owner):
 
 # -- the file import, end to end ---------------------------------------------------------
 
-OLD = "https://old.example.org"
 
-
-@pytest.fixture
-def old_platform(settings):
-    """Another platform, answering as https://old.example.org (our own public views,
-    as in imports/tests/test_documents.py)."""
-    settings.SITE_URL = "https://badges.new.example"
-    settings.ROOT_URLCONF = "tests.urls_media"
-    settings.BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS = True  # the mock needs no DNS
-
-    def answer(request):
-        parts = urlsplit(request.url)
-        with override_settings(SITE_URL=OLD):
-            response = Client().get(
-                parts.path + (f"?{parts.query}" if parts.query else ""),
-                HTTP_ACCEPT=request.headers.get("Accept", "text/html"),
-            )
-        body = b"".join(response) if response.streaming else response.content
-        return response.status_code, {"Content-Type": response["Content-Type"]}, body
-
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add_callback(responses.GET, re.compile(re.escape(OLD) + r"/.*"), callback=answer)
-        yield mock
-
-
-def test_a_file_import_stores_no_javascript_alignment(old_platform):
+def test_a_file_import_stores_no_javascript_alignment(old_platform):  # noqa: F811
     # given a badge on another platform whose badge class aligns to a javascript: URL
     badge = AssertionFactory(recipient_email="ada@example.org")
     BadgeTemplateVersion.objects.filter(pk=badge.badge_template_version_id).update(
