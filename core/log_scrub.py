@@ -9,7 +9,8 @@ logs that many more people and systems read than may use the tokens.
 `scrub(text)` replaces each secret value with `[scrubbed]`, keeping the name, so a line
 still says what was sent. `ScrubSecrets` is the logging filter that applies it to every
 record a handler writes (the Django LOGGING config puts it on every handler);
-`GunicornLogger` puts it on gunicorn's access and error logs (gunicorn.conf.py).
+`GunicornLogger` puts it on gunicorn's access and error logs (gunicorn.conf.py), and
+badges_project/celery.py on the handlers a Celery worker sets up for itself.
 """
 
 import functools
@@ -109,6 +110,15 @@ class ScrubSecrets(logging.Filter):
         return True
 
 
+def scrub_handlers(*loggers: logging.Logger) -> None:
+    """Put ScrubSecrets on the handlers of loggers that were set up outside Django's
+    LOGGING (gunicorn's, a Celery worker's)."""
+    for logger in loggers:
+        for handler in logger.handlers:
+            if not any(isinstance(f, ScrubSecrets) for f in handler.filters):
+                handler.addFilter(ScrubSecrets())
+
+
 class GunicornLogger(BaseGunicornLogger):
     """gunicorn's logger, with ScrubSecrets on its access and error logs: the access line
     holds the request line (query string included) and the Referer; the error log may
@@ -116,7 +126,4 @@ class GunicornLogger(BaseGunicornLogger):
 
     def setup(self, cfg):
         super().setup(cfg)
-        for log in (self.access_log, self.error_log):
-            for handler in log.handlers:
-                if not any(isinstance(f, ScrubSecrets) for f in handler.filters):
-                    handler.addFilter(ScrubSecrets())
+        scrub_handlers(self.access_log, self.error_log)

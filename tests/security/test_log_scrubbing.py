@@ -10,6 +10,7 @@ import os
 
 import pytest
 import requests
+from celery.signals import after_setup_logger
 from django.db import connection
 
 from conftest import services_required
@@ -59,6 +60,30 @@ def test_every_handler_of_the_django_config_scrubs_what_it_writes():
         # then it is written without it
         assert SECRETS[0] not in out.getvalue(), name
         assert "access_token=[scrubbed]" in out.getvalue(), name
+
+
+def test_a_celery_workers_own_handlers_scrub_too():
+    # given a handler a worker sets up for itself (it replaces Django's on the root logger)
+    logger = logging.getLogger("tests.worker")
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    logger.addHandler(handler)
+    try:
+        # when Celery says it has set up its logging
+        after_setup_logger.send(
+            sender=None,
+            logger=logger,
+            loglevel=logging.INFO,
+            logfile=None,
+            format="",
+            colorize=False,
+        )
+        logger.warning("Could not read %s", f"https://old.example/v2/x?access_token={SECRETS[0]}")
+    finally:
+        logger.removeHandler(handler)
+    # then that handler scrubs what it writes
+    assert "access_token=[scrubbed]" in out.getvalue()
+    assert SECRETS[0] not in out.getvalue()
 
 
 @pytest.mark.django_db
