@@ -10,7 +10,8 @@ logs that many more people and systems read than may use the tokens.
 still says what was sent. `ScrubSecrets` is the logging filter that applies it to every
 record a handler writes (the Django LOGGING config puts it on every handler);
 `GunicornLogger` puts it on gunicorn's access and error logs (gunicorn.conf.py), and
-badges_project/celery.py on the handlers a Celery worker sets up for itself.
+badges_project/celery.py on the handlers a Celery worker sets up for itself;
+`scrub_event` does the same to what goes to Sentry.
 """
 
 import functools
@@ -108,6 +109,18 @@ class ScrubSecrets(logging.Filter):
             if cleaned != text:
                 setattr(record, name, cleaned)
         return True
+
+
+def scrub_event(event, hint=None):
+    """Sentry's `before_send`: every text of an error report scrubbed (its request URL
+    and query string, its message, the log lines it carries as breadcrumbs)."""
+    if isinstance(event, str):
+        return scrub(event)
+    if isinstance(event, dict):
+        return {key: scrub_event(value) for key, value in event.items()}
+    if isinstance(event, list | tuple):
+        return [scrub_event(value) for value in event]
+    return event
 
 
 def scrub_handlers(*loggers: logging.Logger) -> None:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from core.log_scrub import scrub
+from core.log_scrub import scrub, scrub_event
 
 CASES = [
     (
@@ -41,3 +41,28 @@ CASES = [
 @pytest.mark.parametrize(("line", "expected"), CASES)
 def test_scrub(line, expected):
     assert scrub(line) == (line if expected is None else expected)
+
+
+def test_an_error_report_for_sentry_is_scrubbed_throughout():
+    # given a report as Sentry's Django integration builds it
+    event = {
+        "request": {
+            "url": "https://badges.example/v2/users/self",
+            "query_string": "access_token=t1&num=5",
+            "headers": {"Authorization": "Bearer t2"},
+        },
+        "breadcrumbs": {"values": [{"message": "GET /o/token?password=t3", "level": "info"}]},
+        "exception": {"values": [{"value": "could not read ?refresh_token=t4"}]},
+        "level": "error",
+        "timestamp": 1.5,
+    }
+    # when it is about to be sent
+    sent = scrub_event(event, hint={})
+    # then no token is in it, and the rest is as it was
+    text = repr(sent)
+    for token in ("t1", "t2", "t3", "t4"):
+        assert f"={token}" not in text
+        assert f" {token}'" not in text
+    assert sent["request"]["query_string"] == "access_token=[scrubbed]&num=5"
+    assert sent["level"] == "error"
+    assert sent["timestamp"] == 1.5
