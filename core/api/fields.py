@@ -8,7 +8,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.timefmt import UTC, format_iso_z, format_v1, parse_datetime
-from core.validators import WebURLValidator, validate_web_url
+from core.validators import validate_web_url
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -82,12 +82,8 @@ class WebURLField(serializers.URLField):
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         # DRF's own URLValidator takes ftp:// too; ours replaces it.
-        self.validators = [
-            v
-            for v in self.validators
-            if not isinstance(v, URLValidator) or isinstance(v, WebURLValidator)
-        ]
-        self.validators.append(validate_web_url)
+        others = [v for v in self.validators if not isinstance(v, URLValidator)]
+        self.validators = [*others, validate_web_url]
 
     def to_representation(self, value):
         return super().to_representation(value) or None
