@@ -169,16 +169,44 @@ def _problems_page(problems: list[dict]) -> tuple[list[dict], int]:
 
 
 @login_required
-@require_http_methods(["GET"])
+@require_http_methods(["GET", "POST"])
 def assign_start(request, entity_id: str):
-    """Entry point of the links (dashboard, admin): a fresh draft, maybe with a template."""
+    """Entry point of the links (dashboard, admin), maybe with a template.
+
+    A GET never discards a draft in progress (a link opened twice, in another tab, or
+    prefetched by a browser would lose the earners and steps entered): it starts one
+    only when there is none, else it asks. Starting over is a POST."""
     issuer = _issuer(request, entity_id)
+    data = request.POST if request.method == "POST" else request.GET
+    template = _template(issuer, data.get("template"))
+    current = _draft(request, issuer)
+    if request.method == "GET" and (current.get("table") or current["done"]):
+        return render(
+            request,
+            "assertions/assign/resume.html",
+            {
+                "issuer": issuer,
+                "steps": _page_steps(current, issuer, None),
+                "draft": current,
+                "rows": len(current.get("rows") or []),
+                "template": _template(issuer, current.get("template")),
+                "asked_template": template,
+                "continue_url": _url(_resume_step(current), issuer),
+            },
+        )
     draft = {"done": []}
-    template = _template(issuer, request.GET.get("template"))
     if template is not None:
         draft["template"] = template.entity_id
     _save(request, issuer, draft)
     return redirect(_url("earners", issuer))
+
+
+def _resume_step(draft: dict) -> str:
+    """Where a draft in progress goes on: its first step not done, or the review."""
+    missing = _missing_before(draft, "review")
+    if missing == "earners" and draft.get("mode") == "bulk" and draft.get("table"):
+        return "columns"
+    return missing or "review"
 
 
 @login_required

@@ -1,6 +1,7 @@
 from django import forms
 
 from assertions.selectors import BACKPACK_STATUSES
+from core.forms import WebURLField
 
 
 class BackpackFilterForm(forms.Form):
@@ -21,7 +22,7 @@ class BackpackFilterForm(forms.Form):
 
 
 class ImportForm(forms.Form):
-    url = forms.URLField(
+    url = WebURLField(
         required=False,
         max_length=1024,
         label="The badge's URL",

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
-from core.models import EntityModel
+from core.models import EntityModel, WebURLField
 
 
 class AssertionStatus(models.TextChoices):
@@ -233,7 +233,7 @@ class ImportedBadge(EntityModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="imported_badges"
     )
-    source_url = models.URLField(max_length=1024, help_text="The hosted assertion's id.")
+    source_url = WebURLField(max_length=1024, help_text="The hosted assertion's id.")
     recipient_email = models.EmailField(max_length=254, help_text="The address it matched.")
     name = models.CharField(max_length=255)
     issuer_name = models.CharField(max_length=255)

@@ -1,8 +1,10 @@
 """The Open Badge API, /api/v1 (spec/open-badge-api-badges.txt)."""
 
+from django.urls import re_path
 from rest_framework.routers import SimpleRouter
 
 from assertions.api.v1.views import AssignmentViewSet, BadgeViewSet, StatisticsViewSet
+from core.api.v1 import unknown_endpoint
 from earners.api.v1.views import EarnerViewSet
 from issuers.api.v1.views import OrganizationRequestViewSet, OrganizationViewSet
 from templates_app.api.v1.views import BadgeTemplateViewSet
@@ -18,4 +20,9 @@ router.register(
 router.register("assignments", AssignmentViewSet, basename="v1-assignments")
 router.register("statistics", StatisticsViewSet, basename="v1-statistics")
 
-urlpatterns = router.urls
+urlpatterns = [
+    *router.urls,
+    # Anything else under /api/v1 (an unknown path, or an id with characters that no
+    # entity id has) is a JSON 404 in the API's error shape, not an HTML page.
+    re_path(r"^.*$", unknown_endpoint),
+]

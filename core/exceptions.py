@@ -20,6 +20,23 @@ class ApplicationError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    def describe(self) -> str:
+        """The message and every field's problems in one text, for where there is no
+        form to put them under (an import's report, a command's output)."""
+        problems = [p for p in _texts(self.field_errors) if p not in self.message]
+        return " ".join([self.message, *problems])
+
+
+def _texts(value):
+    if isinstance(value, dict):
+        for inner in value.values():
+            yield from _texts(inner)
+    elif isinstance(value, list | tuple):
+        for inner in value:
+            yield from _texts(inner)
+    elif value:
+        yield str(value)
+
 
 class NotFoundError(ApplicationError):
     status_code = 404

@@ -1,6 +1,8 @@
 from django.db import models
 
+from core.forms import WebURLField as WebURLFormField
 from core.ids import ENTITY_ID_LENGTH, new_entity_id
+from core.validators import validate_web_url
 
 
 class BaseModel(models.Model):
@@ -26,6 +28,21 @@ class EntityIdField(models.CharField):
         # A plain CharField to migrations: nothing changes in the database.
         name, _, args, kwargs = super().deconstruct()
         return name, "django.db.models.CharField", args, kwargs
+
+
+class WebURLField(models.URLField):
+    """A URL that is shown or linked to: http(s) only (core.validators.validate_web_url),
+    in model validation and in the forms (the admin included) built from the model."""
+
+    default_validators = [validate_web_url]
+
+    def formfield(self, **kwargs):
+        return super().formfield(**{"form_class": WebURLFormField, **kwargs})
+
+    def deconstruct(self):
+        # A plain URLField to migrations: validators do not change the database.
+        name, _, args, kwargs = super().deconstruct()
+        return name, "django.db.models.URLField", args, kwargs
 
 
 class EntityModel(BaseModel):

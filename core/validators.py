@@ -1,6 +1,13 @@
 from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
+from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext_lazy as _
 
 from core.timefmt import is_valid_zone
+
+# Longer addresses are refused: browsers, Open Badges consumers and our own columns
+# (1,024 characters for criteria and evidence) are not built for more.
+WEB_URL_MAX_LENGTH = 2048
 
 
 def validate_timezone(value: str) -> None:
@@ -10,3 +17,41 @@ def validate_timezone(value: str) -> None:
             code="invalid_timezone",
             params={"value": value},
         )
+
+
+@deconstructible
+class WebURLValidator(URLValidator):
+    """The one rule for every URL the platform stores and later shows or links to
+    (an issuer's site, criteria, alignments, evidence, imported badges): an absolute
+    http:// or https:// address with a host, of a sane length.
+
+    Anything else (`javascript:`, `data:`, `vbscript:`, `ftp:`, a relative path, a
+    scheme-less host) would become a link on a public page, so it is refused when it is
+    written, by the models, forms, serializers, services and imports alike
+    (core.models.WebURLField, core.forms.WebURLField, core.api.fields.WebURLField)."""
+
+    schemes = ["http", "https"]
+    max_length = WEB_URL_MAX_LENGTH
+    message = _("Enter an absolute web address starting with http:// or https://.")
+    code = "invalid_url"
+
+    def __call__(self, value):
+        if isinstance(value, str) and len(value) > self.max_length:
+            raise ValidationError(
+                _("Keep web addresses to %(limit)s characters at most."),
+                code="url_too_long",
+                params={"limit": f"{self.max_length:,}"},
+            )
+        super().__call__(value)
+
+
+validate_web_url = WebURLValidator()
+
+
+def is_web_url(value) -> bool:
+    """Whether `value` passes validate_web_url (for the pages' links, and JSON checks)."""
+    try:
+        validate_web_url(value)
+    except ValidationError:
+        return False
+    return True

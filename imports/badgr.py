@@ -118,6 +118,8 @@ def badgr_import(
 
 
 def _message(exc) -> str:
+    if isinstance(exc, ApplicationError):
+        return exc.describe()
     return getattr(exc, "message", None) or str(exc)
 
 

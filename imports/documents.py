@@ -367,7 +367,7 @@ def documents_import(
         try:
             _import_one(document, issuer=issuer, actor=actor, candidates=candidates, report=report)
         except ApplicationError as exc:
-            report.fail("file", document.name, exc.message)
+            report.fail("file", document.name, exc.describe())
         with transaction.atomic():
             progress.note(report)
             progress.advance()

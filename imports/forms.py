@@ -1,5 +1,6 @@
 from django import forms
 
+from core.forms import WebURLField
 from imports.documents import MAX_FILES
 
 
@@ -19,7 +20,7 @@ class MultipleFileField(forms.FileField):
 
 
 class BadgrImportForm(forms.Form):
-    url = forms.URLField(
+    url = WebURLField(
         label="Old server's API URL",
         assume_scheme="https",
         help_text="The base of its API, e.g. https://api.badgr.io (without /v2).",

@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
-from core.models import BaseModel, EntityModel
+from core.models import BaseModel, EntityModel, WebURLField
 from core.validators import validate_timezone
 
 
@@ -12,7 +12,7 @@ class Issuer(EntityModel):
 
     name = models.CharField(max_length=200)
     email = models.EmailField()
-    url = models.URLField(blank=True)
+    url = WebURLField(blank=True)
     description = models.TextField(blank=True)
     image = models.ImageField(upload_to="issuers/", blank=True)
     timezone = models.CharField(

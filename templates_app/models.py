@@ -2,7 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from core.models import EntityModel
+from core.models import EntityModel, WebURLField
 
 
 class Kind(models.TextChoices):
@@ -28,7 +28,7 @@ class BadgeTemplate(EntityModel):
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SKILLS)
-    criteria_url = models.URLField(max_length=1024, blank=True)
+    criteria_url = WebURLField(max_length=1024, blank=True)
     criteria_narrative = models.TextField(blank=True, help_text="Markdown.")
     image = models.ImageField(upload_to="badge-templates/", blank=True)
     tags = models.JSONField(default=list, blank=True)
@@ -92,7 +92,7 @@ class BadgeTemplateVersion(EntityModel):
     name = models.CharField(max_length=255)
     description = models.TextField(blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
-    criteria_url = models.URLField(max_length=1024, blank=True)
+    criteria_url = WebURLField(max_length=1024, blank=True)
     criteria_narrative = models.TextField(blank=True)
     image = models.ImageField(upload_to="badge-versions/", blank=True)
     image_high = models.ImageField(

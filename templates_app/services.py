@@ -2,8 +2,9 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
 
-from core.exceptions import ApplicationError, full_clean_or_raise
+from core.exceptions import ApplicationError, ConflictError, full_clean_or_raise
 from core.uploads import image_accept
+from core.validators import is_web_url
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
 from templates_app.images import make_renditions
@@ -59,6 +60,16 @@ def _clean_alignments(alignments) -> list[dict]:
         for key in ("targetName", "targetUrl"):
             if not isinstance(item.get(key), str) or not item[key].strip():
                 problems.append(f"Alignment {i} needs {key}.")
+        optional = (ALIGNMENT_KEYS - {"targetName", "targetUrl"}) & set(item)
+        others = [k for k in optional if not isinstance(item[k], str)]
+        if others:
+            problems.append(f"Alignment {i}: {', '.join(sorted(others))} must be text.")
+        url = item.get("targetUrl")
+        if isinstance(url, str) and url.strip() and not is_web_url(url):
+            # It becomes a link on the public badge page: http(s) only, as every URL.
+            problems.append(
+                f"Alignment {i}: targetUrl must be an absolute http:// or https:// address."
+            )
     if problems:
         raise ApplicationError(
             "The alignments are not valid.", field_errors={"alignments": problems}
@@ -176,7 +187,7 @@ def template_delete(*, template: BadgeTemplate, actor=None) -> None:
     """Delete a template that was never awarded; awarded ones can only be archived."""
     require_role(actor, template.issuer, MANAGE_TEMPLATES)
     if template.assertions.exists() or template.versions.filter(batches__isnull=False).exists():
-        raise ApplicationError(
+        raise ConflictError(
             f'"{template.name}" has been awarded and cannot be deleted; archive it instead.',
             code="template_awarded",
         )

@@ -235,14 +235,32 @@ OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=9
 # A failed send is retried after this many seconds, doubling each time (at most an hour).
 OUTBOX_RETRY_BACKOFF_SECONDS = env.float("OUTBOX_RETRY_BACKOFF_SECONDS", default=30)
 
+# Every handler scrubs credentials from what it writes (core.log_scrub): tokens and
+# passwords in query strings, Authorization headers, and the path segment after each
+# of LOG_SECRET_PATHS (the set-password and email-confirmation links' tokens).
+LOG_SECRET_PATHS = [r"/accounts/set-password/[^/?#\s]+/", r"/accounts/email/confirm/"]
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
+    "filters": {"scrub_secrets": {"()": "core.log_scrub.ScrubSecrets"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["scrub_secrets"],
+        }
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    # Django's own loggers (and runserver's request lines, under `make run`) write
+    # through the same handler instead of Django's defaults, which do not scrub.
+    "loggers": {
+        name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}
+        for name in ("django", "django.server")
+    },
 }
 
 # One process's memory by default (`make run`, tests); deployments with several processes
@@ -310,11 +328,19 @@ CREDITS_MONTHLY_GRANT = env.int("CREDITS_MONTHLY_GRANT", default=0)
 # An invitation to join an issuer can be accepted for this long after its email is sent.
 INVITATION_TIMEOUT_DAYS = env.int("INVITATION_TIMEOUT_DAYS", default=7)
 
-# Failed logins / password-grant token requests allowed per IP and per username in a
-# window (seconds) before the endpoint answers 429.
+# Password guessing (core.throttle): failed logins / password-grant token requests
+# allowed in a window (seconds) per account from one client address, and per address
+# over all accounts (looser; an account that signed in from that address in the last
+# LOGIN_THROTTLE_KNOWN_DAYS is not held back by it) before the endpoint answers 429.
 LOGIN_THROTTLE_FAILURES = env.int("LOGIN_THROTTLE_FAILURES", default=10)
+LOGIN_THROTTLE_ADDRESS_FAILURES = env.int("LOGIN_THROTTLE_ADDRESS_FAILURES", default=100)
 LOGIN_THROTTLE_WINDOW = env.int("LOGIN_THROTTLE_WINDOW", default=300)
+LOGIN_THROTTLE_KNOWN_DAYS = env.int("LOGIN_THROTTLE_KNOWN_DAYS", default=30)
 LOGIN_THROTTLE_PATHS = ["/admin/login/", "/accounts/login/"]
+# The proxies (addresses or networks) in front of the app whose X-Forwarded-For is
+# believed for the client's address (docs/deployment.md). Empty: REMOTE_ADDR is the
+# client, and the header is ignored (anyone can write it).
+TRUSTED_PROXIES = env.list("TRUSTED_PROXIES", default=[])
 
 # Django 6 makes forms' URLField assume https; opt in now (and silence the warning).
 FORMS_URLFIELD_ASSUME_HTTPS = True

@@ -115,7 +115,13 @@ LOGGING = {
             "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
         }
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["scrub_secrets"],
+        }
+    },
 }
 
 # --- error reporting: Sentry when a DSN is given --------------------------------------
@@ -123,9 +129,15 @@ SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
     import sentry_sdk
 
+    from core.log_scrub import scrub_event
+
     sentry_sdk.init(
         dsn=SENTRY_DSN,
         environment=env("SENTRY_ENVIRONMENT", default="production"),
         traces_sample_rate=env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0),
         send_default_pii=False,
+        # No token in a report either (`?access_token=` in its URL, a log line as a
+        # breadcrumb): as in the logs (core/log_scrub.py).
+        before_send=scrub_event,
+        before_send_transaction=scrub_event,
     )

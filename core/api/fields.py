@@ -5,12 +5,14 @@ from operator import attrgetter
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
+from django.core.validators import URLValidator
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from core.timefmt import UTC, format_iso_z, format_v1, parse_datetime
 from core.uploads import ImageRefused, image_data_uri_bytes
+from core.validators import validate_web_url
 
 
 @extend_schema_field(OpenApiTypes.DATETIME)
@@ -70,6 +72,25 @@ class V1DateTimeField(serializers.Field):
             return parse_datetime(data, tz)
         except ValueError as exc:
             self.fail("invalid", message=str(exc))
+
+
+class WebURLField(serializers.URLField):
+    """A URL that is stored and later shown or linked to: http(s) only
+    (core.validators.validate_web_url, the rule of the models and forms too).
+
+    An empty value reads back as null, never "": the schema says `format: uri`, and ""
+    is no URI. Declare it with `allow_null=True` wherever it is read, so the schema says
+    the field may be null.
+    """
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # DRF's own URLValidator takes ftp:// too; ours replaces it.
+        others = [v for v in self.validators if not isinstance(v, URLValidator)]
+        self.validators = [*others, validate_web_url]
+
+    def to_representation(self, value):
+        return super().to_representation(value) or None
 
 
 @extend_schema_field(

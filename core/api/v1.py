@@ -14,9 +14,22 @@ from collections.abc import Mapping
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema_field
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_field,
+)
 from rest_framework import serializers, viewsets
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.decorators import (
+    api_view,
+    authentication_classes,
+    permission_classes,
+    renderer_classes,
+)
+from rest_framework.exceptions import NotFound
+from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import JSONRenderer
 
 from core.api.pagination import V1PageNumberPagination
 from core.api.permissions import HasScope
@@ -150,3 +163,15 @@ class EntityIdField(serializers.SlugRelatedField):
         if obj is None:
             self.fail("does_not_exist", model=self.model_label, value=data)
         return obj
+
+
+@extend_schema(exclude=True)
+@api_view(["GET", "POST", "PUT", "PATCH", "DELETE"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+@renderer_classes([JSONRenderer])
+def unknown_endpoint(request):
+    """Last in /api/v1's URLs: a path no route takes (an unknown endpoint, or an id with
+    characters no entity id has) is a 404 in the API's error shape, never Django's
+    HTML page."""
+    raise NotFound("No such endpoint or object.")

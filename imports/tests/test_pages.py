@@ -110,7 +110,7 @@ def test_the_badgr_form_names_what_is_missing(client):
     client.force_login(editor.user)
     response = client.post(f"/issuers/{editor.issuer.entity_id}/import/badgr", {"url": "nope"})
     assert response.status_code == 400
-    assert b"Enter a valid URL." in response.content
+    assert b"Enter an absolute web address starting with http:// or https://." in response.content
     assert b"This field is required." in response.content
 
 

@@ -99,7 +99,7 @@ def test_archive_and_unarchive(api, template):
 def test_an_awarded_template_cannot_be_deleted(api, template):
     AssertionFactory(template=template)
     response = api.delete(f"/api/v1/badge-templates/{template.entity_id}")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert response.json()["code"] == "template_awarded"
 
 

@@ -169,7 +169,7 @@ def test_badgeclass_update_and_archive_and_delete(api, template):
 def test_an_awarded_badgeclass_cannot_be_deleted(api, template):
     award(api, template)
     response = api.delete(f"/v2/badgeclasses/{template.entity_id}")
-    assert response.status_code == 400
+    assert response.status_code == 409
     assert "archive" in response.json()["status"]["description"]
 
 

@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api.fields import IsoZDateTimeField
+from core.api.fields import IsoZDateTimeField, WebURLField
 from core.timefmt import format_iso_z
 
 
@@ -35,7 +35,7 @@ class RecipientSerializer(serializers.Serializer):
 
 
 class EvidenceSerializer(serializers.Serializer):
-    url = serializers.URLField(required=False, allow_blank=True, allow_null=True, max_length=1024)
+    url = WebURLField(required=False, allow_blank=True, allow_null=True, max_length=1024)
     narrative = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
     def validate(self, attrs):

@@ -1,7 +1,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api.fields import ImageUploadField, V1DateTimeField
+from core.api.fields import ImageUploadField, V1DateTimeField, WebURLField
 from core.api.v1 import StrictFieldsMixin, absolute_media_url
 from issuers.models import (
     CreditReason,
@@ -35,7 +35,7 @@ class OrganizationSerializer(serializers.Serializer):
     id = serializers.CharField(source="entity_id", read_only=True)
     name = serializers.CharField(read_only=True)
     email = serializers.EmailField(read_only=True)
-    url = serializers.URLField(read_only=True)
+    url = WebURLField(read_only=True, allow_null=True, help_text="Null when not given.")
     description = serializers.CharField(read_only=True)
     image_path = serializers.SerializerMethodField()
     timezone = serializers.CharField(read_only=True)
@@ -53,7 +53,7 @@ class OrganizationUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
     name = serializers.CharField(required=False, max_length=200)
     email = serializers.EmailField(required=False, max_length=254)
-    url = serializers.URLField(required=False, allow_blank=True)
+    url = WebURLField(required=False, allow_blank=True, help_text="An empty string clears it.")
     description = serializers.CharField(required=False, allow_blank=True)
     timezone = serializers.CharField(
         required=False, max_length=64, help_text="IANA name, e.g. Europe/Rome"

@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api.fields import ImageUploadField, IsoZDateTimeField
+from core.api.fields import ImageUploadField, IsoZDateTimeField, WebURLField
 
 
 def issuer_open_badge_id(issuer) -> str:
@@ -32,7 +32,7 @@ class IssuerSerializer(serializers.Serializer):
     image = ImageUploadField(required=False, allow_null=True)
     email = serializers.EmailField(max_length=254)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    url = serializers.URLField(required=False, allow_blank=True, allow_null=True)
+    url = WebURLField(required=False, allow_blank=True, allow_null=True)
     timezone = serializers.CharField(required=False, max_length=64)
     staff = IssuerStaffSerializer(source="memberships.all", many=True, read_only=True)
     extensions = serializers.SerializerMethodField()

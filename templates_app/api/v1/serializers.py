@@ -5,7 +5,7 @@ import json
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from core.api.fields import ImageUploadField, V1DateTimeField
+from core.api.fields import ImageUploadField, V1DateTimeField, WebURLField
 from core.api.v1 import EntityIdField, StrictFieldsMixin, absolute_media_url
 from issuers.models import Issuer
 from templates_app.models import Kind, ValidityUnit
@@ -23,7 +23,7 @@ class TemplateAlignmentSerializer(serializers.Serializer):
     """An Open Badges alignment (a skill or standard the badge stands for)."""
 
     targetName = serializers.CharField(max_length=255)
-    targetUrl = serializers.URLField(max_length=1024)
+    targetUrl = WebURLField(max_length=1024)
     targetDescription = serializers.CharField(required=False, allow_blank=True)
     targetFramework = serializers.CharField(required=False, allow_blank=True)
     targetCode = serializers.CharField(required=False, allow_blank=True)
@@ -63,7 +63,7 @@ class BadgeTemplateSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
     kind = serializers.ChoiceField(choices=Kind.choices, read_only=True)
-    criteria_url = serializers.URLField(read_only=True)
+    criteria_url = WebURLField(read_only=True, allow_null=True)
     criteria_narrative = serializers.CharField(read_only=True)
     image_path = serializers.SerializerMethodField()
     image_high_path = serializers.SerializerMethodField()
@@ -102,7 +102,7 @@ class BadgeTemplateWriteSerializer(StrictFieldsMixin, serializers.Serializer):
     name = serializers.CharField(max_length=255)
     description = serializers.CharField(required=False, allow_blank=True)
     kind = serializers.ChoiceField(choices=Kind.choices, required=False)
-    criteria_url = serializers.URLField(required=False, allow_blank=True, max_length=1024)
+    criteria_url = WebURLField(required=False, allow_blank=True, max_length=1024)
     criteria_narrative = serializers.CharField(required=False, allow_blank=True)
     image = ImageUploadField(
         required=False, help_text="A data:image/...;base64 URI, or a file in a multipart body."
@@ -192,7 +192,7 @@ class BadgeTemplateVersionSerializer(serializers.Serializer):
     name = serializers.CharField(read_only=True)
     description = serializers.CharField(read_only=True)
     kind = serializers.ChoiceField(choices=Kind.choices, read_only=True)
-    criteria_url = serializers.URLField(read_only=True)
+    criteria_url = WebURLField(read_only=True, allow_null=True)
     criteria_narrative = serializers.CharField(read_only=True)
     image_path = serializers.SerializerMethodField()
     image_high_path = serializers.SerializerMethodField()

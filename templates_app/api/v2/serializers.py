@@ -1,7 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from core.api.fields import ImageUploadField, IsoZDateTimeField
+from core.api.fields import ImageUploadField, IsoZDateTimeField, WebURLField
 from issuers.api.v2.serializers import issuer_open_badge_id
 from templates_app.models import ValidityUnit
 
@@ -12,7 +12,7 @@ def badgeclass_open_badge_id(template) -> str:
 
 class AlignmentSerializer(serializers.Serializer):
     targetName = serializers.CharField()
-    targetUrl = serializers.URLField()
+    targetUrl = WebURLField()
     targetDescription = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     targetFramework = serializers.CharField(required=False, allow_blank=True, allow_null=True)
     targetCode = serializers.CharField(required=False, allow_blank=True, allow_null=True)
@@ -68,7 +68,7 @@ class BadgeClassSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255)
     image = ImageUploadField(required=False)
     description = serializers.CharField(required=False, allow_blank=True, allow_null=True)
-    criteriaUrl = serializers.URLField(
+    criteriaUrl = WebURLField(
         source="criteria_url", required=False, allow_blank=True, allow_null=True, max_length=1024
     )
     criteriaNarrative = serializers.CharField(
