@@ -256,10 +256,12 @@ LOGGING = {
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     # Django's own loggers (and runserver's request lines, under `make run`) write
-    # through the same handler instead of Django's defaults, which do not scrub.
+    # through the same handler instead of Django's defaults, which do not scrub. redis-py
+    # adds its own unscrubbed stdout handler to "push_response" unless that logger
+    # already exists, so it is declared here.
     "loggers": {
         name: {"handlers": ["console"], "level": LOG_LEVEL, "propagate": False}
-        for name in ("django", "django.server")
+        for name in ("django", "django.server", "push_response")
     },
 }
 
