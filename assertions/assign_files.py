@@ -29,11 +29,8 @@ import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db.models import Q
-from django.utils import timezone
-
-from assertions.bulk import MAX_EARNERS, _clean_row
-from assertions.models import Assertion, AssertionStatus
+from assertions.selectors import holders
+from assertions.services import MAX_EARNERS, earner_row_clean
 from core.exceptions import ApplicationError
 
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
@@ -400,7 +397,7 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
     candidates = []
     for raw in rows:
         number = raw["row"]
-        clean, errors = _clean_row(
+        clean, errors = earner_row_clean(
             {k: raw.get(k) for k in ("email", "first_name", "last_name", "metadata")}
         )
         shown_email = (raw.get("email") or "").strip()
@@ -426,7 +423,7 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
         else:
             candidates.append({**clean, "row": number})
     if template is not None and candidates:
-        held = holders(issuer=issuer, template=template, emails=[r["email"] for r in candidates])
+        held = holders(template=template, emails=[r["email"] for r in candidates])
         for row in candidates:
             if row["email"] in held:
                 message = f"{row['email']} already holds this badge."
@@ -437,21 +434,3 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
     else:
         result.valid = candidates
     return result
-
-
-def holders(*, issuer, template, emails: list[str]) -> set[str]:
-    """Which of `emails` (clean) hold a valid, unexpired badge of `template` now."""
-    found = set()
-    now = timezone.now()
-    for start in range(0, len(emails), 5000):
-        found.update(
-            Assertion.objects.filter(
-                organization=issuer,
-                badge_template=template,
-                status=AssertionStatus.VALID,
-                recipient_email__in=emails[start : start + 5000],
-            )
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .values_list("recipient_email", flat=True)
-        )
-    return found

@@ -5,8 +5,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from assertions.bulk import batch_create, batch_run
 from assertions.models import BatchStatus
+from assertions.services import batch_create, batch_run
 from earners.services import earner_get_or_create
 from issuers.services import credits_top_up
 from templates_app.tests.factories import BadgeTemplateFactory
