@@ -18,9 +18,8 @@ from assertions.services.award import AwardOutcome, assertions_award, template_a
 from assertions.services.batches import batch_create
 from assertions.services.rows import (
     TEMPLATE_DEFAULT,
-    dates_check,
-    default_expiry,
     earner_rows_clean,
+    expiry_resolve,
 )
 from core.exceptions import ApplicationError
 from issuers.permissions import ASSIGN, require_role
@@ -62,11 +61,12 @@ def batch_assign(
     require_role(actor, template.issuer, ASSIGN)
     template = template_awardable(template)
     rows = earner_rows_clean(rows)
-    now = timezone.now()
-    if expires_at is TEMPLATE_DEFAULT:
-        expires_at = default_expiry(template, now)
-    dates_check(
-        emitted_at=now, expires_at=expires_at, started=activity_started_at, ended=activity_ended_at
+    expires_at = expiry_resolve(
+        template,
+        emitted_at=timezone.now(),
+        expires_at=expires_at,
+        started=activity_started_at,
+        ended=activity_ended_at,
     )
     context = {
         "activity_title": (activity_title or "").strip(),
@@ -100,10 +100,7 @@ def _refused(outcome: AwardOutcome, rows: list[dict]) -> ApplicationError:
     """The error of an assignment with rows that cannot be awarded, each named by its
     position in the request (from 0), as the rows' own errors say."""
     first = outcome.errors[0]
-    detail = {
-        str(error.row - 1): error.error.field_errors or {"non_field_errors": [error.message]}
-        for error in outcome.errors
-    }
+    detail = {str(error.row - 1): error.detail for error in outcome.errors}
     others = len(outcome.errors) - 1
     also = f" ({others} more rows cannot be assigned either.)" if others else ""
     return type(first.error)(

@@ -40,11 +40,10 @@ from assertions.services.events import event, events_save
 from assertions.services.rows import (
     TEMPLATE_DEFAULT,
     RowError,
-    dates_check,
-    default_expiry,
     details_clean,
     earner_row_check,
     evidence_clean,
+    expiry_resolve,
     issued_on_check,
 )
 from core.exceptions import ApplicationError, ConflictError, IdempotencyKeyReusedError
@@ -202,13 +201,11 @@ def assertions_award(
                 continue
             values = {**defaults, **{k: row[k] for k in ROW_FIELDS if k in row}}
             emitted_at = values.get("emitted_at") or now
-            expires_at = values.get("expires_at")
-            if expires_at is TEMPLATE_DEFAULT:
-                expires_at = default_expiry(template, emitted_at)
             try:
-                dates_check(
+                expires_at = expiry_resolve(
+                    template,
                     emitted_at=emitted_at,
-                    expires_at=expires_at,
+                    expires_at=values.get("expires_at"),
                     started=values.get("activity_started_at"),
                     ended=values.get("activity_ended_at"),
                 )

@@ -73,10 +73,7 @@ def assertions_import(
         raise ConflictError(
             "Some badges could not be imported; nothing was imported.",
             field_errors={
-                "badges": {
-                    str(e.row - 1): e.error.field_errors or {"non_field_errors": [e.message]}
-                    for e in outcome.errors
-                },
+                "badges": {str(e.row - 1): e.detail for e in outcome.errors},
             },
         )
     for assertion, row in zip(outcome.assertions, rows, strict=True):

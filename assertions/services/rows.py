@@ -43,6 +43,11 @@ class RowError:
     def message(self) -> str:
         return self.error.message
 
+    @property
+    def detail(self) -> dict:
+        """What is wrong, by field, as an API names a row's errors."""
+        return self.error.field_errors or {"non_field_errors": [self.message]}
+
     def as_dict(self) -> dict:
         return {"row": self.row, "field": self.field, "message": self.message}
 
@@ -68,6 +73,15 @@ def dates_check(*, emitted_at, expires_at, started, ended) -> None:
         errors["activity_ended_at"] = ["The activity cannot end before it starts."]
     if errors:
         raise ApplicationError("The dates are not consistent.", field_errors=errors)
+
+
+def expiry_resolve(template, *, emitted_at, expires_at, started, ended) -> datetime | None:
+    """A badge's expiry (TEMPLATE_DEFAULT: the template's default validity from its issue
+    date), checked with its other dates."""
+    if expires_at is TEMPLATE_DEFAULT:
+        expires_at = default_expiry(template, emitted_at)
+    dates_check(emitted_at=emitted_at, expires_at=expires_at, started=started, ended=ended)
+    return expires_at
 
 
 def issued_on_check(issued_on: datetime, now: datetime, *, field: str = "emitted_at") -> None:
@@ -223,10 +237,9 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
         errors["imp_legacy_id"] = ["Ensure this field has no more than 255 characters."]
     expires_at = row.get("expires_at", TEMPLATE_DEFAULT)
     if "emitted_at" not in errors:
-        if expires_at is TEMPLATE_DEFAULT:
-            expires_at = default_expiry(template, emitted_at)
         try:
-            dates_check(
+            expires_at = expiry_resolve(
+                template,
                 emitted_at=emitted_at,
                 expires_at=expires_at,
                 started=row.get("activity_started_at"),
