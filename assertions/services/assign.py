@@ -12,6 +12,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.services.award import AwardOutcome, assertions_award, template_awardable
@@ -101,11 +102,21 @@ def _refused(outcome: AwardOutcome, rows: list[dict]) -> ApplicationError:
     position in the request (from 0), as the rows' own errors say."""
     first = outcome.errors[0]
     detail = {str(error.row - 1): error.detail for error in outcome.errors}
-    others = len(outcome.errors) - 1
-    also = f" ({others} more rows cannot be assigned either.)" if others else ""
+    values = {
+        "row": first.row,
+        "email": rows[first.row - 1]["email"],
+        "problem": first.message,
+        "others": len(outcome.errors) - 1,
+    }
+    if values["others"]:
+        message = _(
+            "Row %(row)s (%(email)s): %(problem)s (%(others)s more rows cannot be assigned "
+            "either.) Nothing was assigned."
+        )
+    else:
+        message = _("Row %(row)s (%(email)s): %(problem)s Nothing was assigned.")
     return type(first.error)(
-        f"Row {first.row} ({rows[first.row - 1]['email']}): {first.message}{also} "
-        "Nothing was assigned.",
+        message % values,
         code=first.error.code,
         field_errors={"earners": detail},
     )

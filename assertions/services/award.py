@@ -30,6 +30,7 @@ from datetime import datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.selectors import assertions_keyed, holders
@@ -138,8 +139,8 @@ def _earlier(issuer, template, items) -> tuple[dict[int, Assertion], list[RowErr
                 RowError(
                     number,
                     IdempotencyKeyReusedError(
-                        "This Idempotency-Key was already used for another award.",
-                        field_errors={"idempotency_key": ["Use a new key for a new award."]},
+                        _("This Idempotency-Key was already used for another award."),
+                        field_errors={"idempotency_key": [_("Use a new key for a new award.")]},
                     ),
                 )
             )
@@ -148,8 +149,9 @@ def _earlier(issuer, template, items) -> tuple[dict[int, Assertion], list[RowErr
 
 def _duplicate(email: str, template) -> ConflictError:
     return ConflictError(
-        f'{email} already holds the badge "{template.name}".',
-        field_errors={"email": ["This earner already holds this badge."]},
+        _('%(email)s already holds the badge "%(badge)s".')
+        % {"email": email, "badge": template.name},
+        field_errors={"email": [_("This earner already holds this badge.")]},
         code="duplicate_award",
     )
 
@@ -258,7 +260,7 @@ def assertions_award(
             unused=reserved - len(assertions),
             actor=actor,
             batch=batch,
-            note="Credits of badges not awarded",
+            note=_("Credits of badges not awarded"),
         )
         reserved = len(assertions)
     errors.sort(key=lambda error: error.row)

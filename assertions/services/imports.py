@@ -5,6 +5,7 @@ app (Badgr, Open Badges files, spreadsheets) and /api/v1 call `assertions_import
 """
 
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from assertions.models import Assertion
 from assertions.selectors import assertions_keyed
@@ -66,7 +67,7 @@ def assertions_import(
             )
     except IntegrityError:  # a concurrent import of the same legacy ids committed first
         raise ConflictError(
-            "These badges were being imported at the same time; nothing was imported.",
+            _("These badges were being imported at the same time; nothing was imported."),
             code="already_imported",
         ) from None
     if outcome.errors:

@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from earners.services import clean_email
@@ -170,7 +171,7 @@ def earner_row_check(row: dict) -> dict:
     clean_email(row.get("email"))  # a bad email raises its own error and code
     clean, errors = earner_row_clean(row)
     if errors:
-        raise ApplicationError("The earner's details are not valid.", field_errors=errors)
+        raise ApplicationError(_("The earner's details are not valid."), field_errors=errors)
     return clean
 
 
