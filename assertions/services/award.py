@@ -193,7 +193,7 @@ def assertions_award(
     assertions: list[Assertion] = []
     if todo:
         now = timezone.now()
-        earners = earners_for_rows(issuer=issuer, rows=[row for _, row in todo])
+        earners = earners_for_rows(issuer=issuer, rows=[row for _number, row in todo])
         # Asked with the earners locked: no concurrent award to them can commit meanwhile.
         held = set() if allow_duplicate else holders(template=template, emails=list(earners))
         for number, row in todo:
