@@ -98,9 +98,21 @@ def status_for(expires_at, now) -> str:
     )
 
 
+# What decides an award; when the caller's copy of the template still has these, with
+# its issuer and version loaded, a narrow read is all it costs to know it is current.
+AWARD_FIELDS = ("current_version_id", "archived", "validity_amount", "validity_unit", "name")
+
+
 def template_fresh(template: BadgeTemplate) -> BadgeTemplate:
     """The template as it is now, with its issuer and current version: the caller's copy
     may be stale, and the version current now is the one awarded."""
+    now = BadgeTemplate.objects.filter(pk=template.pk).values_list(*AWARD_FIELDS).get()
+    loaded = all(
+        BadgeTemplate._meta.get_field(name).is_cached(template)
+        for name in ("issuer", "current_version")
+    )
+    if loaded and now == tuple(getattr(template, name) for name in AWARD_FIELDS):
+        return template
     return BadgeTemplate.objects.select_related("issuer", "current_version").get(pk=template.pk)
 
 
