@@ -55,20 +55,32 @@ def _accounts_for(people: dict[str, Earner]) -> dict[str, User]:
 
 
 def _locked(issuer: Issuer, emails: list[str]) -> dict[str, Earner]:
+    # Their accounts are read only if an email needs them (accounts_load): a join here
+    # costs every award, most of which send no email.
     return {
         earner.email: earner
-        for earner in Earner.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .filter(issuer=issuer, email__in=emails)
+        for earner in Earner.objects.select_for_update(of=("self",)).filter(
+            issuer=issuer, email__in=emails
+        )
     }
 
 
+def accounts_load(earners: list[Earner]) -> None:
+    """Read in one query the accounts of `earners` that do not carry theirs yet."""
+    missing = {e.user_id for e in earners if not Earner.user.is_cached(e)}
+    if missing:
+        users = User.objects.in_bulk(missing)
+        for earner in earners:
+            if not Earner.user.is_cached(earner):
+                earner.user = users[earner.user_id]
+
+
 def earners_for_rows(*, issuer: Issuer, rows: list[dict]) -> dict[str, Earner]:
-    """email -> the issuer's earner for each row's (clean) email, locked, with its user
-    account: the earners there already are read and locked; the others are inserted
-    with their accounts already linked (a row a transaction inserts is its own until it
-    ends, so it needs no reading back). Only earners whose names, metadata or account
-    changed are updated."""
+    """email -> the issuer's earner for each row's (clean) email, locked, with a user
+    account (read with `accounts_load` when wanted): the earners there already are read
+    and locked; the others are inserted with their accounts already linked (a row a
+    transaction inserts is its own until it ends, so it needs no reading back). Only
+    earners whose names, metadata or account changed are updated."""
     by_email: dict[str, list[dict]] = {}
     for row in rows:
         by_email.setdefault(row["email"], []).append(row)

@@ -4,6 +4,7 @@ transaction that awards it, and sent again on request."""
 from django.db import transaction
 
 from assertions.models import Assertion, AssertionStatus, EventKind
+from assertions.services.accounts import accounts_load
 from assertions.services.events import event, event_record
 from core.exceptions import ConflictError
 from core.models import EmailKind, OutboundEmail
@@ -38,9 +39,10 @@ def award_email(assertion: Assertion, user, *, new_account: bool) -> tuple[str, 
 
 
 def award_emails_queue(assertions: list[Assertion]) -> list:
-    """Queue the award email of each badge (saved, their badges' earners carrying their
-    accounts) in one statement, sent after commit 100 per task; returns their
+    """Queue the award email of each badge (saved) in one statement, sent after commit
+    100 per task; returns their
     EMAIL_QUEUED events, for the caller to save with its own."""
+    accounts_load([assertion.earner for assertion in assertions])
     emails = []
     for assertion in assertions:
         user = assertion.earner.user
