@@ -10,6 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from accounts import services
 from core.exceptions import ApplicationError
+from core.forms import add_application_error
 
 
 class SetPasswordView(auth_views.PasswordResetConfirmView):
@@ -53,11 +54,7 @@ def account_settings(request):
             try:
                 services.user_email_change_request(user=user, **email.cleaned_data)
             except ApplicationError as exc:
-                for field, problems in exc.field_errors.items():
-                    for problem in problems:
-                        email.add_error(field if field in email.fields else None, problem)
-                if not exc.field_errors:
-                    email.add_error(None, exc.message)
+                add_application_error(email, exc)
             except OSError:
                 email.add_error(None, "The confirmation email could not be sent; try again later.")
             else:

@@ -27,11 +27,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
-from django.db.models import Q
-from django.utils import timezone
-
-from assertions.bulk import MAX_EARNERS, _clean_row
-from assertions.models import Assertion, AssertionStatus
+from assertions.selectors import holders
+from assertions.services import MAX_EARNERS, earner_row_clean
 from core import spreadsheets
 from core.exceptions import ApplicationError
 from core.spreadsheets import SpreadsheetRefused as FileRefused
@@ -314,7 +311,7 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
     candidates = []
     for raw in rows:
         number = raw["row"]
-        clean, errors = _clean_row(
+        clean, errors = earner_row_clean(
             {k: raw.get(k) for k in ("email", "first_name", "last_name", "metadata")}
         )
         shown_email = (raw.get("email") or "").strip()
@@ -340,7 +337,7 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
         else:
             candidates.append({**clean, "row": number})
     if template is not None and candidates:
-        held = holders(issuer=issuer, template=template, emails=[r["email"] for r in candidates])
+        held = holders(template=template, emails=[r["email"] for r in candidates])
         for row in candidates:
             if row["email"] in held:
                 message = f"{row['email']} already holds this badge."
@@ -351,21 +348,3 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
     else:
         result.valid = candidates
     return result
-
-
-def holders(*, issuer, template, emails: list[str]) -> set[str]:
-    """Which of `emails` (clean) hold a valid, unexpired badge of `template` now."""
-    found = set()
-    now = timezone.now()
-    for start in range(0, len(emails), 5000):
-        found.update(
-            Assertion.objects.filter(
-                organization=issuer,
-                badge_template=template,
-                status=AssertionStatus.VALID,
-                recipient_email__in=emails[start : start + 5000],
-            )
-            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
-            .values_list("recipient_email", flat=True)
-        )
-    return found

@@ -29,12 +29,12 @@ from assertions.assign_forms import (
     ValidityForm,
     expiry_of,
 )
-from assertions.bulk import SYNC_LIMIT, batch_assign
 from assertions.exports import batch_report_response
 from assertions.models import AssignmentBatch
-from assertions.selectors import batch_progress
-from assertions.services import TEMPLATE_DEFAULT
+from assertions.selectors import batch_progress, holders
+from assertions.services import SYNC_LIMIT, TEMPLATE_DEFAULT, batch_assign
 from core.exceptions import ApplicationError
+from core.forms import add_application_error
 from core.markdown import render_markdown
 from issuers.exceptions import InsufficientCreditsError
 from issuers.links import credits_links
@@ -150,17 +150,6 @@ def _page(request, issuer, step: str, context: dict):
     )
 
 
-def _add_errors(form, exc: ApplicationError) -> None:
-    added = False
-    for name, problems in (exc.field_errors or {}).items():
-        if isinstance(problems, list):
-            for problem in problems:
-                form.add_error(name if name in form.fields else None, str(problem))
-                added = True
-    if not added:
-        form.add_error(None, exc.message)
-
-
 def _problems_page(problems: list[dict]) -> tuple[list[dict], int]:
     return problems[:MAX_PROBLEMS_SHOWN], max(0, len(problems) - MAX_PROBLEMS_SHOWN)
 
@@ -231,7 +220,7 @@ def assign_earners(request, entity_id: str):
                 else:
                     table = assign_files.read_pasted(data["pasted"])
             except ApplicationError as exc:
-                _add_errors(form, exc)
+                add_application_error(form, exc)
             else:
                 draft = {
                     "done": [],
@@ -287,7 +276,7 @@ def assign_columns(request, entity_id: str):
             try:
                 draft["mapping"] = assign_files.clean_mapping(table, form.cleaned_data)
             except ApplicationError as exc:
-                _add_errors(form, exc)
+                add_application_error(form, exc)
             else:
                 checked = _check(issuer, draft)
                 if request.POST.get("action") == "continue" and checked.valid:
@@ -425,9 +414,7 @@ def _recheck(issuer, draft: dict, template) -> assign_files.Checked:
     candidates = draft.get("candidates") or []
     held = set()
     if template is not None:
-        held = assign_files.holders(
-            issuer=issuer, template=template, emails=[r["email"] for r in candidates]
-        )
+        held = holders(template=template, emails=[r["email"] for r in candidates])
     checked = assign_files.Checked()
     checked.valid = [r for r in candidates if r["email"] not in held]
     problems = list(draft.get("file_problems") or [])

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from assertions.models import Assertion, AssertionStatus, AssignmentBatch
 from core.exceptions import NotFoundError
+from core.iterables import chunks
 from issuers.selectors import issuers_for_user
 
 
@@ -17,6 +18,25 @@ def assertions_keyed(issuer, field: str, values) -> QuerySet[Assertion]:
         .exclude(**{field: ""})
         .order_by()
     )
+
+
+def holders(*, template, emails: list[str]) -> set[str]:
+    """Which of `emails` (clean) hold a valid, unexpired badge of `template` now: the rule
+    of `allowDuplicateAwards=false`. The award service asks with the earners locked (so
+    the answer holds until it commits); the wizard asks early, to show who is left out."""
+    now = timezone.now()
+    found = set()
+    for some in chunks(emails, 5000):
+        found.update(
+            Assertion.objects.filter(
+                badge_template=template,
+                status=AssertionStatus.VALID,
+                recipient_email__in=some,
+            )
+            .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+            .values_list("recipient_email", flat=True)
+        )
+    return found
 
 
 def assertions_for_user(user) -> QuerySet[Assertion]:

@@ -2,8 +2,12 @@ import logging
 
 from celery import shared_task
 
-from assertions.bulk import batch_fail, batch_run, batches_resume_stale
-from assertions.services import assertions_expire_due
+from assertions.services import (
+    assertions_expire_due,
+    batch_fail,
+    batch_run,
+    batches_resume_stale,
+)
 from core.exceptions import NotFoundError
 
 log = logging.getLogger(__name__)

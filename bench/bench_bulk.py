@@ -21,9 +21,8 @@ from django.utils import timezone
 
 from accounts.models import User
 from assertions import assign_files
-from assertions.bulk import MAX_EARNERS, batch_create, batch_run
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
-from assertions.services import recipient_hash
+from assertions.services import MAX_EARNERS, batch_create, batch_run, recipient_hash
 from bench.figures import Figure
 from core.testing import png_upload
 from earners.models import Earner

@@ -25,7 +25,7 @@ def run(repeat: int) -> list[Figure]:
     logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd: a line per command
     owner, _, template = bench_bulk._world(N)
     # The outbox rows of a real 10,000-earner assignment, not yet handed to the broker.
-    with mock.patch("assertions.bulk.enqueue_send_many"):
+    with mock.patch("core.services.enqueue_send_many"):
         batch = bench_bulk.assign_from_csv(
             bench_bulk._csv(N, "mail-"), template=template, actor=owner
         )

@@ -55,6 +55,13 @@ class ConflictError(ApplicationError):
     default_code = "conflict"
 
 
+class IdempotencyKeyReusedError(ApplicationError):
+    """An `Idempotency-Key` sent again with a different request (or award)."""
+
+    status_code = 422
+    default_code = "idempotency_key_reused"
+
+
 def full_clean_or_raise(instance, message: str, exclude=None) -> None:
     """Run model validation; raise its per-field messages as an ApplicationError."""
     from django.core.exceptions import ValidationError

@@ -1,9 +1,13 @@
-"""`Idempotency-Key` for POSTs: a repeat with the same key and body gets the first answer.
+"""`Idempotency-Key` for POSTs, the one rule of both APIs: a repeat with the same key
+and the same request (method, path and body) gets the first answer again, marked
+`Idempotent-Replayed: true`; the same key with another request is 422.
 
-Only successful answers are kept; a failed request can be retried with the same key.
-A repeat that arrives while the first is still running gets 409, and the same key with
-a different body gets 422. (Awards do not use this layer: the award service itself
-makes concurrent repeats return the one badge, see assertions.services.)
+Only successful answers are kept; a failed request can be retried with the same key. The
+record of a key is written in the transaction of the request it answers: a repeat that
+arrives while the first is still running waits for it (PostgreSQL holds its insert of the
+same key until the first commits or rolls back), then gets its answer, so concurrent
+repeats do the work once. Keys are per user; an award's key is also kept on its badge,
+unique per issuer (see assertions.services.award).
 """
 
 import functools
@@ -14,13 +18,8 @@ from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
 from rest_framework.response import Response
 
-from core.exceptions import ApplicationError, ConflictError
+from core.exceptions import ConflictError, IdempotencyKeyReusedError
 from core.models import IdempotencyRecord
-
-
-class IdempotencyKeyReusedError(ApplicationError):
-    status_code = 422
-    default_code = "idempotency_key_reused"
 
 
 def _fingerprint(request) -> str:
@@ -50,6 +49,31 @@ def _parsed_body(django_request) -> bytes:
     return json.dumps([fields, files]).encode()
 
 
+def _claim(user, key: str, fingerprint: str) -> IdempotencyRecord | None:
+    """This request's record of `key`, or None when an earlier request has it."""
+    try:
+        with transaction.atomic():
+            return IdempotencyRecord.objects.create(user=user, key=key, fingerprint=fingerprint)
+    except IntegrityError:
+        return None
+
+
+def _replay(user, key: str, fingerprint: str) -> Response:
+    earlier = IdempotencyRecord.objects.get(user=user, key=key)
+    if earlier.fingerprint != fingerprint:
+        raise IdempotencyKeyReusedError(
+            "This Idempotency-Key was already used with a different request."
+        )
+    if earlier.status_code is None:  # a record kept from before records were transactional
+        raise ConflictError(
+            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            code="idempotency_in_progress",
+        )
+    return Response(
+        earlier.body, status=earlier.status_code, headers={"Idempotent-Replayed": "true"}
+    )
+
+
 def idempotent(handler):
     """Decorate a view's `post(self, request, ...)`."""
 
@@ -59,36 +83,17 @@ def idempotent(handler):
         if not key or not request.user.is_authenticated:
             return handler(self, request, *args, **kwargs)
         fingerprint = _fingerprint(request)
-        try:
-            with transaction.atomic():
-                record = IdempotencyRecord.objects.create(
-                    user=request.user, key=key, fingerprint=fingerprint
-                )
-        except IntegrityError:
-            earlier = IdempotencyRecord.objects.get(user=request.user, key=key)
-            if earlier.fingerprint != fingerprint:
-                raise IdempotencyKeyReusedError(
-                    "This Idempotency-Key was already used with a different request."
-                ) from None
-            if earlier.status_code is None:
-                raise ConflictError(
-                    "A request with this Idempotency-Key is still being processed; retry shortly.",
-                    code="idempotency_in_progress",
-                ) from None
-            return Response(
-                earlier.body, status=earlier.status_code, headers={"Idempotent-Replayed": "true"}
-            )
-        try:
+        with transaction.atomic():
+            record = _claim(request.user, key, fingerprint)
+            if record is None:
+                return _replay(request.user, key, fingerprint)
             response = handler(self, request, *args, **kwargs)
-        except BaseException:
-            record.delete()
-            raise
-        if 200 <= response.status_code < 300:
-            record.status_code = response.status_code
-            record.body = response.data
-            record.save(update_fields=["status_code", "body"])
-        else:
-            record.delete()
-        return response
+            if 200 <= response.status_code < 300:
+                record.status_code = response.status_code
+                record.body = response.data
+                record.save(update_fields=["status_code", "body"])
+            else:
+                record.delete()
+            return response
 
     return wrapper

@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from core.emails import render_email
+from core.inserts import insert_many
 from core.models import EmailStatus, OutboundEmail
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,14 @@ def email_queue(
     )
     enqueue_send(email.pk)
     return email
+
+
+def emails_queue_many(emails: list[OutboundEmail]) -> list[OutboundEmail]:
+    """Write many unsaved outbox rows in one statement; they are sent as
+    `enqueue_send_many` says once the transaction commits."""
+    insert_many(emails)
+    enqueue_send_many([email.pk for email in emails])
+    return emails
 
 
 def enqueue_send(email_id: int) -> None:

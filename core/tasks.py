@@ -28,10 +28,12 @@ def send_outbound_email(self, email_id: int) -> bool:
 def send_outbound_emails(email_ids: list[int]) -> int:
     """Send a chunk of outbox rows over one mail connection. A row that fails is retried
     on its own (send_outbound_email, with backoff); rows already sent are skipped, so a
-    chunk redelivered after a worker died sends only what was left."""
-    connection = get_connection()
+    chunk redelivered after a worker died sends only what was left. A chunk of one (a
+    single award's email) opens no connection to share: its send opens its own, once."""
+    connection = get_connection() if len(email_ids) > 1 else None
     try:
-        connection.open()
+        if connection is not None:
+            connection.open()
     except Exception:  # the server is down: each row fails, and retries, on its own
         connection = None
     try:
@@ -40,8 +42,10 @@ def send_outbound_emails(email_ids: list[int]) -> int:
         if connection is not None:
             connection.close()
     for email_id in failed:
+        # This chunk's try was the row's first: its own task goes on as its first retry,
+        # so the waits double from here as they do for a row sent on its own.
         send_outbound_email.apply_async(
-            (email_id,), countdown=settings.OUTBOX_RETRY_BACKOFF_SECONDS
+            (email_id,), countdown=settings.OUTBOX_RETRY_BACKOFF_SECONDS, retries=1
         )
     return sent
 

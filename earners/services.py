@@ -2,7 +2,6 @@ from django.db import IntegrityError, transaction
 
 from accounts.services import clean_email
 from core.exceptions import ApplicationError, ConflictError
-from core.inserts import insert_many
 from earners.models import Earner
 from issuers.permissions import ASSIGN, require_role
 
@@ -15,8 +14,10 @@ def _clean_names(first_name, last_name, metadata):
     return (first_name or "").strip(), (last_name or "").strip()
 
 
-def _merge(earner: Earner, first_name: str, last_name: str, metadata: dict | None) -> None:
-    """Names given replace the stored ones (a later assignment corrects a typo); metadata
+def earner_merge(earner: Earner, *, first_name: str = "", last_name: str = "", metadata=None):
+    """Apply what an award or a list says of an earner, unsaved; the fields changed.
+
+    Names given replace the stored ones (a later assignment corrects a typo); metadata
     keys given are added or replace those stored, others are kept."""
     changed = []
     if first_name and first_name != earner.first_name:
@@ -30,8 +31,7 @@ def _merge(earner: Earner, first_name: str, last_name: str, metadata: dict | Non
         if merged != earner.metadata:
             earner.metadata = merged
             changed.append("metadata")
-    if changed:
-        earner.save(update_fields=[*changed, "updated_at"])
+    return changed
 
 
 @transaction.atomic
@@ -56,45 +56,10 @@ def earner_get_or_create(
         except IntegrityError:
             # Created by a concurrent request in the meantime: use that one.
             earner = Earner.objects.get(issuer=issuer, email=email)
-    _merge(earner, first_name, last_name, metadata)
+    changed = earner_merge(earner, first_name=first_name, last_name=last_name, metadata=metadata)
+    if changed:
+        earner.save(update_fields=[*changed, "updated_at"])
     return earner, False
-
-
-def earner_get_or_create_locked(
-    *, issuer, email: str, first_name: str = "", last_name: str = "", metadata: dict | None = None
-) -> Earner:
-    """Like earner_get_or_create, for use inside a transaction that awards a badge: the
-    earner row comes back locked, so awards to one earner run one at a time. INSERT ...
-    ON CONFLICT DO NOTHING RETURNING: a row it inserts is this transaction's own until it
-    ends (a concurrent insert of the same earner waits for it); only an earner that was
-    there already is read with SELECT ... FOR UPDATE. No savepoint, and no race between
-    lookup and insert."""
-    if not transaction.get_connection().in_atomic_block:
-        raise RuntimeError("earner_get_or_create_locked needs a transaction")
-    email = clean_email(email)
-    first_name, last_name = _clean_names(first_name, last_name, metadata)
-    made = insert_many(
-        [
-            Earner(
-                issuer=issuer,
-                email=email,
-                first_name=first_name,
-                last_name=last_name,
-                metadata=dict(metadata or {}),
-            )
-        ],
-        ignore_conflicts=True,
-        key="email",
-    )
-    if made:
-        return made[0]
-    earner = (
-        Earner.objects.select_for_update(of=("self",))
-        .select_related("user")
-        .get(issuer=issuer, email=email)
-    )
-    _merge(earner, first_name, last_name, metadata)
-    return earner
 
 
 def _check_metadata(metadata) -> dict:

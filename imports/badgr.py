@@ -25,11 +25,18 @@ from django.db import transaction
 from django.utils import timezone
 
 from assertions.api.v2.serializers import recipient_name
-from assertions.bulk import _clean_import_row, issue_rows
 from assertions.models import Assertion, AssertionStatus
 from assertions.selectors import assertions_keyed
-from assertions.services import _clean_evidence, assertion_revoke, assertion_update
+from assertions.services import (
+    MAX_IMPORT,
+    assertion_revoke,
+    assertion_update,
+    assertions_import,
+    evidence_clean,
+    imported_row_clean,
+)
 from core.exceptions import ApplicationError
+from core.iterables import chunks
 from core.timefmt import is_valid_zone, parse_datetime
 from core.uploads import AcceptedImage, ImageRefused, image_accept
 from imports.badgr_client import BadgrClient, BadgrError
@@ -40,7 +47,6 @@ from imports.services import (
     legacy_record,
     legacy_record_assertions,
     legacy_target,
-    save_imported_extras,
 )
 from issuers.models import Issuer
 from issuers.services import issuer_create, issuer_update
@@ -345,7 +351,7 @@ def assertion_row(item: dict) -> dict:
     extensions = item.get("extensions") if isinstance(item.get("extensions"), dict) else {}
     first, last = recipient_name(extensions)
     try:
-        evidence = _clean_evidence(
+        evidence = evidence_clean(
             [
                 {k: v for k, v in e.items() if k in ("url", "narrative") and v}
                 for e in (item.get("evidence") or [])
@@ -410,8 +416,8 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
         existing = {}
         if issuer is not None and ids:
             existing = {a.imp_legacy_id: a for a in assertions_keyed(issuer, "imp_legacy_id", ids)}
-        fresh = []  # (row number, clean row, the old badge's row)
-        for number, item in enumerate(items, start=1):
+        fresh = []  # the rows of the badges not imported before
+        for item in items:
             legacy_id = item.get("entityId") if isinstance(item, dict) else None
             if not legacy_id:
                 report.fail(LegacyKind.ASSERTION, "", "A badge without an entityId was skipped.")
@@ -425,36 +431,26 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
             except ApplicationError as exc:
                 report.fail(LegacyKind.ASSERTION, legacy_id, exc.message)
                 continue
-            clean, errors = _clean_import_row(
-                None if template is WOULD_CREATE else template, {**row}, now
-            )
+            _, errors = imported_row_clean(None if template is WOULD_CREATE else template, row, now)
             if errors:
                 messages = [f"{field}: {' '.join(m)}" for field, m in errors.items()]
                 report.fail(LegacyKind.ASSERTION, legacy_id, "; ".join(messages))
                 continue
-            clean["narrative"] = row["narrative"]
-            fresh.append((number, clean, row))
+            fresh.append(row)
         if fresh and not dry_run:
-            _create(fresh, issuer=issuer, template=template, source=source, report=report, now=now)
+            _create(fresh, template=template, source=source, report=report)
         elif fresh:
             report.add(LegacyKind.ASSERTION, "created", len(fresh))
         progress.note(report)
 
 
-def _create(fresh, *, issuer, template, source, report, now) -> None:
-    outcome = issue_rows(
-        issuer=issuer,
-        template=template,
-        version=template.current_version,
-        items=[(number, clean) for number, clean, _ in fresh],
-        actor=None,
-        notify=False,
-        allow_duplicate=True,
-        imported=True,
-    )
-    for error in outcome.errors:  # rows were checked: this is a concurrent import
-        report.fail(LegacyKind.ASSERTION, error.row, error.message)
-    rows = {row["imp_legacy_id"]: row for _, _, row in fresh}
-    save_imported_extras(outcome.assertions, rows, field="evidence", now=now)
-    legacy_record_assertions(source=source, assertions=outcome.assertions)
-    report.add(LegacyKind.ASSERTION, "created", len(outcome.assertions))
+def _create(rows, *, template, source, report) -> None:
+    for some in chunks(rows, MAX_IMPORT):
+        try:
+            created = assertions_import(template=template, rows=some)
+        except ApplicationError as exc:  # rows were checked: this is a concurrent import
+            for row in some:
+                report.fail(LegacyKind.ASSERTION, row["imp_legacy_id"], exc.message)
+            continue
+        legacy_record_assertions(source=source, assertions=created)
+        report.add(LegacyKind.ASSERTION, "created", len(created))

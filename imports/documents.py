@@ -32,9 +32,8 @@ from django.db import transaction
 
 from assertions import ob2_verify
 from assertions.baking import BakingError, unbake
-from assertions.bulk import assertions_import
 from assertions.models import Assertion
-from assertions.services import _clean_evidence, recipient_hash
+from assertions.services import assertions_import, evidence_clean, recipient_hash
 from core import http
 from core.exceptions import ApplicationError
 from core.timefmt import parse_datetime
@@ -276,7 +275,7 @@ def _evidence(assertion: dict) -> list[dict]:
             entry = {"url": item.get("id") or "", "narrative": item.get("narrative") or ""}
             evidence.append({k: str(v) for k, v in entry.items() if v})
     try:
-        return _clean_evidence([e for e in evidence if e])
+        return evidence_clean([e for e in evidence if e])
     except ApplicationError:
         return []
 
@@ -321,6 +320,8 @@ def _import_one(document: Document, *, issuer, actor, candidates, report) -> Non
             "emitted_at": verified.issued_on,
             "expires_at": verified.expires_at,
             "imp_legacy_id": key,
+            "narrative": str(verified.assertion.get("narrative") or "").strip(),
+            "evidence": _evidence(verified.assertion),
         }
         try:
             [assertion] = assertions_import(template=template, rows=[badge], actor=actor)
@@ -328,12 +329,6 @@ def _import_one(document: Document, *, issuer, actor, candidates, report) -> Non
             details = exc.field_errors.get("badges", {}).get("0", {})
             messages = [m for ms in details.values() for m in ms] if details else [exc.message]
             _refuse(" ".join(messages))
-        extra = {
-            "narrative": str(verified.assertion.get("narrative") or "").strip(),
-            "evidence": _evidence(verified.assertion),
-        }
-        if any(extra.values()):
-            Assertion.objects.filter(pk=assertion.pk).update(**extra)
         public_id = _legacy_public_id(verified.source_url)
         if public_id:
             legacy_record(

@@ -329,37 +329,3 @@ def import_runs_resume_stale(*, older_than_seconds: int = 900) -> int:
         task.delay(pk)
         count += 1
     return count
-
-
-def save_imported_extras(assertions, extras: dict, *, field: str, now) -> None:
-    """What issuing an imported badge does not set: `field` (evidence or narrative) and
-    the revocation the badge had at its source. `extras` maps each badge's legacy id to
-    {field, "revoked", "revoked_reason"}; only badges with something to set are written,
-    in bulk, each revocation with its event."""
-    from assertions import public_cache
-    from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
-
-    changed, events = [], []
-    for assertion in assertions:
-        extra = extras[assertion.imp_legacy_id]
-        if not (extra[field] or extra["revoked"]):
-            continue
-        setattr(assertion, field, extra[field])
-        if extra["revoked"]:
-            assertion.status = AssertionStatus.REVOKED
-            assertion.revoked_at = now
-            assertion.revoked_reason = extra["revoked_reason"]
-            events.append(
-                AssertionEvent(
-                    assertion=assertion,
-                    kind=EventKind.REVOKED,
-                    payload={"reason": extra["revoked_reason"], "imported": True},
-                )
-            )
-        changed.append(assertion)
-    Assertion.objects.bulk_update(
-        changed, [field, "status", "revoked_at", "revoked_reason"], batch_size=500
-    )
-    AssertionEvent.objects.bulk_create(events, batch_size=500)
-    if events:
-        public_cache.invalidate_revocations_on_commit(events[0].assertion.organization_id)

@@ -28,18 +28,13 @@ import re
 
 from django.db import transaction
 
-from assertions.bulk import MAX_IMPORT, _clean_import_row, assertions_import
 from assertions.models import AssertionStatus
 from assertions.selectors import assertions_keyed
+from assertions.services import MAX_IMPORT, assertions_import, imported_row_clean
 from core.exceptions import ApplicationError
 from core.spreadsheets import TooManyRows, read_spreadsheet
 from core.timefmt import get_zone, parse_datetime
-from imports.services import (
-    Report,
-    legacy_record_assertions,
-    save_imported_extras,
-    strip_nul,
-)
+from imports.services import Report, legacy_record_assertions, strip_nul
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion
@@ -147,7 +142,7 @@ def _stable_id(email: str, template: BadgeTemplate, emitted: dt.datetime) -> str
 
 
 def _parse(row: dict, number: int, templates: _Templates, zone):
-    """(template, badge row for assertions_import, extras) or raise ApplicationError."""
+    """(template, badge row for assertions_import) or raise ApplicationError."""
     errors = {}
     template = None
     if _pick(row, "template") is None:
@@ -173,13 +168,11 @@ def _parse(row: dict, number: int, templates: _Templates, zone):
         "activity_title": str(_pick(row, "activity_title") or ""),
         "notes": str(_pick(row, "notes") or ""),
         "imp_legacy_id": legacy or _stable_id(email, template, emitted),
-    }
-    extras = {
         "narrative": str(_pick(row, "narrative") or "").strip(),
         "revoked": str(_pick(row, "status") or "").strip().lower() == AssertionStatus.REVOKED,
         "revoked_reason": str(_pick(row, "revoked_reason") or "").strip(),
     }
-    return template, badge, extras
+    return template, badge
 
 
 def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Report:
@@ -192,11 +185,11 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
     parsed, seen = [], {}
     for number, row in enumerate(rows, start=2):
         try:
-            template, badge, extras = _parse(row, number, templates, zone)
+            template, badge = _parse(row, number, templates, zone)
         except ApplicationError as exc:
             report.fail("row", f"row {number}", exc.message)
             continue
-        _, problems = _clean_import_row(template, badge, dt.datetime.now(dt.UTC))
+        _, problems = imported_row_clean(template, badge, dt.datetime.now(dt.UTC))
         if problems:
             message = "; ".join(f"{f}: {' '.join(m)}" for f, m in problems.items())
             report.fail("row", f"row {number}", message)
@@ -206,10 +199,10 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
             report.fail("row", f"row {number}", f"The same badge as row {seen[legacy]}.")
             continue
         seen[legacy] = number
-        parsed.append((number, template, badge, extras))
+        parsed.append((number, template, badge))
 
     existing = set()
-    legacy_ids = [badge["imp_legacy_id"] for _, _, badge, _ in parsed]
+    legacy_ids = [badge["imp_legacy_id"] for _, _, badge in parsed]
     for start in range(0, len(legacy_ids), 5000):
         existing |= set(
             assertions_keyed(issuer, "imp_legacy_id", legacy_ids[start : start + 5000]).values_list(
@@ -233,13 +226,7 @@ def _import_chunk(items, *, actor, report: Report) -> None:
     try:
         with transaction.atomic():
             created = assertions_import(
-                template=template, rows=[badge for _, _, badge, _ in items], actor=actor
-            )
-            save_imported_extras(
-                created,
-                {badge["imp_legacy_id"]: extras for _, _, badge, extras in items},
-                field="narrative",
-                now=dt.datetime.now(dt.UTC),
+                template=template, rows=[badge for _, _, badge in items], actor=actor
             )
             # Old public URLs named by these ids redirect here (made-up sheet: ids never
             # were URLs).

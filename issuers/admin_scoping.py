@@ -16,6 +16,7 @@ from django.db import router, transaction
 from django.http import Http404
 
 from core.exceptions import ApplicationError
+from core.forms import add_application_error
 from issuers.models import Role
 from issuers.permissions import has_role
 from issuers.selectors import issuers_for_user
@@ -34,35 +35,6 @@ def issuer_ids(request, role: Role) -> frozenset[int] | None:
     if role not in cache:
         cache[role] = frozenset(issuers_for_user(user, role).values_list("pk", flat=True))
     return cache[role]
-
-
-def _texts(value):
-    if isinstance(value, dict):
-        for key, inner in value.items():
-            for text in _texts(inner):
-                yield f"{key}: {text}"
-    elif isinstance(value, list | tuple):
-        for inner in value:
-            yield from _texts(inner)
-    else:
-        yield str(value)
-
-
-def add_application_error(form, exc: ApplicationError, aliases=None) -> None:
-    """Show a service's error on the form: each field's problems under that field, and
-    the overall message on top (unless it only repeats a field's)."""
-    aliases = aliases or {}
-    shown = set()
-    for key, problems in exc.field_errors.items():
-        name = aliases.get(key, key)
-        for text in _texts(problems):
-            if name in form.fields:
-                form.add_error(name, text)
-            else:
-                form.add_error(None, f"{key}: {text}" if key != "__all__" else text)
-            shown.add(text)
-    if exc.message not in shown:
-        form.add_error(None, exc.message)
 
 
 def message_application_error(model_admin, request, exc: ApplicationError) -> None:

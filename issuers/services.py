@@ -296,6 +296,7 @@ def credits_reserve(
         raise InsufficientCreditsError(
             f"Not enough credits: this needs {amount} and {issuer.name} has {balance}. "
             "Ask an owner of the issuer to top up.",
+            field_errors={"credits": [f"Needed: {amount}. Available: {balance}."]},
         )
     balance = _balance(issuer.pk)
     issuer.credit_balance = balance

@@ -415,7 +415,7 @@ def test_a_second_confirmation_of_the_same_draft_at_once_issues_nothing(client, 
 
 
 def test_the_dashboard_lists_running_assignments(client, issuer, template):
-    from assertions.bulk import batch_assign
+    from assertions.services import batch_assign
 
     rows = [{"email": f"r{i}@example.org", "first_name": "R", "last_name": "R"} for i in range(101)]
     # the worker has not started it yet (the task is enqueued only on commit)

@@ -127,7 +127,9 @@ def test_a_chunk_goes_over_one_connection_and_a_failing_row_retries_alone(settin
     FlakyConnection.opened, FlakyConnection.sent = 0, []
     retried = []
     monkeypatch.setattr(
-        send_outbound_email, "apply_async", lambda args, countdown: retried.append(args[0])
+        send_outbound_email,
+        "apply_async",
+        lambda args, **options: retried.append((args[0], options)),
     )
 
     sent = send_outbound_emails.run([rows[e] for e in emails] + [rows["a@learners.example"]])
@@ -135,7 +137,9 @@ def test_a_chunk_goes_over_one_connection_and_a_failing_row_retries_alone(settin
     assert sent == 2
     assert FlakyConnection.opened == 1
     assert FlakyConnection.sent == ["a@learners.example", "b@learners.example"]  # a only once
-    assert retried == [rows["refused@learners.example"]]
+    # the failed row goes on alone, as its first retry: its waits double from here
+    backoff = {"countdown": settings.OUTBOX_RETRY_BACKOFF_SECONDS, "retries": 1}
+    assert retried == [(rows["refused@learners.example"], backoff)]
     refused = OutboundEmail.objects.get(pk=rows["refused@learners.example"])
     assert refused.status == EmailStatus.PENDING
     assert "550" in refused.last_error

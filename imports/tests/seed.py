@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
-from assertions.bulk import issue_rows
 from assertions.models import Assertion, AssertionStatus
+from assertions.services import assertions_award, template_fresh
 from issuers.models import Issuer, Role
 from issuers.tests.factories import IssuerFactory, MembershipFactory
 from templates_app.models import BadgeTemplate, Kind
@@ -104,12 +104,9 @@ def seed(n_badges: int = 1000) -> OldServer:
             row["narrative"] = f"Did task {i} well."
         per_template[template.pk].append((i + 1, row))
     for template in templates:
-        template.refresh_from_db()
         with transaction.atomic():
-            issue_rows(
-                issuer=template.issuer,
-                template=template,
-                version=template.current_version,
+            assertions_award(
+                template=template_fresh(template),
                 items=per_template[template.pk],
                 notify=False,
                 allow_duplicate=True,

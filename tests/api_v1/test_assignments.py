@@ -9,8 +9,9 @@ from django.core.files.storage import default_storage
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
-from assertions import bulk
+from assertions import services
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
+from assertions.services import batches
 from assertions.tests.factories import AssertionFactory
 from core.models import EmailKind, OutboundEmail
 from earners.models import Earner
@@ -195,7 +196,7 @@ def test_a_large_assignment_answers_202_and_the_batch_shows_its_progress(
     assert OutboundEmail.objects.filter(assertion__batch=batch).count() == 148
     assert len(mail.outbox) == 148
     assert not is_password_usable(User.objects.get(email="learner0@example.org").password)
-    assert not default_storage.exists(bulk.rows_file_name(batch))
+    assert not default_storage.exists(batches.rows_file_name(batch))
 
 
 def test_a_large_assignment_short_of_credits_is_402_and_records_nothing(
@@ -218,13 +219,13 @@ def test_a_batch_resumes_after_a_crash_without_issuing_twice(
 ):
     # given a queued batch of 130 rows, run in chunks of 50
     credits_top_up(issuer=issuer, amount=100)
-    monkeypatch.setattr(bulk, "CHUNK", 50)
+    monkeypatch.setattr(batches, "CHUNK", 50)
     with django_capture_on_commit_callbacks(execute=False):
-        batch = bulk.batch_create(
+        batch = batches.batch_create(
             template=template, rows=earners(130), actor=owner.user, activity_title="T"
         )
     # when the worker dies in the second chunk
-    real = bulk.issue_rows
+    real = batches.assertions_award
     calls = []
 
     def crash_on_second(**kwargs):
@@ -234,24 +235,24 @@ def test_a_batch_resumes_after_a_crash_without_issuing_twice(
             raise ConnectionError("worker lost")
         return real(**kwargs)
 
-    monkeypatch.setattr(bulk, "issue_rows", crash_on_second)
+    monkeypatch.setattr(batches, "assertions_award", crash_on_second)
     with pytest.raises(ConnectionError):
-        bulk.batch_run(batch_id=batch.pk)
+        batches.batch_run(batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.RUNNING
     assert batch.issued == 50
     assert Assertion.objects.filter(batch=batch).count() == 50
     # then running it again finishes it: every row once, credits exact
-    monkeypatch.setattr(bulk, "issue_rows", real)
+    monkeypatch.setattr(batches, "assertions_award", real)
     with django_capture_on_commit_callbacks(execute=False):
-        bulk.batch_run(batch_id=batch.pk)
+        batches.batch_run(batch_id=batch.pk)
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE
     assert (batch.issued, batch.failed, batch.credits_used) == (130, 0, 130)
     assert Assertion.objects.filter(batch=batch).count() == 130
     assert Assertion.objects.values("earner").distinct().count() == 130
     # and again changes nothing
-    bulk.batch_run(batch_id=batch.pk)
+    batches.batch_run(batch_id=batch.pk)
     assert Assertion.objects.filter(batch=batch).count() == 130
 
 
@@ -259,10 +260,10 @@ def test_a_batch_that_cannot_run_fails_and_refunds(template, issuer, owner, monk
     from assertions.tasks import run_assignment_batch
 
     credits_top_up(issuer=issuer, amount=100)
-    batch = bulk.batch_create(
+    batch = batches.batch_create(
         template=template, rows=earners(120), actor=owner.user, activity_title="T"
     )
-    default_storage.delete(bulk.rows_file_name(batch))  # the rows are lost
+    default_storage.delete(batches.rows_file_name(batch))  # the rows are lost
     assert run_assignment_batch.delay(batch.pk).get() == BatchStatus.FAILED
     batch.refresh_from_db()
     assert batch.status == BatchStatus.FAILED
@@ -277,11 +278,11 @@ def test_an_unexpected_error_stops_the_batch_and_keeps_what_was_issued(
     from assertions.tasks import run_assignment_batch
 
     credits_top_up(issuer=issuer, amount=100)
-    monkeypatch.setattr(bulk, "CHUNK", 60)
-    batch = bulk.batch_create(
+    monkeypatch.setattr(batches, "CHUNK", 60)
+    batch = batches.batch_create(
         template=template, rows=earners(120), actor=owner.user, activity_title="T"
     )
-    real = bulk.issue_rows
+    real = batches.assertions_award
     calls = []
 
     def broken_second_chunk(**kwargs):
@@ -290,7 +291,7 @@ def test_an_unexpected_error_stops_the_batch_and_keeps_what_was_issued(
             raise RuntimeError("bug")
         return real(**kwargs)
 
-    monkeypatch.setattr(bulk, "issue_rows", broken_second_chunk)
+    monkeypatch.setattr(batches, "assertions_award", broken_second_chunk)
     assert run_assignment_batch.delay(batch.pk).get() == BatchStatus.FAILED
     batch.refresh_from_db()
     assert batch.status == BatchStatus.FAILED
@@ -427,12 +428,12 @@ def test_with_the_broker_down_the_batch_is_kept_and_the_sweep_runs_it(
     monkeypatch.undo()
     AssignmentBatch.objects.filter(pk=batch.pk).update(updated_at=utc(2020, 1, 1, 0, 0, 0))
     with django_capture_on_commit_callbacks(execute=True):
-        assert bulk.batches_resume_stale() == 1
+        assert batches.batches_resume_stale() == 1
     # then it runs to the end
     batch.refresh_from_db()
     assert batch.status == BatchStatus.DONE
     assert batch.issued == 101
-    assert bulk.batches_resume_stale() == 0
+    assert batches.batches_resume_stale() == 0
 
 
 # --- request size ----------------------------------------------------------------------------
@@ -452,7 +453,7 @@ def test_the_largest_assignment_fits_in_one_request(api, template, issuer):
                 "track": "remote",
             },
         }
-        for i in range(bulk.MAX_EARNERS)
+        for i in range(services.MAX_EARNERS)
     ]
     payload = body(template, rows)
     assert len(json.dumps(payload, separators=(",", ":"))) > 2.5 * 1024 * 1024

@@ -7,8 +7,8 @@ import time
 import pytest
 from django.db.models import Count
 
-from assertions.bulk import batch_assign, batches_resume_stale
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
+from assertions.services import batch_assign, batches_resume_stale
 from core.models import EmailStatus, OutboundEmail
 from core.services import outbox_sweep
 from earners.models import Earner

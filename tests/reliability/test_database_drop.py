@@ -9,8 +9,8 @@ import pytest
 import requests
 from django.db import connection
 
-from assertions import services
 from assertions.models import Assertion, AssignmentBatch
+from assertions.services import award
 from conftest import services_required
 from core.models import OutboundEmail
 from issuers.models import CreditLedgerEntry, Issuer, Role
@@ -55,10 +55,10 @@ def _terminate(pid: int) -> None:
 
 @pytest.fixture
 def drop_at(monkeypatch):
-    """Drop the serving connection when the n-th award email is being queued: after the
-    badge rows are written, before the transaction commits."""
+    """Drop the serving connection when the n-th award's emails are being queued: after
+    its badge rows are written, before the transaction commits."""
     calls = {"n": 0, "at": None, "dropped": 0}
-    original = services._queue_award_email
+    original = award.award_emails_queue
 
     def queue(*args, **kwargs):
         calls["n"] += 1
@@ -67,7 +67,7 @@ def drop_at(monkeypatch):
             calls["dropped"] += 1
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(services, "_queue_award_email", queue)
+    monkeypatch.setattr(award, "award_emails_queue", queue)
 
     def arm(n):
         calls.update(n=0, at=n)
@@ -119,7 +119,7 @@ def test_an_assignment_dropped_midway_writes_nothing_then_the_retry_assigns_all(
     url = f"{world['base']}/api/v1/assignments"
     headers = {**world["headers"], "Idempotency-Key": "batch-retry"}
     before = _state(world["issuer"])
-    drop_at(3)  # two earners awarded in the transaction, the third being written
+    drop_at(1)  # the five badges written in the transaction, their emails being queued
 
     response = requests.post(url, json=body, headers=headers, timeout=30)
 

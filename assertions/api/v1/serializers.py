@@ -10,8 +10,8 @@ from collections.abc import Mapping
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from assertions.bulk import MAX_EARNERS, MAX_IMPORT
 from assertions.models import AssertionStatus, BatchStatus
+from assertions.services import MAX_EARNERS, MAX_IMPORT
 from core.api.fields import V1DateTimeField
 from core.api.v1 import EntityIdField, StrictFieldsMixin, absolute_media_url
 from templates_app.models import BadgeTemplate

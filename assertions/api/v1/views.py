@@ -12,7 +12,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from assertions import bulk, services
+from assertions import services
 from assertions.api.v1 import exports
 from assertions.api.v1.filters import AssignmentFilterSet, BadgeFilterSet, StatisticsFilterSet
 from assertions.api.v1.serializers import (
@@ -162,7 +162,7 @@ class BadgeViewSet(V1GenericViewSet):
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        badges = bulk.assertions_import(
+        badges = services.assertions_import(
             template=data["badge_template"],
             rows=[dict(row) for row in data["badges"]],
             actor=request.user,
@@ -236,7 +236,7 @@ class AssignmentViewSet(V1GenericViewSet):
             "default when left out), notes and options. Each earner without an account gets "
             "one (and the account-creation email); with `send_email` each earner is emailed "
             "and the organization is charged one credit per earner.\n\n"
-            f"Up to {bulk.SYNC_LIMIT} earners: done now, all or nothing; 201 with the "
+            f"Up to {services.SYNC_LIMIT} earners: done now, all or nothing; 201 with the "
             f"badges. More: 202 with the assignment, run in the background; follow it at "
             "`GET /api/v1/assignments/{id}` (Location header). All the credits are reserved "
             "up front (402 when short, nothing issued); unused ones are refunded at the end."
@@ -259,7 +259,7 @@ class AssignmentViewSet(V1GenericViewSet):
         )
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        result = bulk.batch_assign(
+        result = services.batch_assign(
             template=data["badge_template"],
             rows=[dict(row) for row in data["earners"]],
             actor=request.user,

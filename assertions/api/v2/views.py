@@ -125,6 +125,7 @@ class IssuerAssertionListView(BadgrAPIView):
         parameters=[IDEMPOTENCY],
         summary="Award a badge class of this issuer",
     )
+    @idempotent
     def post(self, request, entity_id):
         return _award(request, issuer=issuer_for_user(request.user, entity_id))
 
@@ -145,6 +146,7 @@ class BadgeClassAssertionListView(BadgrAPIView):
         parameters=[IDEMPOTENCY],
         summary="Award this badge class",
     )
+    @idempotent
     def post(self, request, entity_id):
         return _award(request, template=template_for_user(request.user, entity_id))
 

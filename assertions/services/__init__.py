@@ -1,0 +1,109 @@
+"""Every write of the assertions domain, one module per job:
+
+- `award`    the one write path that awards a template to a list of rows
+             (`assertions_award`) and the single award on it (`assertion_issue`);
+- `assign`   an assignment (wizard, /api/v1): `batch_assign`, small ones done now;
+- `batches`  large assignments, run by a worker in resumable chunks;
+- `imports`  badges issued elsewhere (`assertions_import`);
+- `rows`     what a row must be: earners, evidence, dates, imported badges;
+- `accounts` the earners of an award and their accounts, found or made and locked;
+- `credits`  what an award costs: one reservation, one refund;
+- `emails`   the award emails and resending them;
+- `events`   the audit trail;
+- `update`, `revoke`, `backpack`  changes to badges once awarded.
+
+The names below are the public ones; import them from here.
+"""
+
+from assertions.services.assign import SYNC_LIMIT, AssignResult, batch_assign
+from assertions.services.award import (
+    AwardOutcome,
+    IssueResult,
+    assertion_issue,
+    assertions_award,
+    recipient_hash,
+    status_for,
+    template_awardable,
+    template_fresh,
+)
+from assertions.services.batches import (
+    CHUNK,
+    batch_create,
+    batch_fail,
+    batch_run,
+    batches_resume_stale,
+    rows_file_name,
+)
+from assertions.services.emails import assertion_resend_email, award_email
+from assertions.services.imports import assertions_import
+from assertions.services.revoke import (
+    RevokeOutcome,
+    assertion_revoke,
+    assertions_expire_due,
+    assertions_revoke_many,
+)
+from assertions.services.rows import (
+    ISSUED_ON_TOLERANCE,
+    MAX_EARNERS,
+    MAX_IMPORT,
+    TEMPLATE_DEFAULT,
+    RowError,
+    dates_check,
+    default_expiry,
+    details_clean,
+    earner_row_clean,
+    earner_rows_clean,
+    evidence_clean,
+    imported_row_clean,
+    imported_rows_clean,
+)
+from assertions.services.update import UPDATABLE_FIELDS, assertion_set_private, assertion_update
+
+# isort: split
+# Last: assertions.ob2_verify, which backpack uses, imports recipient_hash from here.
+from assertions.services.backpack import imported_badge_add, imported_badge_remove
+
+__all__ = [
+    "CHUNK",
+    "ISSUED_ON_TOLERANCE",
+    "MAX_EARNERS",
+    "MAX_IMPORT",
+    "SYNC_LIMIT",
+    "TEMPLATE_DEFAULT",
+    "UPDATABLE_FIELDS",
+    "AssignResult",
+    "AwardOutcome",
+    "IssueResult",
+    "RevokeOutcome",
+    "RowError",
+    "assertion_issue",
+    "assertion_resend_email",
+    "assertion_revoke",
+    "assertion_set_private",
+    "assertion_update",
+    "assertions_award",
+    "assertions_expire_due",
+    "assertions_import",
+    "assertions_revoke_many",
+    "award_email",
+    "batch_assign",
+    "batch_create",
+    "batch_fail",
+    "batch_run",
+    "batches_resume_stale",
+    "dates_check",
+    "default_expiry",
+    "details_clean",
+    "earner_row_clean",
+    "earner_rows_clean",
+    "evidence_clean",
+    "imported_badge_add",
+    "imported_badge_remove",
+    "imported_row_clean",
+    "imported_rows_clean",
+    "recipient_hash",
+    "rows_file_name",
+    "status_for",
+    "template_awardable",
+    "template_fresh",
+]

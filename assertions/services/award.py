@@ -1,0 +1,378 @@
+"""The one write path of an award.
+
+`assertions_award` awards a badge template to a list of rows (one row is a list of one)
+and is the only code that makes badges, earners' accounts, award ledger entries, their
+events and award emails: the single award (`assertion_issue`, /v2), assignments of any
+size (`assertions.services.assign`, the wizard and /api/v1), the queued batches' chunks
+(`assertions.services.batches`) and every import (`assertions.services.imports`) call it.
+It runs in its caller's transaction with a fixed number of statements whatever the
+number of rows (`assertions/tests/test_bulk_queries.py`):
+
+1. rows whose `idempotency_key` an earlier award of the issuer used are answered with
+   that badge (when it is the same award: same earner and template) and not awarded
+   again; a key used for another award is refused (422);
+2. with `reserve`, the credits of the rows left are reserved in one ledger entry;
+3. the earners are found or made, with their accounts, and locked
+   (`assertions.services.accounts`), and, unless duplicates are allowed, those who
+   already hold the badge are refused, row by row;
+4. the badges, their events and (with `notify`) their emails are inserted, one
+   statement each; the emails go to the broker 100 per task once the transaction commits.
+
+A row that breaks a rule is an error of the outcome, named by its number; the caller
+decides whether that undoes everything (single awards, small assignments, imports) or
+only that row (queued batches). Credits reserved for rows not awarded are refunded.
+"""
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from assertions.models import Assertion, AssertionStatus, EventKind
+from assertions.selectors import assertions_keyed, holders
+from assertions.services.accounts import earners_for_rows
+from assertions.services.credits import award_credits_refund, award_credits_reserve
+from assertions.services.emails import award_emails_queue
+from assertions.services.events import event, events_save
+from assertions.services.rows import (
+    TEMPLATE_DEFAULT,
+    RowError,
+    details_clean,
+    earner_row_check,
+    evidence_clean,
+    expiry_resolve,
+    issued_on_check,
+)
+from core.exceptions import ApplicationError, ConflictError, IdempotencyKeyReusedError
+from core.inserts import insert_many
+from issuers.permissions import ASSIGN, require_role
+from templates_app.models import BadgeTemplate
+
+# What a row may give for its own badge, over the defaults of its award.
+ROW_FIELDS = (
+    "activity_title",
+    "activity_started_at",
+    "activity_ended_at",
+    "expires_at",
+    "notes",
+    "narrative",
+    "evidence",
+    "emitted_at",
+    "additional_details",
+    "imp_legacy_id",
+)
+
+
+@dataclass(frozen=True)
+class AwardOutcome:
+    assertions: list[Assertion]  # awarded now, in the order of the rows
+    earlier: list[Assertion]  # awarded before under the rows' idempotency keys
+    errors: list[RowError]
+    reserved: int = 0  # credits reserved (and not refunded) for the badges awarded now
+
+    @property
+    def issued(self) -> int:
+        return len(self.assertions) + len(self.earlier)
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    assertion: Assertion
+    created: bool  # False: an earlier award with the same idempotency key was returned
+
+
+def recipient_hash(email: str, salt: str) -> str:
+    """Open Badges 2.0 hashed identity: sha256$ + hex(sha256(email + salt))."""
+    return "sha256$" + hashlib.sha256((email + salt).encode("utf-8")).hexdigest()
+
+
+def status_for(expires_at, now) -> str:
+    return (
+        AssertionStatus.INVALID
+        if expires_at is not None and expires_at <= now
+        else AssertionStatus.VALID
+    )
+
+
+# What decides an award; when the caller's copy of the template still has these, with
+# its issuer and version loaded, a narrow read is all it costs to know it is current.
+AWARD_FIELDS = ("current_version_id", "archived", "validity_amount", "validity_unit", "name")
+
+
+def template_fresh(template: BadgeTemplate) -> BadgeTemplate:
+    """The template as it is now, with its issuer and current version: the caller's copy
+    may be stale, and the version current now is the one awarded."""
+    now = BadgeTemplate.objects.filter(pk=template.pk).values_list(*AWARD_FIELDS).get()
+    loaded = all(
+        BadgeTemplate._meta.get_field(name).is_cached(template)
+        for name in ("issuer", "current_version")
+    )
+    if loaded and now == tuple(getattr(template, name) for name in AWARD_FIELDS):
+        return template
+    return BadgeTemplate.objects.select_related("issuer", "current_version").get(pk=template.pk)
+
+
+def template_awardable(template: BadgeTemplate) -> BadgeTemplate:
+    """`template_fresh`, refused when archived (imports may still bring badges in)."""
+    template = template_fresh(template)
+    if template.archived:
+        raise ApplicationError(
+            f'The badge template "{template.name}" is archived and cannot be awarded.',
+            field_errors={"badge_template": ["This badge template is archived."]},
+            code="template_archived",
+        )
+    return template
+
+
+def _earlier(issuer, template, items) -> tuple[dict[int, Assertion], list[RowError]]:
+    """{row number: the badge an earlier award made with the row's key}, and the rows
+    whose key an award of another earner or template used."""
+    keys = {row["idempotency_key"]: number for number, row in items if row.get("idempotency_key")}
+    if not keys:
+        return {}, []
+    found = assertions_keyed(issuer, "idempotency_key", list(keys)).select_related(
+        "organization", "badge_template", "badge_template_version", "created_by"
+    )
+    rows = dict(items)
+    earlier, errors = {}, []
+    for badge in found:
+        number = keys[badge.idempotency_key]
+        if (
+            badge.recipient_email == rows[number]["email"]
+            and badge.badge_template_id == template.pk
+        ):
+            earlier[number] = badge
+        else:
+            errors.append(
+                RowError(
+                    number,
+                    IdempotencyKeyReusedError(
+                        _("This Idempotency-Key was already used for another award."),
+                        field_errors={"idempotency_key": [_("Use a new key for a new award.")]},
+                    ),
+                )
+            )
+    return earlier, errors
+
+
+def _duplicate(email: str, template) -> ConflictError:
+    return ConflictError(
+        _('%(email)s already holds the badge "%(badge)s".')
+        % {"email": email, "badge": template.name},
+        field_errors={"email": [_("This earner already holds this badge.")]},
+        code="duplicate_award",
+    )
+
+
+def assertions_award(
+    *,
+    template: BadgeTemplate,
+    items: list[tuple[int, dict]],
+    version=None,
+    actor=None,
+    notify: bool,
+    allow_duplicate: bool,
+    batch=None,
+    imported: bool = False,
+    defaults: dict | None = None,
+    reserve: bool = False,
+    note: str = "",
+) -> AwardOutcome:
+    """Award `template` (fresh, see `template_fresh`) to each (number, row) of `items`.
+
+    A row is {email, first_name, last_name, metadata} (clean, see
+    `assertions.services.rows`) and may give any of ROW_FIELDS and an
+    `idempotency_key`; `defaults` gives the others (expires_at may be TEMPLATE_DEFAULT).
+    The badges are of `version`, the template's current one unless given. See the
+    module docstring for what happens, in the caller's transaction.
+    """
+    if not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("assertions_award runs inside its caller's transaction")
+    issuer, version = template.issuer, version or template.current_version
+    defaults = defaults or {}
+    earlier, errors = _earlier(issuer, template, items)
+    refused = {error.row for error in errors}
+    todo = [(n, row) for n, row in items if n not in earlier and n not in refused]
+    reserved = 0
+    if reserve and notify:
+        reserved = award_credits_reserve(
+            issuer=issuer, amount=len(todo), actor=actor, batch=batch, note=note
+        )
+    assertions: list[Assertion] = []
+    if todo:
+        now = timezone.now()
+        earners = earners_for_rows(issuer=issuer, rows=[row for _number, row in todo])
+        # Asked with the earners locked: no concurrent award to them can commit meanwhile.
+        held = set() if allow_duplicate else holders(template=template, emails=list(earners))
+        for number, row in todo:
+            earner = earners[row["email"]]
+            if earner.email in held:
+                errors.append(RowError(number, _duplicate(earner.email, template)))
+                continue
+            values = {**defaults, **{k: row[k] for k in ROW_FIELDS if k in row}}
+            emitted_at = values.get("emitted_at") or now
+            try:
+                expires_at = expiry_resolve(
+                    template,
+                    emitted_at=emitted_at,
+                    expires_at=values.get("expires_at"),
+                    started=values.get("activity_started_at"),
+                    ended=values.get("activity_ended_at"),
+                )
+            except ApplicationError as exc:
+                errors.append(RowError(number, exc))
+                continue
+            salt = secrets.token_hex(16)
+            assertions.append(
+                Assertion(
+                    imported=imported,
+                    status=status_for(expires_at, now),
+                    badge_template_version=version,
+                    badge_template=template,
+                    organization=issuer,
+                    earner=earner,
+                    activity_title=(values.get("activity_title") or "").strip(),
+                    activity_started_at=values.get("activity_started_at"),
+                    activity_ended_at=values.get("activity_ended_at"),
+                    recipient_email=earner.email,
+                    recipient_first_name=row.get("first_name") or earner.first_name,
+                    recipient_last_name=row.get("last_name") or earner.last_name,
+                    notes=values.get("notes") or "",
+                    additional_details=values.get("additional_details") or {},
+                    emitted_at=emitted_at,
+                    expires_at=expires_at,
+                    recipient_salt=salt,
+                    recipient_hash=recipient_hash(earner.email, salt),
+                    narrative=values.get("narrative") or "",
+                    evidence=values.get("evidence") or [],
+                    batch=batch,
+                    created_by=actor,
+                    idempotency_key=row.get("idempotency_key") or "",
+                    imp_legacy_id=values.get("imp_legacy_id") or "",
+                )
+            )
+            if not allow_duplicate:
+                held.add(earner.email)
+        insert_many(assertions)
+        payload = {"version": version.number, "notify": notify}
+        if batch is not None:
+            payload["batch"] = batch.entity_id
+        kind = EventKind.IMPORTED if imported else EventKind.ISSUED
+        events = [event(a, kind, actor, **payload) for a in assertions]
+        if notify:
+            events += award_emails_queue(assertions)
+        events_save(events)
+    if reserved > len(assertions):
+        award_credits_refund(
+            issuer=issuer,
+            unused=reserved - len(assertions),
+            actor=actor,
+            batch=batch,
+            note=_("Credits of badges not awarded"),
+        )
+        reserved = len(assertions)
+    errors.sort(key=lambda error: error.row)
+    return AwardOutcome(assertions, [earlier[n] for n in sorted(earlier)], errors, reserved)
+
+
+# --- one badge ------------------------------------------------------------------------
+
+# assertion_issue speaks /v2's names for the fields its errors name.
+V2_FIELDS = {"email": "recipient", "badge_template": "badgeclass"}
+
+
+def _in_v2_names(exc: ApplicationError) -> ApplicationError:
+    exc.field_errors = {V2_FIELDS.get(k, k): v for k, v in exc.field_errors.items()}
+    return exc
+
+
+def assertion_issue(
+    *,
+    template: BadgeTemplate,
+    recipient_email: str,
+    actor=None,
+    recipient_first_name: str = "",
+    recipient_last_name: str = "",
+    issued_on: datetime | None = None,
+    expires_at=TEMPLATE_DEFAULT,
+    activity_title: str = "",
+    activity_started_at: datetime | None = None,
+    activity_ended_at: datetime | None = None,
+    notes: str = "",
+    narrative: str = "",
+    evidence=None,
+    additional_details: dict | None = None,
+    metadata: dict | None = None,
+    allow_duplicate: bool = True,
+    notify: bool = True,
+    idempotency_key: str | None = None,
+) -> IssueResult:
+    """Award `template` to one earner: `assertions_award` with a list of one.
+
+    The earner is found or created (and, without an account, gets one with no usable
+    password). With `notify`, one credit is charged and an email is queued: the
+    badge-assignment email, or the account-creation email with a set-password link.
+    Everything (badge, events, credit, outbox row) commits together or not at all. The
+    same `idempotency_key` (per issuer) returns the first award, also concurrently.
+    """
+    issuer = template.issuer
+    require_role(actor, issuer, ASSIGN)
+    now = timezone.now()
+    issued_on = issued_on or now
+    issued_on_check(issued_on, now, field="issuedOn")
+    row = {
+        **earner_row_check(
+            {
+                "email": recipient_email,
+                "first_name": recipient_first_name,
+                "last_name": recipient_last_name,
+                "metadata": metadata,
+            }
+        ),
+        "emitted_at": issued_on,
+        "expires_at": expires_at,
+        "activity_title": activity_title,
+        "activity_started_at": activity_started_at,
+        "activity_ended_at": activity_ended_at,
+        "notes": notes,
+        "narrative": narrative,
+        "evidence": evidence_clean(evidence),
+        "additional_details": details_clean(additional_details),
+        "idempotency_key": str(idempotency_key or "").strip()[:255],
+    }
+
+    @transaction.atomic
+    def award() -> AwardOutcome:
+        try:
+            fresh = template_awardable(template)
+        except ApplicationError as exc:
+            raise _in_v2_names(exc) from None
+        outcome = assertions_award(
+            template=fresh,
+            items=[(1, row)],
+            actor=actor,
+            notify=notify,
+            allow_duplicate=allow_duplicate,
+            reserve=True,
+            note="Badge assignment email",
+        )
+        if outcome.errors:
+            raise _in_v2_names(outcome.errors[0].error)
+        return outcome
+
+    try:
+        outcome = award()
+    except IntegrityError:
+        if not row["idempotency_key"]:
+            raise
+        # A concurrent award with the same key committed between this one's lookup and
+        # its insert (which waited for it): everything here was rolled back; this time
+        # the lookup finds that badge.
+        outcome = award()
+    if outcome.earlier:
+        return IssueResult(outcome.earlier[0], created=False)
+    return IssueResult(outcome.assertions[0], created=True)

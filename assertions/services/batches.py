@@ -1,0 +1,243 @@
+"""Assignments too large for one request, run by a worker in resumable chunks.
+
+- `batch_create` checks every row, reserves ALL the credits the batch may use in one
+  ledger entry (InsufficientCreditsError, 402, and nothing recorded when they are not
+  there) and stores the rows beside the batch in the default storage
+  (`assignment-batches/<batch id>.jsonl`: the model has no place for them).
+- `batch_run` awards the rows in chunks through `assertions_award`, one transaction per
+  chunk. The batch's counts move in the same transaction, so `issued + failed` is where
+  a crashed run resumes; a row is never issued twice (the batch row is locked per chunk
+  and every badge carries the idempotency key `batch:<batch id>:<row>`). At the end the
+  credits not used are refunded and the batch is done (or failed when nothing could be
+  issued).
+
+Rows are numbered from 1 in the order given.
+"""
+
+import json
+import logging
+from datetime import datetime, timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.utils import timezone
+
+from assertions.models import AssignmentBatch, BatchStatus
+from assertions.services.award import assertions_award, template_awardable
+from assertions.services.credits import award_credits_refund, award_credits_reserve
+from assertions.services.rows import dates_check, earner_rows_clean
+from core.exceptions import ConflictError, NotFoundError
+from core.iterables import chunks
+from issuers.permissions import ASSIGN, require_role
+from templates_app.models import BadgeTemplate
+
+log = logging.getLogger(__name__)
+
+CHUNK = 500  # rows per transaction of a running batch
+MAX_STORED_ERRORS = 1_000  # per-row errors kept on a batch (the count stays exact)
+ROWS_DIR = "assignment-batches"
+
+
+def rows_file_name(batch: AssignmentBatch) -> str:
+    return f"{ROWS_DIR}/{batch.entity_id}.jsonl"
+
+
+@transaction.atomic
+def batch_create(
+    *,
+    template: BadgeTemplate,
+    rows,
+    actor=None,
+    activity_title: str = "",
+    activity_started_at: datetime | None = None,
+    activity_ended_at: datetime | None = None,
+    expires_at: datetime | None = None,
+    notes: str = "",
+    narrative: str = "",
+    notify: bool = True,
+    allow_duplicate: bool = True,
+) -> AssignmentBatch:
+    """Record a batch to be run by a worker: rows checked, credits reserved, rows stored,
+    the run enqueued once this commits. `expires_at` is the badges' expiry (None: never).
+    """
+    # The task module imports this one to run batches; enqueueing one is the only way back.
+    from assertions.tasks import run_assignment_batch
+
+    require_role(actor, template.issuer, ASSIGN)
+    template = template_awardable(template)
+    issuer = template.issuer
+    rows = earner_rows_clean(rows)
+    dates_check(
+        emitted_at=timezone.now(),
+        expires_at=expires_at,
+        started=activity_started_at,
+        ended=activity_ended_at,
+    )
+    batch = AssignmentBatch.objects.create(
+        issuer=issuer,
+        badge_template_version=template.current_version,
+        activity_title=(activity_title or "").strip(),
+        activity_started_at=activity_started_at,
+        activity_ended_at=activity_ended_at,
+        expires_at=expires_at,
+        notes=notes or "",
+        narrative=narrative or "",
+        notify=notify,
+        status=BatchStatus.PENDING,
+        total=len(rows),
+        created_by=actor,
+    )
+    if notify:
+        batch.credits_reserved = award_credits_reserve(
+            issuer=issuer,
+            amount=len(rows),
+            actor=actor,
+            batch=batch,
+            note=f"Assignment batch {batch.entity_id}",
+        )
+        batch.save(update_fields=["credits_reserved", "updated_at"])
+    header = {"allow_duplicate": allow_duplicate}
+    lines = [json.dumps(header)] + [json.dumps(row, ensure_ascii=False) for row in rows]
+    name = rows_file_name(batch)
+    stored = default_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode("utf-8")))
+    if stored != name:
+        default_storage.delete(stored)
+        raise ConflictError("The rows of this batch could not be stored; try again.")
+    batch_id = batch.pk
+    # robust: with the broker down the batch still stands (202); the sweep enqueues it.
+    transaction.on_commit(lambda: run_assignment_batch.delay(batch_id), robust=True)
+    return batch
+
+
+def _read_rows(batch: AssignmentBatch):
+    """(header, iterator of (row number, row)) from the stored rows file, streamed."""
+    handle = default_storage.open(rows_file_name(batch), "rb")
+
+    def rows():
+        with handle:
+            for number, line in enumerate(lines, start=1):
+                yield number, json.loads(line)
+
+    lines = (line for line in handle if line.strip())
+    header = json.loads(next(lines))
+    return header, rows()
+
+
+def batch_run(*, batch_id: int) -> AssignmentBatch:
+    """Run (or resume) a batch until every row is issued or failed. Safe to call again at
+    any point, also concurrently: finished batches are left alone and rows done are
+    skipped."""
+    with transaction.atomic():
+        batch = AssignmentBatch.objects.select_for_update().filter(pk=batch_id).first()
+        if batch is None:
+            raise NotFoundError("Assignment batch not found.")
+        if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+            return batch
+        if batch.status == BatchStatus.PENDING:
+            batch.status = BatchStatus.RUNNING
+            batch.started_at = timezone.now()
+            batch.save(update_fields=["status", "started_at", "updated_at"])
+    try:
+        header, rows = _read_rows(batch)
+    except (OSError, ValueError, StopIteration):
+        log.exception("Rows of assignment batch %s cannot be read", batch.entity_id)
+        return batch_fail(batch_id=batch_id, message="The rows of this batch cannot be read.")
+    allow_duplicate = bool(header.get("allow_duplicate", True))
+    # A setting so that tests can make many small chunks (and kill a worker between them).
+    size = getattr(settings, "ASSIGN_BATCH_CHUNK", CHUNK)
+    for chunk in chunks(rows, size):
+        _run_chunk(batch_id, chunk, allow_duplicate=allow_duplicate)
+    return _finish(batch_id)
+
+
+@transaction.atomic
+def _run_chunk(batch_id: int, chunk: list[tuple[int, dict]], *, allow_duplicate: bool) -> None:
+    batch = (
+        AssignmentBatch.objects.select_for_update(of=("self",))
+        .select_related("issuer", "badge_template_version__template", "created_by")
+        .get(pk=batch_id)
+    )
+    if batch.status != BatchStatus.RUNNING:
+        return
+    done = batch.issued + batch.failed
+    todo = [(number, row) for number, row in chunk if number > done]
+    if not todo:
+        return
+    version = batch.badge_template_version
+    template = version.template
+    template.issuer = batch.issuer  # the same row, read already
+    outcome = assertions_award(
+        template=template,
+        version=version,  # the one the batch was created with, whatever is current now
+        items=[
+            (number, {**row, "idempotency_key": f"batch:{batch.entity_id}:{number}"})
+            for number, row in todo
+        ],
+        actor=batch.created_by,
+        notify=batch.notify,
+        allow_duplicate=allow_duplicate,
+        batch=batch,
+        defaults={
+            "activity_title": batch.activity_title,
+            "activity_started_at": batch.activity_started_at,
+            "activity_ended_at": batch.activity_ended_at,
+            "expires_at": batch.expires_at,
+            "notes": batch.notes,
+            "narrative": batch.narrative,
+        },
+    )
+    batch.issued += outcome.issued
+    batch.failed += len(outcome.errors)
+    room = MAX_STORED_ERRORS - len(batch.errors)
+    if room > 0:
+        batch.errors = [*batch.errors, *(e.as_dict() for e in outcome.errors[:room])]
+    if batch.notify:
+        batch.credits_used += outcome.issued
+    batch.save(
+        update_fields=["issued", "failed", "errors", "credits_used", "updated_at"],
+    )
+
+
+@transaction.atomic
+def _finish(batch_id: int, *, message: str = "") -> AssignmentBatch:
+    batch = AssignmentBatch.objects.select_for_update().select_related("issuer").get(pk=batch_id)
+    if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
+        return batch
+    award_credits_refund(
+        issuer=batch.issuer,
+        unused=batch.credits_reserved - batch.credits_used,
+        batch=batch,
+        note=f"Unused credits of assignment batch {batch.entity_id}",
+    )
+    if message:
+        batch.errors = [*batch.errors, {"row": None, "field": None, "message": message}]
+    batch.status = BatchStatus.DONE if batch.issued and not message else BatchStatus.FAILED
+    batch.finished_at = timezone.now()
+    batch.save(update_fields=["status", "errors", "finished_at", "updated_at"])
+    name = rows_file_name(batch)
+    # The rows (personal data) are not needed once the batch is over.
+    transaction.on_commit(lambda: default_storage.delete(name))
+    return batch
+
+
+def batch_fail(*, batch_id: int, message: str) -> AssignmentBatch:
+    """Stop a batch that cannot go on: what was issued stays, the rest is refunded."""
+    return _finish(batch_id, message=message)
+
+
+def batches_resume_stale(*, older_than_seconds: int = 900) -> int:
+    """Enqueue again the batches pending or running with no progress for a while; return
+    how many. Running one twice is harmless (see batch_run)."""
+    from assertions.tasks import run_assignment_batch  # as in batch_create
+
+    stale = list(
+        AssignmentBatch.objects.filter(
+            status__in=[BatchStatus.PENDING, BatchStatus.RUNNING],
+            updated_at__lt=timezone.now() - timedelta(seconds=older_than_seconds),
+        ).values_list("pk", flat=True)[:1000]
+    )
+    for batch_id in stale:
+        run_assignment_batch.delay(batch_id)
+    return len(stale)

@@ -1,0 +1,102 @@
+"""Revoking badges, one or many, and marking expired ones: the one place a badge's
+status becomes revoked (the imports revoke here too) or invalid."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from assertions import public_cache
+from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
+from assertions.services.events import event_record
+from core.exceptions import ApplicationError
+from issuers.permissions import ASSIGN, require_role
+
+
+@transaction.atomic
+def assertion_revoke(
+    *, assertion: Assertion, actor=None, reason: str = ""
+) -> tuple[Assertion, bool]:
+    """Revoke a badge. Idempotent: revoking a revoked badge changes nothing (False)."""
+    require_role(actor, assertion.organization, ASSIGN)
+    assertion = Assertion.objects.select_for_update().get(pk=assertion.pk)
+    if assertion.status == AssertionStatus.REVOKED:
+        return assertion, False
+    assertion.status = AssertionStatus.REVOKED
+    assertion.revoked_at = timezone.now()
+    assertion.revoked_reason = (reason or "").strip()
+    assertion.save(update_fields=["status", "revoked_at", "revoked_reason", "updated_at"])
+    event_record(assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason)
+    # Its bit in the issuer's Bitstring Status List (Open Badges 3.0 credentials).
+    from credentials.services import status_entry_revoke
+
+    status_entry_revoke(assertion=assertion)
+    public_cache.invalidate_on_commit(assertion.entity_id)
+    public_cache.invalidate_revocations_on_commit(assertion.organization_id)
+    return assertion, True
+
+
+@dataclass(frozen=True)
+class RevokeOutcome:
+    entity_id: str
+    revoked: bool
+    reason: str = ""
+    code: str = ""
+
+
+def assertions_revoke_many(*, items, actor=None) -> list[RevokeOutcome]:
+    """Revoke several badges, each `(entity_id, reason)` with its own reason (required),
+    in its own transaction and with its own outcome."""
+    ids = {entity_id for entity_id, _ in items}
+    found = {
+        a.entity_id: a
+        for a in Assertion.objects.select_related("organization").filter(entity_id__in=ids)
+    }
+    outcomes = []
+    for entity_id, reason in items:
+        reason = (reason or "").strip()
+        assertion = found.get(entity_id)
+        if not reason:
+            outcomes.append(
+                RevokeOutcome(
+                    entity_id, False, "A revocation reason is required.", "reason_required"
+                )
+            )
+            continue
+        if assertion is None:
+            outcomes.append(RevokeOutcome(entity_id, False, "Badge not found.", "not_found"))
+            continue
+        try:
+            _, changed = assertion_revoke(assertion=assertion, actor=actor, reason=reason)
+        except ApplicationError as exc:
+            # Not the caller's badge: answer as for a missing one, revealing nothing.
+            if exc.status_code == 403:
+                outcomes.append(RevokeOutcome(entity_id, False, "Badge not found.", "not_found"))
+            else:
+                outcomes.append(RevokeOutcome(entity_id, False, exc.message, exc.code))
+            continue
+        if changed:
+            outcomes.append(RevokeOutcome(entity_id, True))
+        else:
+            outcomes.append(RevokeOutcome(entity_id, False, "Already revoked.", "already_revoked"))
+    return outcomes
+
+
+@transaction.atomic
+def assertions_expire_due(*, now: datetime | None = None) -> int:
+    """Mark valid badges whose expiry has passed as invalid, with an event each."""
+    now = now or timezone.now()
+    due = dict(
+        Assertion.objects.select_for_update(skip_locked=True)
+        .filter(status=AssertionStatus.VALID, expires_at__lte=now)
+        .values_list("pk", "entity_id")
+    )
+    if not due:
+        return 0
+    Assertion.objects.filter(pk__in=due).update(status=AssertionStatus.INVALID, updated_at=now)
+    AssertionEvent.objects.bulk_create(
+        AssertionEvent(assertion_id=pk, kind=EventKind.EXPIRED, payload={}) for pk in due
+    )
+    public_cache.invalidate_on_commit(*due.values())
+    return len(due)

@@ -1,0 +1,289 @@
+"""What a row of an award must be, checked before anything is written.
+
+A row names an earner (email, names, metadata) and may carry the badge's own fields
+(evidence, additional details, dates). Every way in checks rows here: the award service,
+the APIs, the wizard's earner lists (`assertions.assign_files`) and the imports, which
+use `imported_row_clean` for the badges another system issued.
+"""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from dateutil.relativedelta import relativedelta
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from core.exceptions import ApplicationError
+from core.validators import is_web_url
+from earners.services import clean_email
+from templates_app.models import BadgeTemplate, ValidityUnit
+
+# `expires_at=TEMPLATE_DEFAULT` (the default) takes the template's default validity;
+# `expires_at=None` means the badge never expires.
+TEMPLATE_DEFAULT = object()
+# Clocks of API clients drift; an issue date this far ahead is still "now".
+ISSUED_ON_TOLERANCE = timedelta(minutes=5)
+MAX_EARNERS = 10_000  # per assignment
+MAX_IMPORT = 1_000  # badges per import call
+MAX_NAME = 150  # characters of a first or last name (the columns' size)
+
+
+@dataclass(frozen=True)
+class RowError:
+    """Why one row was not awarded: its number and the rule's own error."""
+
+    row: int
+    error: ApplicationError
+
+    @property
+    def field(self) -> str:
+        return next(iter(self.error.field_errors), "non_field_errors")
+
+    @property
+    def message(self) -> str:
+        return self.error.message
+
+    @property
+    def detail(self) -> dict:
+        """What is wrong, by field, as an API names a row's errors."""
+        return self.error.field_errors or {"non_field_errors": [self.message]}
+
+    def as_dict(self) -> dict:
+        return {"row": self.row, "field": self.field, "message": self.message}
+
+
+def default_expiry(template: BadgeTemplate, issued_on: datetime) -> datetime | None:
+    if not template.validity_amount:
+        return None
+    amount = template.validity_amount
+    step = {
+        ValidityUnit.DAYS: timedelta(days=amount),
+        ValidityUnit.WEEKS: timedelta(weeks=amount),
+        ValidityUnit.MONTHS: relativedelta(months=amount),
+        ValidityUnit.YEARS: relativedelta(years=amount),
+    }[template.validity_unit]
+    return issued_on + step
+
+
+def dates_check(*, emitted_at, expires_at, started, ended) -> None:
+    errors = {}
+    if expires_at is not None and expires_at <= emitted_at:
+        errors["expires_at"] = ["The expiry must be after the issue date."]
+    if started is not None and ended is not None and ended < started:
+        errors["activity_ended_at"] = ["The activity cannot end before it starts."]
+    if errors:
+        raise ApplicationError("The dates are not consistent.", field_errors=errors)
+
+
+def expiry_resolve(template, *, emitted_at, expires_at, started, ended) -> datetime | None:
+    """A badge's expiry (TEMPLATE_DEFAULT: the template's default validity from its issue
+    date), checked with its other dates."""
+    if expires_at is TEMPLATE_DEFAULT:
+        expires_at = default_expiry(template, emitted_at)
+    dates_check(emitted_at=emitted_at, expires_at=expires_at, started=started, ended=ended)
+    return expires_at
+
+
+def issued_on_check(issued_on: datetime, now: datetime, *, field: str = "emitted_at") -> None:
+    if issued_on > now + ISSUED_ON_TOLERANCE:
+        raise ApplicationError(
+            "A badge cannot be issued in the future.",
+            field_errors={field: ["Give a date and time that is not in the future."]},
+        )
+
+
+def details_clean(details) -> dict:
+    if details is not None and not isinstance(details, dict):
+        raise ApplicationError(
+            "Additional details must be an object.",
+            field_errors={"additional_details": ["Give an object."]},
+        )
+    return details or {}
+
+
+def evidence_clean(evidence) -> list[dict]:
+    """The evidence list as stored ([{url, narrative}]); ApplicationError naming each bad
+    item. A url must be http(s): it is shown as a link on the public page."""
+    if not evidence:
+        return []
+    if not isinstance(evidence, list | tuple):
+        raise ApplicationError(
+            "Evidence must be a list.", field_errors={"evidence": ["Give a list."]}
+        )
+    problems, cleaned = [], []
+    for i, item in enumerate(evidence, start=1):
+        if not isinstance(item, dict) or set(item) - {"url", "narrative"}:
+            problems.append(f"Evidence {i} must be an object with url and/or narrative.")
+            continue
+        if not (item.get("url") or item.get("narrative")):
+            problems.append(f"Evidence {i} needs a url or a narrative.")
+            continue
+        if item.get("url") and not is_web_url(str(item["url"])):
+            problems.append(f"Evidence {i}: the url must be an http(s) address.")
+            continue
+        cleaned.append({k: str(v) for k, v in item.items() if v})
+    if problems:
+        raise ApplicationError("The evidence is not valid.", field_errors={"evidence": problems})
+    return cleaned
+
+
+# --- earners --------------------------------------------------------------------------
+
+
+def earner_row_clean(row) -> tuple[dict, dict]:
+    """(clean row, field errors) of one earner row {email, first_name, last_name, metadata}."""
+    if not isinstance(row, dict):
+        return {}, {"non_field_errors": ["Give an object with email, first_name, last_name."]}
+    errors = {}
+    try:
+        email = clean_email(row.get("email"))
+    except ApplicationError as exc:
+        email = ""
+        errors.update(exc.field_errors)
+    metadata = row.get("metadata")
+    if metadata is None:
+        metadata = {}
+    if not isinstance(metadata, dict):
+        errors["metadata"] = ["Give an object."]
+    names = {}
+    for field in ("first_name", "last_name"):
+        value = row.get(field) or ""
+        if not isinstance(value, str):
+            errors[field] = ["Give text."]
+            value = ""
+        elif len(value.strip()) > MAX_NAME:
+            errors[field] = [f"Ensure this field has no more than {MAX_NAME} characters."]
+        names[field] = value.strip()
+    return {"email": email, **names, "metadata": metadata}, errors
+
+
+def earner_row_check(row: dict) -> dict:
+    """The clean earner row, or ApplicationError naming what is wrong."""
+    clean_email(row.get("email"))  # a bad email raises its own error and code
+    clean, errors = earner_row_clean(row)
+    if errors:
+        raise ApplicationError(_("The earner's details are not valid."), field_errors=errors)
+    return clean
+
+
+def earner_rows_clean(rows, *, limit: int = MAX_EARNERS, field: str = "earners") -> list[dict]:
+    """Every row checked; ApplicationError naming each bad row (by its index in `rows`,
+    as in the request body) when any is wrong."""
+    if not isinstance(rows, list | tuple) or not rows:
+        raise ApplicationError(
+            "Give at least one earner.", field_errors={field: ["Give at least one earner."]}
+        )
+    if len(rows) > limit:
+        raise ApplicationError(
+            f"At most {limit} earners per request; this has {len(rows)}.",
+            field_errors={field: [f"At most {limit} per request."]},
+        )
+    cleaned, problems = [], {}
+    for index, row in enumerate(rows):
+        clean, errors = earner_row_clean(row)
+        if errors:
+            problems[str(index)] = errors
+        cleaned.append(clean)
+    if problems:
+        raise ApplicationError(
+            f"{len(problems)} of the earners are not valid.", field_errors={field: problems}
+        )
+    return cleaned
+
+
+# --- imported badges ------------------------------------------------------------------
+
+
+def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tuple[dict, dict]:
+    """(clean row, field errors) of a badge another system issued, in the badge's field
+    names: recipient_email / first_name / last_name, emitted_at (required), expires_at
+    (left out: the template's default), activity_*, notes, narrative, evidence,
+    additional_details, imp_legacy_id, and whether it was revoked there (revoked,
+    revoked_reason). `template` may be None when the expiry is given (a dry run)."""
+    if not isinstance(row, dict):
+        return {}, {"non_field_errors": ["Give an object with the badge's fields."]}
+    earner, earner_errors = earner_row_clean(
+        {
+            "email": row.get("recipient_email"),
+            "first_name": row.get("recipient_first_name"),
+            "last_name": row.get("recipient_last_name"),
+        }
+    )
+    errors = {f"recipient_{field}": messages for field, messages in earner_errors.items()}
+    emitted_at = row.get("emitted_at")
+    if not isinstance(emitted_at, datetime):
+        errors["emitted_at"] = ["When the badge was issued is required."]
+    else:
+        try:
+            issued_on_check(emitted_at, now)
+        except ApplicationError as exc:
+            errors.update(exc.field_errors)
+    clean = {"evidence": [], "additional_details": {}}
+    for name, rule in (("additional_details", details_clean), ("evidence", evidence_clean)):
+        try:
+            clean[name] = rule(row.get(name))
+        except ApplicationError as exc:
+            errors.update(exc.field_errors)
+    legacy = str(row.get("imp_legacy_id") or "").strip()
+    if len(legacy) > 255:
+        errors["imp_legacy_id"] = ["Ensure this field has no more than 255 characters."]
+    expires_at = row.get("expires_at", TEMPLATE_DEFAULT)
+    if "emitted_at" not in errors:
+        try:
+            expires_at = expiry_resolve(
+                template,
+                emitted_at=emitted_at,
+                expires_at=expires_at,
+                started=row.get("activity_started_at"),
+                ended=row.get("activity_ended_at"),
+            )
+        except ApplicationError as exc:
+            errors.update(exc.field_errors)
+    return {
+        **earner,
+        **clean,
+        "emitted_at": emitted_at,
+        "expires_at": expires_at,
+        "activity_title": (row.get("activity_title") or "").strip(),
+        "activity_started_at": row.get("activity_started_at"),
+        "activity_ended_at": row.get("activity_ended_at"),
+        "notes": row.get("notes") or "",
+        "narrative": (row.get("narrative") or "").strip(),
+        "imp_legacy_id": legacy,
+        "revoked": bool(row.get("revoked")),
+        "revoked_reason": (row.get("revoked_reason") or "").strip(),
+    }, errors
+
+
+def imported_rows_clean(template: BadgeTemplate, rows, *, limit: int = MAX_IMPORT) -> list[dict]:
+    """Every imported badge checked (legacy ids not repeated within `rows`);
+    ApplicationError naming each bad one by its index when any is wrong."""
+    if not isinstance(rows, list | tuple) or not rows:
+        raise ApplicationError(
+            "Give at least one badge.", field_errors={"badges": ["Give at least one badge."]}
+        )
+    if len(rows) > limit:
+        raise ApplicationError(
+            f"At most {limit} badges per import; this has {len(rows)}.",
+            field_errors={"badges": [f"At most {limit} per request."]},
+        )
+    now = timezone.now()
+    cleaned, problems, first_with = [], {}, {}
+    for index, row in enumerate(rows):
+        clean, errors = imported_row_clean(template, row, now)
+        legacy = clean.get("imp_legacy_id")
+        if legacy and legacy in first_with:
+            errors["imp_legacy_id"] = [
+                f"Given twice: also in badge {first_with[legacy]} of this import (from 0)."
+            ]
+        elif legacy:
+            first_with[legacy] = index
+        if errors:
+            problems[str(index)] = errors
+        cleaned.append(clean)
+    if problems:
+        raise ApplicationError(
+            f"{len(problems)} of the badges are not valid; nothing was imported.",
+            field_errors={"badges": problems},
+        )
+    return cleaned

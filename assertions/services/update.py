@@ -1,0 +1,108 @@
+"""Correcting an awarded badge in place (no reissue), and its earner hiding it."""
+
+from datetime import datetime
+
+from django.db import transaction
+from django.utils import timezone
+
+from assertions import public_cache
+from assertions.models import Assertion, AssertionStatus, EventKind
+from assertions.services.award import status_for
+from assertions.services.events import event_record
+from assertions.services.rows import dates_check, details_clean, evidence_clean
+from core.exceptions import ApplicationError, ConflictError, PermissionDeniedError
+from issuers.permissions import ASSIGN, require_role
+
+UPDATABLE_FIELDS = {
+    "narrative",
+    "expires_at",
+    "emitted_at",
+    "recipient_first_name",
+    "recipient_last_name",
+    "notes",
+    "additional_details",
+    "activity_title",
+    "activity_started_at",
+    "activity_ended_at",
+    "evidence",
+}
+
+
+def _json_value(value):
+    return value.isoformat() if isinstance(value, datetime) else value
+
+
+@transaction.atomic
+def assertion_update(*, assertion: Assertion, actor=None, **changes) -> Assertion:
+    """Correct an awarded badge in place (no reissue): names, narrative, dates, notes..."""
+    require_role(actor, assertion.organization, ASSIGN)
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise ApplicationError(
+            f"These badge fields cannot be changed: {', '.join(sorted(unknown))}.",
+            field_errors={field: ["This field cannot be changed."] for field in sorted(unknown)},
+        )
+    assertion = Assertion.objects.select_for_update().get(pk=assertion.pk)
+    if assertion.status == AssertionStatus.REVOKED:
+        raise ConflictError("A revoked badge cannot be changed.", code="revoked")
+    if "evidence" in changes:
+        changes["evidence"] = evidence_clean(changes["evidence"])
+    if "additional_details" in changes:
+        details_clean(changes["additional_details"])
+    if changes.get("emitted_at", assertion.emitted_at) is None:
+        raise ApplicationError(
+            "A badge needs an issue date.", field_errors={"emitted_at": ["Required."]}
+        )
+    for field in (
+        "narrative",
+        "notes",
+        "recipient_first_name",
+        "recipient_last_name",
+        "activity_title",
+    ):
+        if field in changes:
+            changes[field] = (changes[field] or "").strip()
+
+    diff = {}
+    for field, value in changes.items():
+        old = getattr(assertion, field)
+        if old != value:
+            diff[field] = [_json_value(old), _json_value(value)]
+            setattr(assertion, field, value)
+    if not diff:
+        return assertion
+    dates_check(
+        emitted_at=assertion.emitted_at,
+        expires_at=assertion.expires_at,
+        started=assertion.activity_started_at,
+        ended=assertion.activity_ended_at,
+    )
+    assertion.status = status_for(assertion.expires_at, timezone.now())
+    assertion.save()
+    event_record(assertion, EventKind.UPDATED, actor, changes=diff)
+    public_cache.invalidate_on_commit(assertion.entity_id)
+    return assertion
+
+
+@transaction.atomic
+def assertion_set_private(*, assertion: Assertion, actor, private: bool) -> Assertion:
+    """Hide a badge from everyone but its earner, or show it again. Only the earner
+    (the user the badge was awarded to) decides; a hidden badge's public page, JSON
+    document and baked image answer 404 to others."""
+    assertion = (
+        Assertion.objects.select_for_update(of=("self",))
+        .select_related("earner")
+        .get(pk=assertion.pk)
+    )
+    if actor is None or not actor.is_authenticated or assertion.earner.user_id != actor.pk:
+        raise PermissionDeniedError("Only the badge's earner can change who sees it.")
+    private = bool(private)
+    if assertion.is_private == private:
+        return assertion
+    assertion.is_private = private
+    assertion.save(update_fields=["is_private", "updated_at"])
+    event_record(
+        assertion, EventKind.UPDATED, actor, changes={"is_private": [not private, private]}
+    )
+    public_cache.invalidate_on_commit(assertion.entity_id)
+    return assertion
