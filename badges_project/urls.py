@@ -19,8 +19,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("public/", include("assertions.public_urls")),
-    path("me/", include("assertions.backpack_urls")),
+    path("public/", include("public.urls")),
+    path("me/", include("backpack.urls")),
     # Open Badges 3.0: DID documents, status lists, signed credentials, the verifier.
     path("", include("credentials.urls")),
     # Moving badges in: from a Badgr server, Open Badges files, a spreadsheet.

@@ -130,7 +130,7 @@ def assertion_page(request, entity_id: str, suffix: str | None = None):
 def _render_assertion(request, assertion, *, owner_view: bool = False) -> HttpResponse:
     context = badge_page_context(assertion, now=timezone.now())
     context["owner_view"] = owner_view
-    return render(request, "assertions/public_assertion.html", context)
+    return render(request, "public/assertion.html", context)
 
 
 @require_GET
@@ -211,7 +211,7 @@ def badgeclass_page(request, entity_id: str, number: int | None = None, suffix=N
     else:
         response = render(
             request,
-            "assertions/public_badgeclass.html",
+            "public/badgeclass.html",
             {
                 "version": version,
                 "template": version.template,
@@ -246,7 +246,7 @@ def issuer_page(request, entity_id: str, suffix=None):
     else:
         response = render(
             request,
-            "assertions/public_issuer.html",
+            "public/issuer.html",
             {
                 "issuer": issuer,
                 "issuer_url": openbadges.issuer_url(issuer),
