@@ -9,6 +9,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from assertions import demo
 from assertions.baking import bake
 from assertions.models import Assertion, ImportedBadge
 from assertions.services import assertion_revoke, imported_badge_add
@@ -182,8 +183,6 @@ def test_only_the_owner_removes_an_imported_badge(
 
 
 def test_the_demo_earner_of_make_run_signs_in_and_finds_their_badges(client, settings):
-    from assertions import demo
-
     settings.DEBUG = True
     demo.seed()
     assert client.login(username=demo.EARNER.email, password=demo.EARNER.password)
