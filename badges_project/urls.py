@@ -7,8 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.oauth import TokenView
 from core import health
 from core.media import serve_media
-from imports import views as imports_views
 from issuers import views as issuers_views
+from public import views as public_views
 
 admin.site.site_header = "Badges administration"
 admin.site.site_title = "Badges admin"
@@ -19,8 +19,8 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("public/", include("assertions.public_urls")),
-    path("me/", include("assertions.backpack_urls")),
+    path("public/", include("public.urls")),
+    path("me/", include("backpack.urls")),
     # Open Badges 3.0: DID documents, status lists, signed credentials, the verifier.
     path("", include("credentials.urls")),
     # Moving badges in: from a Badgr server, Open Badges files, a spreadsheet.
@@ -44,7 +44,7 @@ urlpatterns = [
     re_path(
         r"^public/(?P<kind>assertions|badges|issuers)/(?P<legacy_id>[^/]{1,255}?)"
         r"(?P<suffix>\.json|/image)?$",
-        imports_views.legacy_public,
+        public_views.legacy_public,
     ),
 ]
 

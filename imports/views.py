@@ -1,4 +1,4 @@
-"""The issuer's import pages, and the redirects of legacy public URLs.
+"""The issuer's import pages.
 
 Thin: forms check the input, imports.services/.spreadsheet do the work, a worker runs
 the long imports (a Badgr server, Open Badges files) and the run page polls their
@@ -7,7 +7,7 @@ progress.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpResponsePermanentRedirect, JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
@@ -16,7 +16,7 @@ from core.exceptions import ApplicationError
 from imports import services
 from imports.documents import documents_from_text, documents_from_upload
 from imports.forms import BadgrImportForm, DocumentsImportForm, SpreadsheetImportForm
-from imports.models import ImportRun, LegacyKind, RunKind, RunStatus
+from imports.models import ImportRun, RunKind, RunStatus
 from imports.spreadsheet import read_sheet, spreadsheet_import
 from issuers.models import Role
 from issuers.permissions import MANAGE_TEMPLATES, has_role
@@ -174,40 +174,4 @@ def run_progress(request, entity_id: str, run_id: str):
     _, run = _run(request, entity_id, run_id)
     response = JsonResponse(progress_of(run))
     response["Cache-Control"] = "no-store"
-    return response
-
-
-# --- legacy public URLs -------------------------------------------------------------------
-
-
-def legacy_redirect(request, kind: str, legacy_id: str, suffix: str = ""):
-    """301 from an old platform's public URL (kept working once its domain points here)
-    to the page the badge, badge class or issuer has now; None when unknown."""
-    if kind == "assertions":
-        target = services.legacy_assertion_for_redirect(legacy_id)
-        name = "public:assertion"
-    elif kind == "badges":
-        target = services.legacy_object_for_redirect(LegacyKind.BADGECLASS, legacy_id)
-        name = "public:badgeclass"
-    else:
-        target = services.legacy_object_for_redirect(LegacyKind.ISSUER, legacy_id)
-        name = "public:issuer"
-    if target is None:
-        return None
-    url = reverse(name, kwargs={"entity_id": target.entity_id})
-    if suffix == ".json":
-        url += ".json"
-    elif suffix == "/image" and kind == "assertions":
-        url = reverse("public:assertion-image", kwargs={"entity_id": target.entity_id})
-    if request.META.get("QUERY_STRING"):
-        url += "?" + request.META["QUERY_STRING"]
-    return HttpResponsePermanentRedirect(url)
-
-
-@require_GET
-def legacy_public(request, kind: str, legacy_id: str, suffix: str = ""):
-    """/public/<kind>/<legacy id>[.json|/image] that no current page matched."""
-    response = legacy_redirect(request, kind, legacy_id, suffix or "")
-    if response is None:
-        raise Http404("No such badge.")
     return response

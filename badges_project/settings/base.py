@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "assertions",
     "credentials",
     "imports",
+    # The pages: no app above imports these.
+    "public",
+    "backpack",
 ]
 
 MIDDLEWARE = [

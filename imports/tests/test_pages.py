@@ -1,4 +1,4 @@
-"""The issuer's import pages (a background run with its progress) and legacy redirects."""
+"""The issuer's import pages (a background run with its progress)."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -7,10 +7,8 @@ from oauth2_provider.models import get_application_model
 from accounts.oauth import ensure_public_client
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
-from assertions.tests.factories import AssertionFactory
 from core.testing import PUBLIC_ADDRESS, fake_dns
-from imports.models import ImportRun, LegacyKind, LegacyObject, RunStatus
-from imports.spreadsheet import read_sheet, spreadsheet_import
+from imports.models import ImportRun, RunStatus
 from imports.tests.seed import seed
 from imports.tests.test_documents import awarded, baked_png, old_platform  # noqa: F401
 from issuers.models import Role
@@ -155,64 +153,3 @@ def test_a_spreadsheet_uploaded_on_the_page(client):
     assert "row 3: template: No template of this issuer is called" in body
     progress = client.get(response["Location"] + ".json").json()
     assert (progress["created"], progress["failed"]) == (1, 1)
-
-
-# --- legacy public URLs ---------------------------------------------------------------------
-
-
-@pytest.mark.django_db
-def test_legacy_public_urls_redirect_permanently_to_the_imported_badge(client):
-    staff = member(Role.STAFF)
-    BadgeTemplateFactory(issuer=staff.issuer, name="Python")
-    sheet = b"email,template,issued_on,legacy_id\nada@example.org,Python,2021-01-01,old-42\n"
-    spreadsheet_import(issuer=staff.issuer, rows=read_sheet("old.csv", sheet))
-    badge = Assertion.objects.get(imp_legacy_id="old-42")
-    badgr_like = AssertionFactory()
-    legacy_badgr_id = "Q" * 22  # Badgr's ids look like ours
-    LegacyObject.objects.create(
-        source="https://api.badgr.io",
-        kind=LegacyKind.ASSERTION,
-        legacy_id=legacy_badgr_id,
-        assertion=badgr_like,
-    )
-    LegacyObject.objects.create(
-        source="https://api.badgr.io",
-        kind=LegacyKind.BADGECLASS,
-        legacy_id="B" * 22,
-        template=badgr_like.badge_template,
-    )
-
-    response = client.get("/public/assertions/old-42")
-    assert response.status_code == 301
-    assert response["Location"] == f"/public/assertions/{badge.entity_id}"
-    response = client.get(f"/public/assertions/{legacy_badgr_id}?identity__email=a%40b.c")
-    assert response.status_code == 301
-    assert response["Location"] == (
-        f"/public/assertions/{badgr_like.entity_id}?identity__email=a%40b.c"
-    )
-    assert client.get("/public/assertions/old-42.json")["Location"].endswith(".json")
-    assert client.get(f"/public/assertions/{legacy_badgr_id}/image")["Location"] == (
-        f"/public/assertions/{badgr_like.entity_id}/image"
-    )
-    assert client.get(f"/public/badges/{'B' * 22}")["Location"] == (
-        f"/public/badges/{badgr_like.badge_template.entity_id}"
-    )
-    # followed, the old link shows the badge
-    assert client.get("/public/assertions/old-42", follow=True).status_code == 200
-
-
-@pytest.mark.django_db
-def test_unknown_and_private_legacy_ids_are_404(client):
-    badge = AssertionFactory()
-    Assertion.objects.filter(pk=badge.pk).update(is_private=True)
-    LegacyObject.objects.create(
-        source="x", kind=LegacyKind.ASSERTION, legacy_id="hidden-1", assertion=badge
-    )
-    # only recorded legacy ids redirect, not any imp_legacy_id (the lookup is indexed)
-    other = AssertionFactory()
-    Assertion.objects.filter(pk=other.pk).update(imp_legacy_id="api-import-7")
-    assert client.get("/public/assertions/api-import-7").status_code == 404
-    assert client.get("/public/assertions/never-was").status_code == 404
-    assert client.get(f"/public/assertions/{'Z' * 22}").status_code == 404
-    assert client.get("/public/assertions/hidden-1").status_code == 404
-    assert client.get(f"/public/issuers/{'Z' * 22}").status_code == 404

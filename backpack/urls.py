@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from assertions import backpack_views
+from backpack import views as backpack_views
 
 urlpatterns = [
     path("badges", backpack_views.backpack, name="backpack"),

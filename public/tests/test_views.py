@@ -7,12 +7,10 @@ import json
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.core.cache import cache
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from assertions import public_cache
 from assertions.baking import unbake
 from assertions.models import Assertion
 from assertions.services import (
@@ -22,7 +20,6 @@ from assertions.services import (
     assertions_expire_due,
 )
 from assertions.tests.factories import AssertionFactory
-from core.exceptions import PermissionDeniedError
 from earners.models import Earner
 from issuers.tests.factories import IssuerFactory
 from templates_app.services import template_update
@@ -257,16 +254,6 @@ def test_a_private_badge_is_404_to_everyone_but_its_earner(client, committed):
     assert client.get(f"/public/assertions/{badge.entity_id}/image").status_code == 200
 
 
-def test_only_the_earner_can_make_a_badge_private():
-    badge = owned_badge()
-    staff = UserFactory(is_staff=True)
-    for actor in (None, staff):
-        with pytest.raises(PermissionDeniedError):
-            assertion_set_private(assertion=badge, actor=actor, private=True)
-    badge.refresh_from_db()
-    assert not badge.is_private
-
-
 # --- the baked image ------------------------------------------------------------------------------
 
 
@@ -399,31 +386,6 @@ def test_revoke_update_and_expiry_each_invalidate_the_cached_page_json_and_image
     assert "Cheated" in body
     assert doc.status_code == 410
     assert image.status_code == 410
-
-
-def test_a_render_that_raced_a_change_is_never_served():
-    # given a reader that took the generation token, then a change committed
-    badge = AssertionFactory()
-    token, _ = public_cache.lookup(badge.entity_id, "json")
-    public_cache.invalidate(badge.entity_id)
-    # when the reader stores its (stale) render under the token it took
-    entry = public_cache.CachedResponse(200, "application/json", b"stale")
-    public_cache.store(badge.entity_id, token, "json", entry)
-    # then nobody is served it
-    assert public_cache.lookup(badge.entity_id, "json")[1] is None
-
-
-def test_cached_entries_expire_with_the_badge(monkeypatch, settings):
-    settings.PUBLIC_CACHE_SECONDS = 600
-    timeouts = []
-    monkeypatch.setattr(cache, "set", lambda key, value, timeout: timeouts.append(timeout))
-    entry = public_cache.CachedResponse(200, "text/html", b"")
-    public_cache.store("e" * 22, "t", "html", entry)
-    public_cache.store("e" * 22, "t", "html", entry, timezone.now() + dt.timedelta(seconds=90))
-    public_cache.store("e" * 22, "t", "html", entry, timezone.now() - dt.timedelta(seconds=90))
-    assert timeouts[0] == 600
-    assert 90 <= timeouts[1] <= 91
-    assert timeouts[2] == 600  # already expired: the status no longer changes
 
 
 def test_a_cached_entry_is_hashed_once_and_served_with_that_etag(client, monkeypatch):

@@ -12,8 +12,9 @@ from io import BytesIO
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.text import slugify
@@ -26,6 +27,8 @@ from assertions.public_cache import CachedResponse
 from assertions.selectors import public_assertion, revoked_assertions
 from assertions.sharing import badge_page_context
 from core.uploads import MEDIA_CSP
+from imports.models import LegacyKind
+from imports.services import legacy_assertion_for_redirect, legacy_object_for_redirect
 from issuers.models import Issuer
 from templates_app.selectors import public_badge_version
 
@@ -82,9 +85,7 @@ def _viewer_is_earner(request, assertion) -> bool:
 def _legacy_or_404(request, kind: str, entity_id: str, suffix: str | None):
     """An id that is not ours may be an old platform's, imported here (imports app):
     301 to where it lives now, else 404."""
-    from imports.views import legacy_redirect
-
-    response = legacy_redirect(request, kind, entity_id, suffix or "")
+    response = _legacy_redirect(request, kind, entity_id, suffix or "")
     if response is None:
         raise Http404("No such badge.")
     return response
@@ -130,7 +131,7 @@ def assertion_page(request, entity_id: str, suffix: str | None = None):
 def _render_assertion(request, assertion, *, owner_view: bool = False) -> HttpResponse:
     context = badge_page_context(assertion, now=timezone.now())
     context["owner_view"] = owner_view
-    return render(request, "assertions/public_assertion.html", context)
+    return render(request, "public/assertion.html", context)
 
 
 @require_GET
@@ -211,7 +212,7 @@ def badgeclass_page(request, entity_id: str, number: int | None = None, suffix=N
     else:
         response = render(
             request,
-            "assertions/public_badgeclass.html",
+            "public/badgeclass.html",
             {
                 "version": version,
                 "template": version.template,
@@ -246,7 +247,7 @@ def issuer_page(request, entity_id: str, suffix=None):
     else:
         response = render(
             request,
-            "assertions/public_issuer.html",
+            "public/issuer.html",
             {
                 "issuer": issuer,
                 "issuer_url": openbadges.issuer_url(issuer),
@@ -265,3 +266,37 @@ def revocation_list(request, entity_id: str):
         doc = openbadges.revocation_list_document(issuer, revoked_assertions(issuer))
         cache.set(key, doc, settings.PUBLIC_CACHE_SECONDS)
     return _public(request, _json(doc))
+
+
+# --- legacy public URLs -------------------------------------------------------------------
+
+
+def _legacy_redirect(request, kind: str, legacy_id: str, suffix: str = ""):
+    """301 from an old platform's public URL (kept working once its domain points here)
+    to the page the badge, badge class or issuer has now; None when unknown."""
+    if kind == "assertions":
+        target = legacy_assertion_for_redirect(legacy_id)
+        name = "public:assertion"
+    elif kind == "badges":
+        target = legacy_object_for_redirect(LegacyKind.BADGECLASS, legacy_id)
+        name = "public:badgeclass"
+    else:
+        target = legacy_object_for_redirect(LegacyKind.ISSUER, legacy_id)
+        name = "public:issuer"
+    if target is None:
+        return None
+    url = reverse(name, kwargs={"entity_id": target.entity_id})
+    if suffix == ".json":
+        url += ".json"
+    elif suffix == "/image" and kind == "assertions":
+        url = reverse("public:assertion-image", kwargs={"entity_id": target.entity_id})
+    if request.META.get("QUERY_STRING"):
+        url += "?" + request.META["QUERY_STRING"]
+    return HttpResponsePermanentRedirect(url)
+
+
+@require_GET
+def legacy_public(request, kind: str, legacy_id: str, suffix: str = ""):
+    """/public/<kind>/<legacy id>[.json|/image] that no current page matched (the last
+    route of badges_project/urls.py)."""
+    return _legacy_or_404(request, kind, legacy_id, suffix)

@@ -9,10 +9,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assertions import openbadges, services
-from assertions.backpack_forms import BackpackFilterForm, ImportForm
 from assertions.models import Assertion, ImportedBadge
 from assertions.selectors import backpack_filtered, backpack_issuers
 from assertions.sharing import badge_page_context
+from backpack.forms import BackpackFilterForm, ImportForm
 from core.exceptions import ApplicationError
 
 LOGIN = "login"
@@ -33,7 +33,7 @@ def backpack(request):
     imported = ImportedBadge.objects.filter(user=request.user)
     return render(
         request,
-        "assertions/backpack.html",
+        "backpack/badges.html",
         {
             "form": form,
             "cards": cards,
@@ -80,7 +80,7 @@ def backpack_import(request):
                 request, f'"{imported.name}" from {imported.issuer_name} was verified and added.'
             )
             return redirect("backpack")
-    return render(request, "assertions/backpack_import.html", {"form": form})
+    return render(request, "backpack/import.html", {"form": form})
 
 
 @login_required(login_url=LOGIN)
