@@ -8,7 +8,7 @@ from accounts.oauth import TokenView
 from core import health
 from core.media import serve_media
 from issuers import views as issuers_views
-from public import views as public_views
+from public_pages import views as public_views
 
 admin.site.site_header = "Badges administration"
 admin.site.site_title = "Badges admin"
@@ -19,7 +19,7 @@ urlpatterns = [
     path("readyz", health.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
-    path("public/", include("public.urls")),
+    path("public/", include("public_pages.urls")),
     path("me/", include("backpack.urls")),
     # Open Badges 3.0: DID documents, status lists, signed credentials, the verifier.
     path("", include("credentials.urls")),

@@ -1,5 +1,5 @@
 """A badge's privacy: only its earner hides it (what that does to the pages:
-public/tests/test_views.py, backpack/tests/test_views.py)."""
+public_pages/tests/test_views.py, backpack/tests/test_views.py)."""
 
 import pytest
 

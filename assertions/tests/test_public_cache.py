@@ -1,5 +1,5 @@
 """The cache in front of a badge's public page, document and image (assertions.public_cache).
-Through the pages: public/tests/test_views.py."""
+Through the pages: public_pages/tests/test_views.py."""
 
 import datetime as dt
 

@@ -48,7 +48,7 @@ INSTALLED_APPS = [
     "credentials",
     "imports",
     # The pages: no app above imports these.
-    "public",
+    "public_pages",
     "backpack",
 ]
 

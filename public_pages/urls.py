@@ -2,7 +2,7 @@
 
 from django.urls import re_path
 
-from public import views as public_views
+from public_pages import views as public_views
 
 ID = r"(?P<entity_id>[A-Za-z0-9_-]{22})"
 JSON = r"(?P<suffix>\.json)?"

@@ -131,7 +131,7 @@ def assertion_page(request, entity_id: str, suffix: str | None = None):
 def _render_assertion(request, assertion, *, owner_view: bool = False) -> HttpResponse:
     context = badge_page_context(assertion, now=timezone.now())
     context["owner_view"] = owner_view
-    return render(request, "public/assertion.html", context)
+    return render(request, "public_pages/assertion.html", context)
 
 
 @require_GET
@@ -212,7 +212,7 @@ def badgeclass_page(request, entity_id: str, number: int | None = None, suffix=N
     else:
         response = render(
             request,
-            "public/badgeclass.html",
+            "public_pages/badgeclass.html",
             {
                 "version": version,
                 "template": version.template,
@@ -247,7 +247,7 @@ def issuer_page(request, entity_id: str, suffix=None):
     else:
         response = render(
             request,
-            "public/issuer.html",
+            "public_pages/issuer.html",
             {
                 "issuer": issuer,
                 "issuer_url": openbadges.issuer_url(issuer),

@@ -6,5 +6,5 @@ class PublicConfig(AppConfig):
     and the revocation list, as HTML for people and Open Badges 2.0 JSON-LD for machines."""
 
     default_auto_field = "django.db.models.BigAutoField"
-    name = "public"
+    name = "public_pages"
     verbose_name = "Public badge pages"
