@@ -69,7 +69,7 @@ def fetch_json(url: str) -> tuple[int, dict | None]:
         _refuse(exc.message)
     try:
         data = response.json()
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return response.status_code, None
     return response.status_code, data if isinstance(data, dict) else None
 
@@ -117,7 +117,7 @@ def source_from_image(upload) -> str:
     if baked.startswith("{"):
         try:
             embedded = json.loads(baked)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than Python recurses
             _refuse("The assertion baked into this image is not valid JSON.", "image")
         if not isinstance(embedded, dict):
             _refuse("The assertion baked into this image is not an object.", "image")

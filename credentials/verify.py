@@ -119,10 +119,15 @@ def parse_input(data: str | bytes) -> list:
         raise InputError("The input is empty: paste a credential or choose a file.")
     if text[0] in "{[":
         try:
-            parsed = json.loads(text)
+            items = _json_items(json.loads(text))
+        except InputError:
+            raise
         except ValueError as exc:
             raise InputError(f"The input looks like JSON but is not valid JSON ({exc}).") from None
-        items = _json_items(parsed)
+        except RecursionError:  # a credential or a bundle is a few levels deep
+            raise InputError(
+                "The JSON is nested too deeply to be a credential or a bundle."
+            ) from None
     elif _JWT_RE.match(text):
         items = [text]
     else:
