@@ -17,11 +17,19 @@ a Report of Checks:
 
 A check passes, fails, or is skipped (could not be made here). A credential is valid
 when every check passes; invalid when one fails; otherwise not verified.
+
+Input is bounded: MAX_INPUT_BYTES, MAX_BUNDLE credentials, JSON nested no deeper than
+Python recurses, and VERIFY_SECONDS for a whole bundle (then refused, saying how many
+were checked). Within one input, each DID and each status list is resolved once: a
+bundle names the same issuer again and again.
 """
 
 import json
 import logging
 import re
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -36,6 +44,7 @@ logger = logging.getLogger(__name__)
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 MAX_INPUT_BYTES = 1024 * 1024
 MAX_BUNDLE = 1000
+VERIFY_SECONDS = 5.0
 CLOCK_LEEWAY = timedelta(minutes=5)
 CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -163,8 +172,37 @@ def _json_items(value) -> list:
 
 
 def verify_input(data: str | bytes, *, now: datetime | None = None) -> list[Report]:
-    """Reports for every credential in `data`. Raises InputError for unreadable input."""
-    return [verify_item(item, now=now) for item in parse_input(data)]
+    """Reports for every credential in `data`. Raises InputError for unreadable input,
+    and for a bundle not verified within VERIFY_SECONDS."""
+    items = parse_input(data)
+    deadline = time.monotonic() + VERIFY_SECONDS
+    memo = _memo.set({})
+    try:
+        reports = []
+        for item in items:
+            if time.monotonic() > deadline:
+                raise InputError(
+                    f"Verifying took longer than {VERIFY_SECONDS:g} s ({len(reports)} of "
+                    f"{len(items)} credentials were checked); give fewer at once."
+                )
+            reports.append(verify_item(item, now=now))
+        return reports
+    finally:
+        _memo.reset(memo)
+
+
+# What one verify_input has resolved, by key; None outside one.
+_memo: ContextVar[dict | None] = ContextVar("credentials_verify_memo", default=None)
+
+
+def _once(key: tuple, compute: Callable):
+    """compute(), once for each key within one verify_input."""
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def verify_item(item, *, now: datetime | None = None) -> Report:
@@ -267,6 +305,10 @@ def _format_problems(header: dict, payload: dict) -> list[str]:
 def resolve_did(did: str) -> tuple[dict | None, str, bool]:
     """(DID document or None, how it was resolved or why not, whether "not resolved"
     proves the credential wrong rather than merely uncheckable here)."""
+    return _once(("did", did), lambda: _resolve_did(did))
+
+
+def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
     entity_id = dids.local_issuer_entity_id(did)
     if entity_id is not None:
         from credentials.services import issuer_keys
@@ -423,11 +465,7 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
     if match is None:
         return FAIL, f"Its status list {url} does not exist on this site."
-    from credentials.services import status_list_token
-    from issuers.models import Issuer
-
-    issuer = Issuer.objects.filter(entity_id=match["entity_id"]).first()
-    token = status_list_token(issuer=issuer, number=int(match["n"])) if issuer else None
+    token = _once(("status list", url), lambda: _local_status_list(match))
     if token is None:
         return FAIL, f"Its status list {url} does not exist on this site."
     list_report = Report()
@@ -440,7 +478,7 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     try:
         signing.verify_signature(token, method["publicKeyJwk"])
         subject = list_payload["credentialSubject"]
-        bits = documents.decode_bitstring(subject["encodedList"])
+        bits = _once(("bits", url), lambda: documents.decode_bitstring(subject["encodedList"]))
         revoked = documents.bit_is_set(bits, index)
     except (signing.BadToken, KeyError, TypeError, ValueError, IndexError) as exc:
         return FAIL, f"Its status list could not be read ({exc})."
@@ -450,3 +488,12 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     if revoked:
         return FAIL, f"It was {word} by its issuer (bit {index} of {url} is set)."
     return PASS, f"Not {word} (bit {index} of {url} is clear)."
+
+
+def _local_status_list(match) -> str | None:
+    """The token of a status list of this site, or None."""
+    from credentials.services import status_list_token
+    from issuers.models import Issuer
+
+    issuer = Issuer.objects.filter(entity_id=match["entity_id"]).first()
+    return status_list_token(issuer=issuer, number=int(match["n"])) if issuer else None
