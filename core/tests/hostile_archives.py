@@ -19,12 +19,15 @@ CENTRAL = struct.Struct("<4s6H3L5H2L")
 # --- zips --------------------------------------------------------------------------------
 
 
-def zip_of(members: dict[str, bytes | Iterable[bytes]], *, method=zipfile.ZIP_DEFLATED) -> bytes:
-    """A zip of `members`; an iterable of chunks is written as it comes."""
+def zip_of(
+    members: dict[str, str | bytes | Iterable[bytes]], *, method=zipfile.ZIP_DEFLATED
+) -> bytes:
+    """A zip of `members`; an iterable of chunks is written as it comes (so a bomb need
+    not be held in memory to be built)."""
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", method, compresslevel=9) as archive:
         for name, content in members.items():
-            if isinstance(content, bytes):
+            if isinstance(content, str | bytes):
                 archive.writestr(name, content)
                 continue
             with archive.open(name, "w") as member:
