@@ -35,6 +35,7 @@ from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credentials import did as dids
 from credentials import documents, signing
@@ -135,7 +136,7 @@ def parse_input(data: str | bytes) -> list:
             raise InputError(f"The input looks like JSON but is not valid JSON ({exc}).") from None
         except RecursionError:  # a credential or a bundle is a few levels deep
             raise InputError(
-                "The JSON is nested too deeply to be a credential or a bundle."
+                _("The JSON is nested too deeply to be a credential or a bundle.")
             ) from None
     elif _JWT_RE.match(text):
         items = [text]
@@ -182,8 +183,15 @@ def verify_input(data: str | bytes, *, now: datetime | None = None) -> list[Repo
         for item in items:
             if time.monotonic() > deadline:
                 raise InputError(
-                    f"Verifying took longer than {VERIFY_SECONDS:g} s ({len(reports)} of "
-                    f"{len(items)} credentials were checked); give fewer at once."
+                    _(
+                        "Verifying took longer than %(seconds)s s (%(checked)s of %(total)s "
+                        "credentials were checked); give fewer at once."
+                    )
+                    % {
+                        "seconds": f"{VERIFY_SECONDS:g}",
+                        "checked": len(reports),
+                        "total": len(items),
+                    }
                 )
             reports.append(verify_item(item, now=now))
         return reports
