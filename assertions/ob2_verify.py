@@ -69,7 +69,7 @@ def fetch_json(url: str) -> tuple[int, dict | None]:
         _refuse(exc.message)
     try:
         data = response.json()
-    except (ValueError, UnicodeDecodeError, RecursionError):
+    except (ValueError, UnicodeDecodeError):
         return response.status_code, None
     return response.status_code, data if isinstance(data, dict) else None
 
