@@ -242,8 +242,9 @@ def _check_members(archive: zipfile.ZipFile, limits: ZipLimits, budget: Budget) 
 
 
 class MeteredZip(zipfile.ZipFile):
-    """A checked zip (open it with `zip_open`) whose members are read through
-    `member_class`, a `Member`."""
+    """A checked zip (open it with `zip_open`) whose members are refused over
+    `max_member` before they are opened and read through a `Member` (`member` makes it;
+    subclasses make their own)."""
 
     def __init__(self, file, *, budget: Budget, limits: ZipLimits):
         self.budget = budget
