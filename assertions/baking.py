@@ -9,23 +9,42 @@ assertion inserted, so the pixels are never decoded or re-encoded.
   child, `<openbadges:assertion verify="URL"><![CDATA[json]]></openbadges:assertion>`.
 
 Any assertion already baked in (an upload that was itself a baked badge) is replaced,
-never doubled. `unbake` reads both formats back, for imports into the backpack.
+never doubled. `unbake` reads both formats back, for imports into the backpack and
+the issuers' imports of badges awarded elsewhere: images strangers upload, so it reads
+them in bounded time and memory and refuses a crafted one with BakingLimit: at most
+BADGE_IMAGE_MAX_BYTES, MAX_PNG_CHUNKS chunks, MAX_TEXT_BYTES of assertion however it is
+compressed (a zlib bomb in an iTXt or zTXt chunk is not inflated beyond it), an SVG
+without a DTD (entity bombs) and read only up to its assertion, within the upload
+gate's MAX_SVG_ELEMENTS.
 """
 
+import io
 import re
 import struct
 import zlib
 
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring as safe_fromstring
+from defusedxml import DefusedXmlException, DTDForbidden
+from defusedxml.ElementTree import iterparse as safe_iterparse
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from core.uploads import MAX_SVG_ELEMENTS
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYWORD = b"openbadges"
 OPENBADGES_NS = "http://openbadges.org"
+ASSERTION_TAG = f"{{{OPENBADGES_NS}}}assertion"
+MAX_PNG_CHUNKS = 10_000  # a badge has a dozen; 2 MB of pixels in libpng's 8 KB IDATs, 256
+MAX_TEXT_BYTES = 1024 * 1024  # a baked assertion, as much as a hosted one is read
 
 
 class BakingError(ValueError):
     """The image is not a PNG or SVG that can carry an assertion."""
+
+
+class BakingLimit(BakingError):
+    """The image passes a limit a baked badge is read within: a crafted file, refused
+    whole wherever it is uploaded."""
 
 
 def bake(image: bytes, assertion_json: str, verify_url: str) -> bytes:
@@ -36,7 +55,13 @@ def bake(image: bytes, assertion_json: str, verify_url: str) -> bytes:
 
 
 def unbake(image: bytes) -> str | None:
-    """The assertion baked into a PNG or SVG (JSON text, or a URL), or None."""
+    """The assertion baked into a PNG or SVG (JSON text, or a URL), or None; read within
+    the limits of the module's docstring."""
+    limit = settings.BADGE_IMAGE_MAX_BYTES
+    if len(image) > limit:
+        raise BakingLimit(
+            _("The image is larger than %(limit)s KiB.") % {"limit": f"{limit // 1024:,}"}
+        )
     if image.startswith(PNG_SIGNATURE):
         return unbake_png(image)
     return unbake_svg(image)
@@ -49,8 +74,14 @@ def _chunks(png: bytes):
     """(start, end, type, data) of each chunk; raises BakingError on a broken file."""
     if not png.startswith(PNG_SIGNATURE):
         raise BakingError("Not a PNG image.")
-    pos = len(PNG_SIGNATURE)
+    pos, count = len(PNG_SIGNATURE), 0
     while pos + 12 <= len(png):
+        count += 1
+        if count > MAX_PNG_CHUNKS:
+            raise BakingLimit(
+                _("The PNG image has more than %(limit)s chunks; a badge image has a few dozen.")
+                % {"limit": f"{MAX_PNG_CHUNKS:,}"}
+            )
         (length,) = struct.unpack(">I", png[pos : pos + 4])
         kind = png[pos + 4 : pos + 8]
         end = pos + 12 + length
@@ -87,18 +118,42 @@ def bake_png(png: bytes, assertion_json: str) -> bytes:
 
 
 def unbake_png(png: bytes) -> str | None:
-    for _, _, kind, data in _chunks(png):
+    for _start, _end, kind, data in _chunks(png):
         if not _is_openbadges_text(kind, data):
             continue
         rest = data[len(KEYWORD) + 1 :]
         if kind == b"tEXt":  # Open Badges 1.0 baked a URL in tEXt
-            return rest.decode("latin-1")
-        if kind == b"zTXt":
-            return zlib.decompress(rest[1:]).decode("latin-1")
-        compressed, _method = rest[0], rest[1]
-        _language, _translated, text = rest[2:].split(b"\x00", 2)
-        return (zlib.decompress(text) if compressed else text).decode("utf-8")
+            return _text(rest, "latin-1")
+        if kind == b"zTXt":  # the compression method, then the compressed text
+            return _text(_inflate(rest[1:]), "latin-1")
+        # compression flag, method, language tag NUL, translated keyword NUL, text
+        fields = rest[2:].split(b"\x00", 2)
+        if len(rest) < 2 or len(fields) != 3:
+            raise BakingError(_("The PNG image's openbadges text chunk is cut short."))
+        return _text(_inflate(fields[2]) if rest[0] else fields[2], "utf-8")
     return None
+
+
+def _inflate(data: bytes) -> bytes:
+    """The text of a compressed chunk, inflated no further than MAX_TEXT_BYTES + 1."""
+    try:
+        return zlib.decompressobj().decompress(data, MAX_TEXT_BYTES + 1)
+    except zlib.error:
+        raise BakingError(_("The PNG image's openbadges text is not valid zlib data.")) from None
+
+
+def _text(data: bytes | str, encoding: str) -> str:
+    if len(data) > MAX_TEXT_BYTES:
+        raise BakingLimit(
+            _("The assertion baked into the image is larger than %(limit)s KiB.")
+            % {"limit": f"{MAX_TEXT_BYTES // 1024:,}"}
+        )
+    if isinstance(data, str):
+        return data
+    try:
+        return data.decode(encoding)
+    except UnicodeDecodeError:
+        raise BakingError(_("The assertion baked into the image is not UTF-8 text.")) from None
 
 
 # --- SVG ------------------------------------------------------------------------------
@@ -151,12 +206,30 @@ def _xml_attr(value: str) -> str:
 
 
 def unbake_svg(svg: bytes) -> str | None:
+    """Read as a stream, up to the end of the assertion element (first in a baked
+    badge), and no further than MAX_SVG_ELEMENTS elements."""
+    elements = 0
     try:
-        root = safe_fromstring(svg, forbid_dtd=True)
-    except (DefusedXmlException, SyntaxError) as exc:  # ParseError is a SyntaxError
+        for event, element in safe_iterparse(
+            io.BytesIO(svg), events=("start", "end"), forbid_dtd=True
+        ):
+            if event == "start":
+                elements += 1
+                if elements > MAX_SVG_ELEMENTS:
+                    raise BakingLimit(
+                        _("The SVG image has more than %(limit)s elements.")
+                        % {"limit": f"{MAX_SVG_ELEMENTS:,}"}
+                    )
+            elif element.tag == ASSERTION_TAG:
+                text = (element.text or "").strip()
+                return _text(text, "utf-8") or element.get("verify")
+    except BakingError:
+        raise
+    except DTDForbidden:
+        raise BakingLimit(
+            _("The SVG image has a DTD (<!DOCTYPE …>); a badge image may not: save it without.")
+        ) from None
+    except (DefusedXmlException, SyntaxError, ValueError, LookupError) as exc:
+        # ParseError is a SyntaxError; an unknown encoding a LookupError or ValueError
         raise BakingError(f"Not a readable SVG image ({exc}).") from None
-    element = root.find(f".//{{{OPENBADGES_NS}}}assertion")
-    if element is None:
-        return None
-    text = (element.text or "").strip()
-    return text or element.get("verify")
+    return None

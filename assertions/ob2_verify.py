@@ -117,7 +117,7 @@ def source_from_image(upload) -> str:
     if baked.startswith("{"):
         try:
             embedded = json.loads(baked)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than Python recurses
             _refuse("The assertion baked into this image is not valid JSON.", "image")
         if not isinstance(embedded, dict):
             _refuse("The assertion baked into this image is not an object.", "image")

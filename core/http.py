@@ -124,7 +124,12 @@ class Response:
     content: bytes = field(repr=False)
 
     def json(self):
-        return json.loads(self.content)
+        """The content as JSON; ValueError when it is none, JSON nested deeper than Python
+        recurses included (json raises RecursionError, which callers would not expect)."""
+        try:
+            return json.loads(self.content)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
 
     @property
     def links(self) -> dict:

@@ -6,14 +6,14 @@ back whole or not at all, never cut short.
 XLSX is a zip of XML parts, and the work openpyxl does grows with what the parts expand
 to, not with the upload's size. So:
 
-- Before openpyxl sees the file, the zip's directory is checked: its own size
-  (MAX_DIRECTORY_BYTES), the number of parts (MAX_PARTS), each part's and the total
-  expanded size (settings.SPREADSHEET_MAX_EXPANDED_BYTES) and the compression ratio of
-  every part over RATIO_FLOOR_BYTES (MAX_RATIO). This stops zip and shared-strings bombs
-  before anything is decompressed.
-- openpyxl then reads through a zip that meters what it decompresses, because the
-  directory can lie: no part may yield more than its directory entry says; the time
-  budget is checked at every chunk; the parts openpyxl parses whole into objects (styles,
+- The zip is opened by core.zips, which checks it before zipfile reads its directory and
+  again after: the directory's size (MAX_DIRECTORY_BYTES), the number of parts
+  (MAX_PARTS), the total expanded size (settings.SPREADSHEET_MAX_EXPANDED_BYTES) and the
+  compression ratio of every part over RATIO_FLOOR_BYTES (MAX_RATIO). This stops zip and
+  shared-strings bombs before anything is decompressed.
+- openpyxl then reads through core.zips' metered zip, because the directory can lie: no
+  part may yield more than its directory entry says; the time budget is checked at every
+  chunk. On top of it, the parts openpyxl parses whole into objects (styles,
   workbook, relationships) may hold MAX_WHOLE_ELEMENTS elements in all (400,000 `<xf/>`
   in a 7.8 KB file took 36 s and 240 MB); the sheet holds at most MAX_ROW_ELEMENTS
   elements between two rows (openpyxl keeps a row whole in memory).
@@ -33,8 +33,6 @@ Everything gives up after settings.SPREADSHEET_READ_SECONDS.
 import codecs
 import csv
 import io
-import struct
-import time
 import unicodedata
 import zipfile
 from collections.abc import Iterable, Sequence
@@ -43,6 +41,7 @@ from typing import NoReturn
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from openpyxl.reader.excel import ExcelReader
 from openpyxl.utils.cell import range_boundaries
 from openpyxl.worksheet._read_only import ReadOnlyWorksheet
@@ -50,8 +49,8 @@ from openpyxl.worksheet._reader import DATA_TAG, DIMENSION_TAG
 from openpyxl.xml.functions import iterparse
 
 from core.exceptions import ApplicationError
+from core.zips import ZIP_MAGIC, Budget, Member, MeteredZip, Wording, ZipLimits, zip_open
 
-ZIP_MAGIC = b"PK\x03\x04"
 OLE2_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls and other old Office files
 BINARY_MAGIC = {
     b"%PDF": "a PDF",
@@ -65,6 +64,34 @@ MAX_DIRECTORY_BYTES = 1024 * 1024  # zipfile builds an object per entry before a
 MAX_PARTS = 1000  # a workbook has a dozen; one with many sheets and images, a few hundred
 MAX_RATIO = 100  # real sheets compress 5 to 20 times; bombs a thousand
 RATIO_FLOOR_BYTES = 1024 * 1024  # smaller parts may compress as well as they like
+UNREADABLE = gettext_lazy(
+    "The file could not be read as an Excel (.xlsx) workbook (%(problem)s). Save it "
+    "again, or as CSV."
+)
+WORKBOOK_WORDING = Wording(
+    unreadable=UNREADABLE,
+    broken_member=UNREADABLE,
+    directory=gettext_lazy(
+        "The file's zip directory is %(size)s; a workbook's is at most %(limit)s."
+    ),
+    members=gettext_lazy("The file has %(count)s parts; a workbook has at most %(limit)s."),
+    expanded=gettext_lazy(
+        "The spreadsheet expands to more than %(limit)s (%(member)s alone is %(size)s); "
+        "save the sheet on its own or as CSV."
+    ),
+    ratio=gettext_lazy(
+        "%(member)s in the file expands %(ratio)s times, from %(packed)s to %(size)s; a "
+        "spreadsheet's parts expand at most %(limit)s times."
+    ),
+    overrun=gettext_lazy("%(member)s in the file is larger than the zip's directory says."),
+    encrypted=gettext_lazy(
+        "%(member)s in the file is encrypted; save the workbook without a password."
+    ),
+    slow=gettext_lazy(
+        "Reading the file took longer than %(seconds)s s; split it into smaller files, or "
+        "save it as CSV."
+    ),
+)
 MAX_WHOLE_ELEMENTS = 50_000  # openpyxl makes an object of each: 50,000 <xf/> take 1-2 s
 MAX_ROW_ELEMENTS = 100_000  # a row of Excel's widest (16,384 cells) has about 65,000
 DECLARED_SLACK = 4
@@ -131,32 +158,18 @@ def read_text(
 # --- the limits of one reading ---------------------------------------------------------
 
 
-class _Reading:
+class _Reading(Budget):
     def __init__(self, *, field: str, max_rows: int, max_columns: int):
-        self.field = field
+        super().__init__(
+            seconds=settings.SPREADSHEET_READ_SECONDS,
+            field=field,
+            slow=WORKBOOK_WORDING.slow,
+            kind=SpreadsheetRefused,
+        )
         self.max_rows = max_rows
         self.max_columns = max_columns
-        self.seconds = settings.SPREADSHEET_READ_SECONDS
-        self.deadline = time.monotonic() + self.seconds
-        self.max_expanded = settings.SPREADSHEET_MAX_EXPANDED_BYTES
         self.whole_elements = 0
         self.row_elements = 0
-        # The refusal raised, kept because openpyxl wraps some errors in its own.
-        self.refusal: SpreadsheetRefused | None = None
-
-    def refuse(self, message: str, kind: type[SpreadsheetRefused] = SpreadsheetRefused) -> NoReturn:
-        self.refusal = kind(message, field_errors={self.field: [message]})
-        raise self.refusal
-
-    def tick(self) -> None:
-        if time.monotonic() >= self.deadline:
-            self.refuse(
-                _(
-                    "Reading the file took longer than %(seconds)s s; split it into smaller "
-                    "files, or save it as CSV."
-                )
-                % {"seconds": f"{self.seconds:g}"}
-            )
 
     def rows(self, rows: Iterable[Sequence]) -> list[tuple[int, list]]:
         """The rows with a value, numbered from 1, each without its trailing blank cells;
@@ -299,31 +312,22 @@ def _not_utf16(reading: _Reading) -> NoReturn:
 
 
 def _read_xlsx(data: bytes, reading: _Reading) -> Sheet:
-    unreadable = _(
-        "The file could not be read as an Excel (.xlsx) workbook (%(problem)s). Save it "
-        "again, or as CSV."
+    limits = ZipLimits(
+        max_members=MAX_PARTS,
+        max_expanded=settings.SPREADSHEET_MAX_EXPANDED_BYTES,
+        max_directory=MAX_DIRECTORY_BYTES,
+        max_ratio=MAX_RATIO,
+        ratio_floor=RATIO_FLOOR_BYTES,
+        wording=WORKBOOK_WORDING,
     )
-    directory = _directory_size(data)
-    if directory is None:
-        reading.refuse(unreadable % {"problem": _("no zip directory")})
-    if directory > MAX_DIRECTORY_BYTES:
-        reading.refuse(
-            _("The file's zip directory is %(size)s; a workbook's is at most %(limit)s.")
-            % {"size": _mb(directory), "limit": _mb(MAX_DIRECTORY_BYTES)}
-        )
-    try:
-        archive = _MeteredZip(io.BytesIO(data), reading)
-    except Exception as exc:  # zipfile raises many kinds for a damaged file
-        reading.refuse(unreadable % {"problem": type(exc).__name__})
-    with archive:
-        _check_parts(archive, reading)
+    with zip_open(data, limits=limits, budget=reading, zip_class=_MeteredZip) as archive:
         try:
             reader = _WorkbookReader(data, archive)
             reader.read()
         except Exception as exc:  # openpyxl raises many kinds on a damaged workbook
             if reading.refusal:
                 raise reading.refusal from None
-            reading.refuse(unreadable % {"problem": type(exc).__name__})
+            reading.refuse(str(UNREADABLE) % {"problem": type(exc).__name__})
         try:
             rows = _sheet_rows(reader.wb, reading)
         except Exception as exc:
@@ -354,148 +358,64 @@ def _sheet_rows(workbook, reading: _Reading) -> list[tuple[int, list]]:
     return reading.rows(sheet.iter_rows(max_col=reading.max_columns + 1, values_only=True))
 
 
-def _directory_size(data: bytes) -> int | None:
-    """The size of the zip's central directory, found as zipfile finds it (the end
-    record last, or before a comment; zip64's record just before it)."""
-    end = len(data) - 22
-    if end < 0:
-        return None
-    if not (data[end : end + 4] == b"PK\x05\x06" and data[-2:] == b"\x00\x00"):
-        end = data.rfind(b"PK\x05\x06", max(0, end - 65535))
-        if end < 0 or end + 22 > len(data):
-            return None
-    (size,) = struct.unpack_from("<L", data, end + 12)
-    locator = end - 20
-    if locator >= 56 and data[locator : locator + 4] == b"PK\x06\x07":
-        record = locator - 56
-        if data[record : record + 4] == b"PK\x06\x06":
-            (size,) = struct.unpack_from("<Q", data, record + 40)
-    return size
+class _MeteredZip(MeteredZip):
+    """core.zips' metered zip, whose parts are read as `_Part`s."""
 
+    strings = False  # openpyxl is reading the shared strings
 
-def _check_parts(archive: zipfile.ZipFile, reading: _Reading) -> None:
-    parts = archive.infolist()
-    if len(parts) > MAX_PARTS:
-        reading.refuse(
-            _("The file has %(parts)s parts; a workbook has at most %(limit)s.")
-            % {"parts": f"{len(parts):,}", "limit": f"{MAX_PARTS:,}"}
-        )
-    total = 0
-    for part in parts:
-        total += part.file_size
-        if total > reading.max_expanded:
-            reading.refuse(
-                _(
-                    "The spreadsheet expands to more than %(limit)s (%(part)s alone is "
-                    "%(size)s); save the sheet on its own or as CSV."
-                )
-                % {
-                    "limit": _mb(reading.max_expanded),
-                    "part": part.filename,
-                    "size": _mb(part.file_size),
-                }
-            )
-        ratio = part.file_size / max(part.compress_size, 1)
-        if part.file_size > RATIO_FLOOR_BYTES and ratio > MAX_RATIO:
-            reading.refuse(
-                _(
-                    "%(part)s in the file expands %(ratio)s times, from %(packed)s to "
-                    "%(size)s; a spreadsheet's parts expand at most %(limit)s times."
-                )
-                % {
-                    "part": part.filename,
-                    "ratio": f"{ratio:,.0f}",
-                    "packed": _mb(part.compress_size),
-                    "size": _mb(part.file_size),
-                    "limit": MAX_RATIO,
-                }
-            )
-
-
-def _mb(size: int) -> str:
-    if size < MEGABYTE:
-        return f"{size / 1024:,.1f} KB"
-    return f"{size / MEGABYTE:,.1f} MB"
-
-
-class _MeteredZip(zipfile.ZipFile):
-    """A zip whose parts, as openpyxl reads them, are metered by `_Part`."""
-
-    def __init__(self, file, reading: _Reading):
-        self.reading = reading
-        self.strings = False  # openpyxl is reading the shared strings
-        super().__init__(file)
+    @property
+    def reading(self) -> _Reading:
+        return self.budget
 
     def open(self, name, mode="r", pwd=None, *, force_zip64=False):
-        stream = super().open(name, mode, pwd, force_zip64=force_zip64)
-        if mode != "r":
-            return stream
-        info = name if isinstance(name, zipfile.ZipInfo) else self.getinfo(name)
-        self.reading.row_elements = 0
+        if mode == "r":
+            self.budget.row_elements = 0
+        return super().open(name, mode, pwd, force_zip64=force_zip64)
+
+    def member(self, stream, info: zipfile.ZipInfo) -> "_Part":
         return _Part(stream, info, self)
 
 
-class _Part(io.RawIOBase):
-    """One part being decompressed: never more than its directory entry says, checking
-    the time budget at every chunk, and counting the XML elements openpyxl will make
-    objects of."""
+class _Part(Member):
+    """One part being decompressed (metered by core.zips), counting the XML elements
+    openpyxl will make objects of."""
 
     def __init__(self, stream, info: zipfile.ZipInfo, archive: _MeteredZip):
-        super().__init__()
-        self.stream = stream
-        self.info = info
-        self.reading = archive.reading
-        self.size = 0
+        super().__init__(stream, info, archive.reading, WORKBOOK_WORDING)
         self.whole = False
         # The shared strings become a list of text, bounded by their size and the time;
         # the sheet is counted row by row; a part read whole becomes objects.
         self.counted = not archive.strings
 
-    def readable(self) -> bool:
-        return True
-
     def readall(self) -> bytes:
         self.whole = True  # read at once, then parsed where the budget cannot interrupt
         return super().readall()
 
-    def readinto(self, buffer) -> int:
-        reading = self.reading
-        reading.tick()
-        data = self.stream.read(len(buffer))
-        self.size += len(data)
-        if self.size > self.info.file_size:
-            reading.refuse(
-                _("%(part)s in the file is larger than the zip's directory says.")
-                % {"part": self.info.filename}
-            )
-        if self.counted:
-            elements = data.count(b"<")
-            if self.whole:
-                reading.whole_elements += elements
-                if reading.whole_elements > MAX_WHOLE_ELEMENTS:
-                    reading.refuse(
-                        _(
-                            "The workbook's %(part)s has more than %(limit)s elements; save "
-                            "the sheet as CSV."
-                        )
-                        % {"part": self.info.filename, "limit": f"{MAX_WHOLE_ELEMENTS:,}"}
+    def chunk(self, data: bytes) -> None:
+        if not self.counted:
+            return
+        reading = self.budget
+        elements = data.count(b"<")
+        if self.whole:
+            reading.whole_elements += elements
+            if reading.whole_elements > MAX_WHOLE_ELEMENTS:
+                reading.refuse(
+                    _(
+                        "The workbook's %(part)s has more than %(limit)s elements; save "
+                        "the sheet as CSV."
                     )
-            else:
-                reading.row_elements += elements
-                if reading.row_elements > MAX_ROW_ELEMENTS:
-                    reading.refuse(
-                        _(
-                            "The sheet has more than %(limit)s XML elements in one row (or "
-                            "before its first row); save it as CSV."
-                        )
-                        % {"limit": f"{MAX_ROW_ELEMENTS:,}"}
+                    % {"part": self.info.filename, "limit": f"{MAX_WHOLE_ELEMENTS:,}"}
+                )
+        else:
+            reading.row_elements += elements
+            if reading.row_elements > MAX_ROW_ELEMENTS:
+                reading.refuse(
+                    _(
+                        "The sheet has more than %(limit)s XML elements in one row (or "
+                        "before its first row); save it as CSV."
                     )
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self) -> None:
-        self.stream.close()
-        super().close()
+                    % {"limit": f"{MAX_ROW_ELEMENTS:,}"}
+                )
 
 
 class _WorkbookReader(ExcelReader):

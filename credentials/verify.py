@@ -17,16 +17,25 @@ a Report of Checks:
 
 A check passes, fails, or is skipped (could not be made here). A credential is valid
 when every check passes; invalid when one fails; otherwise not verified.
+
+Input is bounded: MAX_INPUT_BYTES, MAX_BUNDLE credentials, JSON nested no deeper than
+Python recurses, and VERIFY_SECONDS for a whole bundle (then refused, saying how many
+were checked). Within one input, each DID and each status list is resolved once: a
+bundle names the same issuer again and again.
 """
 
 import json
 import logging
 import re
+import time
+from collections.abc import Callable
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from credentials import did as dids
 from credentials import documents, signing
@@ -36,6 +45,7 @@ logger = logging.getLogger(__name__)
 PASS, FAIL, SKIP = "pass", "fail", "skip"
 MAX_INPUT_BYTES = 1024 * 1024
 MAX_BUNDLE = 1000
+VERIFY_SECONDS = 5.0
 CLOCK_LEEWAY = timedelta(minutes=5)
 CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
@@ -119,10 +129,15 @@ def parse_input(data: str | bytes) -> list:
         raise InputError("The input is empty: paste a credential or choose a file.")
     if text[0] in "{[":
         try:
-            parsed = json.loads(text)
+            items = _json_items(json.loads(text))
+        except InputError:
+            raise
         except ValueError as exc:
             raise InputError(f"The input looks like JSON but is not valid JSON ({exc}).") from None
-        items = _json_items(parsed)
+        except RecursionError:  # a credential or a bundle is a few levels deep
+            raise InputError(
+                _("The JSON is nested too deeply to be a credential or a bundle.")
+            ) from None
     elif _JWT_RE.match(text):
         items = [text]
     else:
@@ -158,8 +173,44 @@ def _json_items(value) -> list:
 
 
 def verify_input(data: str | bytes, *, now: datetime | None = None) -> list[Report]:
-    """Reports for every credential in `data`. Raises InputError for unreadable input."""
-    return [verify_item(item, now=now) for item in parse_input(data)]
+    """Reports for every credential in `data`. Raises InputError for unreadable input,
+    and for a bundle not verified within VERIFY_SECONDS."""
+    items = parse_input(data)
+    deadline = time.monotonic() + VERIFY_SECONDS
+    memo = _memo.set({})
+    try:
+        reports = []
+        for item in items:
+            if time.monotonic() > deadline:
+                raise InputError(
+                    _(
+                        "Verifying took longer than %(seconds)s s (%(checked)s of %(total)s "
+                        "credentials were checked); give fewer at once."
+                    )
+                    % {
+                        "seconds": f"{VERIFY_SECONDS:g}",
+                        "checked": len(reports),
+                        "total": len(items),
+                    }
+                )
+            reports.append(verify_item(item, now=now))
+        return reports
+    finally:
+        _memo.reset(memo)
+
+
+# What one verify_input has resolved, by key; None outside one.
+_memo: ContextVar[dict | None] = ContextVar("credentials_verify_memo", default=None)
+
+
+def _once(key: tuple, compute: Callable):
+    """compute(), once for each key within one verify_input."""
+    memo = _memo.get()
+    if memo is None:
+        return compute()
+    if key not in memo:
+        memo[key] = compute()
+    return memo[key]
 
 
 def verify_item(item, *, now: datetime | None = None) -> Report:
@@ -262,6 +313,10 @@ def _format_problems(header: dict, payload: dict) -> list[str]:
 def resolve_did(did: str) -> tuple[dict | None, str, bool]:
     """(DID document or None, how it was resolved or why not, whether "not resolved"
     proves the credential wrong rather than merely uncheckable here)."""
+    return _once(("did", did), lambda: _resolve_did(did))
+
+
+def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
     entity_id = dids.local_issuer_entity_id(did)
     if entity_id is not None:
         from credentials.services import issuer_keys
@@ -418,11 +473,7 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
     if match is None:
         return FAIL, f"Its status list {url} does not exist on this site."
-    from credentials.services import status_list_token
-    from issuers.models import Issuer
-
-    issuer = Issuer.objects.filter(entity_id=match["entity_id"]).first()
-    token = status_list_token(issuer=issuer, number=int(match["n"])) if issuer else None
+    token = _once(("status list", url), lambda: _local_status_list(match))
     if token is None:
         return FAIL, f"Its status list {url} does not exist on this site."
     list_report = Report()
@@ -435,7 +486,7 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     try:
         signing.verify_signature(token, method["publicKeyJwk"])
         subject = list_payload["credentialSubject"]
-        bits = documents.decode_bitstring(subject["encodedList"])
+        bits = _once(("bits", url), lambda: documents.decode_bitstring(subject["encodedList"]))
         revoked = documents.bit_is_set(bits, index)
     except (signing.BadToken, KeyError, TypeError, ValueError, IndexError) as exc:
         return FAIL, f"Its status list could not be read ({exc})."
@@ -445,3 +496,12 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     if revoked:
         return FAIL, f"It was {word} by its issuer (bit {index} of {url} is set)."
     return PASS, f"Not {word} (bit {index} of {url} is clear)."
+
+
+def _local_status_list(match) -> str | None:
+    """The token of a status list of this site, or None."""
+    from credentials.services import status_list_token
+    from issuers.models import Issuer
+
+    issuer = Issuer.objects.filter(entity_id=match["entity_id"]).first()
+    return status_list_token(issuer=issuer, number=int(match["n"])) if issuer else None

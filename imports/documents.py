@@ -13,15 +13,23 @@ against the addresses given with the upload and the issuer's earners. The badge 
 becomes a template here (found again by its URL through LegacyObject); the badge an
 imported Assertion with `imp_legacy_id` = its URL, through `assertions_import` (no
 email, no credit). Importing the same badge again changes nothing.
+
+What is uploaded is read in the request, in bounded time and memory, before anything is
+stored (`documents_from_uploads`): at most MAX_UPLOAD_BYTES of files and MAX_DOCUMENT_BYTES
+of badges in all, within READ_SECONDS; a zip through core.zips (its end record checked
+before zipfile reads the directory, at most MAX_ZIP_MEMBERS entries, each badge or list
+at most BADGE_IMAGE_MAX_BYTES, MAX_DOCUMENT_BYTES expanded, bombs by ratio, every member
+metered), no zip inside a zip; every image read as the import will read it
+(assertions.baking.unbake, with its chunk, text and element limits). A crafted file is
+refused whole, naming it and the problem, as a form error; an image that merely carries
+no badge is left for the run's report, with the others.
 """
 
 import base64
 import dataclasses
 import hashlib
-import io
 import json
 import re
-import zipfile
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -29,14 +37,17 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from assertions import ob2_verify
-from assertions.baking import BakingError, unbake
+from assertions.baking import BakingError, BakingLimit, unbake
 from assertions.models import Assertion
 from assertions.services import assertions_import, evidence_clean, recipient_hash
 from core import http
 from core.exceptions import ApplicationError
 from core.timefmt import parse_datetime
+from core.zips import ZIP_MAGIC, Budget, Wording, ZipLimits, size_text, zip_open
 from earners.models import Earner
 from imports.models import LegacyKind
 from imports.services import Progress, Report, legacy_record, legacy_target, strip_nul
@@ -45,8 +56,22 @@ from issuers.permissions import MANAGE_TEMPLATES, require_role
 from templates_app.services import template_create
 
 MAX_FILES = 500  # per zip
-MAX_ZIP_BYTES = 50 * 1024 * 1024
+MAX_UPLOAD_BYTES = 60 * 1024 * 1024  # the files of one upload, as sent
+MAX_DOCUMENT_BYTES = 50 * 1024 * 1024  # the badges and lists read from them, expanded
+MAX_ZIP_MEMBERS = 2000  # the badges, their folders, a Mac's __MACOSX copies, lists
+MAX_ZIP_DIRECTORY_BYTES = 512 * 1024  # 2,000 entries with 200-character names: 500 KB
+READ_SECONDS = 5.0  # reading and checking one upload, all its files together
+ZIP_WORDING = Wording(
+    members=gettext_lazy(
+        "The zip file has %(count)s entries; a zip of badges has at most %(limit)s."
+    ),
+    member_too_large=gettext_lazy(
+        "%(member)s in the zip file expands to %(size)s; a badge image or list is at most "
+        "%(limit)s."
+    ),
+)
 IMAGE_SUFFIXES = (".png", ".svg")
+LIST_SUFFIXES = (".txt", ".csv", ".url")
 URL_RE = re.compile(r"https?://\S+")
 # The assertion's fields that a baked copy must share with the hosted one.
 COMPARED = ("id", "recipient", "badge", "issuedOn", "expires")
@@ -74,43 +99,119 @@ def documents_from_text(text: str) -> list[Document]:
     return [Document(name=url, url=url) for url in dict.fromkeys(u.rstrip(",;") for u in urls)]
 
 
+class _Reading(Budget):
+    """One upload being read: its time, and the badges and bytes read so far."""
+
+    def __init__(self):
+        super().__init__(seconds=READ_SECONDS, field="files", slow=ZIP_WORDING.slow)
+        self.documents: list[Document] = []
+        self.size = 0
+
+    def add(self, document: Document) -> None:
+        self.documents.append(document)
+        self.size += len(document.data or b"")
+        if self.size > MAX_DOCUMENT_BYTES:
+            self.refuse(
+                _("The badges uploaded come to more than %(limit)s; upload fewer at once.")
+                % {"limit": size_text(MAX_DOCUMENT_BYTES)}
+            )
+        self.tick()
+
+
+def documents_from_uploads(uploads) -> list[Document]:
+    """The badges in files uploaded together (each a baked PNG or SVG, or a zip of them
+    and of lists of URLs), read within the module docstring's limits; a crafted file is
+    refused (ZipRefused, on `files`) naming it and the problem."""
+    reading = _Reading()
+    sent = 0
+    for upload in uploads:
+        sent += upload.size
+        if sent > MAX_UPLOAD_BYTES:
+            reading.refuse(
+                _("The files uploaded are more than %(limit)s together; upload fewer at once.")
+                % {"limit": size_text(MAX_UPLOAD_BYTES)}
+            )
+        _read_upload(upload.name, upload.read(), reading)
+    return reading.documents
+
+
 def documents_from_upload(name: str, data: bytes) -> list[Document]:
-    """A baked PNG or SVG, or a zip of them (and of .txt files listing URLs)."""
-    if data[:4] == b"PK\x03\x04":
-        return _documents_from_zip(data)
-    return [Document(name=name, data=data)]
+    """The badges in one uploaded file, as `documents_from_uploads` reads them."""
+    reading = _Reading()
+    _read_upload(name, data, reading)
+    return reading.documents
+
+
+def _read_upload(name: str, data: bytes, reading: _Reading) -> None:
+    if data.startswith(ZIP_MAGIC):
+        _read_zip(name, data, reading)
+    else:
+        _read_image(name, data, reading)
+
+
+def _read_image(name: str, data: bytes, reading: _Reading) -> None:
+    """Keep the image, read first as the import will (bounded): a crafted one is refused
+    now; one that is no baked badge is said in the run's report, with the others."""
+    try:
+        unbake(data)
+    except BakingLimit as exc:
+        reading.refuse(_("%(name)s: %(problem)s") % {"name": name, "problem": exc})
+    except BakingError:
+        pass
+    reading.add(Document(name=name, data=data))
 
 
 def _hidden(name: str) -> bool:
     return name.startswith(("__MACOSX/", ".")) or "/." in name
 
 
-def _documents_from_zip(data: bytes) -> list[Document]:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        _refuse("The zip file cannot be read.")
-    members = [
-        m
-        for m in archive.infolist()
-        if not m.is_dir()
-        and not m.filename.startswith(("__MACOSX/", "."))
-        and "/." not in m.filename
-    ]
-    if sum(m.file_size for m in members) > MAX_ZIP_BYTES:
-        _refuse("The zip file unpacks to more than 50 MB; split it.")
-    documents = []
-    for member in members:
-        lower = member.filename.lower()
-        if lower.endswith(IMAGE_SUFFIXES):
-            documents.append(Document(name=member.filename, data=archive.read(member)))
-        elif lower.endswith((".txt", ".csv", ".url")):
-            documents.extend(documents_from_text(archive.read(member).decode("utf-8", "replace")))
-    if not documents:
-        _refuse("The zip file holds no PNG or SVG badge and no list of badge URLs.")
-    if len(documents) > MAX_FILES:
-        _refuse(f"At most {MAX_FILES} badges per zip; this one has {len(documents)}.")
-    return documents
+def _read_zip(name: str, data: bytes, reading: _Reading) -> None:
+    limits = ZipLimits(
+        max_bytes=MAX_UPLOAD_BYTES,
+        max_members=MAX_ZIP_MEMBERS,
+        max_directory=MAX_ZIP_DIRECTORY_BYTES,
+        max_expanded=MAX_DOCUMENT_BYTES,
+        max_member=settings.BADGE_IMAGE_MAX_BYTES,
+        wording=ZIP_WORDING,
+    )
+    with zip_open(data, limits=limits, budget=reading) as archive:
+        members = [m for m in archive.infolist() if not m.is_dir() and not _hidden(m.filename)]
+        images = sum(1 for m in members if m.filename.lower().endswith(IMAGE_SUFFIXES))
+        _check_count(images, reading)
+        before = len(reading.documents)
+        for member in members:
+            lower = member.filename.lower()
+            if lower.endswith(".zip"):
+                _refuse_nested(member.filename, reading)
+            if not lower.endswith(IMAGE_SUFFIXES + LIST_SUFFIXES):
+                continue
+            content = archive.read(member)
+            if content.startswith(ZIP_MAGIC):
+                _refuse_nested(member.filename, reading)
+            if lower.endswith(IMAGE_SUFFIXES):
+                _read_image(member.filename, content, reading)
+                continue
+            for document in documents_from_text(content.decode("utf-8", "replace")):
+                reading.add(document)
+            _check_count(len(reading.documents) - before, reading)
+    if len(reading.documents) == before:
+        reading.refuse(
+            _("%(name)s holds no PNG or SVG badge and no list of badge URLs.") % {"name": name}
+        )
+
+
+def _check_count(count: int, reading: _Reading) -> None:
+    if count > MAX_FILES:
+        reading.refuse(
+            _("At most %(limit)s badges per zip; this one has more.") % {"limit": MAX_FILES}
+        )
+
+
+def _refuse_nested(member: str, reading: _Reading) -> None:
+    reading.refuse(
+        _("%(member)s in the zip file is itself a zip; unzip it and upload the badges it holds.")
+        % {"member": member}
+    )
 
 
 # --- fetching images safely ----------------------------------------------------------------
@@ -150,7 +251,7 @@ def _baked(document: Document) -> tuple[str, dict | None]:
     if text.startswith("{"):
         try:
             embedded = json.loads(text)
-        except ValueError:
+        except (ValueError, RecursionError):  # nested deeper than Python recurses
             embedded = None
     return url, embedded if isinstance(embedded, dict) else None
 

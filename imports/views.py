@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
 from imports import services
-from imports.documents import documents_from_text, documents_from_upload
+from imports.documents import documents_from_text, documents_from_uploads
 from imports.forms import BadgrImportForm, DocumentsImportForm, SpreadsheetImportForm
 from imports.models import ImportRun, RunKind, RunStatus
 from imports.spreadsheet import read_sheet, spreadsheet_import
@@ -85,11 +85,7 @@ def import_documents(request, entity_id: str):
     if not form.is_valid():
         return _page(request, issuer, documents_form=form)
     try:
-        documents = []
-        for upload in form.cleaned_data["files"]:
-            if upload.size > MAX_UPLOAD:
-                raise ApplicationError(f"{upload.name} is larger than 60 MB.")
-            documents.extend(documents_from_upload(upload.name, upload.read()))
+        documents = documents_from_uploads(form.cleaned_data["files"])
         documents.extend(documents_from_text(form.cleaned_data["urls"]))
         run = services.import_run_create_documents(
             issuer=issuer,

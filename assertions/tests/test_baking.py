@@ -11,8 +11,10 @@ import openbadges_bakery
 import pytest
 from PIL import Image
 
-from assertions.baking import BakingError, bake, bake_png, bake_svg, unbake
+from assertions.baking import BakingError, BakingLimit, bake, bake_png, bake_svg, unbake
 from core.testing import png_bytes
+from core.tests import hostile_archives as hostile
+from core.tests.hostile_sheets import bounded
 
 DOC = json.dumps(
     {"id": "https://badges.example/public/assertions/abc", "narrative": "a ]]> b, ünïcode"}
@@ -113,6 +115,75 @@ def test_unbake_reads_open_badges_1_tEXt_and_finds_nothing_in_plain_images():
     chunk += struct.pack(">I", zlib.crc32(b"tEXt" + text) & 0xFFFFFFFF)
     old = png[:-12] + chunk + png[-12:]
     assert unbake(old) == "https://old.example/assertion.json"
+
+
+MB = 1024 * 1024
+TOO_MUCH_TEXT = "The assertion baked into the image is larger than 1,024 KiB."
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (
+            lambda: hostile.many_chunks(170_000),
+            "The PNG image has more than 10,000 chunks; a badge image has a few dozen.",
+        ),
+        (hostile.itxt_bomb, TOO_MUCH_TEXT),  # 200 MB, were inflated whole
+        (lambda: hostile.itxt_bomb(kind=b"zTXt"), TOO_MUCH_TEXT),
+        (lambda: hostile.png(hostile.itxt(b"x" * (MB + 1))), TOO_MUCH_TEXT),
+        (
+            hostile.svg_billion_laughs,
+            "The SVG image has a DTD (<!DOCTYPE …>); a badge image may not: save it without.",
+        ),
+        (hostile.svg_many_elements, "The SVG image has more than 5,000 elements."),
+        (lambda: hostile.many_chunks(1_000_000), "The image is larger than 2,048 KiB."),
+    ],
+)
+def test_a_crafted_baked_image_is_refused_at_its_limit_without_expanding(build, message):
+    # given an image with one trick
+    data = build()
+
+    # when its assertion is read
+    with pytest.raises(BakingLimit) as refused, bounded(3, memory=True) as measured:
+        unbake(data)
+
+    # then it is refused at once, holding a few copies of the image at most (2 MB), never
+    # what it would expand to
+    assert str(refused.value) == message
+    assert measured.seconds < 1
+    assert measured.peak_bytes < 5 * MB
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (hostile.png(hostile.chunk(b"iTXt", b"openbadges\x00")), "cut short"),
+        (hostile.png(hostile.chunk(b"iTXt", b"openbadges\x00\x00\x00ab")), "cut short"),
+        (hostile.png(hostile.itxt(b"not zlib", compressed=True)), "not valid zlib data"),
+        (hostile.png(hostile.chunk(b"zTXt", b"openbadges\x00\x00garbage")), "not valid zlib"),
+        (hostile.png(hostile.itxt(b"\xff\xfe")), "not UTF-8 text"),
+        (b'<?xml version="1.0" encoding="x-unknown"?><svg/>', "Not a readable SVG image"),
+    ],
+)
+def test_a_broken_baked_text_is_a_baking_error_not_a_crash(data, message):
+    # these raised IndexError, ValueError, zlib.error and UnicodeDecodeError: 500s
+    with pytest.raises(BakingError, match=message) as refused:
+        unbake(data)
+
+    assert not isinstance(refused.value, BakingLimit)  # not crafted: just no badge
+
+
+def test_a_baked_svg_is_read_up_to_its_assertion_only():
+    # the assertion first, as bakers put it, then more than the element limit
+    svg = (
+        b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:openbadges="http://openbadges.org">'
+        b'<openbadges:assertion verify="https://a.example/1"><![CDATA[{"id": "x"}]]>'
+        b"</openbadges:assertion>" + b"<g/>" * 400_000 + b"</svg>"
+    )
+
+    assert unbake(svg) == '{"id": "x"}'
+    assert json.loads(unbake(bake_svg(SVG, DOC, URL))) == json.loads(DOC)
+    assert unbake(hostile.png(hostile.itxt(zlib.compress(b"short"), compressed=True))) == "short"
 
 
 def test_baking_a_400px_png_takes_microseconds():

@@ -2,14 +2,14 @@
 tests of core.spreadsheets and the security tests of the pages that take uploads
 share them. Each builder says what the file does to a reader that trusts it."""
 
-import io
 import signal
 import time
 import tracemalloc
-import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+
+from core.tests.hostile_archives import zip_of
 
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -122,16 +122,7 @@ def xlsx(
             "xl/_rels/workbook.xml.rels": _workbook_rels(contents),
         }
     )
-    out = io.BytesIO()
-    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
-        for name, content in contents.items():
-            if isinstance(content, str | bytes):
-                archive.writestr(name, content)
-                continue
-            with archive.open(name, "w") as part:
-                for chunk in content:
-                    part.write(chunk)
-    return out.getvalue()
+    return zip_of(contents)
 
 
 def repeated(head: bytes, unit: bytes, times: int, tail: bytes) -> Iterable[bytes]:

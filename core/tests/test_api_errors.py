@@ -14,6 +14,9 @@ from rest_framework.test import APIRequestFactory
 
 from core.api.renderers import BadgrEnvelopeRenderer
 from core.exceptions import ApplicationError, ConflictError, NotFoundError
+from issuers.models import Role
+from issuers.tests.factories import MembershipFactory
+from tests.api_v2.conftest import make_token
 
 factory = APIRequestFactory()
 
@@ -155,3 +158,24 @@ def test_badgr_envelope_for_errors_has_field_and_validation_errors():
     status, body = call(make_view(NotFoundError("No such badge."), renderer=BadgrEnvelopeRenderer))
     assert status == 404
     assert body["status"] == {"success": False, "description": "No such badge."}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "path", ["/v2/issuers", "/v2/badgeclasses", "/api/v1/earners", "/api/v1/organizations"]
+)
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_json_nested_too_deep_is_a_400_in_the_apis_shape_not_a_500(client, path, signed_in):
+    # json.loads raises RecursionError, which DRF's parser let through: a 500 everywhere,
+    # before authentication (the OAuth2 backend reads the body)
+    headers = {}
+    if signed_in:
+        token = make_token(MembershipFactory(role=Role.OWNER).user)
+        headers = {"HTTP_AUTHORIZATION": f"Bearer {token}"}
+
+    response = client.post(path, "[" * 100_000, content_type="application/json", **headers)
+
+    assert response.status_code == 400
+    body = response.json()
+    detail = body["status"]["description"] if path.startswith("/v2") else body["detail"]
+    assert detail == "JSON parse error - nested too deeply."

@@ -452,3 +452,14 @@ def test_a_wrong_allow_list_stops_the_process_at_start_up_saying_why(variable, v
     )
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("content", "problem"), [(b"not json", "Expecting value"), (b"[" * 100_000, "too deeply")]
+)
+def test_a_response_that_is_not_json_raises_value_error_however_deep_it_nests(content, problem):
+    # a remote server's JSON nested too deeply raised RecursionError past every caller
+    response = http.Response(url="https://a.example/", status_code=200, headers={}, content=content)
+
+    with pytest.raises(ValueError, match=problem):
+        response.json()

@@ -88,6 +88,27 @@ def test_create_with_a_multipart_upload(api, issuer):
     assert response.json()["tags"] == ["a", "b"]
 
 
+@pytest.mark.parametrize("alignments", ["not json", "[" * 100_000])
+def test_multipart_alignments_that_are_not_json_are_a_400_on_the_field(api, issuer, alignments):
+    # JSON nested too deeply raised RecursionError, no ValueError: a 500
+    response = api.post(
+        "/api/v1/badge-templates",
+        {
+            "organization_id": issuer.entity_id,
+            "name": "Upload",
+            "criteria_url": "https://academy.example/criteria",
+            "image": png_upload(),
+            "alignments": alignments,
+        },
+        format="multipart",
+    )
+
+    assert response.status_code == 400
+    assert response.json()["field_errors"] == {
+        "alignments": ["Give a JSON list of alignment objects."]
+    }
+
+
 def test_archive_and_unarchive(api, template):
     path = f"/api/v1/badge-templates/{template.entity_id}"
     assert api.post(f"{path}/archive").json()["archived"] is True

@@ -2,9 +2,9 @@ from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.parsers import PARSERS
 from core.api.v1 import ERRORS, IDEMPOTENCY_KEY, V1GenericViewSet, error
 from core.exceptions import NotFoundError, PermissionDeniedError
 from core.idempotency import idempotent
@@ -93,7 +93,7 @@ def _form_or_json(data):
 class OrganizationViewSet(V1GenericViewSet):
     serializer_class = OrganizationSerializer
     filterset_class = None
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = PARSERS
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

@@ -124,7 +124,7 @@ class BadgeTemplateWriteSerializer(StrictFieldsMixin, serializers.Serializer):
             if isinstance(plain.get("alignments"), str):
                 try:
                     plain["alignments"] = json.loads(plain["alignments"])
-                except ValueError:
+                except (ValueError, RecursionError):  # RecursionError: nested too deeply
                     raise serializers.ValidationError(
                         {"alignments": ["Give a JSON list of alignment objects."]}
                     ) from None

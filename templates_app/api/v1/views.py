@@ -1,9 +1,9 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from core.api.parsers import PARSERS
 from core.api.v1 import ERRORS, IDEMPOTENCY_KEY, V1GenericViewSet
 from core.exceptions import NotFoundError
 from core.idempotency import idempotent
@@ -58,7 +58,7 @@ VERSION_ID = OpenApiParameter("version_id", str, OpenApiParameter.PATH, descript
 class BadgeTemplateViewSet(V1GenericViewSet):
     serializer_class = BadgeTemplateSerializer
     filterset_class = BadgeTemplateFilterSet
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = PARSERS
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
     def get_queryset(self):

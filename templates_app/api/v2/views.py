@@ -2,10 +2,10 @@ from collections.abc import Mapping
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
 from core.api.badgr import IDEMPOTENCY, BadgrAPIView
+from core.api.parsers import PARSERS
 from core.exceptions import ApplicationError
 from core.idempotency import idempotent
 from issuers.selectors import issuer_for_user
@@ -24,7 +24,7 @@ def _create(request, issuer):
 
 
 class BadgeClassListView(BadgrAPIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = PARSERS
 
     @extend_schema(
         responses=BadgeClassSerializer(many=True), summary="Badge classes of your issuers"
@@ -50,7 +50,7 @@ class BadgeClassListView(BadgrAPIView):
 
 
 class IssuerBadgeClassListView(BadgrAPIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = PARSERS
 
     @extend_schema(responses=BadgeClassSerializer(many=True), summary="Badge classes of an issuer")
     def get(self, request, entity_id):
@@ -70,7 +70,7 @@ class IssuerBadgeClassListView(BadgrAPIView):
 
 
 class BadgeClassDetailView(BadgrAPIView):
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = PARSERS
 
     def _template(self, request, entity_id):
         return templates_for_user(request.user).get_or_404(entity_id)
