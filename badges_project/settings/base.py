@@ -47,6 +47,9 @@ INSTALLED_APPS = [
     "assertions",
     "credentials",
     "imports",
+    # The pages: thin, calling the services of the apps above.
+    "assign",
+    "workspace",
 ]
 
 MIDDLEWARE = [

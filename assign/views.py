@@ -20,8 +20,13 @@ from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_http_methods
 
-from assertions import assign_files, openbadges
-from assertions.assign_forms import (
+from assertions import openbadges
+from assertions.exports import batch_report_response
+from assertions.models import AssignmentBatch
+from assertions.selectors import batch_progress, holders
+from assertions.services import SYNC_LIMIT, TEMPLATE_DEFAULT, batch_assign
+from assign import files as assign_files
+from assign.forms import (
     ContextForm,
     EarnersForm,
     MappingForm,
@@ -29,10 +34,6 @@ from assertions.assign_forms import (
     ValidityForm,
     expiry_of,
 )
-from assertions.exports import batch_report_response
-from assertions.models import AssignmentBatch
-from assertions.selectors import batch_progress, holders
-from assertions.services import SYNC_LIMIT, TEMPLATE_DEFAULT, batch_assign
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
 from core.markdown import render_markdown
@@ -137,7 +138,7 @@ def _page(request, issuer, step: str, context: dict):
     back = _url(STEP_NAMES[index - 1], issuer) if index else None
     return render(
         request,
-        f"assertions/assign/{step}.html",
+        f"assign/{step}.html",
         {
             "issuer": issuer,
             "steps": steps,
@@ -172,7 +173,7 @@ def assign_start(request, entity_id: str):
     if request.method == "GET" and (current.get("table") or current["done"]):
         return render(
             request,
-            "assertions/assign/resume.html",
+            "assign/resume.html",
             {
                 "issuer": issuer,
                 "steps": _page_steps(current, issuer, None),
@@ -305,7 +306,7 @@ def assign_columns(request, entity_id: str):
     problems, more = _problems_page(draft.get("problems") or [])
     return render(
         request,
-        "assertions/assign/columns.html",
+        "assign/columns.html",
         {
             "issuer": issuer,
             "steps": _page_steps(draft, issuer, "earners"),
@@ -614,7 +615,7 @@ def batch_detail(request, entity_id: str, batch_id: str):
     batch = _batch(request, entity_id, batch_id)
     return render(
         request,
-        "assertions/assign/batch.html",
+        "assign/batch.html",
         {"issuer": batch.issuer, "batch": batch, "progress": batch_progress(batch)},
     )
 
