@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.tests.factories import AssertionFactory
+from assign.models import WizardDraft
 from core.models import OutboundEmail
 from issuers.models import Issuer, Role
 from issuers.services import credits_top_up
@@ -394,7 +395,9 @@ def test_a_second_confirmation_of_the_same_draft_at_once_issues_nothing(client, 
         {"mode": "single", "first_name": "Ada", "last_name": "L", "email": "ada@example.org"},
     )
     walk_to_review(client, issuer, template)
-    token = client.session[f"assign:{issuer.entity_id}"]["token"]
+    token = WizardDraft.objects.get(entity_id=client.session[f"assign:{issuer.entity_id}"]).data[
+        "token"
+    ]
     # another request with this draft is issuing it right now
     cache.add(f"assign-confirm:{issuer.entity_id}:{token}", True)
     r = client.post(url(issuer, "confirm"), follow=True)

@@ -234,6 +234,8 @@ CELERY_BEAT_SCHEDULE = {
     # CREDITS_MONTHLY_GRANT: hourly, so a beat that was down on the 1st still grants; once
     # per issuer and month (a unique ledger period), so running it again grants nothing.
     "grant-monthly-credits": {"task": "issuers.tasks.grant_monthly_credits", "schedule": 3600.0},
+    # The assign wizard's drafts (earners' names and emails) a day after they were started.
+    "expire-wizard-drafts": {"task": "assign.tasks.expire_wizard_drafts", "schedule": 3600.0},
 }
 # An outbox row pending this long without being sent is re-enqueued; one stuck in
 # "sending" this long (its worker died mid-send) is tried again.
