@@ -2,11 +2,6 @@
 the private files (queued rows, import documents, wizard drafts) go to a private bucket
 or prefix there."""
 
-import json
-import os
-import subprocess
-import sys
-
 import boto3
 import pytest
 import requests
@@ -20,7 +15,7 @@ from issuers.services import credits_top_up
 from issuers.tests.factories import IssuerFactory, MembershipFactory
 from templates_app.services import template_create
 from templates_app.tests.factories import BadgeTemplateFactory
-from tests.test_project import PRODUCTION_ENV, ROOT
+from tests.test_project import _production_settings
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -102,24 +97,7 @@ def test_s3_storage_stores_and_serves_uploaded_images(s3_server, settings):
 
 def production_private_storage(**env) -> dict:
     """STORAGES["private"] as the production settings build it from `env`."""
-    code = (
-        "import json, django; from django.conf import settings; django.setup(); "
-        "print(json.dumps(settings.STORAGES['private'], default=str))"
-    )
-    environ = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-    environ.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="badges_project.settings.production")
-    environ.update(env)
-    result = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env=environ,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)
+    return _production_settings(env)["private"]
 
 
 def test_production_keeps_private_files_on_disk_apart_without_a_bucket():
