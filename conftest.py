@@ -31,8 +31,10 @@ def services_required() -> bool:
 
 @pytest.fixture(autouse=True)
 def _media_in_tmp(settings, tmp_path):
-    """Uploaded files of a test go to its own temporary directory."""
+    """Uploaded files of a test go to its own temporary directories (the private ones
+    beside the media, not inside)."""
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.PRIVATE_MEDIA_ROOT = tmp_path / "private"
 
 
 @pytest.fixture(autouse=True)

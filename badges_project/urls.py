@@ -7,8 +7,8 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from accounts.oauth import TokenView
 from core import health
 from core.media import serve_media
-from issuers import views as issuers_views
 from public_pages import views as public_views
+from workspace import views as workspace_views
 
 admin.site.site_header = "Badges administration"
 admin.site.site_title = "Badges admin"
@@ -25,10 +25,11 @@ urlpatterns = [
     path("", include("credentials.urls")),
     # Moving badges in: from a Badgr server, Open Badges files, a spreadsheet.
     path("issuers/<str:entity_id>/import/", include("imports.urls")),
-    path("issuers/", include("issuers.urls")),  # the dashboard and the assign wizard
+    path("issuers/", include("workspace.urls")),  # the issuer list and dashboard
+    path("issuers/<str:entity_id>/", include("assign.urls")),  # the wizard, the batches
     path(
         "invitations/<str:token>/",
-        issuers_views.invitation_accept,
+        workspace_views.invitation_accept,
         name="invitation-accept",
     ),
     # Badgr clients post to /o/token without the slash; both reach the same view.

@@ -2,7 +2,7 @@
 `bulk_create` of bare Assertion rows in the same run.
 
 The service path is what the assign wizard does with an uploaded file: read and map the
-CSV (`assertions.assign_files`), check every row (including who already holds the badge),
+CSV (`assign.files`), check every row (including who already holds the badge),
 `batch_create` (credits reserved in one ledger entry, rows stored) and `batch_run` (earners
 upserted, passwordless accounts created for new earners, badges, events and outbox rows
 bulk-inserted in chunks, unused credits refunded). The worker's task is `batch_run`; it is
@@ -20,9 +20,9 @@ from django.db import connection
 from django.utils import timezone
 
 from accounts.models import User
-from assertions import assign_files
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.services import MAX_EARNERS, batch_create, batch_run, recipient_hash
+from assign import files as assign_files
 from bench.figures import Figure
 from core.testing import png_upload
 from earners.models import Earner

@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "core"
     verbose_name = "Core"
+
+    def ready(self):
+        # The private storage's system check and its reset when a test changes STORAGES.
+        from core import storage  # noqa: F401

@@ -4,9 +4,10 @@ files live on this machine's disk and have no web server or bucket in front).
 Only files of the types the upload gate keeps are served, each with the type its
 extension names (the gate chose that extension from the bytes), `nosniff`, and a
 sandboxing CSP: opened directly, even an old or hand-placed file cannot run script on
-our origin. Anything else in storage (queued import and assignment rows, a file stored
-before the gate existed under another extension) is a 404. A production install serves
-media from a separate origin instead (docs/deployment.md).
+our origin. Anything else under MEDIA_ROOT (a file stored before the gate existed under
+another extension, or queued rows an earlier release kept there) is a 404; the files
+with earners' data are in the private storage, outside MEDIA_ROOT (core.storage). A
+production install serves media from a separate origin instead (docs/deployment.md).
 """
 
 from django.conf import settings

@@ -16,6 +16,7 @@ from io import BytesIO
 from pathlib import Path
 
 import requests
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image, ImageDraw, ImageFont
@@ -87,6 +88,8 @@ def production_env(port: int, **overrides: str) -> dict:
         REDIS_URL=os.environ.get("REDIS_URL", broker),
         SECURE_SSL_REDIRECT="false",
         GUNICORN_BIND=f"127.0.0.1:{port}",
+        # a batch's rows are stored where this process stored them
+        PRIVATE_MEDIA_ROOT=str(settings.PRIVATE_MEDIA_ROOT),
     )
     env.update(overrides)
     return env

@@ -35,7 +35,6 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -46,6 +45,7 @@ from assertions.models import Assertion
 from assertions.services import assertions_import, evidence_clean, recipient_hash
 from core import http
 from core.exceptions import ApplicationError
+from core.storage import private_delete, private_open, private_storage
 from core.timefmt import parse_datetime
 from core.zips import ZIP_MAGIC, Budget, Wording, ZipLimits, size_text, zip_open
 from earners.models import Earner
@@ -486,14 +486,14 @@ def documents_store(run, documents, emails) -> None:
         data = base64.b64encode(document.data).decode() if document.data is not None else None
         lines.append(json.dumps({"name": document.name, "url": document.url, "data": data}))
     name = _store_name(run)
-    stored = default_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode()))
+    stored = private_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode()))
     if stored != name:
-        default_storage.delete(stored)
+        private_storage.delete(stored)
         raise ApplicationError("The upload could not be stored; try again.")
 
 
 def documents_load(run) -> tuple[list[Document], list[str]]:
-    with default_storage.open(_store_name(run), "rb") as handle:
+    with private_open(_store_name(run)) as handle:
         lines = [json.loads(line) for line in handle if line.strip()]
     header, items = lines[0], lines[1:]
     documents = [
@@ -508,4 +508,4 @@ def documents_load(run) -> tuple[list[Document], list[str]]:
 
 
 def documents_forget(run) -> None:
-    default_storage.delete(_store_name(run))
+    private_delete(_store_name(run))

@@ -68,6 +68,7 @@ class Workers:
             PYTHONPATH=str(ROOT),
             # the rows of a batch are stored files: the same place as this test's
             MEDIA_ROOT=str(settings.MEDIA_ROOT),
+            PRIVATE_MEDIA_ROOT=str(settings.PRIVATE_MEDIA_ROOT),
             **env,
         )
         self.tmp_path = tmp_path

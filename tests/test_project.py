@@ -173,7 +173,8 @@ def _production_settings(extra_env: dict) -> dict:
         "print(json.dumps({'storage': s.STORAGES['default']['BACKEND'], "
         "'cache': s.CACHES['default']['BACKEND'], 'db': s.DATABASES['default'], "
         "'routers': getattr(s, 'DATABASE_ROUTERS', []), 'middleware': s.MIDDLEWARE, "
-        "'formatter': s.LOGGING['handlers']['console']['formatter']}, default=str))"
+        "'formatter': s.LOGGING['handlers']['console']['formatter'], "
+        "'private': s.STORAGES['private']}, default=str))"
     )
     env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
     env.update(PRODUCTION_ENV, DJANGO_SETTINGS_MODULE="badges_project.settings.production")

@@ -2,7 +2,7 @@
 
 - `batch_create` checks every row, reserves ALL the credits the batch may use in one
   ledger entry (InsufficientCreditsError, 402, and nothing recorded when they are not
-  there) and stores the rows beside the batch in the default storage
+  there) and stores the rows beside the batch in the private storage
   (`assignment-batches/<batch id>.jsonl`: the model has no place for them).
 - `batch_run` awards the rows in chunks through `assertions_award`, one transaction per
   chunk. The batch's counts move in the same transaction, so `issued + failed` is where
@@ -20,7 +20,6 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.core.files.storage import default_storage
 from django.db import transaction
 from django.utils import timezone
 
@@ -30,6 +29,7 @@ from assertions.services.credits import award_credits_refund, award_credits_rese
 from assertions.services.rows import dates_check, earner_rows_clean
 from core.exceptions import ConflictError, NotFoundError
 from core.iterables import chunks
+from core.storage import private_delete, private_open, private_storage
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate
 
@@ -101,9 +101,9 @@ def batch_create(
     header = {"allow_duplicate": allow_duplicate}
     lines = [json.dumps(header)] + [json.dumps(row, ensure_ascii=False) for row in rows]
     name = rows_file_name(batch)
-    stored = default_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode("utf-8")))
+    stored = private_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode("utf-8")))
     if stored != name:
-        default_storage.delete(stored)
+        private_storage.delete(stored)
         raise ConflictError("The rows of this batch could not be stored; try again.")
     batch_id = batch.pk
     # robust: with the broker down the batch still stands (202); the sweep enqueues it.
@@ -113,7 +113,7 @@ def batch_create(
 
 def _read_rows(batch: AssignmentBatch):
     """(header, iterator of (row number, row)) from the stored rows file, streamed."""
-    handle = default_storage.open(rows_file_name(batch), "rb")
+    handle = private_open(rows_file_name(batch))
 
     def rows():
         with handle:
@@ -218,7 +218,7 @@ def _finish(batch_id: int, *, message: str = "") -> AssignmentBatch:
     batch.save(update_fields=["status", "errors", "finished_at", "updated_at"])
     name = rows_file_name(batch)
     # The rows (personal data) are not needed once the batch is over.
-    transaction.on_commit(lambda: default_storage.delete(name))
+    transaction.on_commit(lambda: private_delete(name))
     return batch
 
 

@@ -2,7 +2,7 @@
 
 A row names an earner (email, names, metadata) and may carry the badge's own fields
 (evidence, additional details, dates). Every way in checks rows here: the award service,
-the APIs, the wizard's earner lists (`assertions.assign_files`) and the imports, which
+the APIs, the wizard's earner lists (`assign.files`) and the imports, which
 use `imported_row_clean` for the badges another system issued.
 """
 

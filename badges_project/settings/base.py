@@ -47,7 +47,9 @@ INSTALLED_APPS = [
     "assertions",
     "credentials",
     "imports",
-    # The pages: no app above imports these.
+    # The pages: thin, calling the services of the apps above; no app above imports these.
+    "assign",
+    "workspace",
     "public_pages",
     "backpack",
 ]
@@ -108,8 +110,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = env("MEDIA_URL", default="/media/")
 MEDIA_ROOT = Path(env("MEDIA_ROOT", default=str(BASE_DIR / "media")))
 SERVE_MEDIA = env.bool("SERVE_MEDIA", default=True)
+# Files that hold people's data and are never served (queued assignment rows, uploaded
+# import documents, the assign wizard's drafts): outside MEDIA_ROOT (core.storage).
+PRIVATE_MEDIA_ROOT = Path(env("PRIVATE_MEDIA_ROOT", default=str(BASE_DIR / "var" / "private")))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "private": {"BACKEND": "core.storage.PrivateFileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
 
@@ -235,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     # CREDITS_MONTHLY_GRANT: hourly, so a beat that was down on the 1st still grants; once
     # per issuer and month (a unique ledger period), so running it again grants nothing.
     "grant-monthly-credits": {"task": "issuers.tasks.grant_monthly_credits", "schedule": 3600.0},
+    # The assign wizard's drafts (earners' names and emails) a day after they were started.
+    "expire-wizard-drafts": {"task": "assign.tasks.expire_wizard_drafts", "schedule": 3600.0},
 }
 # An outbox row pending this long without being sent is re-enqueued; one stuck in
 # "sending" this long (its worker died mid-send) is tried again.

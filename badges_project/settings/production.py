@@ -54,6 +54,8 @@ CACHES = {
 # --- files: S3-compatible object storage when a bucket is named, else the filesystem ----
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # PRIVATE_MEDIA_ROOT: queued rows, import documents, wizard drafts (core.storage).
+    "private": {"BACKEND": "core.storage.PrivateFileSystemStorage"},
     # Hashed, compressed names: far-future caching is safe because a change renames the file.
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -69,6 +71,27 @@ if AWS_STORAGE_BUCKET_NAME:
     AWS_DEFAULT_ACL = env("AWS_DEFAULT_ACL", default=None)
     AWS_S3_FILE_OVERWRITE = False
     AWS_S3_OBJECT_PARAMETERS = {"CacheControl": "public, max-age=31536000, immutable"}
+# The private files go to a bucket of their own when one is named, else (with a public
+# bucket) under a prefix of that bucket that its policy must not make public: every
+# object private, no CDN domain, a signed URL should one ever be asked for.
+AWS_PRIVATE_STORAGE_BUCKET_NAME = env(
+    "AWS_PRIVATE_STORAGE_BUCKET_NAME", default=AWS_STORAGE_BUCKET_NAME
+)
+if AWS_PRIVATE_STORAGE_BUCKET_NAME:
+    AWS_S3_ENDPOINT_URL = env("AWS_S3_ENDPOINT_URL", default=None)
+    AWS_S3_REGION_NAME = env("AWS_S3_REGION_NAME", default=None)
+    STORAGES["private"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_PRIVATE_STORAGE_BUCKET_NAME,
+            "location": env("AWS_PRIVATE_LOCATION", default="private"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "custom_domain": None,
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "private, no-store"},
+        },
+    }
 
 # --- HTTPS and browser security ---------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -5,7 +5,6 @@ import json
 import pytest
 from django.contrib.auth.hashers import is_password_usable
 from django.core import mail
-from django.core.files.storage import default_storage
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
@@ -14,6 +13,7 @@ from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.services import batches
 from assertions.tests.factories import AssertionFactory
 from core.models import EmailKind, OutboundEmail
+from core.storage import private_storage
 from earners.models import Earner
 from issuers.models import CreditLedgerEntry, CreditReason, Issuer
 from issuers.services import credits_top_up
@@ -196,7 +196,7 @@ def test_a_large_assignment_answers_202_and_the_batch_shows_its_progress(
     assert OutboundEmail.objects.filter(assertion__batch=batch).count() == 148
     assert len(mail.outbox) == 148
     assert not is_password_usable(User.objects.get(email="learner0@example.org").password)
-    assert not default_storage.exists(batches.rows_file_name(batch))
+    assert not private_storage.exists(batches.rows_file_name(batch))
 
 
 def test_a_large_assignment_short_of_credits_is_402_and_records_nothing(
@@ -263,7 +263,7 @@ def test_a_batch_that_cannot_run_fails_and_refunds(template, issuer, owner, monk
     batch = batches.batch_create(
         template=template, rows=earners(120), actor=owner.user, activity_title="T"
     )
-    default_storage.delete(batches.rows_file_name(batch))  # the rows are lost
+    private_storage.delete(batches.rows_file_name(batch))  # the rows are lost
     assert run_assignment_batch.delay(batch.pk).get() == BatchStatus.FAILED
     batch.refresh_from_db()
     assert batch.status == BatchStatus.FAILED

@@ -4,6 +4,7 @@ browser's prefetch or a crawler may repeat; only a POST starts over."""
 
 import pytest
 
+from assign.models import WizardDraft
 from issuers.models import Role
 from issuers.services import credits_top_up
 from issuers.tests.factories import MembershipFactory
@@ -29,7 +30,10 @@ def step(issuer, name) -> str:
 
 
 def draft_of(client, issuer) -> dict:
-    return client.session.get(f"assign:{issuer.entity_id}") or {}
+    """The answers of the draft whose id the session holds."""
+    entity_id = client.session.get(f"assign:{issuer.entity_id}")
+    draft = WizardDraft.objects.filter(entity_id=entity_id).first()
+    return draft.data if draft is not None else {}
 
 
 def enter_an_earner_and_context(client, issuer):

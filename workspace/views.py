@@ -33,7 +33,7 @@ def issuer_list(request):
     issuers = list(issuers_for_user(request.user).order_by("name")[:200])
     if len(issuers) == 1:
         return redirect("issuer-dashboard", entity_id=issuers[0].entity_id)
-    return render(request, "issuers/list.html", {"issuers": issuers})
+    return render(request, "workspace/list.html", {"issuers": issuers})
 
 
 @login_required
@@ -63,7 +63,7 @@ def dashboard(request, entity_id: str):
     )
     return render(
         request,
-        "issuers/dashboard.html",
+        "workspace/dashboard.html",
         {
             "issuer": issuer,
             "templates": templates,
@@ -102,7 +102,7 @@ def invitation_accept(request, token: str):
     try:
         invitation = services.invitation_by_token(token)
     except ApplicationError as exc:
-        return render(request, "issuers/invitation.html", {"error": exc.message}, status=404)
+        return render(request, "workspace/invitation.html", {"error": exc.message}, status=404)
     user = request.user
     signed_in = user.is_authenticated
     wrong_account = signed_in and user.email != invitation.email
@@ -141,4 +141,4 @@ def invitation_accept(request, token: str):
         "error": error,
         "login_url": reverse("login") + "?" + urlencode({"next": request.path}),
     }
-    return render(request, "issuers/invitation.html", context, status=400 if error else 200)
+    return render(request, "workspace/invitation.html", context, status=400 if error else 200)

@@ -6,9 +6,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from openpyxl import Workbook
 
-from assertions import assign_files
-from assertions.assign_files import FileRefused, Table
 from assertions.tests.factories import AssertionFactory
+from assign import files as assign_files
+from assign.files import FileRefused, Table
 from templates_app.tests.factories import BadgeTemplateFactory
 
 

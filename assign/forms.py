@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from django import forms
 from django.utils import timezone
 
-from assertions.assign_files import FIELD_LABELS, FIELDS
 from assertions.exports import XLSX_TYPE
+from assign.files import FIELD_LABELS, FIELDS
 
 
 class EarnersForm(forms.Form):

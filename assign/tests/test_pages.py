@@ -1,4 +1,4 @@
-"""The issuer dashboard, the assign wizard and the assignment pages, through the Django
+"""The assign wizard and the assignment pages, through the Django
 test client (the browser tests in tests/browser walk the same pages in Chromium)."""
 
 import csv
@@ -10,6 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.tests.factories import AssertionFactory
+from assign.models import WizardDraft
 from core.models import OutboundEmail
 from issuers.models import Issuer, Role
 from issuers.services import credits_top_up
@@ -65,18 +66,6 @@ def walk_to_review(client, issuer, template, *, notify=True, validity="default",
     r = client.post(url(issuer, "notes"), data)
     assert r.status_code == 302, r.content
     return client.get(url(issuer, "review"))
-
-
-def test_the_dashboard_shows_templates_balance_batches_and_assign_links(client, issuer, template):
-    AssertionFactory(template=template, recipient_email="x@example.org")
-    page = client.get(f"/issuers/{issuer.entity_id}/")
-    assert page.status_code == 200
-    html = page.content.decode()
-    assert "Python Fundamentals" in html
-    assert f"?template={template.entity_id}" in html
-    assert ">500<" in html.replace(" ", "")
-    assert "Ask for more" in html  # owners ask the operators, who top up
-    assert "x@example.org" in html or "Recent badges" in html
 
 
 def test_other_issuers_and_anonymous_visitors_get_nothing(client, issuer):
@@ -406,24 +395,14 @@ def test_a_second_confirmation_of_the_same_draft_at_once_issues_nothing(client, 
         {"mode": "single", "first_name": "Ada", "last_name": "L", "email": "ada@example.org"},
     )
     walk_to_review(client, issuer, template)
-    token = client.session[f"assign:{issuer.entity_id}"]["token"]
+    token = WizardDraft.objects.get(entity_id=client.session[f"assign:{issuer.entity_id}"]).data[
+        "token"
+    ]
     # another request with this draft is issuing it right now
     cache.add(f"assign-confirm:{issuer.entity_id}:{token}", True)
     r = client.post(url(issuer, "confirm"), follow=True)
     assert "already being issued" in r.content.decode()
     assert not Assertion.objects.exists()
-
-
-def test_the_dashboard_lists_running_assignments(client, issuer, template):
-    from assertions.services import batch_assign
-
-    rows = [{"email": f"r{i}@example.org", "first_name": "R", "last_name": "R"} for i in range(101)]
-    # the worker has not started it yet (the task is enqueued only on commit)
-    batch = batch_assign(template=template, rows=rows).batch
-    html = client.get(f"/issuers/{issuer.entity_id}/").content.decode()
-    assert 'data-testid="running-batches"' in html
-    assert f"/batches/{batch.entity_id}/" in html
-    assert "0 of 101 issued" in html
 
 
 def test_pasting_more_than_a_request_may_carry_is_told_on_a_page(client, issuer, settings):

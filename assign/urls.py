@@ -3,7 +3,7 @@ wizard and the assignment (batch) pages."""
 
 from django.urls import path
 
-from assertions import assign_views as views
+from assign import views
 
 urlpatterns = [
     path("assign/", views.assign_start, name="assign-start"),

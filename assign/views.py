@@ -2,8 +2,10 @@
 
 One screen per step of the Open Badge API's assignment flow: earners (one, or many from
 a file or pasted rows, with column mapping and per-row checks), context, template,
-validity, notes, review. What was entered so far is kept in the session (a draft per
-issuer) until the assignment is confirmed; `batch_assign` does the rest.
+validity, notes, review. What was entered so far is a `WizardDraft` of the person for
+the issuer (its answers in a row, its earner list in a file of the private storage:
+`assign.services`), whose id alone the session holds, until the assignment is
+confirmed; `batch_assign` does the rest.
 """
 
 import functools
@@ -20,8 +22,13 @@ from django.urls import reverse
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_http_methods
 
-from assertions import assign_files, openbadges
-from assertions.assign_forms import (
+from assertions import openbadges
+from assertions.exports import batch_report_response
+from assertions.models import AssignmentBatch
+from assertions.selectors import batch_progress, holders
+from assertions.services import SYNC_LIMIT, TEMPLATE_DEFAULT, batch_assign
+from assign import files as assign_files
+from assign.forms import (
     ContextForm,
     EarnersForm,
     MappingForm,
@@ -29,11 +36,10 @@ from assertions.assign_forms import (
     ValidityForm,
     expiry_of,
 )
-from assertions.exports import batch_report_response
-from assertions.models import AssignmentBatch
-from assertions.selectors import batch_progress, holders
-from assertions.services import SYNC_LIMIT, TEMPLATE_DEFAULT, batch_assign
-from core.exceptions import ApplicationError
+from assign.models import WizardDraft
+from assign.selectors import draft_content, draft_for, draft_of
+from assign.services import draft_create, draft_discard, draft_update
+from core.exceptions import ApplicationError, ConflictError, NotFoundError
 from core.forms import add_application_error
 from core.markdown import render_markdown
 from issuers.exceptions import InsufficientCreditsError
@@ -68,17 +74,95 @@ def _key(issuer) -> str:
     return f"assign:{issuer.entity_id}"
 
 
-def _draft(request, issuer) -> dict:
-    return request.session.get(_key(issuer)) or {"done": []}
+class Draft:
+    """The draft as the views work on it. Indexed like a dict, it is the steps' answers
+    (the WizardDraft's `data`); `content` is its earner list (the table read, the rows
+    that pass the file's checks, "candidates", and the file's problems), read from
+    storage only by the steps that use it; `rows` and `problems` are what `_recheck`
+    works out from the candidates once a template is chosen (kept nowhere)."""
+
+    def __init__(self, record: WizardDraft | None):
+        self.record = record
+        self.data = dict(record.data) if record is not None else {}
+        self.data.setdefault("done", [])
+        self._content = None
+        self.content_changed = False
+        self.rows: list[dict] = []
+        self.problems: list[dict] = []
+
+    def __getitem__(self, key):
+        return self.data[key]
+
+    def __setitem__(self, key, value):
+        self.data[key] = value
+
+    def __contains__(self, key):
+        return key in self.data
+
+    def get(self, key, default=None):
+        return self.data.get(key, default)
+
+    def update(self, **values):
+        self.data.update(values)
+
+    @property
+    def has_earners(self) -> bool:
+        return self.content_changed or bool(self.record is not None and self.record.rows)
+
+    @property
+    def content(self) -> dict:
+        if self._content is None:
+            try:
+                self._content = draft_content(self.record) if self.record is not None else {}
+            except NotFoundError:
+                raise Http404("This assignment in progress is no longer there.") from None
+        return self._content
+
+    @content.setter
+    def content(self, value: dict) -> None:
+        self._content = value
+        self.content_changed = True
 
 
-def _save(request, issuer, draft: dict, *, done: str | None = None) -> None:
+def _draft(request, issuer) -> Draft:
+    """The draft whose id the session holds; a fresh one when it holds none, or one
+    that is gone or past its day. Someone else's id is a 404."""
+    try:
+        record = draft_for(
+            user=request.user, issuer=issuer, entity_id=request.session.get(_key(issuer))
+        )
+    except NotFoundError:
+        raise Http404("No such assignment in progress.") from None
+    return Draft(record)
+
+
+def _save(request, issuer, draft: Draft, *, done: str | None = None) -> None:
     if done and done not in draft["done"]:
         draft["done"].append(done)
-    request.session[_key(issuer)] = draft
+    content = draft.content if draft.content_changed else None
+    try:
+        if draft.record is None:
+            draft.record = _create(request, issuer, draft.data, content)
+            request.session[_key(issuer)] = draft.record.entity_id
+        else:
+            draft_update(draft=draft.record, actor=request.user, data=draft.data, content=content)
+    except NotFoundError:  # confirmed or started over in another tab meanwhile
+        raise Http404("This assignment in progress is no longer there.") from None
+    draft.content_changed = False
 
 
-def _forget(request, issuer) -> None:
+def _create(request, issuer, data: dict, content: dict | None) -> WizardDraft:
+    try:
+        return draft_create(actor=request.user, issuer=issuer, data=data, content=content)
+    except ConflictError:
+        # Another request of this person made one at the same moment: this one, the
+        # later, replaces it as a new start always does.
+        return draft_create(actor=request.user, issuer=issuer, data=data, content=content)
+
+
+def _forget(request, issuer, draft: Draft) -> None:
+    if draft.record is not None:
+        draft_discard(draft=draft.record, actor=request.user)
     request.session.pop(_key(issuer), None)
 
 
@@ -86,7 +170,7 @@ def _url(step: str, issuer) -> str:
     return reverse(f"assign-{step}", kwargs={"entity_id": issuer.entity_id})
 
 
-def _missing_before(draft: dict, step: str) -> str | None:
+def _missing_before(draft: Draft, step: str) -> str | None:
     """The first earlier step not done yet (the wizard goes there instead)."""
     for name in STEP_NAMES[: STEP_NAMES.index(step)]:
         if name not in draft["done"]:
@@ -130,14 +214,13 @@ def _dt(value):
     return parse_datetime(value) if value else None
 
 
-def _page(request, issuer, step: str, context: dict):
-    draft = _draft(request, issuer)
+def _page(request, issuer, step: str, context: dict, *, draft: Draft):
     steps = _page_steps(draft, issuer, step)
     index = STEP_NAMES.index(step)
     back = _url(STEP_NAMES[index - 1], issuer) if index else None
     return render(
         request,
-        f"assertions/assign/{step}.html",
+        f"assign/{step}.html",
         {
             "issuer": issuer,
             "steps": steps,
@@ -163,37 +246,46 @@ def assign_start(request, entity_id: str):
     """Entry point of the links (dashboard, admin), maybe with a template.
 
     A GET never discards a draft in progress (a link opened twice, in another tab, or
-    prefetched by a browser would lose the earners and steps entered): it starts one
-    only when there is none, else it asks. Starting over is a POST."""
+    prefetched by a browser would lose the earners and steps entered), nor one the
+    person has in another browser (it is taken up here): it starts one only when there
+    is none, else it asks. Starting over is a POST."""
     issuer = _issuer(request, entity_id)
     data = request.POST if request.method == "POST" else request.GET
     template = _template(issuer, data.get("template"))
     current = _draft(request, issuer)
-    if request.method == "GET" and (current.get("table") or current["done"]):
+    if request.method == "GET" and current.record is None:
+        # Started in another browser of theirs: taken up here, never replaced by a GET.
+        current = Draft(draft_of(user=request.user, issuer=issuer))
+        if current.record is not None:
+            request.session[_key(issuer)] = current.record.entity_id
+    if request.method == "GET" and (current.has_earners or current["done"]):
         return render(
             request,
-            "assertions/assign/resume.html",
+            "assign/resume.html",
             {
                 "issuer": issuer,
                 "steps": _page_steps(current, issuer, None),
                 "draft": current,
-                "rows": len(current.get("rows") or []),
+                "rows": current.get("rows_count", 0),
                 "template": _template(issuer, current.get("template")),
                 "asked_template": template,
                 "continue_url": _url(_resume_step(current), issuer),
             },
         )
-    draft = {"done": []}
+    # Starting over (a POST) makes a new draft, which replaces the one in progress; a
+    # GET reaches here only with none, or one where nothing was entered yet.
+    draft = Draft(None if request.method == "POST" else current.record)
+    draft.data = {"done": []}
     if template is not None:
         draft["template"] = template.entity_id
     _save(request, issuer, draft)
     return redirect(_url("earners", issuer))
 
 
-def _resume_step(draft: dict) -> str:
+def _resume_step(draft: Draft) -> str:
     """Where a draft in progress goes on: its first step not done, or the review."""
     missing = _missing_before(draft, "review")
-    if missing == "earners" and draft.get("mode") == "bulk" and draft.get("table"):
+    if missing == "earners" and draft.get("mode") == "bulk" and draft.has_earners:
         return "columns"
     return missing or "review"
 
@@ -222,42 +314,50 @@ def assign_earners(request, entity_id: str):
             except ApplicationError as exc:
                 add_application_error(form, exc)
             else:
-                draft = {
+                fresh = Draft(draft.record)
+                fresh.data = {
                     "done": [],
                     "token": secrets.token_urlsafe(16),
                     "template": draft.get("template"),
                     "mode": data["mode"],
-                    "table": table.as_dict(),
                     "mapping": assign_files.guess_mapping(table),
                     "filename": data["file"].name if data.get("file") else "",
                 }
-                if data["mode"] == "single":
+                fresh.content = {"table": table.as_dict()}
+                draft = fresh
+                checked = None
+                if draft["mapping"].get("email") is not None:
                     checked = _check(issuer, draft)
+                if data["mode"] == "single":
+                    # its one row's columns are named, so always mapped
                     if checked.problems:
                         form.add_error(None, checked.problems[0].message)
-                        return _page(request, issuer, "earners", {"form": form})
+                        return _page(request, issuer, "earners", {"form": form}, draft=draft)
+                    draft["earner"] = {k: data[k] for k in ("first_name", "last_name", "email")}
                     _save(request, issuer, draft, done="earners")
                     return redirect(_url("context", issuer))
                 _save(request, issuer, draft)
                 return redirect(reverse("assign-columns", kwargs={"entity_id": issuer.entity_id}))
     else:
         initial = {"mode": draft.get("mode", "single")}
-        if draft.get("mode") == "single" and draft.get("rows"):
-            row = draft["rows"][0]
-            initial.update({k: row[k] for k in ("first_name", "last_name", "email")})
+        if draft.get("mode") == "single" and draft.get("earner"):
+            initial.update(draft["earner"])
         form = EarnersForm(initial=initial)
-    return _page(request, issuer, "earners", {"form": form})
+    return _page(request, issuer, "earners", {"form": form}, draft=draft)
 
 
-def _check(issuer, draft: dict) -> assign_files.Checked:
-    """Check the draft's table with its mapping; keep in the draft the rows that pass
-    the file's checks ("candidates") and, once a template is chosen, the rows to issue
-    ("rows": the candidates who do not hold it yet) and every problem."""
-    table = assign_files.Table.from_dict(draft["table"])
+def _check(issuer, draft: Draft) -> assign_files.Checked:
+    """Check the draft's table with its mapping; keep in its earner list the rows that
+    pass the file's checks ("candidates") and the file's problems; then work out the
+    rows to issue and every problem (`_recheck`)."""
+    table = assign_files.Table.from_dict(draft.content["table"])
     rows = assign_files.earner_rows(table, draft["mapping"])
     checked = assign_files.check_rows(rows, issuer=issuer)
-    draft["candidates"] = checked.valid
-    draft["file_problems"] = [p.as_dict() for p in checked.problems]
+    draft.content = {
+        "table": draft.content["table"],
+        "candidates": checked.valid,
+        "file_problems": [p.as_dict() for p in checked.problems],
+    }
     return _recheck(issuer, draft, _template(issuer, draft.get("template")))
 
 
@@ -267,18 +367,22 @@ def assign_columns(request, entity_id: str):
     """Bulk: the detected columns, a preview, the mapping and every row's problems."""
     issuer = _issuer(request, entity_id)
     draft = _draft(request, issuer)
-    if not draft.get("table") or draft.get("mode") != "bulk":
+    if not draft.has_earners or draft.get("mode") != "bulk":
         return redirect(_url("earners", issuer))
-    table = assign_files.Table.from_dict(draft["table"])
+    table = assign_files.Table.from_dict(draft.content["table"])
     if request.method == "POST":
         form = MappingForm(request.POST, columns=table.columns)
         if form.is_valid():
             try:
-                draft["mapping"] = assign_files.clean_mapping(table, form.cleaned_data)
+                mapping = assign_files.clean_mapping(table, form.cleaned_data)
             except ApplicationError as exc:
                 add_application_error(form, exc)
             else:
-                checked = _check(issuer, draft)
+                if mapping != draft["mapping"] or "candidates" not in draft.content:
+                    draft["mapping"] = mapping
+                    checked = _check(issuer, draft)
+                else:
+                    checked = _recheck(issuer, draft, _template(issuer, draft.get("template")))
                 if request.POST.get("action") == "continue" and checked.valid:
                     if checked.problems and request.POST.get("skip_invalid") != "1":
                         form.add_error(
@@ -299,13 +403,12 @@ def assign_columns(request, entity_id: str):
             initial={k: ("" if v is None else str(v)) for k, v in mapping.items()},
             columns=table.columns,
         )
-        if mapping.get("email") is not None:
-            _check(issuer, draft)
-            _save(request, issuer, draft)
-    problems, more = _problems_page(draft.get("problems") or [])
+        if "candidates" in draft.content:
+            _recheck(issuer, draft, _template(issuer, draft.get("template")))
+    problems, more = _problems_page(draft.problems)
     return render(
         request,
-        "assertions/assign/columns.html",
+        "assign/columns.html",
         {
             "issuer": issuer,
             "steps": _page_steps(draft, issuer, "earners"),
@@ -315,17 +418,17 @@ def assign_columns(request, entity_id: str):
             "table": table,
             "preview": table.rows[:5],
             "total_rows": len(table.rows),
-            "valid_count": len(draft.get("rows") or []),
+            "valid_count": len(draft.rows),
             "problems": problems,
             "more_problems": more,
-            "problem_rows": len({p["row"] for p in draft.get("problems") or []}),
+            "problem_rows": len({p["row"] for p in draft.problems}),
             "template": _template(issuer, draft.get("template")),
             "filename": draft.get("filename"),
         },
     )
 
 
-def _page_steps(draft, issuer, step):
+def _page_steps(draft: Draft, issuer, step):
     return [
         {
             "name": name,
@@ -360,7 +463,7 @@ def assign_context(request, issuer, draft):
             if value:
                 initial[name] = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
         form = ContextForm(initial=initial, issuer=issuer)
-    return _page(request, issuer, "context", {"form": form})
+    return _page(request, issuer, "context", {"form": form}, draft=draft)
 
 
 @_step("template")
@@ -405,27 +508,29 @@ def assign_template(request, issuer, draft):
         issuer,
         "template",
         {"cards": cards, "query": query, "error": error, "chosen": draft.get("template")},
+        draft=draft,
     )
 
 
-def _recheck(issuer, draft: dict, template) -> assign_files.Checked:
+def _recheck(issuer, draft: Draft, template) -> assign_files.Checked:
     """The rows to issue: the draft's candidates less those who already hold `template`
     (none left out while no template is chosen), with every problem in row order."""
-    candidates = draft.get("candidates") or []
+    candidates = draft.content.get("candidates") or []
     held = set()
     if template is not None:
         held = holders(template=template, emails=[r["email"] for r in candidates])
     checked = assign_files.Checked()
     checked.valid = [r for r in candidates if r["email"] not in held]
-    problems = list(draft.get("file_problems") or [])
+    problems = list(draft.content.get("file_problems") or [])
     problems += [
         {"row": r["row"], "email": r["email"], "message": f"{r['email']} already holds this badge."}
         for r in candidates
         if r["email"] in held
     ]
     problems.sort(key=lambda p: p["row"])
-    draft["rows"] = checked.valid
-    draft["problems"] = problems
+    draft.rows = checked.valid
+    draft.problems = problems
+    draft["rows_count"] = len(checked.valid)  # for the page that offers to resume it
     checked.problems = [assign_files.RowProblem(**p) for p in problems]
     return checked
 
@@ -452,7 +557,9 @@ def assign_validity(request, issuer, draft):
     default = "none"
     if template is not None and template.validity_amount:
         default = f"{template.validity_amount} {template.get_validity_unit_display()}"
-    return _page(request, issuer, "validity", {"form": form, "template_default": default})
+    return _page(
+        request, issuer, "validity", {"form": form, "template_default": default}, draft=draft
+    )
 
 
 @_step("notes")
@@ -478,7 +585,7 @@ def assign_notes(request, issuer, draft):
                 "notify": draft.get("notify", True),
             }
         )
-    return _page(request, issuer, "notes", {"form": form, "preview": preview})
+    return _page(request, issuer, "notes", {"form": form, "preview": preview}, draft=draft)
 
 
 # --- step 6: review and confirm --------------------------------------------------------
@@ -494,7 +601,7 @@ def _expiry(draft, issuer, template):
 
 
 def _numbers(issuer, draft) -> dict:
-    count = len(draft.get("rows") or [])
+    count = len(draft.rows)
     emails = count if draft.get("notify", True) else 0
     balance = Issuer.objects.values_list("credit_balance", flat=True).get(pk=issuer.pk)
     return {
@@ -519,7 +626,7 @@ def assign_review(request, issuer, draft):
     _recheck(issuer, draft, template)
     _save(request, issuer, draft)
     expiry = _expiry(draft, issuer, template)
-    problems, more = _problems_page(draft.get("problems") or [])
+    problems, more = _problems_page(draft.problems)
     return _page(
         request,
         issuer,
@@ -534,8 +641,9 @@ def assign_review(request, issuer, draft):
             "narrative_html": render_markdown(draft.get("narrative") or ""),
             "problems": problems,
             "more_problems": more,
-            "first_rows": (draft.get("rows") or [])[:5],
+            "first_rows": draft.rows[:5],
         },
+        draft=draft,
     )
 
 
@@ -546,14 +654,15 @@ def assign_review(request, issuer, draft):
 )
 def assign_confirm(request, issuer, draft):
     template = _template(issuer, draft.get("template"))
-    if template is None or not draft.get("rows"):
+    if template is not None:
+        _recheck(issuer, draft, template)
+    if template is None or not draft.rows:
         return redirect(_url("review", issuer))
     rows = [
-        {k: r.get(k) for k in ("email", "first_name", "last_name", "metadata")}
-        for r in draft["rows"]
+        {k: r.get(k) for k in ("email", "first_name", "last_name", "metadata")} for r in draft.rows
     ]
     # Two confirmations of one draft at once (a double click, two tabs) issue once: the
-    # first takes the draft's token; the session alone would let both through.
+    # first takes the draft's token; reading the draft alone would let both through.
     lock = f"assign-confirm:{issuer.entity_id}:{draft.get('token', '')}"
     if not cache.add(lock, True, timeout=24 * 3600):
         messages.error(request, "This assignment is already being issued.")
@@ -584,7 +693,7 @@ def assign_confirm(request, issuer, draft):
     except Exception:
         cache.delete(lock)
         raise
-    _forget(request, issuer)
+    _forget(request, issuer, draft)
     batch = result.batch
     if result.queued:
         # Said once and true for good: the page below shows how far it has got.
@@ -614,7 +723,7 @@ def batch_detail(request, entity_id: str, batch_id: str):
     batch = _batch(request, entity_id, batch_id)
     return render(
         request,
-        "assertions/assign/batch.html",
+        "assign/batch.html",
         {"issuer": batch.issuer, "batch": batch, "progress": batch_progress(batch)},
     )
 
