@@ -30,6 +30,8 @@ from django.utils import timezone
 
 from credentials import did as dids
 from credentials import documents, signing
+from credentials.services import issuer_keys, status_list_token
+from issuers.models import Issuer
 
 logger = logging.getLogger(__name__)
 
@@ -264,9 +266,6 @@ def resolve_did(did: str) -> tuple[dict | None, str, bool]:
     proves the credential wrong rather than merely uncheckable here)."""
     entity_id = dids.local_issuer_entity_id(did)
     if entity_id is not None:
-        from credentials.services import issuer_keys
-        from issuers.models import Issuer
-
         issuer = Issuer.objects.filter(entity_id=entity_id).first()
         if issuer is None:
             return None, "no issuer of this site has that DID", True
@@ -418,9 +417,6 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
     if match is None:
         return FAIL, f"Its status list {url} does not exist on this site."
-    from credentials.services import status_list_token
-    from issuers.models import Issuer
-
     issuer = Issuer.objects.filter(entity_id=match["entity_id"]).first()
     token = status_list_token(issuer=issuer, number=int(match["n"])) if issuer else None
     if token is None:
