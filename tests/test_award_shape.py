@@ -60,7 +60,7 @@ def _import(n: int) -> Trail:
 @pytest.fixture
 def world(client, monkeypatch):
     owner = MembershipFactory(role=Role.OWNER)
-    credits_top_up(issuer=owner.issuer, amount=5_000, actor=owner.user)
+    credits_top_up(issuer=owner.issuer, amount=5_000)  # granted by the platform
     template = BadgeTemplateFactory(issuer=owner.issuer, name="Shape")
     client.force_login(owner.user)
     tasks: list[int] = []
