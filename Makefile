@@ -37,9 +37,12 @@ bench: $(VENV)/.installed-dev
 	WITH_BROWSER=0 WITH_BENCH=1 bash scripts/system-deps.sh
 	bash scripts/services.sh $(BIN)/python -m bench $(BENCH_ARGS)
 
+# Ruff, and the import contracts of pyproject.toml's [tool.importlinter] (apps read
+# top-down, no circles): docs/architecture.md, "Who imports whom".
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports --no-logo
 
 format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .

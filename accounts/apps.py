@@ -9,4 +9,6 @@ class AccountsConfig(AppConfig):
     verbose_name = "Accounts"
 
     def ready(self):
-        from accounts import schema  # noqa: F401  (registers the OpenAPI auth scheme)
+        # Registers the OpenAPI auth scheme; here because drf-spectacular reads the
+        # settings, which are only complete once the apps are.
+        from accounts import schema  # noqa: F401

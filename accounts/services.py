@@ -1,6 +1,10 @@
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import transaction
+from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
@@ -48,16 +52,6 @@ def user_email_change_request(*, user: User, new_email: str, password: str) -> s
     link's token, or "" when another account uses the address: then that address gets a
     notice instead, and the caller's answer is the same as for a free address, so this
     form cannot tell anyone which addresses have accounts."""
-    from django.conf import settings
-    from django.core import signing
-    from django.core.exceptions import ValidationError
-    from django.core.mail import send_mail
-    from django.core.validators import validate_email
-    from django.urls import reverse
-
-    from accounts.models import normalize_email
-    from core.exceptions import ApplicationError
-
     if not user.check_password(password or ""):
         raise ApplicationError(
             "Your password is not right.", field_errors={"password": ["Not your password."]}
@@ -100,10 +94,6 @@ def user_email_change_request(*, user: User, new_email: str, password: str) -> s
 
 @transaction.atomic
 def user_email_change_confirm(*, token: str) -> User:
-    from django.core import signing
-
-    from core.exceptions import ApplicationError
-
     try:
         data = signing.loads(token, salt=EMAIL_CHANGE_SALT, max_age=EMAIL_CHANGE_MAX_AGE)
     except signing.SignatureExpired:

@@ -16,6 +16,8 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
+from core.models import OutboundEmail
+
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_FLUSH_BYTES = 64 * 1024
@@ -99,8 +101,6 @@ def _report_rows(batch):
     """One line per row of the assignment, in order: the badges issued (numbered by
     their batch key, or by issue order for an assignment done at once), then merged
     with the rows that failed."""
-    from core.models import OutboundEmail
-
     issued = []
     queryset = batch.assertions.order_by("pk").values_list(
         "pk",

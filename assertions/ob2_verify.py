@@ -24,7 +24,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from assertions.baking import BakingError, unbake
-from assertions.services import recipient_hash
+from assertions.openbadges import recipient_hash
 from core import http
 from core.exceptions import ApplicationError
 from core.timefmt import parse_datetime

@@ -12,11 +12,18 @@ Pure functions: model instances in, dicts out. Every id is an absolute URL under
 docs/open-badges.md explains the choices (versioned BadgeClass ids, hashed recipients).
 """
 
+import hashlib
+
 from django.conf import settings
 
 from core.timefmt import format_iso_z
 
 CONTEXT = "https://w3id.org/openbadges/v2"
+
+
+def recipient_hash(email: str, salt: str) -> str:
+    """Open Badges 2.0 hashed identity: sha256$ + hex(sha256(email + salt))."""
+    return "sha256$" + hashlib.sha256((email + salt).encode("utf-8")).hexdigest()
 
 
 # --- URLs ---------------------------------------------------------------------------------

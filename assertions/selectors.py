@@ -1,9 +1,11 @@
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
 from assertions.models import Assertion, AssertionStatus, AssignmentBatch
 from core.exceptions import NotFoundError
 from core.iterables import chunks
+from core.models import EmailStatus, OutboundEmail
+from issuers.models import Issuer
 from issuers.selectors import issuers_for_user
 
 
@@ -139,8 +141,6 @@ def backpack_filtered(
 
 def backpack_issuers(user) -> list[tuple[str, str]]:
     """(entity_id, name) of the issuers that awarded `user` badges, for the filter."""
-    from issuers.models import Issuer
-
     return list(
         Issuer.objects.filter(assertions__earner__user=user)
         .distinct()
@@ -152,10 +152,6 @@ def backpack_issuers(user) -> list[tuple[str, str]]:
 def batch_progress(batch: AssignmentBatch) -> dict:
     """How far an assignment is: rows issued and failed, and its emails sent and failed
     (a batch is over when its rows are; emails may still be leaving after that)."""
-    from django.db.models import Count
-
-    from core.models import EmailStatus, OutboundEmail
-
     emails = dict(
         OutboundEmail.objects.filter(assertion__batch=batch)
         .values_list("status")

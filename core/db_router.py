@@ -1,3 +1,6 @@
+from django.conf import settings
+
+
 class ReplicaRouter:
     """Reads marked for the replica go there; everything else uses the primary.
 
@@ -20,6 +23,4 @@ class ReplicaRouter:
 
 
 def replica_alias() -> str:
-    from django.conf import settings
-
     return "replica" if "replica" in settings.DATABASES else "default"

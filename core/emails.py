@@ -8,7 +8,11 @@ database and the link's validity starts when the email leaves.
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth.tokens import default_token_generator
 from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
 
 # Context an app adds when one of its emails is sent, by kind: a link whose token is
 # made at that moment (so none is stored in the outbox). Registered in AppConfig.ready.
@@ -22,11 +26,6 @@ def register_send_time_context(kind: str, make: Callable) -> None:
 
 
 def set_password_url(user) -> str:
-    from django.contrib.auth.tokens import default_token_generator
-    from django.urls import reverse
-    from django.utils.encoding import force_bytes
-    from django.utils.http import urlsafe_base64_encode
-
     uid = urlsafe_base64_encode(force_bytes(user.pk))
     token = default_token_generator.make_token(user)
     return settings.SITE_URL + reverse("set-password", kwargs={"uidb64": uid, "token": token})

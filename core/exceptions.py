@@ -5,6 +5,8 @@ so the one exception handler (core.api.exception_handler) can render it, and pag
 commands can show `message` as it is.
 """
 
+from django.core.exceptions import ValidationError
+
 
 class ApplicationError(Exception):
     status_code = 400
@@ -64,8 +66,6 @@ class IdempotencyKeyReusedError(ApplicationError):
 
 def full_clean_or_raise(instance, message: str, exclude=None) -> None:
     """Run model validation; raise its per-field messages as an ApplicationError."""
-    from django.core.exceptions import ValidationError
-
     try:
         instance.full_clean(exclude=exclude)
     except ValidationError as exc:

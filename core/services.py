@@ -1,19 +1,27 @@
 """The outbox: queue an email with the change that causes it, send it from a task."""
 
 import logging
+from datetime import timedelta
 
+from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from core.emails import render_email
+from core.enqueue import enqueue_on_commit, task
 from core.inserts import insert_many
 from core.models import EmailStatus, OutboundEmail
+from core.signals import EmailOutcome, emails_attempted
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
+
+# The tasks that send (core.tasks, which imports this module), named rather than imported.
+SEND_ONE = "core.tasks.send_outbound_email"
+SEND_MANY = "core.tasks.send_outbound_emails"
 
 
 def email_queue(
@@ -41,11 +49,8 @@ def emails_queue_many(emails: list[OutboundEmail]) -> list[OutboundEmail]:
 
 
 def enqueue_send(email_id: int) -> None:
-    from core.tasks import send_outbound_email
-
-    # robust: with the broker down the change that caused the email still stands and its
-    # request still succeeds; the row stays pending and the outbox sweep enqueues it.
-    transaction.on_commit(lambda: send_outbound_email.delay(email_id), robust=True)
+    # With the broker down the row stays pending and the outbox sweep enqueues it.
+    enqueue_on_commit(SEND_ONE, email_id)
 
 
 SEND_CHUNK = 100  # outbox rows per send task when many are queued at once
@@ -55,13 +60,12 @@ def enqueue_send_many(email_ids: list[int]) -> None:
     """Enqueue the sending of many rows (a bulk assignment's) once the transaction
     commits: one task per SEND_CHUNK rows, each over one SMTP connection, instead of a
     broker message per email (10,000 publishes took longer than the assignment itself)."""
-    from core.tasks import send_outbound_emails
-
     chunks = [email_ids[i : i + SEND_CHUNK] for i in range(0, len(email_ids), SEND_CHUNK)]
 
     def publish():
+        send_many = task(SEND_MANY)
         for chunk in chunks:
-            send_outbound_emails.delay(chunk)
+            send_many.delay(chunk)
 
     # robust, as above: rows whose task is lost are pending and the sweep sends them.
     transaction.on_commit(publish, robust=True)
@@ -88,11 +92,6 @@ def outbox_sweep(*, now=None) -> int:
     they go back to pending, accepting the small risk that the SMTP server had already
     taken the message (an email late or twice beats an email lost).
     """
-    from datetime import timedelta
-
-    from django.conf import settings
-    from django.db.models import Q
-
     now = now or timezone.now()
     overdue = Q(
         status=EmailStatus.SENDING,
@@ -113,10 +112,9 @@ def outbox_sweep(*, now=None) -> int:
             pk__in=due, status=EmailStatus.PENDING, updated_at=now
         ).values_list("pk", flat=True)
     )
-    from core.tasks import send_outbound_emails
-
+    send_many = task(SEND_MANY)
     for start in range(0, len(due), SEND_CHUNK):
-        send_outbound_emails.delay(due[start : start + SEND_CHUNK])
+        send_many.delay(due[start : start + SEND_CHUNK])
     return len(due)
 
 
@@ -134,9 +132,9 @@ def _claim(email_id: int) -> bool:
     )
 
 
-def _deliver(email: OutboundEmail, connection, events: list) -> None:
+def _deliver(email: OutboundEmail, connection, outcomes: list) -> None:
     """Send a claimed row and record the outcome on it at once (so a worker that dies
-    later cannot make it go twice); its event is appended to `events`."""
+    later cannot make it go twice); the outcome is appended to `outcomes`."""
     try:
         subject, text, html = render_email(email)
         message = EmailMultiAlternatives(
@@ -151,13 +149,13 @@ def _deliver(email: OutboundEmail, connection, events: list) -> None:
             last_error=f"{type(exc).__name__}: {exc}"[:2000],
             updated_at=timezone.now(),
         )
-        events.append(_event(email, ok=False, error=str(exc)))
+        outcomes.append(EmailOutcome(email, sent=False, error=str(exc)))
         raise EmailSendError(str(exc)) from exc
     now = timezone.now()
     OutboundEmail.objects.filter(pk=email.pk).update(
         status=EmailStatus.SENT, sent_at=now, last_error="", updated_at=now
     )
-    events.append(_event(email, ok=True))
+    outcomes.append(EmailOutcome(email, sent=True))
 
 
 def outbox_send(*, email_id: int) -> bool:
@@ -165,11 +163,11 @@ def outbox_send(*, email_id: int) -> bool:
     if not _claim(email_id):
         return False
     email = OutboundEmail.objects.select_related("user").get(pk=email_id)
-    events = []
+    outcomes = []
     try:
-        _deliver(email, None, events)
+        _deliver(email, None, outcomes)
     finally:
-        _save_events(events)
+        _tell(outcomes)
     return True
 
 
@@ -181,7 +179,7 @@ def outbox_send_many(*, email_ids: list[int], connection=None) -> tuple[int, lis
     worker dying mid-chunk leaves at most the one email it was sending in doubt.
     """
     rows = OutboundEmail.objects.select_related("user").in_bulk(email_ids)
-    sent, failed, events = 0, [], []
+    sent, failed, outcomes = 0, [], []
     try:
         for email_id in email_ids:
             email = rows.get(email_id)
@@ -189,33 +187,17 @@ def outbox_send_many(*, email_ids: list[int], connection=None) -> tuple[int, lis
                 continue  # sent, failed for good, or another worker has it
             email.attempts += 1
             try:
-                _deliver(email, connection, events)
+                _deliver(email, connection, outcomes)
             except EmailSendError:
                 failed.append(email_id)
             else:
                 sent += 1
     finally:
-        _save_events(events)
+        _tell(outcomes)
     return sent, failed
 
 
-def _event(email: OutboundEmail, *, ok: bool, error: str = ""):
-    if email.assertion_id is None:
-        return None
-    from assertions.models import AssertionEvent, EventKind
-
-    return AssertionEvent(
-        assertion_id=email.assertion_id,
-        kind=EventKind.EMAILED if ok else EventKind.EMAIL_FAILED,
-        payload={
-            "email_id": email.pk,
-            "kind": email.kind,
-            **({"error": error[:500]} if error else {}),
-        },
-    )
-
-
-def _save_events(events: list) -> None:
-    from assertions.models import AssertionEvent
-
-    AssertionEvent.objects.bulk_create([e for e in events if e is not None])
+def _tell(outcomes: list[EmailOutcome]) -> None:
+    """Tell the apps what was sent or failed, once per send (they record it in bulk)."""
+    if outcomes:
+        emails_attempted.send(sender=OutboundEmail, outcomes=outcomes)

@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from PIL import Image, ImageDraw, ImageFont
+from urllib3.util import connection as urllib3_connection
 
 
 def png_bytes(size: int = 64, color: str = "#2456d6", text: str = "") -> bytes:
@@ -190,9 +191,7 @@ def record_connections(monkeypatch) -> list[tuple[str, int]]:
     """Every (host, port) that requests/urllib3 opens a connection to, in order. Only
     loopback ones are really opened; any other is refused as if nothing listened, so a
     test never reaches out (this machine's network may answer on any public address)."""
-    from urllib3.util import connection
-
-    real = connection.create_connection
+    real = urllib3_connection.create_connection
     opened = []
 
     def create_connection(address, *args, **kwargs):
@@ -202,7 +201,7 @@ def record_connections(monkeypatch) -> list[tuple[str, int]]:
             raise ConnectionRefusedError(f"{host} is not reached from tests")
         return real(address, *args, **kwargs)
 
-    monkeypatch.setattr(connection, "create_connection", create_connection)
+    monkeypatch.setattr(urllib3_connection, "create_connection", create_connection)
     return opened
 
 

@@ -1,14 +1,15 @@
 """Every write of the credentials app: issuer keys, status list entries, revocation bits;
 and the signed documents built from them.
 
-Keys: an issuer gets an Ed25519 key when it is created (issuers.services.issuer_create
-calls `issuer_key_create`); issuers older than this feature get one on first use.
+Keys: an issuer gets an Ed25519 key when it is created (`issuer_key_create`, on
+issuers.signals.issuer_created); issuers older than this feature get one on first use.
 Rotation retires the active key (still published) and makes a new one.
 
 Status: an assertion gets its index in the issuer's current status list the first time
 its credential is signed (assertions that never leave as credentials take no index).
 The assertion row is locked while its entry is made, and `assertion_revoke` holds the
-same lock while it flips the bit, so a revocation can never be lost to a concurrent
+same lock while it flips the bit (`status_entry_revoke`, on
+assertions.signals.assertion_revoked), so a revocation can never be lost to a concurrent
 first download.
 """
 
@@ -186,9 +187,9 @@ def status_entries_allocate(*, assertions) -> dict[int, StatusEntry]:
 
 
 def status_entry_revoke(*, assertion: Assertion) -> bool:
-    """Set the assertion's revocation bit (called by assertions.services.assertion_revoke
-    inside its transaction, the assertion row locked). False when it has no entry yet:
-    the entry made later reads the revoked status."""
+    """Set the assertion's revocation bit (on assertions.signals.assertion_revoked, sent
+    by assertion_revoke inside its transaction, the assertion row locked). False when it
+    has no entry yet: the entry made later reads the revoked status."""
     changed = StatusEntry.objects.filter(assertion_id=assertion.pk, revoked=False).update(
         revoked=True
     )

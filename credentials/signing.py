@@ -17,6 +17,7 @@ from datetime import datetime
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import OKPKey
+from joserfc.jws import extract_compact
 from joserfc.util import to_bytes
 
 from credentials.documents import JWS_ALG
@@ -81,8 +82,6 @@ class BadToken(Exception):
 def unverified_parts(token: str) -> tuple[dict, dict]:
     """(header, payload) of a compact JWS, without checking the signature."""
     try:
-        from joserfc.jws import extract_compact
-
         obj = extract_compact(to_bytes(token.strip()))
         payload = json.loads(obj.payload)
     except (JoseError, ValueError, TypeError) as exc:

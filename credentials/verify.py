@@ -39,6 +39,8 @@ from django.utils.translation import gettext as _
 
 from credentials import did as dids
 from credentials import documents, signing
+from credentials.services import issuer_keys, status_list_token
+from issuers.models import Issuer
 
 logger = logging.getLogger(__name__)
 
@@ -319,9 +321,6 @@ def resolve_did(did: str) -> tuple[dict | None, str, bool]:
 def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
     entity_id = dids.local_issuer_entity_id(did)
     if entity_id is not None:
-        from credentials.services import issuer_keys
-        from issuers.models import Issuer
-
         issuer = Issuer.objects.filter(entity_id=entity_id).first()
         if issuer is None:
             return None, "no issuer of this site has that DID", True
@@ -500,8 +499,5 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
 
 def _local_status_list(match) -> str | None:
     """The token of a status list of this site, or None."""
-    from credentials.services import status_list_token
-    from issuers.models import Issuer
-
     issuer = Issuer.objects.filter(entity_id=match["entity_id"]).first()
     return status_list_token(issuer=issuer, number=int(match["n"])) if issuer else None

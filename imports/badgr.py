@@ -40,14 +40,10 @@ from core.iterables import chunks
 from core.timefmt import is_valid_zone, parse_datetime
 from core.uploads import AcceptedImage, ImageRefused, image_accept
 from imports.badgr_client import BadgrClient, BadgrError
+from imports.legacy import legacy_record, legacy_record_assertions, legacy_target
 from imports.models import LegacyKind
-from imports.services import (
-    Progress,
-    Report,
-    legacy_record,
-    legacy_record_assertions,
-    legacy_target,
-)
+from imports.progress import Progress
+from imports.report import Report
 from issuers.models import Issuer
 from issuers.services import issuer_create, issuer_update
 from templates_app.models import BadgeTemplate, Kind, ValidityUnit

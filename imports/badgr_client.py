@@ -17,7 +17,7 @@ import time
 from urllib.parse import urljoin, urlsplit
 
 from core.http import OutboundClient, OutboundError, Response
-from imports.services import strip_nul
+from imports.legacy import strip_nul
 
 TIMEOUT = (10, 60)  # connect, read
 DEADLINE = 300  # seconds for one request, its redirects and its body

@@ -49,8 +49,10 @@ from core.storage import private_delete, private_open, private_storage
 from core.timefmt import parse_datetime
 from core.zips import ZIP_MAGIC, Budget, Wording, ZipLimits, size_text, zip_open
 from earners.models import Earner
+from imports.legacy import legacy_record, legacy_target, strip_nul
 from imports.models import LegacyKind
-from imports.services import Progress, Report, legacy_record, legacy_target, strip_nul
+from imports.progress import Progress
+from imports.report import Report
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
 from templates_app.services import template_create

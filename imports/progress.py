@@ -1,9 +1,55 @@
-"""A terminal progress bar, small enough not to need a library."""
+"""How far an import got: told by the importers, shown by a web run's row
+(`RunProgress`) or a terminal bar (`TerminalProgress`, small enough not to need a
+library)."""
 
 import sys
 import time
 
-from imports.services import Progress
+from imports.models import ImportRun
+from imports.report import Report
+
+
+class Progress:
+    """Told how far an import got; the command draws a bar, a web run saves its row."""
+
+    def stage(self, text: str) -> None:
+        pass
+
+    def add_total(self, n: int) -> None:
+        pass
+
+    def advance(self, n: int = 1) -> None:
+        pass
+
+    def note(self, report: Report) -> None:
+        """Called inside each chunk's transaction with the report so far."""
+
+
+class RunProgress(Progress):
+    """Keeps an ImportRun's row up to date, in the transaction of the chunk it counts."""
+
+    def __init__(self, run: ImportRun):
+        self.run = run
+
+    def _save(self, *fields):
+        self.run.save(update_fields=[*fields, "updated_at"])
+
+    def stage(self, text: str) -> None:
+        self.run.stage = text[:255]
+        self._save("stage")
+
+    def add_total(self, n: int) -> None:
+        self.run.total += n
+        self._save("total")
+
+    def advance(self, n: int = 1) -> None:
+        self.run.processed += n
+        self._save("processed")
+
+    def note(self, report: Report) -> None:
+        self.run.counts = report.counts_dict()
+        self.run.errors = report.errors_list()
+        self._save("counts", "errors")
 
 
 class TerminalProgress(Progress):

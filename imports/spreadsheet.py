@@ -34,7 +34,8 @@ from assertions.services import MAX_IMPORT, assertions_import, imported_row_clea
 from core.exceptions import ApplicationError
 from core.spreadsheets import TooManyRows, read_spreadsheet
 from core.timefmt import get_zone, parse_datetime
-from imports.services import Report, legacy_record_assertions, strip_nul
+from imports.legacy import legacy_record_assertions, strip_nul
+from imports.report import Report
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion

@@ -6,12 +6,8 @@ from imports.badgr import badgr_import
 from imports.badgr_client import BadgrClient, BadgrError
 from imports.documents import documents_forget, documents_import, documents_load
 from imports.models import ImportRun, RunStatus
-from imports.services import (
-    RunProgress,
-    import_run_finish,
-    import_run_start,
-    import_runs_resume_stale,
-)
+from imports.progress import RunProgress
+from imports.services import import_run_finish, import_run_start, import_runs_resume_stale
 
 log = logging.getLogger(__name__)
 

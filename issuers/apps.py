@@ -2,6 +2,8 @@ from django.apps import AppConfig
 from django.conf import settings
 from django.core import checks
 
+from core.emails import register_send_time_context
+
 
 class IssuersConfig(AppConfig):
     """Issuing organisations, their members and credits."""
@@ -11,7 +13,8 @@ class IssuersConfig(AppConfig):
     verbose_name = "Issuers"
 
     def ready(self):
-        from core.emails import register_send_time_context
+        # Here, not at the top: models (and the services using them) are loaded only
+        # after Django has imported every app's AppConfig.
         from core.models import EmailKind
         from issuers.services import invitation_link
 
@@ -25,7 +28,7 @@ class IssuersConfig(AppConfig):
 
 
 def check_issuer_creation(app_configs, **kwargs):
-    from issuers.models import IssuerCreation
+    from issuers.models import IssuerCreation  # not at the top: as in ready()
 
     if settings.ISSUER_CREATION not in IssuerCreation.values:
         return [

@@ -46,6 +46,7 @@ from issuers.permissions import (
     require_role,
 )
 from issuers.selectors import operators
+from issuers.signals import issuer_created
 
 
 @transaction.atomic
@@ -81,10 +82,8 @@ def issuer_create(
     owner = owner or actor
     if owner is not None:
         membership_add(issuer=issuer, user=owner, role=Role.OWNER)
-    # Its Open Badges 3.0 signing key (published in its did:web document).
-    from credentials.services import issuer_key_create
-
-    issuer_key_create(issuer=issuer)
+    # Its Open Badges 3.0 signing key (credentials), in this transaction.
+    issuer_created.send(sender=Issuer, issuer=issuer)
     if settings.CREDITS_INITIAL_GRANT > 0:
         credits_top_up(
             issuer=issuer, amount=settings.CREDITS_INITIAL_GRANT, note=_("Initial grant")
@@ -333,9 +332,10 @@ def credits_refund(
 
 @transaction.atomic
 def issuer_delete(*, issuer: Issuer, actor=None) -> None:
-    """Delete an issuer with no awarded badges (its templates go with it)."""
-    from templates_app.models import BadgeTemplate, BadgeTemplateVersion
+    """Delete an issuer with no awarded badges (its templates go with it).
 
+    The rows of the apps above this one are reached through their relations to the
+    issuer, not imported."""
     require_role(actor, issuer, MANAGE_ISSUER)
     if issuer.assertions.exists():
         raise ConflictError(
@@ -344,9 +344,11 @@ def issuer_delete(*, issuer: Issuer, actor=None) -> None:
         )
     issuer.assignment_batches.all().delete()
     issuer.earners.all().delete()
-    templates = BadgeTemplate.objects.filter(issuer=issuer)
+    # A template and its versions protect each other: unlink the current version first.
+    templates = issuer.badge_templates.all()
     templates.update(current_version=None)
-    BadgeTemplateVersion.objects.filter(template__issuer=issuer).delete()
+    for template in templates:
+        template.versions.all().delete()
     templates.delete()
     issuer.delete()
 

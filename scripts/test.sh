@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# `make test`: lint, then the whole pytest suite against real PostgreSQL and Redis.
+# `make test`: lint (ruff, the import contracts), then the whole pytest suite against
+# real PostgreSQL and Redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/system-deps.sh
 .venv/bin/ruff check .
+.venv/bin/lint-imports --no-logo
 
 set +e
 bash scripts/services.sh .venv/bin/pytest "$@"

@@ -1,8 +1,10 @@
 from django.db.models import QuerySet
 
 from core.exceptions import NotFoundError
+from issuers.models import Role
+from issuers.permissions import has_role
 from issuers.selectors import issuers_for_user
-from templates_app.models import BadgeTemplate
+from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 
 
 class TemplateQuerySet(QuerySet):
@@ -27,9 +29,6 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     """One template by entity id if `user` is a member (with `min_role`, default staff)
     of its issuer; NotFoundError otherwise. One simple query plus the role lookup, which
     is remembered on the user for the services that check it again."""
-    from issuers.models import Role
-    from issuers.permissions import has_role
-
     template = (
         BadgeTemplate.objects.select_related("issuer", "current_version")
         .filter(entity_id=entity_id)
@@ -43,8 +42,6 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
 def public_badge_version(template_entity_id: str, number: int | None = None):
     """A template version with its template and issuer, for the public BadgeClass: the
     given version number, or the template's current version. None when there is none."""
-    from templates_app.models import BadgeTemplateVersion
-
     if number is None:
         template = (
             BadgeTemplate.objects.select_related("current_version", "issuer")

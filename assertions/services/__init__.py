@@ -15,17 +15,18 @@
 The names below are the public ones; import them from here.
 """
 
+from assertions.openbadges import recipient_hash
 from assertions.services.assign import SYNC_LIMIT, AssignResult, batch_assign
 from assertions.services.award import (
     AwardOutcome,
     IssueResult,
     assertion_issue,
     assertions_award,
-    recipient_hash,
     status_for,
     template_awardable,
     template_fresh,
 )
+from assertions.services.backpack import imported_badge_add, imported_badge_remove
 from assertions.services.batches import (
     CHUNK,
     batch_create,
@@ -58,10 +59,6 @@ from assertions.services.rows import (
     imported_rows_clean,
 )
 from assertions.services.update import UPDATABLE_FIELDS, assertion_set_private, assertion_update
-
-# isort: split
-# Last: assertions.ob2_verify, which backpack uses, imports recipient_hash from here.
-from assertions.services.backpack import imported_badge_add, imported_badge_remove
 
 __all__ = [
     "CHUNK",

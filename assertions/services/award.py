@@ -23,7 +23,6 @@ decides whether that undoes everything (single awards, small assignments, import
 only that row (queued batches). Credits reserved for rows not awarded are refunded.
 """
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assertions.models import Assertion, AssertionStatus, EventKind
+from assertions.openbadges import recipient_hash
 from assertions.selectors import assertions_keyed, holders
 from assertions.services.accounts import earners_for_rows
 from assertions.services.credits import award_credits_refund, award_credits_reserve
@@ -83,11 +83,6 @@ class AwardOutcome:
 class IssueResult:
     assertion: Assertion
     created: bool  # False: an earlier award with the same idempotency key was returned
-
-
-def recipient_hash(email: str, salt: str) -> str:
-    """Open Badges 2.0 hashed identity: sha256$ + hex(sha256(email + salt))."""
-    return "sha256$" + hashlib.sha256((email + salt).encode("utf-8")).hexdigest()
 
 
 def status_for(expires_at, now) -> str:

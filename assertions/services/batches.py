@@ -27,6 +27,7 @@ from assertions.models import AssignmentBatch, BatchStatus
 from assertions.services.award import assertions_award, template_awardable
 from assertions.services.credits import award_credits_refund, award_credits_reserve
 from assertions.services.rows import dates_check, earner_rows_clean
+from core.enqueue import enqueue_on_commit, task
 from core.exceptions import ConflictError, NotFoundError
 from core.iterables import chunks
 from core.storage import private_delete, private_open, private_storage
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 CHUNK = 500  # rows per transaction of a running batch
 MAX_STORED_ERRORS = 1_000  # per-row errors kept on a batch (the count stays exact)
 ROWS_DIR = "assignment-batches"
+# The task that runs a batch (assertions.tasks, which imports this module), by its name.
+RUN_BATCH = "assertions.tasks.run_assignment_batch"
 
 
 def rows_file_name(batch: AssignmentBatch) -> str:
@@ -62,9 +65,6 @@ def batch_create(
     """Record a batch to be run by a worker: rows checked, credits reserved, rows stored,
     the run enqueued once this commits. `expires_at` is the badges' expiry (None: never).
     """
-    # The task module imports this one to run batches; enqueueing one is the only way back.
-    from assertions.tasks import run_assignment_batch
-
     require_role(actor, template.issuer, ASSIGN)
     template = template_awardable(template)
     issuer = template.issuer
@@ -105,9 +105,8 @@ def batch_create(
     if stored != name:
         private_storage.delete(stored)
         raise ConflictError("The rows of this batch could not be stored; try again.")
-    batch_id = batch.pk
-    # robust: with the broker down the batch still stands (202); the sweep enqueues it.
-    transaction.on_commit(lambda: run_assignment_batch.delay(batch_id), robust=True)
+    # With the broker down the batch still stands (202); the sweep enqueues it.
+    enqueue_on_commit(RUN_BATCH, batch.pk)
     return batch
 
 
@@ -230,14 +229,13 @@ def batch_fail(*, batch_id: int, message: str) -> AssignmentBatch:
 def batches_resume_stale(*, older_than_seconds: int = 900) -> int:
     """Enqueue again the batches pending or running with no progress for a while; return
     how many. Running one twice is harmless (see batch_run)."""
-    from assertions.tasks import run_assignment_batch  # as in batch_create
-
     stale = list(
         AssignmentBatch.objects.filter(
             status__in=[BatchStatus.PENDING, BatchStatus.RUNNING],
             updated_at__lt=timezone.now() - timedelta(seconds=older_than_seconds),
         ).values_list("pk", flat=True)[:1000]
     )
+    run = task(RUN_BATCH)
     for batch_id in stale:
-        run_assignment_batch.delay(batch_id)
+        run.delay(batch_id)
     return len(stale)

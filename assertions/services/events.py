@@ -1,7 +1,7 @@
 """The audit trail of a badge (AssertionEvent): append-only, written by the services in
 the transaction of the change it records."""
 
-from assertions.models import AssertionEvent
+from assertions.models import AssertionEvent, EventKind
 from core.inserts import insert_many
 
 
@@ -19,4 +19,24 @@ def event_record(assertion, kind: str, actor=None, **payload) -> AssertionEvent:
     """Save one event now."""
     return AssertionEvent.objects.create(
         assertion=assertion, kind=kind, actor=actor, payload=payload
+    )
+
+
+def email_events_record(*, outcomes) -> None:
+    """The "emailed" / "email failed" events of the badges whose emails the outbox just
+    tried (core.signals.emails_attempted), in one statement."""
+    events_save(
+        [
+            AssertionEvent(
+                assertion_id=outcome.email.assertion_id,
+                kind=EventKind.EMAILED if outcome.sent else EventKind.EMAIL_FAILED,
+                payload={
+                    "email_id": outcome.email.pk,
+                    "kind": outcome.email.kind,
+                    **({"error": outcome.error[:500]} if outcome.error else {}),
+                },
+            )
+            for outcome in outcomes
+            if outcome.email.assertion_id is not None
+        ]
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from assertions import public_cache
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
 from assertions.services.events import event_record
+from assertions.signals import assertion_revoked
 from core.exceptions import ApplicationError
 from issuers.permissions import ASSIGN, require_role
 
@@ -28,10 +29,8 @@ def assertion_revoke(
     assertion.revoked_reason = (reason or "").strip()
     assertion.save(update_fields=["status", "revoked_at", "revoked_reason", "updated_at"])
     event_record(assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason)
-    # Its bit in the issuer's Bitstring Status List (Open Badges 3.0 credentials).
-    from credentials.services import status_entry_revoke
-
-    status_entry_revoke(assertion=assertion)
+    # Its bit in the issuer's Bitstring Status List (credentials), in this transaction.
+    assertion_revoked.send(sender=Assertion, assertion=assertion)
     public_cache.invalidate_on_commit(assertion.entity_id)
     public_cache.invalidate_revocations_on_commit(assertion.organization_id)
     return assertion, True

@@ -33,7 +33,8 @@ class V1DateTimeFilter(filters.Filter):
     `zone="utc"`: a time without an offset is UTC. `zone="issuer"`: it is read in the
     time zone of each row's issuer (`zone_field`, e.g. "organization__timezone"), as the
     API shows that field, so "2024-05-01 00:00:00" means midnight where each issuer is.
-    The zones come from the issuers the caller can see (one small query).
+    The zones come from the FilterSet's `issuer_zones()`: the issuers the caller can see
+    (issuers.api.v1.filters.IssuerZonesMixin, one small query).
     """
 
     field_class = V1DateTimeFormField
@@ -65,20 +66,6 @@ class StableOrderingFilter(filters.OrderingFilter):
             direction = "-" if str(last).startswith("-") else ""
             qs = qs.order_by(*qs.query.order_by, f"{direction}pk")
         return qs
-
-
-class IssuerZonesMixin:
-    """For V1DateTimeFilter(zone="issuer"): the time zones of the caller's issuers."""
-
-    def issuer_zones(self) -> list[str]:
-        from issuers.selectors import issuers_for_user
-
-        if not hasattr(self, "_issuer_zones"):
-            user = getattr(self.request, "user", None)
-            self._issuer_zones = sorted(
-                set(issuers_for_user(user).order_by().values_list("timezone", flat=True))
-            )
-        return self._issuer_zones
 
 
 class StrictBooleanFilter(filters.ChoiceFilter):

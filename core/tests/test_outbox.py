@@ -177,3 +177,41 @@ def test_the_sweep_leaves_alone_a_row_a_worker_claimed_after_it_looked(
     queued.refresh_from_db()
     assert queued.status == EmailStatus.SENDING
     assert not mail.outbox
+
+
+def test_the_outbox_tells_the_apps_once_per_send_what_it_sent_and_what_failed(
+    settings, django_capture_on_commit_callbacks
+):
+    from django.core.mail import get_connection
+
+    from assertions.models import AssertionEvent
+    from core.models import EmailKind
+    from core.services import email_queue, outbox_send_many
+    from core.signals import emails_attempted
+
+    # given two platform emails (of no badge), one to an address the server refuses
+    context = {"requester_email": "o@acme.example", "amount": 5, "issuer_name": "Acme"}
+    with django_capture_on_commit_callbacks(execute=False):
+        ids = [
+            email_queue(
+                kind=EmailKind.CREDITS_REQUESTED, to_email=to, subject="Credits", context=context
+            ).pk
+            for to in ("ops@platform.example", "refused@learners.example")
+        ]
+    settings.EMAIL_BACKEND = f"{__name__}.FlakyConnection"
+    heard = []
+
+    def listener(sender, outcomes, **kwargs):
+        heard.append([(o.email.to_email, o.sent, bool(o.error)) for o in outcomes])
+
+    emails_attempted.connect(listener)
+    try:
+        # when the outbox sends them
+        outbox_send_many(email_ids=ids, connection=get_connection())
+    finally:
+        emails_attempted.disconnect(listener)
+    # then the apps hear it once, row by row; rows of no badge make no badge event
+    assert heard == [
+        [("ops@platform.example", True, False), ("refused@learners.example", False, True)]
+    ]
+    assert not AssertionEvent.objects.exists()

@@ -272,7 +272,7 @@ def test_the_progress_bar_redraws_in_place_on_a_terminal():
     from io import StringIO
 
     from imports.progress import TerminalProgress
-    from imports.services import Report
+    from imports.report import Report
 
     class Terminal(StringIO):
         def isatty(self):

@@ -1,12 +1,8 @@
 from django_filters import rest_framework as filters
 
 from assertions.models import Assertion, AssertionStatus, AssignmentBatch, BatchStatus
-from core.api.filters import (
-    IssuerZonesMixin,
-    StableOrderingFilter,
-    StrictBooleanFilter,
-    V1DateTimeFilter,
-)
+from core.api.filters import StableOrderingFilter, StrictBooleanFilter, V1DateTimeFilter
+from issuers.api.v1.filters import IssuerZonesMixin
 
 ISSUER_ZONE = {"zone": "issuer", "zone_field": "organization__timezone"}
 

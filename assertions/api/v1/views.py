@@ -29,7 +29,9 @@ from assertions.exports import XLSX_TYPE
 from assertions.selectors import badges_for_user, batches_for_user
 from assertions.statistics import badge_statistics
 from core.api.v1 import ERRORS, IDEMPOTENCY_KEY, V1GenericViewSet, error
+from core.exceptions import NotFoundError
 from core.idempotency import idempotent
+from earners.selectors import earners_for_user
 from issuers.selectors import issuers_for_user
 from templates_app.models import BadgeTemplate
 from templates_app.selectors import templates_for_user
@@ -198,6 +200,36 @@ class BadgeViewSet(V1GenericViewSet):
         if kind == "xlsx":
             return exports.xlsx_response(queryset)
         return exports.csv_response(queryset)
+
+
+class EarnerBadgeViewSet(V1GenericViewSet):
+    """`GET /api/v1/earners/<id>/badges`: one earner's badges, as `GET /api/v1/badges`.
+    (Here, beside the badges, so that earners never imports assertions.)"""
+
+    serializer_class = BadgeSerializer
+    filterset_class = BadgeFilterSet
+    http_method_names = ["get", "head", "options"]
+
+    def get_queryset(self):
+        return badges_for_user(self.caller)
+
+    @extend_schema(
+        summary="Badges of one earner",
+        description="Paginated, with the filters and ordering of `GET /api/v1/badges`.",
+        parameters=[
+            OpenApiParameter(
+                "id", str, OpenApiParameter.PATH, pattern=f"^{V1GenericViewSet.lookup_value_regex}$"
+            )
+        ],
+        responses={200: BadgeSerializer(many=True), **ERRORS},
+    )
+    def list(self, request, id=None):
+        earner = earners_for_user(request.user).filter(entity_id=id).first()
+        if earner is None:
+            raise NotFoundError("Earner not found.")
+        badges = self.get_queryset().filter(earner=earner)
+        page = self.paginate_queryset(self.filter_queryset(badges))
+        return self.get_paginated_response(BadgeSerializer(page, many=True).data)
 
 
 @extend_schema_view(

@@ -1,11 +1,7 @@
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
-from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from assertions.api.v1.filters import BadgeFilterSet
-from assertions.api.v1.serializers import BadgeSerializer
-from assertions.selectors import badges_for_user
 from core.api.v1 import ERRORS, IDEMPOTENCY_KEY, V1GenericViewSet, error
 from core.exceptions import NotFoundError
 from core.idempotency import idempotent
@@ -46,15 +42,10 @@ from issuers.selectors import issuers_for_user
 )
 class EarnerViewSet(V1GenericViewSet):
     serializer_class = EarnerSerializer
+    filterset_class = EarnerFilterSet
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
 
-    @property
-    def filterset_class(self):
-        return BadgeFilterSet if self.action == "badges" else EarnerFilterSet
-
     def get_queryset(self):
-        if self.action == "badges":
-            return badges_for_user(self.caller)
         return earners_for_user(self.caller)
 
     def _fresh(self, earner):
@@ -95,15 +86,3 @@ class EarnerViewSet(V1GenericViewSet):
     def destroy(self, request, id=None):
         services.earner_delete(earner=self._earner(), actor=request.user)
         return Response(status=status.HTTP_204_NO_CONTENT)
-
-    @extend_schema(
-        summary="Badges of one earner",
-        description="Paginated, with the filters and ordering of `GET /api/v1/badges`.",
-        responses={200: BadgeSerializer(many=True), **ERRORS},
-        filters=True,
-    )
-    @action(detail=True, methods=["get"])
-    def badges(self, request, id=None):
-        badges = self.get_queryset().filter(earner=self._earner())
-        page = self.paginate_queryset(self.filter_queryset(badges))
-        return self.get_paginated_response(BadgeSerializer(page, many=True).data)
