@@ -4,6 +4,9 @@ import os
 
 import pytest
 
+# The staff pages' fixtures (staff, issuer, template), shared by assign and workspace.
+pytest_plugins = ["issuers.tests.page_fixtures"]
+
 CHROMIUM = "/usr/bin/chromium"
 
 

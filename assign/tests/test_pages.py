@@ -12,30 +12,10 @@ from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.tests.factories import AssertionFactory
 from assign.models import WizardDraft
 from core.models import OutboundEmail
-from issuers.models import Issuer, Role
-from issuers.services import credits_top_up
-from issuers.tests.factories import IssuerFactory, MembershipFactory
-from templates_app.tests.factories import BadgeTemplateFactory
+from issuers.models import Issuer
+from issuers.tests.factories import IssuerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client):
-    membership = MembershipFactory(role=Role.OWNER, issuer__name="Demo Academy")
-    credits_top_up(issuer=membership.issuer, amount=500)
-    client.force_login(membership.user)
-    return membership
-
-
-@pytest.fixture
-def issuer(staff):
-    return staff.issuer
-
-
-@pytest.fixture
-def template(issuer):
-    return BadgeTemplateFactory(issuer=issuer, name="Python Fundamentals")
 
 
 def url(issuer, step):

@@ -5,29 +5,9 @@ import pytest
 from assertions.services import batch_assign
 from assertions.tests.factories import AssertionFactory
 from issuers.models import Role
-from issuers.services import credits_top_up
 from issuers.tests.factories import IssuerFactory, MembershipFactory
-from templates_app.tests.factories import BadgeTemplateFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(client):
-    membership = MembershipFactory(role=Role.OWNER, issuer__name="Demo Academy")
-    credits_top_up(issuer=membership.issuer, amount=500)
-    client.force_login(membership.user)
-    return membership
-
-
-@pytest.fixture
-def issuer(staff):
-    return staff.issuer
-
-
-@pytest.fixture
-def template(issuer):
-    return BadgeTemplateFactory(issuer=issuer, name="Python Fundamentals")
 
 
 def test_a_member_of_one_issuer_goes_straight_to_its_dashboard(client, issuer):
