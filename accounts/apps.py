@@ -12,3 +12,8 @@ class AccountsConfig(AppConfig):
         # Registers the OpenAPI auth scheme; here because drf-spectacular reads the
         # settings, which are only complete once the apps are.
         from accounts import schema  # noqa: F401
+        from accounts.services import email_change_send_context
+        from core.emails import register_send_time_context
+        from core.models import EmailKind
+
+        register_send_time_context(EmailKind.EMAIL_CHANGE, email_change_send_context)

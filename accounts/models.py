@@ -4,6 +4,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from core.i18n import language_choices
 from core.ids import ENTITY_ID_LENGTH, new_entity_id
 from core.models import EntityIdField
 
@@ -60,6 +61,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     )
     is_active = models.BooleanField(default=True)
     date_joined = models.DateTimeField(default=timezone.now)
+    # Blank: the browser's. Pages and the emails about the account use it.
+    language = models.CharField(max_length=10, choices=language_choices, blank=True)
 
     objects = UserManager()
 

@@ -104,6 +104,12 @@ class RevokeForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Shown to anyone who verifies the badge.",
     )
+    notify = forms.BooleanField(
+        required=False,
+        initial=True,
+        label="Email the earner",
+        help_text="Tell the earner by email that the badge was revoked, and why.",
+    )
 
 
 @admin.register(Assertion)
@@ -290,7 +296,9 @@ class AssertionAdmin(IssuerScopedAdmin):
                 (entity_id, reason) for entity_id in queryset.values_list("entity_id", flat=True)
             ]
             try:
-                outcomes = assertions_revoke_many(items=items, actor=request.user)
+                outcomes = assertions_revoke_many(
+                    items=items, actor=request.user, notify=form.cleaned_data["notify"]
+                )
             except ApplicationError as exc:
                 message_application_error(self, request, exc)
                 return None

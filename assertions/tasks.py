@@ -7,6 +7,7 @@ from assertions.services import (
     batch_fail,
     batch_run,
     batches_resume_stale,
+    expiry_reminders_queue,
 )
 from core.exceptions import NotFoundError
 
@@ -39,3 +40,9 @@ def resume_assignment_batches() -> int:
 @shared_task(acks_late=True)
 def expire_badges() -> int:
     return assertions_expire_due()
+
+
+@shared_task(acks_late=True)
+def remind_expiring_badges() -> int:
+    """Email earners whose badges expire soon, where their issuer asks for it."""
+    return expiry_reminders_queue()

@@ -72,3 +72,15 @@ def full_clean_or_raise(instance, message: str, exclude=None) -> None:
         fields = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
         non_field = fields.pop("__all__", [])
         raise ApplicationError(" ".join([message, *non_field]), field_errors=fields) from None
+
+
+class RateLimitedError(ApplicationError):
+    """Asked too often (core.throttle.rate_limit); `retry_after` seconds until it may be
+    asked again."""
+
+    status_code = 429
+    default_code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int = 60, **kwargs):
+        super().__init__(message, **kwargs)
+        self.retry_after = retry_after

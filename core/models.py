@@ -63,6 +63,11 @@ class EmailKind(models.TextChoices):
     ISSUER_REQUESTED = "issuer_requested", "A new issuer asked for (to operators)"
     ISSUER_REQUEST_DECIDED = "issuer_request_decided", "Issuer request approved or declined"
     CREDITS_REQUESTED = "credits_requested", "Credits asked for (to operators)"
+    BADGE_REVOKED = "badge_revoked", "Badge revoked"
+    BADGE_EXPIRING = "badge_expiring", "Badge about to expire (reminder)"
+    PASSWORD_RESET = "password_reset", "Password reset link"
+    EMAIL_CHANGE = "email_change", "Confirm a new email address"
+    EMAIL_IN_USE = "email_in_use", "An address asked for is already in use"
 
 
 class EmailStatus(models.TextChoices):

@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from core.emails import render_email
+from core.emails import render_email, reply_to
 from core.enqueue import enqueue_on_commit, task
 from core.inserts import insert_many
 from core.models import EmailStatus, OutboundEmail
@@ -138,7 +138,11 @@ def _deliver(email: OutboundEmail, connection, outcomes: list) -> None:
     try:
         subject, text, html = render_email(email)
         message = EmailMultiAlternatives(
-            subject=subject, body=text, to=[email.to_email], connection=connection
+            subject=subject,
+            body=text,
+            to=[email.to_email],
+            reply_to=reply_to(email),
+            connection=connection,
         )
         message.attach_alternative(html, "text/html")
         message.send()

@@ -178,3 +178,22 @@ def _too_many(kind: str, window: int) -> HttpResponse:
         response = HttpResponse(message, status=429, content_type="text/plain; charset=utf-8")
     response["Retry-After"] = str(window)
     return response
+
+
+# --- other requests that cost someone an email ------------------------------------------
+
+
+def rate_limit(scope: str, limits: list[tuple[str, int]], window: int) -> bool:
+    """Count one request against each `(key, limit)` of `scope` in a fixed window of
+    `window` seconds; False (nothing counted) when one of them is already at its limit.
+
+    For requests that send an email (a password reset link): limited per target address,
+    so nobody floods someone's mailbox, and per client address, so nobody sends to many
+    addresses. Keys are hashed: no address is kept in the cache."""
+    keys = [(f"throttle:{scope}:{_digest(key)}", limit) for key, limit in limits]
+    counts = cache.get_many([key for key, _limit in keys])
+    if any(counts.get(key, 0) >= limit for key, limit in keys):
+        return False
+    for key, _limit in keys:
+        _count(key, window)
+    return True

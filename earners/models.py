@@ -2,6 +2,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from core.i18n import language_choices
 from core.models import EntityModel
 
 
@@ -15,6 +16,8 @@ class Earner(EntityModel):
     email = models.EmailField(max_length=254)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
+    # The language of the emails this issuer sends them; blank: the issuer's default.
+    language = models.CharField(max_length=10, choices=language_choices, blank=True)
     metadata = models.JSONField(
         default=dict, blank=True, help_text="Extra columns from bulk assignments."
     )

@@ -399,7 +399,9 @@ def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
     if changes:
         assertion_update(assertion=assertion, actor=None, **changes)
     if revoke:
-        assertion_revoke(assertion=assertion, actor=None, reason=row["revoked_reason"])
+        assertion_revoke(
+            assertion=assertion, actor=None, reason=row["revoked_reason"], notify=False
+        )
     return bool(changes or revoke)
 
 

@@ -3,6 +3,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 
+from core.i18n import language_choices
 from core.models import BaseModel, EntityModel, WebURLField
 from core.validators import validate_timezone
 
@@ -20,6 +21,17 @@ class Issuer(EntityModel):
         default="UTC",
         validators=[validate_timezone],
         help_text="IANA time zone; Open Badge API times are shown and read in it.",
+    )
+    language = models.CharField(
+        max_length=10,
+        choices=language_choices,
+        blank=True,
+        help_text="The language of the emails to earners who have none of their own "
+        "(blank: the platform's default).",
+    )
+    expiry_reminder_days = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Email earners this many days before a badge of theirs expires (0: no reminder).",
     )
     credit_balance = models.BigIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(

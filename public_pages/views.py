@@ -6,22 +6,19 @@ assertion's page, document and baked image are cached (assertions.public_cache);
 cache miss costs one query.
 """
 
-import json
 import logging
-from io import BytesIO
 
 from django.conf import settings
 from django.core.cache import cache
 from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
-from django.utils.text import slugify
 from django.views.decorators.http import require_GET
-from PIL import Image
 
 from assertions import baking, openbadges, public_cache
+from assertions.baked import baked_image
 from assertions.models import AssertionStatus
 from assertions.public_cache import CachedResponse
 from assertions.selectors import public_assertion, revoked_assertions
@@ -97,7 +94,9 @@ def _legacy_or_404(request, kind: str, entity_id: str, suffix: str | None):
 @require_GET
 def assertion_page(request, entity_id: str, suffix: str | None = None):
     content_type = json_type(request, suffix)
-    variant = "json" if content_type else "html"
+    # The page is in the visitor's language (LocaleMiddleware: the browser's), so each
+    # language is cached apart; the document is the same for everyone.
+    variant = "json" if content_type else f"html:{translation.get_language()}"
     token, cached = public_cache.lookup(entity_id, variant)
     if cached is not None and not (cached.private and request.user.is_authenticated):
         return _negotiated(request, cached.response(), content_type)
@@ -171,29 +170,11 @@ def assertion_image(request, entity_id: str):
 
 
 def _baked_entry(assertion) -> CachedResponse:
-    version = assertion.badge_template_version
-    with version.image.open("rb") as stored:
-        image = stored.read()
-    is_svg = version.image.name.lower().endswith(".svg")
-    if not is_svg and not image.startswith(baking.PNG_SIGNATURE):
-        image = _legacy_png(image)
-    doc = json.dumps(openbadges.assertion_document(assertion), separators=(",", ":"))
-    baked = baking.bake(image, doc, openbadges.assertion_url(assertion))
-    name = f"{slugify(version.name) or 'badge'}-{assertion.entity_id[:8]}"
+    baked, content_type, filename = baked_image(assertion)
     headers = {"X-Content-Type-Options": "nosniff"}
-    if is_svg:
+    if content_type == "image/svg+xml":
         headers["Content-Security-Policy"] = MEDIA_CSP
-        return CachedResponse(200, "image/svg+xml", baked, headers, filename=f"{name}.svg")
-    return CachedResponse(200, "image/png", baked, headers, filename=f"{name}.png")
-
-
-def _legacy_png(data: bytes) -> bytes:
-    """Versions made before renditions existed may hold a JPEG, GIF or WebP: only PNG and
-    SVG can carry an assertion, so these are converted once (then cached)."""
-    with Image.open(BytesIO(data)) as img:
-        out = BytesIO()
-        img.convert("RGBA").save(out, format="PNG")
-    return out.getvalue()
+    return CachedResponse(200, content_type, baked, headers, filename=filename)
 
 
 # --- badge class and issuer -----------------------------------------------------------

@@ -10,7 +10,8 @@
 - `credits`  what an award costs: one reservation, one refund;
 - `emails`   the award emails and resending them;
 - `events`   the audit trail;
-- `update`, `revoke`, `backpack`  changes to badges once awarded.
+- `update`, `revoke`, `backpack`  changes to badges once awarded;
+- `earner_data` an earner's data download and account deletion.
 
 The names below are the public ones; import them from here.
 """
@@ -35,7 +36,12 @@ from assertions.services.batches import (
     batches_resume_stale,
     rows_file_name,
 )
-from assertions.services.emails import assertion_resend_email, award_email
+from assertions.services.earner_data import earner_account_delete, earner_data_export
+from assertions.services.emails import (
+    assertion_resend_email,
+    award_email,
+    expiry_reminders_queue,
+)
 from assertions.services.imports import assertions_import
 from assertions.services.revoke import (
     RevokeOutcome,
@@ -83,6 +89,9 @@ __all__ = [
     "assertions_import",
     "assertions_revoke_many",
     "award_email",
+    "earner_account_delete",
+    "earner_data_export",
+    "expiry_reminders_queue",
     "batch_assign",
     "batch_create",
     "batch_fail",

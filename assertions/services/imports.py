@@ -79,5 +79,7 @@ def assertions_import(
         )
     for assertion, row in zip(outcome.assertions, rows, strict=True):
         if row["revoked"]:
-            assertion_revoke(assertion=assertion, actor=actor, reason=row["revoked_reason"])
+            assertion_revoke(
+                assertion=assertion, actor=actor, reason=row["revoked_reason"], notify=False
+            )
     return outcome.assertions

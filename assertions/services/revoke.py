@@ -9,17 +9,22 @@ from django.utils import timezone
 
 from assertions import public_cache
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
+from assertions.services.emails import revoked_email
 from assertions.services.events import event_record
 from assertions.signals import assertion_revoked
 from core.exceptions import ApplicationError
+from core.services import emails_queue_many
 from issuers.permissions import ASSIGN, require_role
 
 
 @transaction.atomic
 def assertion_revoke(
-    *, assertion: Assertion, actor=None, reason: str = ""
+    *, assertion: Assertion, actor=None, reason: str = "", notify: bool = True
 ) -> tuple[Assertion, bool]:
-    """Revoke a badge. Idempotent: revoking a revoked badge changes nothing (False)."""
+    """Revoke a badge. Idempotent: revoking a revoked badge changes nothing (False).
+
+    With `notify` (the default) the earner is told by email, queued in this transaction;
+    imports, which bring in badges revoked elsewhere, pass False."""
     require_role(actor, assertion.organization, ASSIGN)
     assertion = Assertion.objects.select_for_update().get(pk=assertion.pk)
     if assertion.status == AssertionStatus.REVOKED:
@@ -28,7 +33,15 @@ def assertion_revoke(
     assertion.revoked_at = timezone.now()
     assertion.revoked_reason = (reason or "").strip()
     assertion.save(update_fields=["status", "revoked_at", "revoked_reason", "updated_at"])
-    event_record(assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason)
+    event_record(
+        assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason, notify=notify
+    )
+    if notify and assertion.recipient_email:
+        email = revoked_email(assertion)
+        emails_queue_many([email])
+        event_record(
+            assertion, EventKind.EMAIL_QUEUED, actor, email_id=email.pk, email_kind=email.kind
+        )
     # Its bit in the issuer's Bitstring Status List (credentials), in this transaction.
     assertion_revoked.send(sender=Assertion, assertion=assertion)
     public_cache.invalidate_on_commit(assertion.entity_id)
@@ -44,9 +57,9 @@ class RevokeOutcome:
     code: str = ""
 
 
-def assertions_revoke_many(*, items, actor=None) -> list[RevokeOutcome]:
+def assertions_revoke_many(*, items, actor=None, notify: bool = True) -> list[RevokeOutcome]:
     """Revoke several badges, each `(entity_id, reason)` with its own reason (required),
-    in its own transaction and with its own outcome."""
+    in its own transaction and with its own outcome; `notify` as `assertion_revoke`."""
     ids = {entity_id for entity_id, _ in items}
     found = {
         a.entity_id: a
@@ -67,7 +80,9 @@ def assertions_revoke_many(*, items, actor=None) -> list[RevokeOutcome]:
             outcomes.append(RevokeOutcome(entity_id, False, "Badge not found.", "not_found"))
             continue
         try:
-            _, changed = assertion_revoke(assertion=assertion, actor=actor, reason=reason)
+            _, changed = assertion_revoke(
+                assertion=assertion, actor=actor, reason=reason, notify=notify
+            )
         except ApplicationError as exc:
             # Not the caller's badge: answer as for a missing one, revealing nothing.
             if exc.status_code == 403:

@@ -58,9 +58,11 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.UserLanguageMiddleware",
     "core.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -99,7 +101,12 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 LOGIN_URL = "admin:login"
 
-LANGUAGE_CODE = "en-us"
+# English and Italian (locale/<code>/LC_MESSAGES). A page is in the signed-in user's
+# chosen language, else the browser's (Accept-Language), else LANGUAGE_CODE; an email in
+# its recipient's (earner, else issuer default, else LANGUAGE_CODE): core.i18n.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("it", "Italiano")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -234,6 +241,11 @@ CELERY_BEAT_SCHEDULE = {
     "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 60.0},
     # Valid badges past their expiry become "invalid".
     "expire-badges": {"task": "assertions.tasks.expire_badges", "schedule": 300.0},
+    # Reminders of badges about to expire, for issuers that ask for them (once a badge).
+    "remind-expiring-badges": {
+        "task": "assertions.tasks.remind_expiring_badges",
+        "schedule": 3600.0,
+    },
     # Assignment batches whose run was lost (broker down at commit, worker killed).
     "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 300.0},
     # Import runs (Badgr server, Open Badges files) whose run was lost the same way.

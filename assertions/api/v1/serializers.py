@@ -187,6 +187,11 @@ class BadgeUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
 class BadgeRevokeSerializer(StrictFieldsMixin, serializers.Serializer):
     reason = serializers.CharField(required=False, allow_blank=True, max_length=2000)
+    notify = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Email the earner that the badge was revoked (default true).",
+    )
 
 
 class ImportedBadgeSerializer(StrictFieldsMixin, serializers.Serializer):

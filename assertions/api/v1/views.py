@@ -135,7 +135,10 @@ class BadgeViewSet(V1GenericViewSet):
         serializer = BadgeRevokeSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         services.assertion_revoke(
-            assertion=badge, actor=request.user, reason=serializer.validated_data.get("reason", "")
+            assertion=badge,
+            actor=request.user,
+            reason=serializer.validated_data.get("reason", ""),
+            notify=serializer.validated_data["notify"],
         )
         return Response(BadgeSerializer(self._fresh(badge)).data)
 
