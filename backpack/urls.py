@@ -15,4 +15,6 @@ urlpatterns = [
         backpack_views.backpack_import_remove,
         name="backpack-import-remove",
     ),
+    path("data", backpack_views.account_data, name="account-data"),
+    path("data/download", backpack_views.account_data_download, name="account-data-download"),
 ]

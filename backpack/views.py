@@ -1,11 +1,14 @@
 """The earner's backpack: /me/badges. Every badge awarded to the logged-in user, across
 issuers, plus the ones they imported from other platforms."""
 
+from django import forms
 from django.contrib import messages
+from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assertions import openbadges, services
@@ -14,6 +17,7 @@ from assertions.selectors import backpack_filtered, backpack_issuers
 from assertions.sharing import badge_page_context
 from backpack.forms import BackpackFilterForm, ImportForm
 from core.exceptions import ApplicationError
+from core.forms import add_application_error
 
 LOGIN = "login"
 
@@ -92,3 +96,47 @@ def backpack_import_remove(request, entity_id: str):
     services.imported_badge_remove(imported=imported, actor=request.user)
     messages.success(request, f'"{imported.name}" was removed from your backpack.')
     return redirect("backpack")
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(label=gettext_lazy("Your password"), widget=forms.PasswordInput)
+
+
+@login_required(login_url=LOGIN)
+@require_http_methods(["GET", "POST"])
+def account_data(request):
+    """Download everything, or delete the account (badges stay verifiable; the page
+    says what goes and what stays)."""
+    form = AccountDeleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            kept = services.earner_account_delete(
+                user=request.user, password=form.cleaned_data["password"]
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            logout(request)
+            messages.success(
+                request,
+                ngettext(
+                    "Your account is deleted. %(count)d badge stays verifiable without "
+                    "your name or address.",
+                    "Your account is deleted. %(count)d badges stay verifiable without "
+                    "your name or address.",
+                    kept,
+                )
+                % {"count": kept},
+            )
+            return redirect("login")
+    count = Assertion.objects.filter(earner__user=request.user).count()
+    return render(request, "backpack/data.html", {"form": form, "count": count})
+
+
+@login_required(login_url=LOGIN)
+def account_data_download(request):
+    archive = services.earner_data_export(user=request.user)
+    filename = f"my-badges-{timezone.now():%Y%m%d}.zip"
+    return FileResponse(
+        archive, as_attachment=True, filename=filename, content_type="application/zip"
+    )

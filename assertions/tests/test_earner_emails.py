@@ -1,0 +1,42 @@
+"""The emails about a badge after it is awarded: revocation (on unless turned off) and
+the expiry reminder (once, where the issuer asks for it); and their language."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from assertions.services import assertion_revoke, expiry_reminders_queue
+from assertions.tests.factories import AssertionFactory
+from core.models import EmailKind, OutboundEmail
+
+pytestmark = pytest.mark.django_db
+
+
+def test_revoking_emails_the_earner_unless_turned_off(django_capture_on_commit_callbacks):
+    told, silent = AssertionFactory(), AssertionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        assertion_revoke(assertion=told, reason="Issued by mistake")
+        assertion_revoke(assertion=silent, reason="Duplicate", notify=False)
+    assert [m.to for m in mail.outbox] == [[told.recipient_email]]
+    assert "Issued by mistake" in mail.outbox[0].body
+    assert mail.outbox[0].reply_to == [told.organization.email]
+    assert not OutboundEmail.objects.filter(assertion=silent).exists()
+
+
+def test_the_expiry_reminder_goes_once_and_only_where_the_issuer_asks():
+    soon = timezone.now() + dt.timedelta(days=5)
+    asked = AssertionFactory(expires_at=soon)
+    asked.organization.expiry_reminder_days = 7
+    asked.organization.save()
+    not_yet = AssertionFactory(
+        template=asked.badge_template, expires_at=soon + dt.timedelta(days=5)
+    )
+    not_asked = AssertionFactory(expires_at=soon)
+    assert expiry_reminders_queue() == 1
+    assert expiry_reminders_queue() == 0  # once per badge
+    reminded = OutboundEmail.objects.filter(kind=EmailKind.BADGE_EXPIRING)
+    assert list(reminded.values_list("assertion", flat=True)) == [asked.pk]
+    assert not_yet.pk != asked.pk
+    assert not_asked.organization.expiry_reminder_days == 0
