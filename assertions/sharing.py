@@ -2,12 +2,14 @@
 
 from urllib.parse import quote, urlencode
 
+from django.utils.translation import gettext_lazy as _
+
 from assertions import openbadges
 from assertions.models import AssertionStatus
 from core.timefmt import get_zone
 
 LINKEDIN_ADD_TO_PROFILE = "https://www.linkedin.com/profile/add"
-STATUS_LABELS = {"valid": "Valid", "expired": "Expired", "revoked": "Revoked"}
+STATUS_LABELS = {"valid": _("Valid"), "expired": _("Expired"), "revoked": _("Revoked")}
 
 
 def badge_status(assertion, now) -> str:

@@ -1,4 +1,5 @@
 from django import template
+from django.utils import dateformat
 
 from core.markdown import render_markdown
 
@@ -17,7 +18,8 @@ def when(value):
     """`1 May 2024, 09:30 CEST` in the value's own zone."""
     if not value:
         return ""
-    return f"{value.day} {value:%B %Y, %H:%M} {value.tzname()}"
+    # Month names in the page's language (dateformat translates them).
+    return f"{dateformat.format(value, 'j F Y, H:i')} {value.tzname()}"
 
 
 @register.filter(expects_localtime=False)
@@ -25,4 +27,4 @@ def day(value):
     """`1 May 2024` in the value's own zone."""
     if not value:
         return ""
-    return f"{value.day} {value:%B %Y}"
+    return dateformat.format(value, "j F Y")
