@@ -7,7 +7,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 \
     DJANGO_SETTINGS_MODULE=badges_project.settings.production
 
 # Fonts for the text of SVG badge images drawn to PNG (templates_app/images.py).
-RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core \
+# gettext: msgfmt compiles the translation catalogues at build (scripts/compile-messages.sh).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-core gettext \
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
@@ -22,6 +23,8 @@ COPY assertions ./assertions
 COPY credentials ./credentials
 RUN pip install --no-cache-dir .
 COPY . .
+
+RUN bash scripts/compile-messages.sh
 
 # collectstatic needs settings but no services: give it throwaway values.
 RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost/build \

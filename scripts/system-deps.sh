@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the Debian packages `make test` and `make bench` need, once: PostgreSQL,
-# Redis, Chromium (for the Playwright browser tests), the DejaVu fonts and, for `make bench`, wrk.
+# Redis, gettext, Chromium (for the Playwright browser tests), the DejaVu fonts and, for `make bench`, wrk.
 # Runs as root on Debian.
 set -euo pipefail
 
@@ -12,6 +12,8 @@ if [ "${WITH_BENCH:-0}" = 1 ]; then
 fi
 # SVG badge images are drawn to PNG with these fonts (templates_app/images.py).
 [ -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || missing+=(fonts-dejavu-core)
+# msgfmt and xgettext: the translation catalogues are compiled, and checked, with them.
+command -v msgfmt >/dev/null || missing+=(gettext)
 if [ "${WITH_BROWSER:-1}" = 1 ]; then
   command -v chromium >/dev/null || missing+=(chromium fonts-dejavu-core)
 fi

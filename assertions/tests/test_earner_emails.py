@@ -10,6 +10,7 @@ from django.utils import timezone
 from assertions.services import assertion_revoke, expiry_reminders_queue
 from assertions.tests.factories import AssertionFactory
 from core.models import EmailKind, OutboundEmail
+from earners.models import Earner
 
 pytestmark = pytest.mark.django_db
 
@@ -40,3 +41,22 @@ def test_the_expiry_reminder_goes_once_and_only_where_the_issuer_asks():
     assert list(reminded.values_list("assertion", flat=True)) == [asked.pk]
     assert not_yet.pk != asked.pk
     assert not_asked.organization.expiry_reminder_days == 0
+
+
+def test_emails_are_in_the_earners_language_else_the_issuers(
+    django_capture_on_commit_callbacks,
+):
+    italian = AssertionFactory()
+    Earner.objects.filter(pk=italian.earner_id).update(language="it")
+    by_issuer = AssertionFactory()
+    by_issuer.organization.language = "it"
+    by_issuer.organization.save()
+    english = AssertionFactory()
+    with django_capture_on_commit_callbacks(execute=True):
+        for badge in (italian, by_issuer, english):
+            badge.refresh_from_db()
+            assertion_revoke(assertion=badge, reason="x")
+    texts = {m.to[0]: m.body for m in mail.outbox}
+    assert "ha revocato" in texts[italian.recipient_email]
+    assert "ha revocato" in texts[by_issuer.recipient_email]
+    assert "has revoked" in texts[english.recipient_email]
