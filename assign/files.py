@@ -13,7 +13,7 @@ The rules, in one place (the wizard's views only call these):
   come out right. The delimiter (, ; tab |) is detected. XLSX is read with openpyxl in
   read-only mode, first sheet, values (not formulas).
 - The first row is a header unless one of its cells is an email address.
-- Columns are mapped to email / first_name / last_name by their header (English,
+- Columns are mapped to email / first_name / last_name / language by their header (English,
   Italian, French, German, Spanish spellings) or, without a header, by content; every
   other column is kept as the earner's metadata under its header.
 - Each row is checked: a valid email, a first and a last name, not a duplicate of an
@@ -39,8 +39,14 @@ MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 MAX_PASTE_CHARS = 1_000_000
 MAX_COLUMNS = 50
 MAX_CELL_CHARS = 1000
-FIELDS = ("email", "first_name", "last_name")
-FIELD_LABELS = {"email": "Email", "first_name": "First name", "last_name": "Last name"}
+FIELDS = ("email", "first_name", "last_name")  # each row needs these
+OPTIONAL_FIELDS = ("language",)  # blank: the issuer's language
+FIELD_LABELS = {
+    "email": "Email",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "language": "Language",
+}
 
 # Header spellings, compared after lower-casing and dropping accents, spaces and dashes.
 SYNONYMS = {
@@ -57,6 +63,7 @@ SYNONYMS = {
         "lastname", "last", "surname", "familyname", "cognome", "nom", "nachname",
         "apellido", "apellidos", "recipientlastname",
     },
+    "language": {"language", "lingua", "langue", "sprache", "idioma", "lang", "locale"},
 }  # fmt: skip
 
 EMAILISH = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -234,11 +241,11 @@ def _key(header: str) -> str:
 
 def guess_mapping(table: Table) -> dict[str, int | None]:
     """{field: column index or None} for email, first_name and last_name."""
-    mapping: dict[str, int | None] = dict.fromkeys(FIELDS)
+    mapping: dict[str, int | None] = dict.fromkeys(FIELDS + OPTIONAL_FIELDS)
     if table.has_header:
         for index, column in enumerate(table.columns):
             key = _key(column)
-            for name in FIELDS:
+            for name in FIELDS + OPTIONAL_FIELDS:
                 if mapping[name] is None and key in SYNONYMS[name]:
                     mapping[name] = index
                     break
@@ -261,7 +268,7 @@ def clean_mapping(table: Table, raw: dict) -> dict[str, int | None]:
     """A mapping from the form ({field: "index" or ""}) checked against the table."""
     mapping: dict[str, int | None] = {}
     errors = {}
-    for name in FIELDS:
+    for name in FIELDS + OPTIONAL_FIELDS:
         value = raw.get(name)
         if value in (None, ""):
             mapping[name] = None
@@ -312,7 +319,7 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
     for raw in rows:
         number = raw["row"]
         clean, errors = earner_row_clean(
-            {k: raw.get(k) for k in ("email", "first_name", "last_name", "metadata")}
+            {k: raw.get(k) for k in ("email", "first_name", "last_name", "language", "metadata")}
         )
         shown_email = (raw.get("email") or "").strip()
         messages = []
@@ -326,6 +333,8 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
                 messages.append(f"{label}: {' '.join(errors[name])}")
             elif not clean.get(name):
                 messages.append(f"The {label.lower()} is missing.")
+        if "language" in errors:
+            messages.append(f'"{raw.get("language")}": {" ".join(errors["language"])}')
         email = clean.get("email") or ""
         if email and "email" not in errors:
             if email in first_row_of:

@@ -8,7 +8,7 @@ from django import forms
 from django.utils import timezone
 
 from assertions.exports import XLSX_TYPE
-from assign.files import FIELD_LABELS, FIELDS
+from assign.files import FIELD_LABELS, FIELDS, OPTIONAL_FIELDS
 
 
 class EarnersForm(forms.Form):
@@ -50,7 +50,7 @@ class MappingForm(forms.Form):
     def __init__(self, *args, columns: list[str], **kwargs):
         super().__init__(*args, **kwargs)
         choices = [("", "(none)")] + [(str(i), name) for i, name in enumerate(columns)]
-        for name in FIELDS:
+        for name in FIELDS + OPTIONAL_FIELDS:
             self.fields[name] = forms.ChoiceField(
                 choices=choices, required=False, label=FIELD_LABELS[name]
             )

@@ -659,7 +659,8 @@ def assign_confirm(request, issuer, draft):
     if template is None or not draft.rows:
         return redirect(_url("review", issuer))
     rows = [
-        {k: r.get(k) for k in ("email", "first_name", "last_name", "metadata")} for r in draft.rows
+        {k: r.get(k) for k in ("email", "first_name", "last_name", "language", "metadata")}
+        for r in draft.rows
     ]
     # Two confirmations of one draft at once (a double click, two tabs) issue once: the
     # first takes the draft's token; reading the draft alone would let both through.

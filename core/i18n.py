@@ -20,3 +20,30 @@ def language_or_default(*languages: str | None) -> str:
         if short in codes:
             return short
     return settings.LANGUAGE_CODE
+
+
+# How people write a language in a spreadsheet column or an API field.
+_NAMES = {
+    "en": {"en", "eng", "english", "inglese", "anglais", "englisch", "ingles"},
+    "it": {"it", "ita", "italian", "italiano", "italien", "italienisch"},
+}
+
+
+def language_clean(value) -> str | None:
+    """A language code of the platform for `value` (`it`, `IT`, `it-IT`, `Italiano`,
+    `italian` ...), "" for blank, None when it is not one of the platform's."""
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        return None
+    text = value.strip().lower().replace("_", "-")
+    if not text:
+        return ""
+    codes = {code for code, _name in settings.LANGUAGES}
+    for candidate in (text, text.split("-")[0]):
+        if candidate in codes:
+            return candidate
+        for code, names in _NAMES.items():
+            if code in codes and candidate in names:
+                return code
+    return None

@@ -1,7 +1,9 @@
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 
 from accounts.services import clean_email
 from core.exceptions import ApplicationError, ConflictError
+from core.i18n import language_clean
 from earners.models import Earner
 from issuers.permissions import ASSIGN, require_role
 
@@ -14,12 +16,17 @@ def _clean_names(first_name, last_name, metadata):
     return (first_name or "").strip(), (last_name or "").strip()
 
 
-def earner_merge(earner: Earner, *, first_name: str = "", last_name: str = "", metadata=None):
+def earner_merge(
+    earner: Earner, *, first_name: str = "", last_name: str = "", metadata=None, language=""
+):
     """Apply what an award or a list says of an earner, unsaved; the fields changed.
 
-    Names given replace the stored ones (a later assignment corrects a typo); metadata
-    keys given are added or replace those stored, others are kept."""
+    Names and a language given replace the stored ones (a later assignment corrects a
+    typo); metadata keys given are added or replace those stored, others are kept."""
     changed = []
+    if language and language != earner.language:
+        earner.language = language
+        changed.append("language")
     if first_name and first_name != earner.first_name:
         earner.first_name = first_name
         changed.append("first_name")
@@ -108,7 +115,7 @@ def earner_create(
     return earner
 
 
-EARNER_EDITABLE = {"first_name", "last_name", "metadata"}
+EARNER_EDITABLE = {"first_name", "last_name", "metadata", "language"}
 
 
 @transaction.atomic
@@ -124,6 +131,15 @@ def earner_update(*, earner: Earner, actor=None, **changes) -> Earner:
         )
     if "metadata" in changes:
         changes["metadata"] = _check_metadata(changes["metadata"])
+    if "language" in changes:
+        language = language_clean(changes["language"])
+        if language is None:
+            raise ApplicationError(
+                _("%(language)r is not a language of this platform.")
+                % {"language": changes["language"]},
+                field_errors={"language": [_("Choose one of the languages offered.")]},
+            )
+        changes["language"] = language
     for field in ("first_name", "last_name"):
         if field in changes:
             changes[field] = (changes[field] or "").strip()

@@ -25,6 +25,7 @@ def _merged(earner: Earner, rows: list[dict]) -> list[str]:
             first_name=row.get("first_name") or "",
             last_name=row.get("last_name") or "",
             metadata=row.get("metadata"),
+            language=row.get("language") or "",
         )
     return changed
 
@@ -115,6 +116,8 @@ def earners_for_rows(*, issuer: Issuer, rows: list[dict]) -> dict[str, Earner]:
             changed.append(earner)
     if changed:
         Earner.objects.bulk_update(
-            changed, ["first_name", "last_name", "metadata", "user", "updated_at"], batch_size=500
+            changed,
+            ["first_name", "last_name", "language", "metadata", "user", "updated_at"],
+            batch_size=500,
         )
     return earners

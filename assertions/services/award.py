@@ -305,6 +305,7 @@ def assertion_issue(
     allow_duplicate: bool = True,
     notify: bool = True,
     idempotency_key: str | None = None,
+    recipient_language: str = "",
 ) -> IssueResult:
     """Award `template` to one earner: `assertions_award` with a list of one.
 
@@ -325,6 +326,7 @@ def assertion_issue(
                 "email": recipient_email,
                 "first_name": recipient_first_name,
                 "last_name": recipient_last_name,
+                "language": recipient_language,
                 "metadata": metadata,
             }
         ),

@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from dateutil.relativedelta import relativedelta
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
+from core.i18n import language_clean
 from core.validators import is_web_url
 from earners.services import clean_email
 from templates_app.models import BadgeTemplate, ValidityUnit
@@ -131,7 +133,8 @@ def evidence_clean(evidence) -> list[dict]:
 
 
 def earner_row_clean(row) -> tuple[dict, dict]:
-    """(clean row, field errors) of one earner row {email, first_name, last_name, metadata}."""
+    """(clean row, field errors) of one earner row {email, first_name, last_name,
+    language, metadata}; a blank language is the issuer's."""
     if not isinstance(row, dict):
         return {}, {"non_field_errors": ["Give an object with email, first_name, last_name."]}
     errors = {}
@@ -154,7 +157,12 @@ def earner_row_clean(row) -> tuple[dict, dict]:
         elif len(value.strip()) > MAX_NAME:
             errors[field] = [f"Ensure this field has no more than {MAX_NAME} characters."]
         names[field] = value.strip()
-    return {"email": email, **names, "metadata": metadata}, errors
+    language = language_clean(row.get("language"))
+    if language is None:
+        codes = ", ".join(code for code, _name in settings.LANGUAGES)
+        errors["language"] = [_("Use one of the languages %(codes)s.") % {"codes": codes}]
+        language = ""
+    return {"email": email, **names, "language": language, "metadata": metadata}, errors
 
 
 def earner_row_check(row: dict) -> dict:

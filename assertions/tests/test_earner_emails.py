@@ -60,3 +60,24 @@ def test_emails_are_in_the_earners_language_else_the_issuers(
     assert "ha revocato" in texts[italian.recipient_email]
     assert "ha revocato" in texts[by_issuer.recipient_email]
     assert "has revoked" in texts[english.recipient_email]
+
+
+def test_an_assignment_row_gives_the_earner_a_language_and_its_email(
+    django_capture_on_commit_callbacks,
+):
+    from assertions.services import batch_assign
+    from issuers.services import credits_top_up
+    from templates_app.tests.factories import BadgeTemplateFactory
+
+    template = BadgeTemplateFactory()
+    credits_top_up(issuer=template.issuer, amount=5)
+    rows = [
+        {"email": "anna@example.it", "first_name": "Anna", "last_name": "Rossi", "language": "it"},
+        {"email": "bob@example.org", "first_name": "Bob", "last_name": "Lee"},
+    ]
+    with django_capture_on_commit_callbacks(execute=True):
+        batch_assign(template=template, rows=rows)
+    assert Earner.objects.get(email="anna@example.it").language == "it"
+    subjects = {m.to[0]: m.subject for m in mail.outbox}
+    assert "ti ha assegnato" in subjects["anna@example.it"]
+    assert "awarded you" in subjects["bob@example.org"]

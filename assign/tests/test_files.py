@@ -116,7 +116,12 @@ def test_pasted_rows_without_a_header_are_mapped_by_content():
     )
     assert not table.has_header
     assert table.rows[0][0] == 1
-    assert assign_files.guess_mapping(table) == {"email": 2, "first_name": 0, "last_name": 1}
+    assert assign_files.guess_mapping(table) == {
+        "email": 2,
+        "first_name": 0,
+        "last_name": 1,
+        "language": None,
+    }
 
 
 def test_nothing_pasted_is_refused():
@@ -140,7 +145,7 @@ def test_italian_headers_are_mapped_and_other_columns_become_metadata():
         has_header=True,
     )
     mapping = assign_files.guess_mapping(table)
-    assert mapping == {"email": 2, "first_name": 0, "last_name": 1}
+    assert mapping == {"email": 2, "first_name": 0, "last_name": 1, "language": None}
     rows = assign_files.earner_rows(table, mapping)
     assert rows == [
         {
@@ -148,9 +153,41 @@ def test_italian_headers_are_mapped_and_other_columns_become_metadata():
             "email": "Anna@Example.it",
             "first_name": "Anna",
             "last_name": "Rossi",
+            "language": "",
             "metadata": {"Matricola": "S-1"},
         }
     ]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("header", ["Lingua", "language", "Language"])
+def test_a_language_column_gives_each_earner_a_language(header):
+    # given a list with a language column, in the codes or names people write
+    table = Table(
+        columns=["Nome", "Cognome", "Email", header],
+        rows=[
+            (2, ["Anna", "Rossi", "anna@example.it", "Italiano"]),
+            (3, ["Bob", "Lee", "bob@example.org", "EN"]),
+            (4, ["Cy", "Ray", "cy@example.org", ""]),
+            (5, ["Di", "Fox", "di@example.org", "Klingon"]),
+        ],
+        has_header=True,
+    )
+    mapping = assign_files.guess_mapping(table)
+    assert mapping["language"] == 3
+    template = BadgeTemplateFactory()
+    checked = assign_files.check_rows(
+        assign_files.earner_rows(table, mapping), issuer=template.issuer
+    )
+    # then the languages are read, blank is the issuer's, and an unknown one is a problem
+    assert [(r["email"], r["language"]) for r in checked.valid] == [
+        ("anna@example.it", "it"),
+        ("bob@example.org", "en"),
+        ("cy@example.org", ""),
+    ]
+    (problem,) = checked.problems
+    assert problem.row == 5
+    assert "Klingon" in problem.message
 
 
 def test_a_mapping_must_name_the_email_column_and_use_each_column_once():

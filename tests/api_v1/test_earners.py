@@ -1,5 +1,7 @@
 """/api/v1/earners: CRUD with metadata, and the badges of one earner."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -136,3 +138,15 @@ def test_the_list_costs_the_same_queries_for_10_and_100_earners(api, issuer, tem
             assert api.get("/api/v1/earners?page_size=500").status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def test_an_earners_language_is_shown_and_changed_and_a_wrong_one_is_refused(api, issuer):
+    earner = Earner.objects.create(issuer=issuer, email="lang@example.org")
+    url = f"/api/v1/earners/{earner.entity_id}"
+    assert api.get(url).json()["language"] == ""
+    changed = api.patch(url, {"language": "Italiano"}, format="json")
+    assert changed.status_code == 200
+    assert changed.json()["language"] == "it"
+    refused = api.patch(url, {"language": "xx"}, format="json")
+    assert refused.status_code == 400
+    assert "language" in json.dumps(refused.json())

@@ -260,6 +260,13 @@ class EarnerRowSerializer(StrictFieldsMixin, serializers.Serializer):
     email = serializers.EmailField(max_length=254)
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="The language of the earner's emails: en or it (or its name, e.g. "
+        "Italiano); blank: the organization's.",
+    )
     metadata = serializers.DictField(
         required=False, help_text="Extra columns of a bulk assignment, kept on the earner."
     )

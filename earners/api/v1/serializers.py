@@ -30,6 +30,10 @@ class EarnerSerializer(serializers.Serializer):
     email = serializers.EmailField(read_only=True)
     first_name = serializers.CharField(read_only=True)
     last_name = serializers.CharField(read_only=True)
+    language = serializers.CharField(
+        read_only=True,
+        help_text="The language of the earner's emails (en, it); blank: the organization's.",
+    )
     metadata = serializers.DictField(read_only=True)
     has_account = serializers.SerializerMethodField(
         help_text="Whether the earner's badges are kept in an account: true from the "
@@ -45,10 +49,17 @@ class EarnerSerializer(serializers.Serializer):
 
 
 class EarnerUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
-    """PATCH: names and metadata (replaced as a whole). The email cannot change."""
+    """PATCH: names, language and metadata (replaced as a whole). The email cannot
+    change."""
 
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
     last_name = serializers.CharField(required=False, allow_blank=True, max_length=150)
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="en or it (or its name, e.g. Italiano); blank: the organization's.",
+    )
     metadata = serializers.DictField(required=False)
 
     def validate(self, attrs):
