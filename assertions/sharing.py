@@ -73,7 +73,7 @@ def badge_page_context(assertion, *, now) -> dict:
         "revoked_at": in_issuer_zone(assertion.revoked_at, issuer),
         "activity_started_at": in_issuer_zone(assertion.activity_started_at, issuer),
         "activity_ended_at": in_issuer_zone(assertion.activity_ended_at, issuer),
-        "earner_name": assertion.recipient_name or "the earner",
+        "earner_name": assertion.recipient_name or _("the earner"),
         "description": description,
         "page_url": page_url,
         "json_url": f"{page_url}.json",

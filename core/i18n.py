@@ -47,3 +47,25 @@ def language_clean(value) -> str | None:
             if code in codes and candidate in names:
                 return code
     return None
+
+
+# Month names are capitalised in English and not in Italian; Django's catalogue writes
+# them capitalised in both.
+_LOWERCASE_MONTHS = {"it"}
+
+
+def format_day(value) -> str:
+    """`1 May 2026` / `1 maggio 2026`: a date in the active language."""
+    from django.utils import dateformat, translation
+
+    text = dateformat.format(value, "j F Y")
+    if (translation.get_language() or "").split("-")[0] in _LOWERCASE_MONTHS:
+        text = text.lower()
+    return text
+
+
+def format_moment(value) -> str:
+    """`1 May 2026, 09:30` / `1 maggio 2026, 09:30` in the value's own zone."""
+    from django.utils import dateformat
+
+    return f"{format_day(value)}, {dateformat.format(value, 'H:i')}"

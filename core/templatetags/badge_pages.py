@@ -1,6 +1,6 @@
 from django import template
-from django.utils import dateformat
 
+from core.i18n import format_day, format_moment
 from core.markdown import render_markdown
 
 register = template.Library()
@@ -18,8 +18,7 @@ def when(value):
     """`1 May 2024, 09:30 CEST` in the value's own zone."""
     if not value:
         return ""
-    # Month names in the page's language (dateformat translates them).
-    return f"{dateformat.format(value, 'j F Y, H:i')} {value.tzname()}"
+    return f"{format_moment(value)} {value.tzname()}"
 
 
 @register.filter(expects_localtime=False)
@@ -27,4 +26,17 @@ def day(value):
     """`1 May 2024` in the value's own zone."""
     if not value:
         return ""
-    return dateformat.format(value, "j F Y")
+    return format_day(value)
+
+
+@register.filter
+def local_moment(value):
+    """An aware datetime in the current time zone, in the page's language."""
+    from django.utils import timezone
+
+    return format_moment(timezone.localtime(value)) if value else ""
+
+
+@register.filter
+def local_day(value):
+    return format_day(value) if value else ""

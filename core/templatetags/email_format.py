@@ -4,7 +4,8 @@ strings and are shown in the email's language (core.emails renders under it)."""
 import datetime as dt
 
 from django import template
-from django.utils import dateformat
+
+from core.i18n import format_day
 
 register = template.Library()
 
@@ -18,4 +19,4 @@ def iso_day(value):
         day = dt.date.fromisoformat(str(value)[:10])
     except ValueError:
         return value
-    return dateformat.format(day, "j F Y")
+    return format_day(day)
