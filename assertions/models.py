@@ -34,6 +34,9 @@ class AssignmentBatch(EntityModel):
     notes = models.TextField(blank=True)
     narrative = models.TextField(blank=True)
     notify = models.BooleanField(default=True)
+    email_message = models.TextField(
+        blank=True, help_text="Markdown added to this assignment's emails (placeholders allowed)."
+    )
     status = models.CharField(
         max_length=10, choices=BatchStatus.choices, default=BatchStatus.PENDING, db_index=True
     )

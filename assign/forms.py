@@ -148,3 +148,12 @@ class NotesForm(forms.Form):
     notify = forms.BooleanField(
         required=False, initial=True, label="Email each earner (one credit per email)"
     )
+    email_message = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="A message in the email (Markdown)",
+        help_text="Added to each earner's email after the issuer's words. Placeholders "
+        "such as {{ earner.first_name }} or {{ badge.name }} are filled in per earner; "
+        "the review step shows the exact email.",
+        max_length=5000,
+    )

@@ -19,6 +19,7 @@ from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.views.decorators.http import require_http_methods
 
@@ -26,7 +27,14 @@ from assertions import openbadges
 from assertions.exports import batch_report_response
 from assertions.models import AssignmentBatch
 from assertions.selectors import batch_progress, holders
-from assertions.services import SYNC_LIMIT, TEMPLATE_DEFAULT, batch_assign
+from assertions.services import (
+    SYNC_LIMIT,
+    TEMPLATE_DEFAULT,
+    award_email_preview,
+    batch_assign,
+    email_message_clean,
+    expiry_resolve,
+)
 from assign import files as assign_files
 from assign.forms import (
     ContextForm,
@@ -572,17 +580,26 @@ def assign_notes(request, issuer, draft):
             if request.POST.get("action") == "preview":
                 preview = render_markdown(data["narrative"])
             else:
-                draft.update(
-                    notes=data["notes"], narrative=data["narrative"], notify=data["notify"]
-                )
-                _save(request, issuer, draft, done="notes")
-                return redirect(_url("review", issuer))
+                try:
+                    message = email_message_clean(data["email_message"])
+                except ApplicationError as exc:
+                    add_application_error(form, exc)
+                else:
+                    draft.update(
+                        notes=data["notes"],
+                        narrative=data["narrative"],
+                        notify=data["notify"],
+                        email_message=message,
+                    )
+                    _save(request, issuer, draft, done="notes")
+                    return redirect(_url("review", issuer))
     else:
         form = NotesForm(
             initial={
                 "notes": draft.get("notes", ""),
                 "narrative": draft.get("narrative", ""),
                 "notify": draft.get("notify", True),
+                "email_message": draft.get("email_message", ""),
             }
         )
     return _page(request, issuer, "notes", {"form": form, "preview": preview}, draft=draft)
@@ -639,11 +656,42 @@ def assign_review(request, issuer, draft):
             "started": _dt(draft.get("activity_started_at")),
             "ended": _dt(draft.get("activity_ended_at")),
             "narrative_html": render_markdown(draft.get("narrative") or ""),
+            "email_preview": _email_preview(draft, template, expiry),
             "problems": problems,
             "more_problems": more,
             "first_rows": draft.rows[:5],
         },
         draft=draft,
+    )
+
+
+def _email_preview(draft, template, expiry):
+    """The exact email the first earner gets, or None when no email is sent."""
+    if not draft.get("notify", True) or not draft.rows:
+        return None
+    first = draft.rows[0]
+    try:
+        return _preview_of(draft, template, expiry, first)
+    except ApplicationError:
+        return None  # the dates or the message are refused on confirming, with the reason
+
+
+def _preview_of(draft, template, expiry, first):
+    return award_email_preview(
+        template=template,
+        email=first["email"],
+        first_name=first.get("first_name", ""),
+        last_name=first.get("last_name", ""),
+        language=first.get("language", ""),
+        activity_title=draft.get("activity_title", ""),
+        expires_at=expiry_resolve(
+            template,
+            emitted_at=timezone.now(),
+            expires_at=expiry,
+            started=_dt(draft.get("activity_started_at")),
+            ended=_dt(draft.get("activity_ended_at")),
+        ),
+        message=draft.get("email_message", ""),
     )
 
 
@@ -679,6 +727,7 @@ def assign_confirm(request, issuer, draft):
             expires_at=_expiry(draft, issuer, template),
             notes=draft.get("notes", ""),
             narrative=draft.get("narrative", ""),
+            email_message=draft.get("email_message", ""),
             notify=draft.get("notify", True),
             allow_duplicate=False,
         )

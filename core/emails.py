@@ -60,7 +60,7 @@ def render_email(email) -> tuple[str, str, str]:
     with translation.override(language):
         if context.get("set_password_user_id") and email.user is not None:
             context["set_password_url"] = set_password_url(email.user)
-            context["link_days"] = link_lifetime_days()
+        context.setdefault("link_days", link_lifetime_days())
         if email.kind in _send_time_context:
             context.update(_send_time_context[email.kind](email))
         base = f"emails/{email.kind}"

@@ -7,6 +7,17 @@ from core.i18n import language_choices
 from core.models import BaseModel, EntityModel, WebURLField
 from core.validators import validate_timezone
 
+EMAIL_PLACEHOLDERS = (
+    "earner.first_name",
+    "earner.last_name",
+    "earner.email",
+    "badge.name",
+    "badge.url",
+    "badge.expires",
+    "activity.title",
+    "issuer.name",
+)
+
 
 class Issuer(EntityModel):
     """An issuing organisation ("organization" in the Open Badge API)."""
@@ -33,6 +44,12 @@ class Issuer(EntityModel):
         default=0,
         help_text="Email earners this many days before a badge of theirs expires (0: no reminder).",
     )
+    # The issuer's own words for its badge emails (blank: the platform's). Placeholders
+    # such as {{ earner.first_name }} (EMAIL_PLACEHOLDERS) are filled in per email.
+    email_subject = models.CharField(max_length=200, blank=True)
+    email_greeting = models.CharField(max_length=200, blank=True)
+    email_body = models.TextField(blank=True, help_text="Markdown.")
+    email_closing = models.CharField(max_length=200, blank=True)
     credit_balance = models.BigIntegerField(default=0, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -21,10 +21,12 @@ from core.exceptions import (
     full_clean_or_raise,
 )
 from core.models import EmailKind
+from core.placeholders import placeholders_unknown
 from core.services import email_queue
 from core.uploads import image_accept
 from issuers.exceptions import InsufficientCreditsError
 from issuers.models import (
+    EMAIL_PLACEHOLDERS,
     CreditLedgerEntry,
     CreditReason,
     CreditRequest,
@@ -39,6 +41,7 @@ from issuers.models import (
 )
 from issuers.permissions import (
     MANAGE_ISSUER,
+    MANAGE_TEMPLATES,
     forget_roles,
     must_ask_for_issuer,
     require_issuer_creation,
@@ -711,3 +714,45 @@ def invitation_revoke(*, invitation: Invitation, actor=None) -> Invitation:
         raise ConflictError(_("Only a pending invitation can be revoked."))
     invitation.refresh_from_db()
     return invitation
+
+
+EMAIL_TEMPLATE_FIELDS = ("email_subject", "email_greeting", "email_body", "email_closing")
+
+
+@transaction.atomic
+def issuer_email_settings_update(*, issuer: Issuer, actor=None, **changes) -> Issuer:
+    """The issuer's own words for its badge emails (subject, greeting, Markdown body,
+    closing; blank: the platform's), its default language for earners who have none, and
+    how many days before expiry earners are reminded (0: never). Placeholders must be
+    among EMAIL_PLACEHOLDERS; anything else is refused, field by field."""
+    require_role(actor, issuer, MANAGE_TEMPLATES)
+    allowed = {*EMAIL_TEMPLATE_FIELDS, "language", "expiry_reminder_days"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ApplicationError(
+            _("These fields cannot be changed here: %(fields)s.")
+            % {"fields": ", ".join(sorted(unknown))}
+        )
+    errors = {}
+    for field in EMAIL_TEMPLATE_FIELDS:
+        if field in changes:
+            changes[field] = (changes[field] or "").strip()
+            wrong = placeholders_unknown(changes[field], EMAIL_PLACEHOLDERS)
+            if wrong:
+                errors[field] = [
+                    _("Unknown placeholder %(wrong)s; use %(allowed)s.")
+                    % {
+                        "wrong": ", ".join(wrong),
+                        "allowed": ", ".join("{{ " + p + " }}" for p in EMAIL_PLACEHOLDERS),
+                    }
+                ]
+    days = changes.get("expiry_reminder_days")
+    if days is not None and not (isinstance(days, int) and 0 <= days <= 365):
+        errors["expiry_reminder_days"] = [_("Give a number of days from 0 to 365.")]
+    if errors:
+        raise ApplicationError(_("The email settings are not valid."), field_errors=errors)
+    for field, value in changes.items():
+        setattr(issuer, field, value)
+    full_clean_or_raise(issuer, _("The email settings are not valid."))
+    issuer.save(update_fields=[*changes, "updated_at"])
+    return issuer

@@ -7,4 +7,5 @@ from workspace import views
 urlpatterns = [
     path("", views.issuer_list, name="issuer-list"),
     path("<str:entity_id>/", views.dashboard, name="issuer-dashboard"),
+    path("<str:entity_id>/emails/", views.email_settings, name="issuer-emails"),
 ]

@@ -18,10 +18,13 @@ from django.views.decorators.http import require_http_methods
 from accounts.models import User
 from assertions import openbadges
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
+from assertions.services import award_email_preview
 from core.exceptions import ApplicationError
+from core.i18n import language_choices
 from issuers import services
 from issuers.admin_scoping import add_application_error
 from issuers.links import credits_links
+from issuers.models import EMAIL_PLACEHOLDERS
 from issuers.selectors import issuer_for_user, issuers_for_user
 from templates_app.models import BadgeTemplate
 
@@ -142,3 +145,75 @@ def invitation_accept(request, token: str):
         "login_url": reverse("login") + "?" + urlencode({"next": request.path}),
     }
     return render(request, "workspace/invitation.html", context, status=400 if error else 200)
+
+
+class EmailSettingsForm(forms.Form):
+    email_subject = forms.CharField(label=gettext_lazy("Subject"), max_length=200, required=False)
+    email_greeting = forms.CharField(label=gettext_lazy("Greeting"), max_length=200, required=False)
+    email_body = forms.CharField(
+        label=gettext_lazy("Message (Markdown)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
+        max_length=5000,
+    )
+    email_closing = forms.CharField(label=gettext_lazy("Closing"), max_length=200, required=False)
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of earners who have none"),
+        required=False,
+        choices=lambda: [("", _("The platform's default"))] + language_choices(),
+    )
+    expiry_reminder_days = forms.IntegerField(
+        label=gettext_lazy("Remind earners this many days before a badge expires (0: never)"),
+        min_value=0,
+        max_value=365,
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def email_settings(request, entity_id: str):
+    """The issuer's own words for its badge emails, with the exact email they make."""
+    try:
+        issuer = issuer_for_user(request.user, entity_id)
+    except ApplicationError:
+        raise Http404("Issuer not found.") from None
+    fields = list(EmailSettingsForm.base_fields)
+    form = EmailSettingsForm(
+        request.POST or None, initial={name: getattr(issuer, name) for name in fields}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.issuer_email_settings_update(
+                issuer=issuer, actor=request.user, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, _("The email settings are saved."))
+            return redirect("issuer-emails", entity_id=issuer.entity_id)
+    template = (
+        BadgeTemplate.objects.filter(issuer=issuer, archived=False)
+        .select_related("current_version", "issuer")
+        .order_by("name")
+        .first()
+    )
+    preview = None
+    if template is not None and template.current_version is not None:
+        preview = award_email_preview(
+            template=template,
+            email=request.user.email,
+            first_name=request.user.first_name or "Ada",
+            last_name=request.user.last_name or "Lovelace",
+            activity_title=_("Example activity"),
+        )
+    return render(
+        request,
+        "workspace/email_settings.html",
+        {
+            "issuer": issuer,
+            "form": form,
+            "preview": preview,
+            "template": template,
+            "placeholders": ["{{ " + p + " }}" for p in EMAIL_PLACEHOLDERS],
+        },
+    )

@@ -40,6 +40,7 @@ from assertions.services.earner_data import earner_account_delete, earner_data_e
 from assertions.services.emails import (
     assertion_resend_email,
     award_email,
+    award_email_preview,
     expiry_reminders_queue,
 )
 from assertions.services.imports import assertions_import
@@ -60,7 +61,9 @@ from assertions.services.rows import (
     details_clean,
     earner_row_clean,
     earner_rows_clean,
+    email_message_clean,
     evidence_clean,
+    expiry_resolve,
     imported_row_clean,
     imported_rows_clean,
 )
@@ -89,6 +92,9 @@ __all__ = [
     "assertions_import",
     "assertions_revoke_many",
     "award_email",
+    "award_email_preview",
+    "email_message_clean",
+    "expiry_resolve",
     "earner_account_delete",
     "earner_data_export",
     "expiry_reminders_queue",

@@ -20,6 +20,7 @@ from assertions.services.batches import batch_create
 from assertions.services.rows import (
     TEMPLATE_DEFAULT,
     earner_rows_clean,
+    email_message_clean,
     expiry_resolve,
 )
 from core.exceptions import ApplicationError
@@ -53,15 +54,19 @@ def batch_assign(
     narrative: str = "",
     notify: bool = True,
     allow_duplicate: bool = True,
+    email_message: str = "",
 ) -> AssignResult:
     """Assign `template` to the earners of `rows` with one assignment context.
 
-    Each earner with `notify` costs one credit (the email). Up to SYNC_LIMIT earners are
-    awarded now, all or nothing; more are queued as a batch (see the module docstring).
+    Each earner with `notify` costs one credit (the email), which carries
+    `email_message` (Markdown, placeholders as in the issuer's email template). Up to
+    SYNC_LIMIT earners are awarded now, all or nothing; more are queued as a batch (see
+    the module docstring).
     """
     require_role(actor, template.issuer, ASSIGN)
     template = template_awardable(template)
     rows = earner_rows_clean(rows)
+    email_message = email_message_clean(email_message)
     expires_at = expiry_resolve(
         template,
         emitted_at=timezone.now(),
@@ -85,6 +90,7 @@ def batch_assign(
             notify=notify,
             allow_duplicate=allow_duplicate,
             context=context,
+            email_message=email_message,
         )
     batch = batch_create(
         template=template,
@@ -92,6 +98,7 @@ def batch_assign(
         actor=actor,
         notify=notify,
         allow_duplicate=allow_duplicate,
+        email_message=email_message,
         **context,
     )
     return AssignResult(batch, None)
@@ -123,9 +130,12 @@ def _refused(outcome: AwardOutcome, rows: list[dict]) -> ApplicationError:
 
 
 @transaction.atomic
-def _assign_now(*, template, rows, actor, notify, allow_duplicate, context) -> AssignResult:
+def _assign_now(
+    *, template, rows, actor, notify, allow_duplicate, context, email_message=""
+) -> AssignResult:
     """Award every row now (one expiry for all), all or nothing."""
     batch = AssignmentBatch.objects.create(
+        email_message=email_message,
         issuer=template.issuer,
         badge_template_version=template.current_version,
         status=BatchStatus.RUNNING,

@@ -259,7 +259,8 @@ def assertions_award(
         kind = EventKind.IMPORTED if imported else EventKind.ISSUED
         events = [event(a, kind, actor, **payload) for a in assertions]
         if notify:
-            events += award_emails_queue(assertions)
+            message = batch.email_message if batch is not None else ""
+            events += award_emails_queue(assertions, message=message)
         events_save(events)
     if reserved > len(assertions):
         award_credits_refund(

@@ -26,7 +26,7 @@ from django.utils import timezone
 from assertions.models import AssignmentBatch, BatchStatus
 from assertions.services.award import assertions_award, template_awardable
 from assertions.services.credits import award_credits_refund, award_credits_reserve
-from assertions.services.rows import dates_check, earner_rows_clean
+from assertions.services.rows import dates_check, earner_rows_clean, email_message_clean
 from core.enqueue import enqueue_on_commit, task
 from core.exceptions import ConflictError, NotFoundError
 from core.iterables import chunks
@@ -61,6 +61,7 @@ def batch_create(
     narrative: str = "",
     notify: bool = True,
     allow_duplicate: bool = True,
+    email_message: str = "",
 ) -> AssignmentBatch:
     """Record a batch to be run by a worker: rows checked, credits reserved, rows stored,
     the run enqueued once this commits. `expires_at` is the badges' expiry (None: never).
@@ -85,6 +86,7 @@ def batch_create(
         notes=notes or "",
         narrative=narrative or "",
         notify=notify,
+        email_message=email_message_clean(email_message),
         status=BatchStatus.PENDING,
         total=len(rows),
         created_by=actor,

@@ -1,6 +1,7 @@
 """The emails that tell an earner of a badge, queued in the outbox (core.services) in the
 transaction that awards it, and sent again on request."""
 
+import datetime as dt
 import zoneinfo
 from datetime import timedelta
 
@@ -10,15 +11,20 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accounts.models import User
 from assertions import openbadges
 from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.services.accounts import accounts_load
 from assertions.services.events import event, event_record, events_save
-from core.emails import absolute_url
+from assertions.services.rows import email_message_clean
+from core.emails import absolute_url, render_email
 from core.exceptions import ConflictError
-from core.i18n import language_or_default
+from core.i18n import format_day, language_or_default
+from core.markdown import render_markdown
 from core.models import EmailKind, OutboundEmail
+from core.placeholders import markdown_escape, placeholders_fill
 from core.services import email_resend, emails_queue_many
+from earners.models import Earner
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
 
@@ -59,19 +65,60 @@ def badge_email_context(assertion: Assertion) -> dict:
     }
 
 
-def award_email(assertion: Assertion, user, *, new_account: bool) -> tuple[str, str, dict]:
+def _placeholder_values(assertion: Assertion, context: dict) -> dict[str, str]:
+    return {
+        "earner.first_name": assertion.recipient_first_name,
+        "earner.last_name": assertion.recipient_last_name,
+        "earner.email": assertion.recipient_email,
+        "badge.name": context["badge_name"],
+        "badge.url": context["assertion_url"],
+        "badge.expires": format_day(dt.date.fromisoformat(context["expires_at"]))
+        if context["expires_at"]
+        else "",
+        "activity.title": assertion.activity_title,
+        "issuer.name": context["issuer_name"],
+    }
+
+
+def _own_words(assertion: Assertion, context: dict, message: str) -> str | None:
+    """Put the issuer's own words (its email template) and the assignment's `message`
+    in the context, placeholders filled; the subject they give, if any. Rendered here,
+    in the email's language, so what is queued is what is sent (and previewed)."""
+    issuer = assertion.organization
+    values = _placeholder_values(assertion, context)
+    if issuer.email_greeting:
+        context["greeting"] = placeholders_fill(issuer.email_greeting, values)
+    if issuer.email_body:
+        body = placeholders_fill(issuer.email_body, values, escape=markdown_escape)
+        context["intro_html"] = str(render_markdown(body))
+        context["intro_text"] = placeholders_fill(issuer.email_body, values)
+    if issuer.email_closing:
+        context["closing"] = placeholders_fill(issuer.email_closing, values)
+    if message:
+        context["message_html"] = str(
+            render_markdown(placeholders_fill(message, values, escape=markdown_escape))
+        )
+        context["message_text"] = placeholders_fill(message, values)
+    if issuer.email_subject:
+        return " ".join(placeholders_fill(issuer.email_subject, values).split())
+    return None
+
+
+def award_email(
+    assertion: Assertion, user, *, new_account: bool, message: str = ""
+) -> tuple[str, str, dict]:
     """Kind, subject and template context of the email that tells an earner of a badge.
     An earner who has not chosen a password yet (`new_account`) gets the account-creation
-    email, with the set-password link, in its place."""
+    email, with the set-password link, in its place. The issuer's email template and the
+    assignment's `message` (Markdown, placeholders allowed) go in."""
     context = badge_email_context(assertion)
     if new_account:
         context["set_password_user_id"] = user.pk
     kind = EmailKind.ACCOUNT_CREATED if new_account else EmailKind.BADGE_AWARDED
     with translation.override(context["language"]):
-        subject = _('%(issuer)s awarded you "%(badge)s"') % {
-            "issuer": context["issuer_name"],
-            "badge": context["badge_name"],
-        }
+        subject = _own_words(assertion, context, message) or _(
+            '%(issuer)s awarded you "%(badge)s"'
+        ) % {"issuer": context["issuer_name"], "badge": context["badge_name"]}
     return kind, subject, context
 
 
@@ -109,7 +156,7 @@ def expiring_email(assertion: Assertion) -> OutboundEmail:
     )
 
 
-def award_emails_queue(assertions: list[Assertion]) -> list:
+def award_emails_queue(assertions: list[Assertion], *, message: str = "") -> list:
     """Queue the award email of each badge (saved) in one statement, sent after commit
     100 per task; returns their
     EMAIL_QUEUED events, for the caller to save with its own."""
@@ -118,7 +165,7 @@ def award_emails_queue(assertions: list[Assertion]) -> list:
     for assertion in assertions:
         user = assertion.earner.user
         kind, subject, context = award_email(
-            assertion, user, new_account=not user.has_usable_password()
+            assertion, user, new_account=not user.has_usable_password(), message=message
         )
         emails.append(
             OutboundEmail(
@@ -199,3 +246,50 @@ def expiry_reminders_queue(*, now=None) -> int:
         ]
     )
     return len(emails)
+
+
+PREVIEW_LINK = "/accounts/set-password/…/"
+
+
+def award_email_preview(
+    *,
+    template,
+    email: str,
+    first_name: str = "",
+    last_name: str = "",
+    language: str = "",
+    activity_title: str = "",
+    expires_at=None,
+    message: str = "",
+) -> dict:
+    """The exact award email an earner would get now (subject, text, HTML), without
+    saving anything: the issuer's email template and `message` filled in, in the
+    earner's language. An earner without a password sees the account-creation email;
+    its set-password link is only made when an email is sent."""
+    issuer = template.issuer
+    version = template.current_version
+    earner = Earner.objects.filter(issuer=issuer, email=email).select_related("user").first()
+    user = earner.user if earner else User.objects.filter(email=email).first()
+    assertion = Assertion(
+        organization=issuer,
+        badge_template=template,
+        badge_template_version=version,
+        earner=Earner(
+            issuer=issuer, email=email, language=language or (earner and earner.language) or ""
+        ),
+        recipient_email=email,
+        recipient_first_name=first_name,
+        recipient_last_name=last_name,
+        activity_title=activity_title,
+        expires_at=expires_at,
+    )
+    new_account = user is None or not user.has_usable_password()
+    kind, subject, context = award_email(
+        assertion, None, new_account=False, message=email_message_clean(message)
+    )
+    if new_account:
+        kind = EmailKind.ACCOUNT_CREATED
+        context["set_password_url"] = absolute_url(PREVIEW_LINK)
+    row = OutboundEmail(kind=kind, to_email=email, subject=subject, context=context)
+    subject, text, html = render_email(row)
+    return {"kind": kind, "subject": subject, "text": text, "html": html, "to": email}

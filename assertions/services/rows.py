@@ -16,8 +16,10 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from core.i18n import language_clean
+from core.placeholders import placeholders_unknown
 from core.validators import is_web_url
 from earners.services import clean_email
+from issuers.models import EMAIL_PLACEHOLDERS
 from templates_app.models import BadgeTemplate, ValidityUnit
 
 # `expires_at=TEMPLATE_DEFAULT` (the default) takes the template's default validity;
@@ -295,3 +297,35 @@ def imported_rows_clean(template: BadgeTemplate, rows, *, limit: int = MAX_IMPOR
             field_errors={"badges": problems},
         )
     return cleaned
+
+
+MAX_EMAIL_MESSAGE = 5000
+
+
+def email_message_clean(message) -> str:
+    """An assignment's message for its emails: Markdown text whose placeholders are
+    those of the issuers' email templates."""
+    message = (message or "").strip() if isinstance(message, str | type(None)) else None
+    if message is None:
+        raise ApplicationError(
+            _("The email message must be text."), field_errors={"email_message": [_("Give text.")]}
+        )
+    problems = []
+    if len(message) > MAX_EMAIL_MESSAGE:
+        problems.append(
+            _("Keep the message to %(limit)s characters at most.") % {"limit": MAX_EMAIL_MESSAGE}
+        )
+    wrong = placeholders_unknown(message, EMAIL_PLACEHOLDERS)
+    if wrong:
+        problems.append(
+            _("Unknown placeholder %(wrong)s; use %(allowed)s.")
+            % {
+                "wrong": ", ".join(wrong),
+                "allowed": ", ".join("{{ " + p + " }}" for p in EMAIL_PLACEHOLDERS),
+            }
+        )
+    if problems:
+        raise ApplicationError(
+            " ".join(problems), field_errors={"email_message": problems}, code="invalid_message"
+        )
+    return message

@@ -398,3 +398,40 @@ def test_pasting_more_than_a_request_may_carry_is_told_on_a_page(client, issuer,
     assert "larger than the 5,000 bytes this server accepts" in html
     assert "upload them as a CSV or Excel file" in html
     assert f'href="http://testserver{url(issuer, "earners")}"' in html
+
+
+def test_the_review_shows_the_exact_email_with_the_assignments_message(
+    client, issuer, template, django_capture_on_commit_callbacks
+):
+    client.get(f"/issuers/{issuer.entity_id}/assign/?template={template.entity_id}")
+    client.post(
+        url(issuer, "earners"),
+        {"mode": "single", "first_name": "Ada", "last_name": "Lovelace", "email": "ada@x.org"},
+    )
+    # a message with an unknown placeholder is refused on the notes step
+    walk_to_review(client, issuer, template)
+    refused = client.post(
+        url(issuer, "notes"),
+        {"notify": "on", "email_message": "Hi {{ earner.password }}", "action": "next"},
+    )
+    assert refused.status_code == 200
+    assert "Unknown placeholder" in refused.content.decode()
+    client.post(
+        url(issuer, "notes"),
+        {
+            "notify": "on",
+            "email_message": "Welcome, **{{ earner.first_name }}**!",
+            "action": "next",
+        },
+    )
+    review = client.get(url(issuer, "review"))
+    preview = review.context["email_preview"]
+    assert "Welcome, **Ada**!" in preview["text"]  # the text part keeps the Markdown
+    assert "<strong>Ada</strong>" in preview["html"]
+    assert 'data-testid="email-html"' in review.content.decode()
+    # and the email sent on confirming is the one previewed
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(f"/issuers/{issuer.entity_id}/assign/confirm/")
+    (sent,) = mail.outbox
+    assert sent.subject == preview["subject"]
+    assert "Welcome, **Ada**!" in sent.body

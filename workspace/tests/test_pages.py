@@ -56,3 +56,31 @@ def test_the_dashboard_lists_running_assignments(client, issuer, template):
     assert 'data-testid="running-batches"' in html
     assert f"/batches/{batch.entity_id}/" in html
     assert "0 of 101 issued" in html
+
+
+def test_the_email_settings_page_saves_the_issuers_words_and_shows_the_email(
+    client, issuer, template
+):
+    page = f"/issuers/{issuer.entity_id}/emails/"
+    assert client.get(page).status_code == 200
+    refused = client.post(page, {"email_body": "{{ issuer.secret }}", "expiry_reminder_days": "0"})
+    assert refused.status_code == 200
+    assert "Unknown placeholder" in refused.content.decode()
+    saved = client.post(
+        page,
+        {
+            "email_subject": "Your {{ badge.name }}",
+            "email_body": "Thanks, {{ earner.first_name }}.",
+            "language": "it",
+            "expiry_reminder_days": "14",
+        },
+    )
+    assert saved.status_code == 302
+    issuer.refresh_from_db()
+    assert (issuer.email_subject, issuer.language, issuer.expiry_reminder_days) == (
+        "Your {{ badge.name }}",
+        "it",
+        14,
+    )
+    shown = client.get(page)
+    assert shown.context["preview"]["subject"] == "Your Python Fundamentals"

@@ -322,6 +322,13 @@ class AssignmentCreateSerializer(IssuerZoneMixin, StrictFieldsMixin, serializers
         default=True,
         help_text="Email each earner (account creation or badge assignment); one credit each.",
     )
+    email_message = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=5000,
+        help_text="Markdown added to this assignment's emails; placeholders such as "
+        "{{ earner.first_name }} and {{ badge.name }} are filled in per earner.",
+    )
     allow_duplicates = serializers.BooleanField(
         default=True,
         help_text="false: earners already holding a valid badge of this template are refused.",

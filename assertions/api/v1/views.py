@@ -305,6 +305,7 @@ class AssignmentViewSet(V1GenericViewSet):
             notes=data.get("notes", ""),
             notify=data["send_email"],
             allow_duplicate=data["allow_duplicates"],
+            email_message=data.get("email_message", ""),
         )
         batch = self.get_queryset().get(pk=result.batch.pk)
         location = f"/api/v1/assignments/{batch.entity_id}"
