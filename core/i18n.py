@@ -2,6 +2,7 @@
 language field offers, and the language an email to someone is written in."""
 
 from django.conf import settings
+from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 
 
 def language_choices():
@@ -69,3 +70,16 @@ def format_moment(value) -> str:
     from django.utils import dateformat
 
     return f"{format_day(value)}, {dateformat.format(value, 'H:i')}"
+
+
+class LocaleMiddleware(DjangoLocaleMiddleware):
+    """Django's LocaleMiddleware (the page's language from the cookie or the browser's
+    Accept-Language), saying `Vary: Accept-Language` only on pages: machine documents
+    (Open Badges JSON-LD, credentials, images) are the same in every language, and a
+    cache or CDN in front must not keep one copy per language of them."""
+
+    def process_response(self, request, response):
+        if response.get("Content-Type", "").startswith("text/html"):
+            return super().process_response(request, response)
+        response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
+        return response

@@ -148,4 +148,4 @@ def test_the_pages_and_emails_people_read_carry_no_unmarked_text():
 
 def test_the_platform_speaks_english_and_italian():
     assert [code for code, _name in settings.LANGUAGES] == ["en", "it"]
-    assert "django.middleware.locale.LocaleMiddleware" in settings.MIDDLEWARE
+    assert "core.i18n.LocaleMiddleware" in settings.MIDDLEWARE

@@ -10,6 +10,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User
 from assertions import openbadges
@@ -122,17 +123,14 @@ def award_email(
     return kind, subject, context
 
 
-def revoked_email(assertion: Assertion) -> OutboundEmail:
-    """The email that tells an earner their badge was revoked (unsaved)."""
-    context = badge_email_context(assertion)
-    context["revoked_reason"] = assertion.revoked_reason
+def _badge_email(assertion: Assertion, kind: str, subject: str, **extra) -> OutboundEmail:
+    """An unsaved outbox row about a badge; `subject` is formatted with `issuer` and
+    `badge` in the email's language."""
+    context = {**badge_email_context(assertion), **extra}
     with translation.override(context["language"]):
-        subject = _('%(issuer)s revoked your badge "%(badge)s"') % {
-            "issuer": context["issuer_name"],
-            "badge": context["badge_name"],
-        }
+        subject = _(subject) % {"issuer": context["issuer_name"], "badge": context["badge_name"]}
     return OutboundEmail(
-        kind=EmailKind.BADGE_REVOKED,
+        kind=kind,
         to_email=assertion.recipient_email,
         subject=subject,
         context=context,
@@ -141,18 +139,22 @@ def revoked_email(assertion: Assertion) -> OutboundEmail:
     )
 
 
+def revoked_email(assertion: Assertion) -> OutboundEmail:
+    """The email that tells an earner their badge was revoked (unsaved)."""
+    return _badge_email(
+        assertion,
+        EmailKind.BADGE_REVOKED,
+        gettext_noop('%(issuer)s revoked your badge "%(badge)s"'),
+        revoked_reason=assertion.revoked_reason,
+    )
+
+
 def expiring_email(assertion: Assertion) -> OutboundEmail:
     """The reminder that a badge expires soon (unsaved)."""
-    context = badge_email_context(assertion)
-    with translation.override(context["language"]):
-        subject = _('Your badge "%(badge)s" expires soon') % {"badge": context["badge_name"]}
-    return OutboundEmail(
-        kind=EmailKind.BADGE_EXPIRING,
-        to_email=assertion.recipient_email,
-        subject=subject,
-        context=context,
-        assertion=assertion,
-        user=assertion.earner.user,
+    return _badge_email(
+        assertion,
+        EmailKind.BADGE_EXPIRING,
+        gettext_noop('Your badge "%(badge)s" expires soon'),
     )
 
 

@@ -13,17 +13,12 @@ from accounts.tests.factories import UserFactory
 from assertions.baking import unbake
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
+from backpack.tests.test_views import award
 from core.models import OutboundEmail
 from earners.models import Earner
 from issuers.tests.factories import MembershipFactory
 
 pytestmark = pytest.mark.django_db
-
-
-def award(user, **fields):
-    badge = AssertionFactory(recipient_email=user.email, **fields)
-    Earner.objects.filter(pk=badge.earner_id).update(user=user)
-    return badge
 
 
 def test_the_download_holds_every_badge_as_json_and_as_a_baked_image(client):
