@@ -3,6 +3,7 @@ language field offers, and the language an email to someone is written in."""
 
 from django.conf import settings
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.utils import dateformat, translation
 
 
 def language_choices():
@@ -57,8 +58,6 @@ _LOWERCASE_MONTHS = {"it"}
 
 def format_day(value) -> str:
     """`1 May 2026` / `1 maggio 2026`: a date in the active language."""
-    from django.utils import dateformat, translation
-
     text = dateformat.format(value, "j F Y")
     if (translation.get_language() or "").split("-")[0] in _LOWERCASE_MONTHS:
         text = text.lower()
@@ -67,8 +66,6 @@ def format_day(value) -> str:
 
 def format_moment(value) -> str:
     """`1 May 2026, 09:30` / `1 maggio 2026, 09:30` in the value's own zone."""
-    from django.utils import dateformat
-
     return f"{format_day(value)}, {dateformat.format(value, 'H:i')}"
 
 

@@ -33,9 +33,7 @@ def assertion_revoke(
     assertion.revoked_at = timezone.now()
     assertion.revoked_reason = (reason or "").strip()
     assertion.save(update_fields=["status", "revoked_at", "revoked_reason", "updated_at"])
-    event_record(
-        assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason, notify=notify
-    )
+    event_record(assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason)
     if notify and assertion.recipient_email:
         email = revoked_email(assertion)
         emails_queue_many([email])

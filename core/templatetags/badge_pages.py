@@ -1,4 +1,5 @@
 from django import template
+from django.utils import timezone
 
 from core.i18n import format_day, format_moment
 from core.markdown import render_markdown
@@ -32,8 +33,6 @@ def day(value):
 @register.filter
 def local_moment(value):
     """An aware datetime in the current time zone, in the page's language."""
-    from django.utils import timezone
-
     return format_moment(timezone.localtime(value)) if value else ""
 
 

@@ -120,6 +120,8 @@ def test_concurrent_revoke_and_update_leave_a_consistent_badge(world):
         assert badge.status == AssertionStatus.REVOKED
         assert badge.revoked_at is not None
         kinds = list(AssertionEvent.objects.filter(assertion=badge).values_list("kind", flat=True))
+        # the revocation email's own events come after it
+        kinds = [kind for kind in kinds if not kind.startswith("email")]
         assert kinds.count(EventKind.REVOKED) == 1, round_
         # every update the log records happened before the revocation
         assert kinds.index(EventKind.REVOKED) == len(kinds) - 1
