@@ -16,8 +16,9 @@ from playwright.sync_api import expect
 from accounts.models import User
 from assertions.models import Assertion
 from assertions.services import assertion_issue
-from issuers.services import credits_top_up
-from issuers.tests.factories import IssuerFactory
+from issuers.models import Role
+from issuers.services import credits_top_up, issuer_email_settings_update
+from issuers.tests.factories import IssuerFactory, MembershipFactory
 from templates_app.tests.factories import BadgeTemplateFactory
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
@@ -160,3 +161,25 @@ def test_an_earners_account_from_assignment_to_deletion(site, browser, language)
     expect(page.locator("h1")).to_have_text("Primo soccorso")
     shots(page, f"{language}-8-badge-after")
     context.close()
+
+
+def test_the_issuers_email_page_shows_the_exact_email(site, page):
+    membership = MembershipFactory(role=Role.OWNER, issuer__name="Scuola di Roma")
+    issuer = membership.issuer
+    BadgeTemplateFactory(issuer=issuer, name="Primo soccorso")
+    issuer_email_settings_update(
+        issuer=issuer,
+        email_greeting="Cara {{ earner.first_name }},",
+        email_body="Complimenti per **{{ badge.name }}**!",
+    )
+    page.goto(f"{site}/admin/login/?next=/issuers/{issuer.entity_id}/emails/")
+    page.fill("input[name=username]", membership.user.email)
+    page.fill("input[name=password]", "pw-for-tests")
+    page.click("input[type=submit]")
+    frame = page.frame_locator("[data-testid=email-html]")
+    expect(frame.locator("body")).to_contain_text("Complimenti per Primo soccorso!")
+    expect(frame.locator("p", has_text="Complimenti").locator("strong")).to_have_text(
+        "Primo soccorso"
+    )
+    shots(page, "issuer-email-page")
+    page.locator("[data-testid=email-html]").screenshot(path=ARTIFACTS / "earner-email-preview.png")
