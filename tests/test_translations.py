@@ -24,6 +24,9 @@ MARKED_TEMPLATE_DIRS = [
     "accounts/templates",
     "backpack/templates",
     "public_pages/templates",
+    "assign/templates",
+    "workspace/templates",
+    "imports/templates",
 ]
 # Words that are names, not text: the platform's and standards' names.
 NAMES = {"Badges", "BadgeClass", "Assertion", "Issuer", "Open", "LinkedIn", "Badgr", "JSON"}
@@ -123,7 +126,7 @@ def _unmarked(source: str) -> list[str]:
     texts = [
         value
         for value in _ATTRIBUTES.findall(source)
-        if value not in ("website", "summary", "noindex")
+        if value not in ("website", "summary", "noindex", "no-referrer")
     ]
     texts.append(_NOT_TEXT.sub(" ", source))
     words = []
