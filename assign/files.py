@@ -27,6 +27,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from django.utils.translation import gettext_lazy as _
+
 from assertions.selectors import holders
 from assertions.services import MAX_EARNERS, earner_row_clean
 from core import spreadsheets
@@ -42,10 +44,10 @@ MAX_CELL_CHARS = 1000
 FIELDS = ("email", "first_name", "last_name")  # each row needs these
 OPTIONAL_FIELDS = ("language",)  # blank: the issuer's language
 FIELD_LABELS = {
-    "email": "Email",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "language": "Language",
+    "email": _("Email"),
+    "first_name": _("First name"),
+    "last_name": _("Last name"),
+    "language": _("Language"),
 }
 
 # Header spellings, compared after lower-casing and dropping accents, spaces and dashes.

@@ -6,31 +6,34 @@ from zoneinfo import ZoneInfo
 
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from assertions.exports import XLSX_TYPE
 from assign.files import FIELD_LABELS, FIELDS, OPTIONAL_FIELDS
 
 
 class EarnersForm(forms.Form):
-    MODES = (("single", "One earner"), ("bulk", "Many earners (file or pasted rows)"))
+    MODES = (("single", _("One earner")), ("bulk", _("Many earners (file or pasted rows)")))
     mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="single")
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
-    email = forms.CharField(max_length=254, required=False, label="Email")
+    email = forms.CharField(max_length=254, required=False, label=_("Email"))
     file = forms.FileField(
         required=False,
-        label="CSV or XLSX file",
+        label=_("CSV or XLSX file"),
         widget=forms.ClearableFileInput(
             attrs={"accept": ".csv,.txt,.tsv,.xlsx,text/csv,text/plain," + XLSX_TYPE}
         ),
-        help_text="Columns first_name, last_name, email (any other column is kept as the "
-        "earner's details). Up to 10 MB and 10,000 earners.",
+        help_text=_(
+            "Columns first_name, last_name, email (any other column is kept as the "
+            "earner's details). Up to 10 MB and 10,000 earners."
+        ),
     )
     pasted = forms.CharField(
         required=False,
-        label="Or paste rows",
+        label=_("Or paste rows"),
         widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}),
-        help_text="Copied from a spreadsheet (tab-separated) or CSV, header row first.",
+        help_text=_("Copied from a spreadsheet (tab-separated) or CSV, header row first."),
     )
 
     def clean(self):
@@ -38,9 +41,13 @@ class EarnersForm(forms.Form):
         if data.get("mode") == "single":
             for name in FIELDS:
                 if not (data.get(name) or "").strip():
-                    self.add_error(name, f"The {FIELD_LABELS[name].lower()} is required.")
+                    self.add_error(
+                        name,
+                        _("The %(field)s is required.")
+                        % {"field": str(FIELD_LABELS[name]).lower()},
+                    )
         elif data.get("mode") == "bulk" and not data.get("file") and not data.get("pasted"):
-            self.add_error("file", "Choose a file or paste rows.")
+            self.add_error("file", _("Choose a file or paste rows."))
         return data
 
 
@@ -49,7 +56,7 @@ class MappingForm(forms.Form):
 
     def __init__(self, *args, columns: list[str], **kwargs):
         super().__init__(*args, **kwargs)
-        choices = [("", "(none)")] + [(str(i), name) for i, name in enumerate(columns)]
+        choices = [("", _("(none)"))] + [(str(i), name) for i, name in enumerate(columns)]
         for name in FIELDS + OPTIONAL_FIELDS:
             self.fields[name] = forms.ChoiceField(
                 choices=choices, required=False, label=FIELD_LABELS[name]
@@ -62,17 +69,17 @@ def _zone(issuer) -> ZoneInfo:
 
 class ContextForm(forms.Form):
     activity_title = forms.CharField(
-        max_length=255, label="Activity title", help_text="E.g. the course or event."
+        max_length=255, label=_("Activity title"), help_text=_("E.g. the course or event.")
     )
     activity_started_at = forms.DateTimeField(
         required=False,
-        label="Started",
+        label=_("Started"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
     activity_ended_at = forms.DateTimeField(
         required=False,
-        label="Ended",
+        label=_("Ended"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"],
     )
@@ -97,19 +104,19 @@ class ContextForm(forms.Form):
         data = super().clean()
         start, end = data.get("activity_started_at"), data.get("activity_ended_at")
         if start and end and end < start:
-            self.add_error("activity_ended_at", "The activity cannot end before it starts.")
+            self.add_error("activity_ended_at", _("The activity cannot end before it starts."))
         return data
 
 
 class ValidityForm(forms.Form):
     CHOICES = (
-        ("default", "The template's default"),
-        ("none", "Never expires"),
-        ("explicit", "Expires on a date"),
+        ("default", _("The template's default")),
+        ("none", _("Never expires")),
+        ("explicit", _("Expires on a date")),
     )
     validity = forms.ChoiceField(choices=CHOICES, widget=forms.RadioSelect, initial="default")
     expires_on = forms.DateField(
-        required=False, label="Expires on", widget=forms.DateInput(attrs={"type": "date"})
+        required=False, label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"})
     )
 
     def __init__(self, *args, issuer, **kwargs):
@@ -121,9 +128,9 @@ class ValidityForm(forms.Form):
         if data.get("validity") == "explicit":
             day = data.get("expires_on")
             if day is None:
-                self.add_error("expires_on", "Give the date the badges expire.")
+                self.add_error("expires_on", _("Give the date the badges expire."))
             elif expiry_of(day, self.issuer) <= timezone.now():
-                self.add_error("expires_on", "Give a date in the future.")
+                self.add_error("expires_on", _("Give a date in the future."))
         return data
 
 
@@ -136,24 +143,26 @@ class NotesForm(forms.Form):
     notes = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Kept with each badge, for your organisation.",
+        help_text=_("Kept with each badge, for your organisation."),
     )
     narrative = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 6}),
-        label="Narrative (Markdown)",
-        help_text="Shown on each badge's public page: what the earners did.",
+        label=_("Narrative (Markdown)"),
+        help_text=_("Shown on each badge's public page: what the earners did."),
         max_length=20000,
     )
     notify = forms.BooleanField(
-        required=False, initial=True, label="Email each earner (one credit per email)"
+        required=False, initial=True, label=_("Email each earner (one credit per email)")
     )
     email_message = forms.CharField(
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
-        label="A message in the email (Markdown)",
-        help_text="Added to each earner's email after the issuer's words. Placeholders "
-        "such as {{ earner.first_name }} or {{ badge.name }} are filled in per earner; "
-        "the review step shows the exact email.",
+        label=_("A message in the email (Markdown)"),
+        help_text=_(
+            "Added to each earner's email after the issuer's words. Placeholders "
+            "such as {{ earner.first_name }} or {{ badge.name }} are filled in per earner; "
+            "the review step shows the exact email."
+        ),
         max_length=5000,
     )

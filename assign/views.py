@@ -21,6 +21,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_http_methods
 
 from assertions import openbadges
@@ -57,12 +58,12 @@ from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
 
 STEPS = (
-    ("earners", "Earners"),
-    ("context", "Context"),
-    ("template", "Badge"),
-    ("validity", "Validity"),
-    ("notes", "Notes"),
-    ("review", "Review"),
+    ("earners", _("Earners")),
+    ("context", _("Context")),
+    ("template", _("Badge")),
+    ("validity", _("Validity")),
+    ("notes", _("Notes")),
+    ("review", _("Review")),
 )
 STEP_NAMES = [name for name, _ in STEPS]
 MAX_PROBLEMS_SHOWN = 500
@@ -636,7 +637,7 @@ def _numbers(issuer, draft) -> dict:
 def assign_review(request, issuer, draft):
     template = _template(issuer, draft.get("template"))
     if template is None:
-        messages.error(request, "That badge template is no longer available; choose another.")
+        messages.error(request, _("That badge template is no longer available; choose another."))
         draft["done"] = [s for s in draft["done"] if s not in ("template", "validity", "notes")]
         _save(request, issuer, draft)
         return redirect(_url("template", issuer))
@@ -714,7 +715,7 @@ def assign_confirm(request, issuer, draft):
     # first takes the draft's token; reading the draft alone would let both through.
     lock = f"assign-confirm:{issuer.entity_id}:{draft.get('token', '')}"
     if not cache.add(lock, True, timeout=24 * 3600):
-        messages.error(request, "This assignment is already being issued.")
+        messages.error(request, _("This assignment is already being issued."))
         return redirect("issuer-dashboard", entity_id=issuer.entity_id)
     try:
         result = batch_assign(
@@ -734,11 +735,11 @@ def assign_confirm(request, issuer, draft):
     except InsufficientCreditsError:
         # Nothing was issued; the review page shows the numbers and the top-up link.
         cache.delete(lock)
-        messages.error(request, "Not enough credits: nothing was issued.")
+        messages.error(request, _("Not enough credits: nothing was issued."))
         return redirect(_url("review", issuer))
     except ApplicationError as exc:
         cache.delete(lock)
-        messages.error(request, f"Nothing was issued: {exc.message}")
+        messages.error(request, _("Nothing was issued: %(reason)s") % {"reason": exc.message})
         return redirect(_url("review", issuer))
     except Exception:
         cache.delete(lock)
@@ -747,9 +748,11 @@ def assign_confirm(request, issuer, draft):
     batch = result.batch
     if result.queued:
         # Said once and true for good: the page below shows how far it has got.
-        messages.success(request, f"The assignment of {batch.total} badges has started.")
+        messages.success(
+            request, _("The assignment of %(total)s badges has started.") % {"total": batch.total}
+        )
     else:
-        messages.success(request, f"{batch.issued} badges were issued.")
+        messages.success(request, _("%(issued)s badges were issued.") % {"issued": batch.issued})
     return redirect("batch-detail", entity_id=issuer.entity_id, batch_id=batch.entity_id)
 
 
