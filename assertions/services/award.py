@@ -11,16 +11,22 @@ number of rows (`assertions/tests/test_bulk_queries.py`):
 1. rows whose `idempotency_key` an earlier award of the issuer used are answered with
    that badge (when it is the same award: same earner and template) and not awarded
    again; a key used for another award is refused (422);
-2. with `reserve`, the credits of the rows left are reserved in one ledger entry;
-3. the earners are found or made, with their accounts, and locked
+2. the earners are found or made, with their accounts, and locked
    (`assertions.services.accounts`), and, unless duplicates are allowed, those who
    already hold the badge are refused, row by row;
-4. the badges, their events and (with `notify`) their emails are inserted, one
-   statement each; the emails go to the broker 100 per task once the transaction commits.
+3. the badges, their events and (with `notify`) their emails are inserted, one
+   statement each; the emails go to the broker 100 per task once the transaction commits;
+4. with `reserve`, the credits of the badges awarded are taken in one ledger entry
+   (402 when they are not there, which undoes the caller's transaction). Last, because
+   taking them locks the issuer's row until the transaction commits: every award of the
+   issuer waits for that lock, so it is held only for the award's last four statements
+   and its commit (taken first, it was held across a dozen, and a worker descheduled
+   meanwhile stalled every other award of the issuer).
 
 A row that breaks a rule is an error of the outcome, named by its number; the caller
 decides whether that undoes everything (single awards, small assignments, imports) or
-only that row (queued batches). Credits reserved for rows not awarded are refunded.
+only that row (queued batches, whose credits `assertions.services.batches` reserves for
+the whole batch up front and refunds for what was not delivered).
 """
 
 import secrets
@@ -35,7 +41,7 @@ from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.openbadges import recipient_hash
 from assertions.selectors import assertions_keyed, holders
 from assertions.services.accounts import earners_for_rows
-from assertions.services.credits import award_credits_refund, award_credits_reserve
+from assertions.services.credits import award_credits_reserve
 from assertions.services.emails import award_emails_queue
 from assertions.services.events import event, events_save
 from assertions.services.rows import (
@@ -72,7 +78,7 @@ class AwardOutcome:
     assertions: list[Assertion]  # awarded now, in the order of the rows
     earlier: list[Assertion]  # awarded before under the rows' idempotency keys
     errors: list[RowError]
-    reserved: int = 0  # credits reserved (and not refunded) for the badges awarded now
+    reserved: int = 0  # credits taken for the badges awarded now
 
     @property
     def issued(self) -> int:
@@ -192,11 +198,6 @@ def assertions_award(
     earlier, errors = _earlier(issuer, template, items)
     refused = {error.row for error in errors}
     todo = [(n, row) for n, row in items if n not in earlier and n not in refused]
-    reserved = 0
-    if reserve and notify:
-        reserved = award_credits_reserve(
-            issuer=issuer, amount=len(todo), actor=actor, batch=batch, note=note
-        )
     assertions: list[Assertion] = []
     if todo:
         now = timezone.now()
@@ -261,15 +262,11 @@ def assertions_award(
         if notify:
             events += award_emails_queue(assertions)
         events_save(events)
-    if reserved > len(assertions):
-        award_credits_refund(
-            issuer=issuer,
-            unused=reserved - len(assertions),
-            actor=actor,
-            batch=batch,
-            note=_("Credits of badges not awarded"),
+    reserved = 0
+    if reserve and notify:
+        reserved = award_credits_reserve(
+            issuer=issuer, amount=len(assertions), actor=actor, batch=batch, note=note
         )
-        reserved = len(assertions)
     errors.sort(key=lambda error: error.row)
     return AwardOutcome(assertions, [earlier[n] for n in sorted(earlier)], errors, reserved)
 
