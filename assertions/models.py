@@ -130,10 +130,22 @@ class Assertion(EntityModel):
     class Meta:
         ordering = ["-emitted_at", "-id"]
         indexes = [
-            models.Index(fields=["organization", "-emitted_at"], name="assertions_issuer_time"),
-            models.Index(fields=["badge_template", "-emitted_at"], name="assertions_template_time"),
+            # Lists by issuer or template in their two orders, read in index order: newest
+            # issued first (/api/v1, pages; `id` breaks ties) and newest made first (/v2's
+            # cursor pages). Without the second, /v2 walked the primary key backwards
+            # over every other issuer's newer badges (`make bench BENCH_ARGS=--scale`).
+            models.Index(
+                fields=["organization", "-emitted_at", "-id"], name="assertions_issuer_time"
+            ),
+            models.Index(
+                fields=["badge_template", "-emitted_at", "-id"], name="assertions_template_time"
+            ),
+            models.Index(fields=["organization", "-id"], name="assertions_issuer_newest"),
+            models.Index(fields=["badge_template", "-id"], name="assertions_template_newest"),
             models.Index(fields=["earner", "badge_template"], name="assertions_earner_template"),
-            models.Index(fields=["recipient_email"], name="assertions_recipient_email"),
+            models.Index(
+                fields=["recipient_email", "-emitted_at", "-id"], name="assertions_recipient_email"
+            ),
             models.Index(
                 fields=["expires_at"],
                 name="assertions_valid_expiring",
