@@ -50,10 +50,14 @@ format: $(VENV)/.installed-dev
 
 # A Celery worker against Redis (CELERY_BROKER_URL). QUEUES picks the queues it serves
 # (default, emails, bulk); production runs one per queue, see docs/deployment.md.
+# DJANGO_SETTINGS_MODULE: the local settings unless the environment names others (a
+# worker refuses to start without one: badges_project/celery.py).
 QUEUES ?= default,emails,bulk
+worker: export DJANGO_SETTINGS_MODULE ?= $(RUN_SETTINGS)
 worker: $(VENV)/.installed
 	$(BIN)/celery -A badges_project worker --loglevel=INFO -Q $(QUEUES) $(WORKER_ARGS)
 
 # The periodic tasks (outbox sweep, expiry): exactly one beat process per deployment.
+beat: export DJANGO_SETTINGS_MODULE ?= $(RUN_SETTINGS)
 beat: $(VENV)/.installed
 	$(BIN)/celery -A badges_project beat --loglevel=INFO

@@ -1,11 +1,22 @@
 import os
+import sys
 
 from celery import Celery
 from celery.signals import after_setup_logger, after_setup_task_logger
 
 from core.log_scrub import scrub_handlers
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "badges_project.settings.local")
+# No default for a worker or beat: with none, Celery would load the local settings (emails
+# printed to its stdout and marked sent, tasks run inline). Django processes (manage.py,
+# wsgi.py, asgi.py, pytest) name theirs before importing this module; `celery -A
+# badges_project` does not, so the environment must (the env file, docs/deployment.md;
+# `make worker` / `make beat` pass the local settings).
+if not os.environ.get("DJANGO_SETTINGS_MODULE"):
+    sys.exit(
+        "DJANGO_SETTINGS_MODULE is not set. Workers and beat read the same environment file "
+        "as the web processes: set DJANGO_SETTINGS_MODULE=badges_project.settings.production "
+        "there (docs/deployment.md), or badges_project.settings.local on a development machine."
+    )
 
 app = Celery("badges_project")
 # Every CELERY_* Django setting configures the app (CELERY_BROKER_URL -> broker_url).
