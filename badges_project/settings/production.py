@@ -48,6 +48,11 @@ CACHES = {
         "LOCATION": env("REDIS_URL", default=CELERY_BROKER_URL),
         "KEY_PREFIX": "badges",
         "TIMEOUT": 300,
+        # Redis unreachable: give up quickly and serve without the cache (core/cache.py).
+        "OPTIONS": {
+            "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+        },
     }
 }
 
