@@ -8,8 +8,13 @@ patched in tests); tests/test_architecture.py checks that every such path in the
 is a registered task.
 """
 
+import logging
+
+from celery import current_app
 from django.db import transaction
 from django.utils.module_loading import import_string
+
+log = logging.getLogger(__name__)
 
 
 def task(path: str):
@@ -24,3 +29,19 @@ def enqueue_on_commit(path: str, *args) -> None:
     request still succeeds; every caller has a periodic sweep that enqueues what was lost
     (the outbox sweep, resumed batches and imports)."""
     transaction.on_commit(lambda: task(path).delay(*args), robust=True)
+
+
+def queue_length(name: str) -> int | None:
+    """How many messages wait in the broker's queue `name` (not those a worker holds);
+    None when the broker cannot tell (down) or there is none (tasks run inline)."""
+    app = current_app  # the project's (badges_project.celery), which core does not import
+    if app.conf.task_always_eager:
+        return None
+    try:
+        with app.connection_for_read() as connection:
+            connection.ensure_connection(max_retries=0, timeout=2)
+            declared = connection.default_channel.queue_declare(queue=name, passive=True)
+            return declared.message_count
+    except Exception as exc:  # noqa: BLE001 (any broker failure: the caller decides without)
+        log.warning("Queue %s: its length is unknown (%s: %s)", name, type(exc).__name__, exc)
+        return None
