@@ -56,6 +56,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Marks the requests whose reads may go to the read replica (core/db_router.py).
+    "core.db_router.ReplicaReadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +66,16 @@ MIDDLEWARE = [
     "core.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# GET/HEAD paths whose reads tolerate replication lag: with DATABASE_REPLICA_URL they read
+# from the replica (core/db_router.py). Public pages, documents, images and keys; exports
+# and statistics (a second's lag does not change a report).
+REPLICA_READ_PATHS = [
+    r"^/public/",
+    r"^/issuers/[A-Za-z0-9_-]{22}/(did\.json|jwks\.json|status/[0-9]+)$",
+    r"^/api/v1/badges/export/?$",
+    r"^/api/v1/statistics/?",
 ]
 
 ROOT_URLCONF = "badges_project.urls"

@@ -36,9 +36,12 @@ DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool
     "DB_SERVER_SIDE_BINDING", default=False
 )
 if env("DATABASE_REPLICA_URL", default=""):
-    # Public pages and documents read from the replica (core.db_router.ReplicaRouter).
+    # Public pages, documents, exports and statistics read from the replica
+    # (REPLICA_READ_PATHS, core.db_router); everything else uses the primary.
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
-    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
     DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 
 # --- cache: Redis, shared by every web process -----------------------------------------
