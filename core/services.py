@@ -112,9 +112,7 @@ def outbox_sweep(*, now=None) -> int:
         updated_at__lt=now - timedelta(seconds=settings.OUTBOX_STUCK_SENDING_SECONDS),
     )
     _fail_interrupted_twice(stuck, now)
-    overdue = (stuck & Q(interruptions=0)) | Q(
-        status=EmailStatus.PENDING, updated_at__lt=now - timedelta(seconds=patience)
-    )
+    overdue = (stuck & Q(interruptions=0)) | _pending_overdue(now, patience)
     due = list(OutboundEmail.objects.filter(overdue).values_list("pk", flat=True)[:5000])
     # Touch them so the next sweep leaves them to the tasks enqueued now. The UPDATE
     # repeats the conditions: a row that a worker claimed since the SELECT is "sending"
@@ -137,6 +135,21 @@ def outbox_sweep(*, now=None) -> int:
     for start in range(0, len(due), SEND_CHUNK):
         send_many.delay(due[start : start + SEND_CHUNK])
     return len(due)
+
+
+def _pending_overdue(now, patience: float) -> Q:
+    """Pending rows waiting longer than `patience`; one whose send failed waits its
+    retry's backoff on top (its task is held by a worker until then, not lost)."""
+    overdue = Q(attempts=0, updated_at__lt=now - timedelta(seconds=patience))
+    for attempts in range(1, MAX_ATTEMPTS):
+        wait = patience + backoff_seconds(attempts - 1)
+        overdue |= Q(attempts=attempts, updated_at__lt=now - timedelta(seconds=wait))
+    return Q(status=EmailStatus.PENDING) & overdue
+
+
+def backoff_seconds(retries: int) -> float:
+    """Seconds before the next try of a row that failed `retries + 1` times."""
+    return min(settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2**retries, 3600)
 
 
 INTERRUPTED_TWICE = (

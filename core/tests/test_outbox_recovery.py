@@ -102,3 +102,15 @@ def test_work_a_dead_worker_held_is_taken_over_within_a_minute():
     # a task still running is never handed to a second worker by the broker
     visibility = django_settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"]
     assert visibility > django_settings.CELERY_TASK_TIME_LIMIT
+
+
+def test_a_row_waiting_for_its_retry_is_swept_only_after_its_backoff(queued, monkeypatch):
+    # given a row whose second try failed: its task waits 2 x the backoff in a worker
+    monkeypatch.setattr(services, "queue_length", lambda name: 0)
+    patience = django_settings.OUTBOX_RETRY_AFTER_SECONDS
+    backoff = 2 * django_settings.OUTBOX_RETRY_BACKOFF_SECONDS
+    _age(queued, patience + backoff - 5, attempts=2, last_error="SMTP refused")
+    # then the sweep leaves it to that task, and takes it over only once it is overdue
+    assert outbox_sweep() == 0
+    _age(queued, patience + backoff + 1)
+    assert outbox_sweep() == 1
