@@ -27,5 +27,10 @@ app.autodiscover_tasks()
 @after_setup_logger.connect
 @after_setup_task_logger.connect
 def scrub_worker_logs(logger, **kwargs):
-    """A worker sets up its own log handlers; they scrub credentials too."""
+    """A worker sets up its own log handlers; they scrub credentials too. In production
+    (worker_hijack_root_logger off) the tasks' logger writes through the root's handler
+    instead, as JSON lines like every other record (docs/deployment.md, "Logs")."""
+    if not app.conf.worker_hijack_root_logger and logger.name == "celery.task":
+        logger.handlers = []
+        logger.propagate = True
     scrub_handlers(logger)

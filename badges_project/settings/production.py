@@ -155,6 +155,10 @@ LOGGING = {
     },
 }
 
+# Celery workers and beat log through the handler above (JSON lines) instead of setting up
+# their own text handlers (badges_project/celery.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+
 # --- error reporting: Sentry when a DSN is given --------------------------------------
 SENTRY_DSN = env("SENTRY_DSN", default="")
 if SENTRY_DSN:
