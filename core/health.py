@@ -62,3 +62,22 @@ def readyz(request):
         {"status": "ok" if not failing else "failing", "failing": failing, "checks": results},
         status=status,
     )
+
+
+PROBES = {"/healthz": healthz, "/readyz": readyz}
+
+
+class ProbesMiddleware:
+    """Answers /healthz and /readyz before anything reads the Host header: a load
+    balancer or orchestrator probes by address (`Host: 10.0.3.7:8000`), which
+    ALLOWED_HOSTS rightly does not list, over plain HTTP. Nothing in these two answers
+    depends on the host. First in MIDDLEWARE."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        probe = PROBES.get(request.path_info)
+        if probe is not None and request.method in ("GET", "HEAD"):
+            return probe(request)
+        return self.get_response(request)

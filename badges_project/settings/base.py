@@ -55,6 +55,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for probes that address the machine, not a listed host.
+    "core.health.ProbesMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Marks the requests whose reads may go to the read replica (core/db_router.py).
     "core.db_router.ReplicaReadsMiddleware",
