@@ -33,9 +33,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	bash scripts/test.sh $(PYTEST_ARGS)
 
+# Figures with a production PostgreSQL (every commit flushed) unless
+# PG_DURABILITY=fast (fsync and synchronous commit off, as the tests run); the run prints which.
+PG_DURABILITY ?= production
 bench: $(VENV)/.installed-dev
 	WITH_BROWSER=0 WITH_BENCH=1 bash scripts/system-deps.sh
-	bash scripts/services.sh $(BIN)/python -m bench $(BENCH_ARGS)
+	PG_DURABILITY=$(PG_DURABILITY) bash scripts/services.sh $(BIN)/python -m bench $(BENCH_ARGS)
 
 # Ruff, and the import contracts of pyproject.toml's [tool.importlinter] (apps read
 # top-down, no circles): docs/architecture.md, "Who imports whom".
