@@ -9,6 +9,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from core.emails import render_email
 from core.enqueue import enqueue_on_commit, queue_length, task
@@ -152,7 +153,7 @@ def backoff_seconds(retries: int) -> float:
     return min(settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2**retries, 3600)
 
 
-INTERRUPTED_TWICE = (
+INTERRUPTED_TWICE = gettext_noop(
     "Its worker stopped twice while sending it: the recipient may have received it. "
     "Resend it if they did not."
 )
@@ -162,10 +163,11 @@ def _fail_interrupted_twice(stuck: Q, now) -> None:
     rows = list(OutboundEmail.objects.filter(stuck, interruptions__gte=1).select_related("user"))
     if not rows:
         return
+    message = gettext(INTERRUPTED_TWICE)  # shown to staff on the outbox's admin page
     OutboundEmail.objects.filter(stuck, pk__in=[r.pk for r in rows]).update(
-        status=EmailStatus.FAILED, last_error=INTERRUPTED_TWICE, updated_at=now
+        status=EmailStatus.FAILED, last_error=message, updated_at=now
     )
-    _tell([EmailOutcome(row, sent=False, error=INTERRUPTED_TWICE) for row in rows])
+    _tell([EmailOutcome(row, sent=False, error=message) for row in rows])
 
 
 def outbox_message_id(email: OutboundEmail) -> str:
