@@ -13,6 +13,7 @@ import logging
 from celery import current_app
 from django.db import transaction
 from django.utils.module_loading import import_string
+from kombu.exceptions import ChannelError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,8 @@ def queue_length(name: str) -> int | None:
             connection.ensure_connection(max_retries=0, timeout=2)
             declared = connection.default_channel.queue_declare(queue=name, passive=True)
             return declared.message_count
+    except ChannelError:
+        return 0  # no such queue (yet): no worker declared it, or Redis restarted empty
     except Exception as exc:  # noqa: BLE001 (any broker failure: the caller decides without)
         log.warning("Queue %s: its length is unknown (%s: %s)", name, type(exc).__name__, exc)
         return None

@@ -259,13 +259,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
 }
 CELERY_BEAT_SCHEDULE = {
     # Re-enqueue outbox rows whose task was lost (broker down at commit, worker killed).
-    # Both every 10 s, so that work a dead worker held is taken over within a minute
-    # (docs/deployment.md, "Workers that die"); each is one indexed query when idle.
-    "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 10.0},
+    # Both every 5 s, so that work a dead worker held is taken over within a minute
+    # (docs/deployment.md, "Workers that die"); each is an indexed query or two when idle.
+    "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 5.0},
     # Valid badges past their expiry become "invalid".
     "expire-badges": {"task": "assertions.tasks.expire_badges", "schedule": 300.0},
     # Assignment batches whose run was lost (broker down at commit, worker killed).
-    "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 10.0},
+    "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 5.0},
     # Import runs (Badgr server, Open Badges files) whose run was lost the same way.
     "resume-imports": {"task": "imports.tasks.resume_import_runs", "schedule": 300.0},
     # CREDITS_MONTHLY_GRANT: hourly, so a beat that was down on the 1st still grants; once
@@ -274,15 +274,16 @@ CELERY_BEAT_SCHEDULE = {
     # The assign wizard's drafts (earners' names and emails) a day after they were started.
     "expire-wizard-drafts": {"task": "assign.tasks.expire_wizard_drafts", "schedule": 3600.0},
 }
+# A running assignment batch with no progress for this long, and whose row no worker
+# holds locked (a live one holds it through each chunk), lost its worker and is run again;
+# a pending one waits that long for a worker, or ASSIGN_BATCH_BACKLOG_SECONDS while other
+# batches are queued (assertions.services.batches).
+ASSIGN_BATCH_IDLE_SECONDS = env.int("ASSIGN_BATCH_IDLE_SECONDS", default=15)
+ASSIGN_BATCH_BACKLOG_SECONDS = env.int("ASSIGN_BATCH_BACKLOG_SECONDS", default=600)
 # An outbox row pending this long without being sent is re-enqueued when nothing waits in
 # the emails queue (with a backlog queued, after OUTBOX_BACKLOG_RETRY_SECONDS); one stuck
 # in "sending" this long (its worker died mid-send) is tried again, once (core.services).
 # A live send holds "sending" for one SMTP transaction, each step at most EMAIL_TIMEOUT.
-# A running assignment batch with no progress for this long lost its worker and is run
-# again; a pending one waits that long for a worker, or ASSIGN_BATCH_BACKLOG_SECONDS
-# while other batches are queued (assertions.services.batches).
-ASSIGN_BATCH_IDLE_SECONDS = env.int("ASSIGN_BATCH_IDLE_SECONDS", default=30)
-ASSIGN_BATCH_BACKLOG_SECONDS = env.int("ASSIGN_BATCH_BACKLOG_SECONDS", default=600)
 OUTBOX_RETRY_AFTER_SECONDS = env.int("OUTBOX_RETRY_AFTER_SECONDS", default=30)
 OUTBOX_BACKLOG_RETRY_SECONDS = env.int("OUTBOX_BACKLOG_RETRY_SECONDS", default=600)
 OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=45)
