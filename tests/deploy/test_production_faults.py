@@ -425,13 +425,14 @@ def test_a_5000_earner_assignment_survives_dead_workers_and_redis_down(stack, se
     # and the public reads went to the replica
     assert public.entity_id in stack["replica_log"].read_text()
 
-    # and the batch is done within a minute of the worker's death
+    # and the batch is done within a minute of the last fault that held it back (Redis
+    # going away a few seconds after its worker died holds back the sweep that resumes it)
     def done():
         return progress().status == BatchStatus.DONE
 
     wait_until(
         done,
-        bulk_killed_at + TAKEOVER_SECONDS - time.monotonic(),
+        max(bulk_killed_at, redis_back_at) + TAKEOVER_SECONDS - time.monotonic(),
         lambda: f"the batch ({progress().issued}/{N}): " + supervisor.log("worker_bulk"),
     )
     batch_done_at = time.monotonic()
@@ -481,7 +482,8 @@ def test_a_5000_earner_assignment_survives_dead_workers_and_redis_down(stack, se
     print(
         f"\n5,000-earner batch under faults: bulk worker killed at {issued_at_kill} issued "
         f"({bulk_killed_at - assigned_at:.1f} s in), batch done "
-        f"{batch_done_at - bulk_killed_at:.1f} s after; emails worker killed at "
+        f"{batch_done_at - bulk_killed_at:.1f} s after "
+        f"({batch_done_at - redis_back_at:.1f} s after Redis came back); emails worker killed at "
         f"{sent_at_kill} sent with {len(in_flight)} in flight, taken over "
         f"{taken_over_at - emails_killed_at:.1f} s after; Redis down "
         f"{redis_back_at - redis_stopped_at:.0f} s, every email sent "
