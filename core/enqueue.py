@@ -48,3 +48,24 @@ def queue_length(name: str) -> int | None:
     except Exception as exc:  # noqa: BLE001 (any broker failure: the caller decides without)
         log.warning("Queue %s: its length is unknown (%s: %s)", name, type(exc).__name__, exc)
         return None
+
+
+def broker_lost_its_messages(name: str) -> bool:
+    """True once after the broker's Redis lost everything it held (restarted without
+    persistence, flushed, replaced): a marker key of `name` is gone. Whoever sees True
+    is the only one to see it for that loss, so one sweep sends again everything that
+    was waiting. Also True once on a new broker. False when the broker cannot tell (not
+    Redis, down, tasks run inline)."""
+    app = current_app
+    if app.conf.task_always_eager:
+        return False
+    try:
+        with app.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=0, timeout=2)
+            client = getattr(connection.default_channel, "client", None)
+            if client is None:
+                return False
+            return bool(client.set(f"badges:broker-marker:{name}", "1", nx=True))
+    except Exception as exc:  # noqa: BLE001 (any broker failure: the caller decides without)
+        log.warning("Broker marker %s: unknown (%s: %s)", name, type(exc).__name__, exc)
+        return False

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, gettext_noop
 
 from core.emails import render_email
-from core.enqueue import enqueue_on_commit, queue_length, task
+from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length, task
 from core.inserts import insert_many
 from core.models import EmailStatus, OutboundEmail
 from core.signals import EmailOutcome, emails_attempted
@@ -95,7 +95,8 @@ def outbox_sweep(*, now=None) -> int:
       committed, Redis restarted empty, a worker died holding their message) are sent
       again once they have waited OUTBOX_RETRY_AFTER_SECONDS while nothing waits in the
       emails queue: with a backlog queued, their task may well be in it, so they are left
-      to it until OUTBOX_BACKLOG_RETRY_SECONDS.
+      to it until OUTBOX_BACKLOG_RETRY_SECONDS, unless the broker lost its messages
+      since the last sweep (Redis restarted empty).
     - Rows in "sending" for longer than OUTBOX_STUCK_SENDING_SECONDS lost their worker
       mid-send. The first time, they go back to pending (the SMTP server may have taken
       the message just before the worker died: then the recipient gets a second copy with
@@ -104,9 +105,11 @@ def outbox_sweep(*, now=None) -> int:
       at most twice (docs/deployment.md, "Workers that die").
     """
     now = now or timezone.now()
-    waiting = queue_length(EMAILS_QUEUE)
     patience = settings.OUTBOX_RETRY_AFTER_SECONDS
-    if waiting:
+    # A broker that lost its messages (Redis restarted empty) holds none of theirs: the
+    # backlog now queued is newer, so the rows waiting are not left to it.
+    lost = broker_lost_its_messages(EMAILS_QUEUE)
+    if queue_length(EMAILS_QUEUE) and not lost:
         patience = max(patience, settings.OUTBOX_BACKLOG_RETRY_SECONDS)
     stuck = Q(
         status=EmailStatus.SENDING,

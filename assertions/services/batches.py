@@ -28,7 +28,7 @@ from assertions.models import AssignmentBatch, BatchStatus
 from assertions.services.award import assertions_award, template_awardable
 from assertions.services.credits import award_credits_refund, award_credits_reserve
 from assertions.services.rows import dates_check, earner_rows_clean
-from core.enqueue import enqueue_on_commit, queue_length
+from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length
 from core.exceptions import ConflictError, NotFoundError
 from core.iterables import chunks
 from core.storage import private_delete, private_open, private_storage
@@ -239,14 +239,17 @@ def batches_resume_stale(*, older_than_seconds: int | None = None) -> int:
     now (a live worker on a slow chunk), which is skipped. A pending batch has waited
     that long for a worker: its message was lost (broker down at commit, Redis restarted
     empty) when nothing waits in the bulk queue; with a backlog queued it may be in
-    there, so it is left to it until ASSIGN_BATCH_BACKLOG_SECONDS. The batches sent again
+    there, so it is left to it until ASSIGN_BATCH_BACKLOG_SECONDS (unless the broker lost
+    its messages since the last sweep: Redis restarted empty). The batches sent again
     are touched, so the next sweep leaves them to the run enqueued now.
     """
     idle = settings.ASSIGN_BATCH_IDLE_SECONDS if older_than_seconds is None else older_than_seconds
     now = timezone.now()
-    waiting = (
-        idle if not queue_length(BULK_QUEUE) else max(idle, settings.ASSIGN_BATCH_BACKLOG_SECONDS)
-    )
+    waiting = idle
+    # A broker that lost its messages (Redis restarted empty) holds no pending batch's.
+    lost = broker_lost_its_messages(BULK_QUEUE)
+    if queue_length(BULK_QUEUE) and not lost:
+        waiting = max(idle, settings.ASSIGN_BATCH_BACKLOG_SECONDS)
     stale = Q(status=BatchStatus.RUNNING, updated_at__lt=now - timedelta(seconds=idle)) | Q(
         status=BatchStatus.PENDING, updated_at__lt=now - timedelta(seconds=waiting)
     )
