@@ -65,7 +65,8 @@ def broker_lost_its_messages(name: str) -> bool:
             client = getattr(connection.default_channel, "client", None)
             if client is None:
                 return False
-            return bool(client.set(f"badges:broker-marker:{name}", "1", nx=True))
+            # Outside the cache's KEY_PREFIX, which core.cache may clear in the same database.
+            return bool(client.set(f"_badges.broker-marker.{name}", "1", nx=True))
     except Exception as exc:  # noqa: BLE001 (any broker failure: the caller decides without)
         log.warning("Broker marker %s: unknown (%s: %s)", name, type(exc).__name__, exc)
         return False

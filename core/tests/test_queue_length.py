@@ -25,7 +25,7 @@ def test_a_broker_that_lost_its_messages_is_noticed_once(through_redis):  # noqa
 
     # a new broker counts as one that lost everything, once
     with through_redis.connection_for_write() as connection:
-        connection.default_channel.client.delete("badges:broker-marker:emails")
+        connection.default_channel.client.delete("_badges.broker-marker.emails")
     assert broker_lost_its_messages("emails") is True
     assert broker_lost_its_messages("emails") is False
     # when Redis comes back empty (restarted without persistence)
