@@ -55,6 +55,8 @@ def main(argv=None) -> int:
         print(f"No benchmark module matches {args.only!r}.", file=sys.stderr)
         return 2
 
+    durability = _durability()
+    print(f"PostgreSQL durability: {durability}")
     old_config = setup_databases(verbosity=0, interactive=False)
     figures: list[Figure] = []
     try:
@@ -73,6 +75,7 @@ def main(argv=None) -> int:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "database": connection.vendor,
+        "durability": durability,
     }
     print(render_table(figures))
     print(f"\nmachine: {machine}")
@@ -80,6 +83,20 @@ def main(argv=None) -> int:
         json.dumps({"machine": machine, "figures": [f.as_dict() for f in figures]}, indent=2)
     )
     return 0 if all(f.passed is not False for f in figures) else 1
+
+
+def _durability() -> str:
+    """What the server really does with a commit (not what was asked for): "production"
+    when every commit is flushed to disk, else "fast" with the settings that are off."""
+    if connection.vendor != "postgresql":
+        return connection.vendor
+    with connection.cursor() as cursor:
+        off = []
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            cursor.execute(f"SHOW {name}")
+            if cursor.fetchone()[0] == "off":
+                off.append(name)
+    return f"fast ({', '.join(off)} off)" if off else "production (every commit flushed)"
 
 
 if __name__ == "__main__":

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages `make test` and `make bench` need, once: PostgreSQL,
-# Redis, Chromium (for the Playwright browser tests), the DejaVu fonts and, for `make bench`, wrk.
+# Redis, systemd-analyze, Chromium (for the Playwright browser tests), the DejaVu fonts and, for `make bench`, wrk.
 # Runs as root on Debian.
 set -euo pipefail
 
 missing=()
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || missing+=(postgresql)
 command -v redis-server >/dev/null || missing+=(redis-server)
+# `systemd-analyze verify` checks the units of deploy/systemd (tests/deploy).
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if [ "${WITH_BENCH:-0}" = 1 ]; then
   command -v wrk >/dev/null || missing+=(wrk)
 fi

@@ -21,13 +21,14 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from assertions.models import AssignmentBatch, BatchStatus
 from assertions.services.award import assertions_award, template_awardable
 from assertions.services.credits import award_credits_refund, award_credits_reserve
 from assertions.services.rows import dates_check, earner_rows_clean
-from core.enqueue import enqueue_on_commit, task
+from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length
 from core.exceptions import ConflictError, NotFoundError
 from core.iterables import chunks
 from core.storage import private_delete, private_open, private_storage
@@ -226,16 +227,39 @@ def batch_fail(*, batch_id: int, message: str) -> AssignmentBatch:
     return _finish(batch_id, message=message)
 
 
-def batches_resume_stale(*, older_than_seconds: int = 900) -> int:
-    """Enqueue again the batches pending or running with no progress for a while; return
-    how many. Running one twice is harmless (see batch_run)."""
-    stale = list(
-        AssignmentBatch.objects.filter(
-            status__in=[BatchStatus.PENDING, BatchStatus.RUNNING],
-            updated_at__lt=timezone.now() - timedelta(seconds=older_than_seconds),
-        ).values_list("pk", flat=True)[:1000]
+BULK_QUEUE = "bulk"  # where RUN_BATCH goes (CELERY_TASK_ROUTES)
+
+
+def batches_resume_stale(*, older_than_seconds: int | None = None) -> int:
+    """Enqueue again the batches whose run was lost; return how many. Running one twice
+    is harmless (see batch_run).
+
+    A running batch moves its `updated_at` with every chunk: one idle for
+    ASSIGN_BATCH_IDLE_SECONDS lost its worker, unless a chunk holds its row locked right
+    now (a live worker on a slow chunk), which is skipped. A pending batch has waited
+    that long for a worker: its message was lost (broker down at commit, Redis restarted
+    empty) when nothing waits in the bulk queue; with a backlog queued it may be in
+    there, so it is left to it until ASSIGN_BATCH_BACKLOG_SECONDS (unless the broker lost
+    its messages since the last sweep: Redis restarted empty). The batches sent again
+    are touched, so the next sweep leaves them to the run enqueued now.
+    """
+    idle = settings.ASSIGN_BATCH_IDLE_SECONDS if older_than_seconds is None else older_than_seconds
+    now = timezone.now()
+    waiting = idle
+    # A broker that lost its messages (Redis restarted empty) holds no pending batch's.
+    lost = broker_lost_its_messages(BULK_QUEUE)
+    if queue_length(BULK_QUEUE) and not lost:
+        waiting = max(idle, settings.ASSIGN_BATCH_BACKLOG_SECONDS)
+    stale = Q(status=BatchStatus.RUNNING, updated_at__lt=now - timedelta(seconds=idle)) | Q(
+        status=BatchStatus.PENDING, updated_at__lt=now - timedelta(seconds=waiting)
     )
-    run = task(RUN_BATCH)
-    for batch_id in stale:
-        run.delay(batch_id)
-    return len(stale)
+    with transaction.atomic():
+        found = list(
+            AssignmentBatch.objects.select_for_update(skip_locked=True)
+            .filter(stale)
+            .values_list("pk", flat=True)[:1000]
+        )
+        AssignmentBatch.objects.filter(pk__in=found).update(updated_at=now)
+        for batch_id in found:
+            enqueue_on_commit(RUN_BATCH, batch_id)
+    return len(found)

@@ -55,7 +55,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for probes that address the machine, not a listed host.
+    "core.health.ProbesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Marks the requests whose reads may go to the read replica (core/db_router.py).
+    "core.db_router.ReplicaReadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -64,6 +68,16 @@ MIDDLEWARE = [
     "core.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# GET/HEAD paths whose reads tolerate replication lag: with DATABASE_REPLICA_URL they read
+# from the replica (core/db_router.py). Public pages, documents, images and keys; exports
+# and statistics (a second's lag does not change a report).
+REPLICA_READ_PATHS = [
+    r"^/public/",
+    r"^/issuers/[A-Za-z0-9_-]{22}/(did\.json|jwks\.json|status/[0-9]+)$",
+    r"^/api/v1/badges/export/?$",
+    r"^/api/v1/statistics/?",
 ]
 
 ROOT_URLCONF = "badges_project.urls"
@@ -125,7 +139,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Each step of an SMTP conversation gives up after this; keep it well under
+# OUTBOX_STUCK_SENDING_SECONDS, or a slow live send may be taken for a dead one.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="badges@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -227,15 +243,29 @@ CELERY_TASK_ROUTES = {
     "imports.tasks.run_badgr_import": {"queue": "bulk"},
     "imports.tasks.run_documents_import": {"queue": "bulk"},
 }
+# Beat's record of when each periodic task last ran: a file the beat user can write (the
+# container image's /app is not), never inside an installed package.
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
+)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
+# Redis gives a message that a worker took and never acknowledged (acks_late: it died) to
+# another worker after this many seconds. It stays above the time limit, so a task still
+# running is never handed to a second worker; what a dead worker held is taken over
+# sooner by the beat sweeps below, from the database (docs/deployment.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60),
+}
 CELERY_BEAT_SCHEDULE = {
     # Re-enqueue outbox rows whose task was lost (broker down at commit, worker killed).
-    "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 60.0},
+    # Both every 5 s, so that work a dead worker held is taken over within a minute
+    # (docs/deployment.md, "Workers that die"); each is an indexed query or two when idle.
+    "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 5.0},
     # Valid badges past their expiry become "invalid".
     "expire-badges": {"task": "assertions.tasks.expire_badges", "schedule": 300.0},
     # Assignment batches whose run was lost (broker down at commit, worker killed).
-    "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 300.0},
+    "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 5.0},
     # Import runs (Badgr server, Open Badges files) whose run was lost the same way.
     "resume-imports": {"task": "imports.tasks.resume_import_runs", "schedule": 300.0},
     # CREDITS_MONTHLY_GRANT: hourly, so a beat that was down on the 1st still grants; once
@@ -244,10 +274,19 @@ CELERY_BEAT_SCHEDULE = {
     # The assign wizard's drafts (earners' names and emails) a day after they were started.
     "expire-wizard-drafts": {"task": "assign.tasks.expire_wizard_drafts", "schedule": 3600.0},
 }
-# An outbox row pending this long without being sent is re-enqueued; one stuck in
-# "sending" this long (its worker died mid-send) is tried again.
-OUTBOX_RETRY_AFTER_SECONDS = env.int("OUTBOX_RETRY_AFTER_SECONDS", default=120)
-OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=900)
+# A running assignment batch with no progress for this long, and whose row no worker
+# holds locked (a live one holds it through each chunk), lost its worker and is run again;
+# a pending one waits that long for a worker, or ASSIGN_BATCH_BACKLOG_SECONDS while other
+# batches are queued (assertions.services.batches).
+ASSIGN_BATCH_IDLE_SECONDS = env.int("ASSIGN_BATCH_IDLE_SECONDS", default=15)
+ASSIGN_BATCH_BACKLOG_SECONDS = env.int("ASSIGN_BATCH_BACKLOG_SECONDS", default=600)
+# An outbox row pending this long without being sent is re-enqueued when nothing waits in
+# the emails queue (with a backlog queued, after OUTBOX_BACKLOG_RETRY_SECONDS); one stuck
+# in "sending" this long (its worker died mid-send) is tried again, once (core.services).
+# A live send holds "sending" for one SMTP transaction, each step at most EMAIL_TIMEOUT.
+OUTBOX_RETRY_AFTER_SECONDS = env.int("OUTBOX_RETRY_AFTER_SECONDS", default=30)
+OUTBOX_BACKLOG_RETRY_SECONDS = env.int("OUTBOX_BACKLOG_RETRY_SECONDS", default=600)
+OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=45)
 # A failed send is retried after this many seconds, doubling each time (at most an hour).
 OUTBOX_RETRY_BACKOFF_SECONDS = env.float("OUTBOX_RETRY_BACKOFF_SECONDS", default=30)
 
