@@ -14,6 +14,7 @@ explains the mapping.
 import base64
 import gzip
 import io
+import uuid
 
 from assertions import openbadges
 from core.timefmt import format_iso_z
@@ -22,7 +23,8 @@ from credentials import did as dids
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
 DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
-JWS_ALG = "EdDSA"
+# The namespace of the earners' credential subject ids (uuid5, see subject_id).
+SUBJECT_NAMESPACE = uuid.UUID("6f1c3f0e-5b7a-4c55-9d1e-0b5f3a4e2c71")
 # The largest status list accepted when decoding (16 Mi entries).
 STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024 // 8
 
@@ -123,10 +125,19 @@ def _alignment(item: dict) -> dict:
     return doc
 
 
+def subject_id(issuer, earner) -> str:
+    """The earner's stable id as a credential subject (the JWT's `sub`, OB 3.0 §8.2): a
+    `urn:uuid:` of the issuer's DID and the earner's entity id, so every badge of one
+    earner from one issuer names the same subject, and nothing of the earner shows."""
+    name = f"{dids.issuer_did(issuer)}/earners/{earner.entity_id}"
+    return f"urn:uuid:{uuid.uuid5(SUBJECT_NAMESPACE, name)}"
+
+
 def achievement_subject(assertion, achievement_doc: dict) -> dict:
-    """The earner, identified by the salted sha256 of their email (as in OB 2.0, the
-    credential does not publish the address)."""
+    """The earner: a stable id (`subject_id`) and the salted sha256 of their email (as in
+    OB 2.0, the credential does not publish the address)."""
     doc = {
+        "id": subject_id(assertion.organization, assertion.earner),
         "type": ["AchievementSubject"],
         "identifier": [
             {
@@ -276,7 +287,7 @@ def jwks(issuer, keys) -> dict:
                 **key.public_jwk,
                 "kid": verification_method_id(issuer, key.key_id),
                 "use": "sig",
-                "alg": JWS_ALG,
+                "alg": key.algorithm,
             }
             for key in keys
         ]

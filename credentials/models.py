@@ -8,18 +8,35 @@ from core.models import BaseModel
 STATUS_LIST_SIZE = 131_072
 
 
+class KeyPurpose(models.TextChoices):
+    JWT = "jwt", "VC-JWT"
+    DATA_INTEGRITY = "data_integrity", "Data Integrity proof"
+
+
+class KeyAlgorithm(models.TextChoices):
+    RS256 = "RS256", "RS256 (RSA 2048+)"
+    ES256 = "ES256", "ES256 (P-256)"
+    # Ed25519: the JWT keys made before OB 3.0 conformance (still published, never
+    # signing again) and the Data Integrity keys (eddsa-rdfc-2022).
+    EDDSA = "EdDSA", "EdDSA (Ed25519)"
+
+
 class IssuerKey(BaseModel):
-    """An Ed25519 signing key of an issuer. The private half is encrypted at rest
-    (credentials.crypto, `CREDENTIALS_ENCRYPTION_KEY`); the public half is published in
-    the issuer's DID document and JWKS, retired keys included, so credentials signed
-    before a rotation still verify. A key that was compromised is withdrawn: no longer
-    published, so nothing it signed verifies any more (badges are re-signed on demand)."""
+    """A signing key of an issuer, for one purpose: VC-JWTs (RS256 or ES256; Ed25519
+    before OB 3.0 conformance) or Data Integrity proofs (Ed25519). The private half is
+    encrypted at rest (credentials.crypto, `CREDENTIALS_ENCRYPTION_KEY`); the public half
+    is published in the issuer's DID document and JWKS, retired keys included, so
+    credentials signed before a rotation still verify. A key that was compromised is
+    withdrawn: no longer published, so nothing it signed verifies any more (badges are
+    re-signed on demand)."""
 
     issuer = models.ForeignKey(
         "issuers.Issuer", on_delete=models.CASCADE, related_name="signing_keys"
     )
     key_id = models.CharField(max_length=40, help_text="Fragment of the DID URL: key-1, key-2...")
-    public_jwk = models.JSONField(help_text="{kty: OKP, crv: Ed25519, x}")
+    purpose = models.CharField(max_length=20, choices=KeyPurpose.choices, default=KeyPurpose.JWT)
+    algorithm = models.CharField(max_length=10, choices=KeyAlgorithm.choices)
+    public_jwk = models.JSONField(help_text="The public JWK (RSA n/e, EC P-256 x/y, OKP x).")
     private_key_encrypted = models.BinaryField()
     active = models.BooleanField(default=True, help_text="Signs new credentials.")
     retired_at = models.DateTimeField(null=True, blank=True)
@@ -35,9 +52,13 @@ class IssuerKey(BaseModel):
                 fields=["issuer", "key_id"], name="credentials_issuerkey_unique_key_id"
             ),
             models.UniqueConstraint(
-                fields=["issuer"],
+                fields=["issuer", "purpose"],
                 condition=Q(active=True),
-                name="credentials_issuerkey_one_active_per_issuer",
+                name="credentials_issuerkey_one_active_per_purpose",
+            ),
+            models.CheckConstraint(
+                condition=Q(purpose="jwt") | Q(algorithm="EdDSA"),
+                name="credentials_issuerkey_data_integrity_is_ed25519",
             ),
             models.CheckConstraint(
                 condition=Q(active=True, retired_at__isnull=True)

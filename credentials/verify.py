@@ -4,7 +4,8 @@ Input: a compact VC-JWT, a JSON `EnvelopedVerifiableCredential` holding one, or 
 bundle (a presentation or list of these, as the backpack exports). Each credential gets
 a Report of Checks:
 
-1. format       a VC-JWT with an Ed25519 signature, an OpenBadgeCredential inside
+1. format       a VC-JWT (RS256, ES256, or EdDSA as before OB 3.0 conformance), an
+                OpenBadgeCredential inside
 2. issuer       the issuer's DID resolved to a document with the signing key:
                 this site's did:web from the database; did:key and did:jwk from the
                 identifier itself; another site's did:web is not fetched (no
@@ -254,7 +255,7 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
     if problems:
         report.add("format", FAIL, " ".join(problems))
         return report
-    report.add("format", PASS, "A VC-JWT (EdDSA/Ed25519) holding an OpenBadgeCredential.")
+    report.add("format", PASS, f"A VC-JWT ({header['alg']}) holding an OpenBadgeCredential.")
 
     issuer_id = _issuer_id(payload)
     method = _resolve_key(report, header, issuer_id)
@@ -285,9 +286,10 @@ def _issuer_id(payload: dict) -> str:
 
 def _format_problems(header: dict, payload: dict) -> list[str]:
     problems = []
-    if header.get("alg") not in signing.ALGORITHMS:
+    if header.get("alg") not in signing.VERIFY_ALGORITHMS:
         problems.append(
-            f"Its algorithm is {header.get('alg')!r}; this verifier checks EdDSA (Ed25519)."
+            f"Its algorithm is {header.get('alg')!r}; this verifier checks RS256, ES256 "
+            "and EdDSA (Ed25519)."
         )
     if header.get("typ") not in (None, "JWT", "vc+jwt", "vc+ld+json+jwt"):
         problems.append(f"Its JOSE type {header.get('typ')!r} is not a credential's.")

@@ -307,10 +307,15 @@ if "BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS" in os.environ:
         "the networks the server may fetch from (docs/deployment.md)."
     )
 
-# Open Badges 3.0: the issuers' Ed25519 signing keys are stored encrypted with a key
+# Open Badges 3.0: the issuers' signing keys are stored encrypted with a key
 # derived from this (a random string of 32+ characters). Changing it makes the stored
 # keys unusable: keep it with the database backups. Required in production.
 CREDENTIALS_ENCRYPTION_KEY = env("CREDENTIALS_ENCRYPTION_KEY", default="")
+# The algorithm of the issuers' new VC-JWT keys: RS256 (RSA 2048, what OB 3.0 §8.2
+# requires every verifier to accept) or ES256 (P-256). Existing keys keep theirs.
+CREDENTIALS_JWT_ALGORITHM = env("CREDENTIALS_JWT_ALGORITHM", default="RS256")
+if CREDENTIALS_JWT_ALGORITHM not in ("RS256", "ES256"):
+    raise ImproperlyConfigured("CREDENTIALS_JWT_ALGORITHM must be RS256 or ES256.")
 
 # The largest request body read into memory (JSON, or a form's fields without its
 # files): an API assignment may carry 10,000 earners with their metadata (about 3 MB);

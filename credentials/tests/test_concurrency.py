@@ -64,5 +64,6 @@ def test_a_revocation_racing_the_first_download_is_never_lost(make_badge, attemp
         results[1],
         services.signing_key(badge.organization)[1],
         services.documents.verification_method_id(badge.organization, "key-1"),
+        "RS256",
     )
     assert verify.verify_input(token)[0].verdict == "invalid"

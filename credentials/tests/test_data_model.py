@@ -104,8 +104,8 @@ def test_achievement_subject_has_every_required_property(credential):
     subject = credential["credentialSubject"]
     assert "AchievementSubject" in types_of(subject)
     assert isinstance(subject["achievement"], dict)
-    # No id (the earner has no DID here): the spec then wants an identifier.
-    assert "id" not in subject
+    # A stable urn:uuid for the earner (the JWT's sub) and the hashed email to prove it
+    assert re.match(r"^urn:uuid:[0-9a-f-]{36}$", subject["id"])
     (identity,) = subject["identifier"]
     assert identity["type"] == "IdentityObject"
     assert identity["hashed"] is True

@@ -8,6 +8,7 @@ import json
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
+from joserfc import jwt
 
 from assertions.services import assertion_revoke
 from credentials import crypto, did, documents, services, signing, verify
@@ -56,14 +57,15 @@ def test_the_jwt_carries_the_credential_and_its_registered_claims(make_badge):
     header, payload = signing.unverified_parts(token)
     key = IssuerKey.objects.get(issuer=badge.organization, active=True)
     assert header == {
-        "alg": "EdDSA",
-        "typ": "vc+jwt",
+        "alg": "RS256",
+        "typ": "JWT",
         "kid": f"{did.issuer_did(badge.organization)}#{key.key_id}",
     }
     assert payload["iss"] == payload["issuer"]["id"] == did.issuer_did(badge.organization)
     assert payload["jti"] == payload["id"] == f"{badge.url}/credential"
     assert payload["nbf"] == int(badge.emitted_at.timestamp())
     assert payload["exp"] == int(badge.expires_at.timestamp())
+    assert payload["sub"] == payload["credentialSubject"]["id"]
     assert "iat" not in payload  # signing the same credential twice gives the same token
     assert services.credential_sign(assertion=badge) == token
 
@@ -100,7 +102,7 @@ def test_a_signature_by_a_key_the_issuer_does_not_publish_fails(make_badge):
     badge = make_badge()
     doc = services.credential_document(badge)
     kid = documents.verification_method_id(badge.organization, "key-1")
-    forged = signing.sign(doc, signing.generate_key(), kid)  # someone else's key, same kid
+    forged = signing.sign(doc, signing.generate_key(), kid, "RS256")  # someone else's key, same kid
     (report,) = verify.verify_input(forged)
     assert checks(report)["signature"] == "fail"
 
@@ -191,12 +193,13 @@ def test_the_status_list_credential_is_signed_and_encodes_the_revoked_bits(make_
 # --- keys -----------------------------------------------------------------------------------
 
 
-def test_every_new_issuer_gets_an_active_ed25519_key(issuer):
+def test_every_new_issuer_gets_an_active_rs256_key(issuer):
     (key,) = IssuerKey.objects.filter(issuer=issuer)
     assert key.active
     assert key.key_id == "key-1"
-    assert set(key.public_jwk) == {"kty", "crv", "x"}
-    assert key.public_jwk["crv"] == "Ed25519"
+    assert (key.purpose, key.algorithm) == ("jwt", "RS256")
+    assert set(key.public_jwk) == {"kty", "n", "e"}
+    assert key.public_jwk["kty"] == "RSA"
 
 
 def test_the_private_key_is_encrypted_at_rest(issuer):
@@ -298,7 +301,7 @@ def test_another_sites_did_web_is_not_fetched(make_badge, settings):
 
 def test_a_did_key_issuer_is_resolved_offline(make_badge):
     # given a credential issued by a did:key (made here from a fresh Ed25519 key)
-    key = signing.generate_key()
+    key = signing.generate_key("EdDSA")
     raw = _unb64(key.as_dict(private=False)["x"])
     alphabet = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
     number = int.from_bytes(b"\xed\x01" + raw, "big")
@@ -310,7 +313,8 @@ def test_a_did_key_issuer_is_resolved_offline(make_badge):
     doc = services.credential_document(make_badge())
     doc["issuer"] = {"id": did_key, "type": ["Profile"], "name": "Someone"}
     del doc["credentialStatus"]
-    token = signing.sign(doc, key, f"{did_key}#z{encoded}")
+    header = {"alg": "EdDSA", "typ": "JWT", "kid": f"{did_key}#z{encoded}"}
+    token = jwt.encode(header, signing.claims_for(doc), key, algorithms=["EdDSA"])
     (report,) = verify.verify_input(token)
     assert report.valid, report.summary
 
