@@ -78,12 +78,14 @@ class IssuerKey(BaseModel):
 
 class StatusList(BaseModel):
     """One Bitstring Status List of an issuer (`/issuers/<id>/status/<number>`). Indexes
-    are handed out in order under a row lock; a full list makes the next number."""
+    are handed out at random (Bitstring Status List v1.0: "Implementations SHOULD assign
+    indexes randomly"), each once (`credentials_statusentry_unique_index`), under the
+    list's row lock; `allocated` counts them, and a full list makes the next number."""
 
     issuer = models.ForeignKey("issuers.Issuer", on_delete=models.CASCADE, related_name="+")
     number = models.PositiveIntegerField()
     size = models.PositiveIntegerField(default=STATUS_LIST_SIZE)
-    next_index = models.PositiveIntegerField(default=0)
+    allocated = models.PositiveIntegerField(default=0, help_text="Indexes handed out.")
 
     class Meta:
         ordering = ["issuer", "number"]
@@ -92,8 +94,8 @@ class StatusList(BaseModel):
                 fields=["issuer", "number"], name="credentials_statuslist_unique_number"
             ),
             models.CheckConstraint(
-                condition=Q(next_index__lte=F("size")),
-                name="credentials_statuslist_index_within_size",
+                condition=Q(allocated__lte=F("size")),
+                name="credentials_statuslist_allocated_within_size",
             ),
             models.CheckConstraint(
                 condition=Q(size__gt=0) & Q(size__lte=16 * 1024 * 1024),

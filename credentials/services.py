@@ -7,8 +7,9 @@ older than this feature get one on first use, and so do those whose key is an Ed
 one from before OB 3.0 conformance. Data Integrity proofs have their own Ed25519 key,
 made on first use. Rotation retires the active key (still published) and makes a new one.
 
-Status: an assertion gets its index in the issuer's current status list the first time
-its credential is signed (assertions that never leave as credentials take no index).
+Status: an assertion gets a random free index in the issuer's current status list the
+first time its credential is signed (assertions that never leave as credentials take no
+index); the position says nothing about when it was issued or how many were.
 The assertion row is locked while its entry is made, and `assertion_revoke` holds the
 same lock while it flips the bit (`status_entry_revoke`, on
 assertions.signals.assertion_revoked), so a revocation can never be lost to a concurrent
@@ -202,7 +203,7 @@ def _current_list_locked(issuer) -> StatusList:
         current = (
             StatusList.objects.select_for_update().filter(issuer=issuer).order_by("-number").first()
         )
-        if current is not None and current.next_index < current.size:
+        if current is not None and current.allocated < current.size:
             return current
         number = current.number + 1 if current else 1
         try:
@@ -210,7 +211,7 @@ def _current_list_locked(issuer) -> StatusList:
                 return StatusList.objects.create(issuer=issuer, number=number)
         except IntegrityError:  # another request made it first: lock theirs
             continue
-    raise ConflictError("Could not allocate a status list entry; try again.")
+    raise ConflictError(_("Could not allocate a status list entry; try again."))
 
 
 def status_entry_get_or_create(*, assertion: Assertion) -> StatusEntry:
@@ -227,14 +228,46 @@ def status_entry_get_or_create(*, assertion: Assertion) -> StatusEntry:
         if entry is not None:
             return entry
         status_list = _current_list_locked(assertion.organization)
-        index = status_list.next_index
-        StatusList.objects.filter(pk=status_list.pk).update(next_index=F("next_index") + 1)
-        return StatusEntry.objects.create(
-            assertion_id=locked.pk,
-            status_list=status_list,
-            index=index,
-            revoked=locked.status == AssertionStatus.REVOKED,
-        )
+        entry = _entry_at_random_index(status_list, locked)
+        StatusList.objects.filter(pk=status_list.pk).update(allocated=F("allocated") + 1)
+        return entry
+
+
+# Random probes before the free indexes of a list are listed (a list nearly full).
+RANDOM_PROBES = 8
+
+
+def _free_index(status_list: StatusList) -> int:
+    """A uniformly random index of the list that no entry has."""
+    entries = StatusEntry.objects.filter(status_list=status_list)
+    for _attempt in range(RANDOM_PROBES):
+        index = secrets.randbelow(status_list.size)
+        if not entries.filter(index=index).exists():
+            return index
+    taken = set(entries.values_list("index", flat=True))
+    free = [i for i in range(status_list.size) if i not in taken]
+    if not free:
+        raise ConflictError(_("The status list is full; try again."))
+    return secrets.choice(free)
+
+
+def _entry_at_random_index(status_list: StatusList, assertion: Assertion) -> StatusEntry:
+    """The assertion's entry at a random free index of the (locked) list. The unique
+    (list, index) constraint is the last word: an index taken meanwhile, by a writer not
+    holding the list's lock, is tried again elsewhere."""
+    for _attempt in range(3):
+        index = _free_index(status_list)
+        try:
+            with transaction.atomic():
+                return StatusEntry.objects.create(
+                    assertion_id=assertion.pk,
+                    status_list=status_list,
+                    index=index,
+                    revoked=assertion.status == AssertionStatus.REVOKED,
+                )
+        except IntegrityError:
+            continue
+    raise ConflictError(_("Could not allocate a status list entry; try again."))
 
 
 def status_entries_allocate(*, assertions) -> dict[int, StatusEntry]:

@@ -143,7 +143,9 @@ def test_status_and_evidence_have_every_required_property(credential):
     assert status["type"] == "BitstringStatusListEntry"
     assert is_uri(status["id"])
     assert status["statusPurpose"] == "revocation"
-    assert status["statusListIndex"] == "0"  # a string, by the Bitstring Status List spec
+    # a string of digits, by the Bitstring Status List spec
+    assert re.fullmatch(r"0|[1-9][0-9]*", status["statusListIndex"])
+    assert status["id"].endswith("#" + status["statusListIndex"])
     assert status["statusListCredential"].endswith("/status/1")
     (evidence,) = credential["evidence"]
     assert "Evidence" in types_of(evidence)

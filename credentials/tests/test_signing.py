@@ -164,19 +164,49 @@ def test_an_entry_made_after_revocation_reads_the_revoked_status(make_badge):
     assert entry.revoked
 
 
-def test_status_indexes_are_distinct_and_a_full_list_opens_the_next(make_badge, issuer):
-    StatusList.objects.create(issuer=issuer, number=1, size=2)
-    badges = [make_badge() for _ in range(3)]
+def test_status_indexes_fill_a_small_list_and_a_full_list_opens_the_next(make_badge, issuer):
+    # given a list of 4 entries
+    StatusList.objects.create(issuer=issuer, number=1, size=4)
+    badges = [make_badge() for _ in range(5)]
+    # when 5 badges get their entries
     entries = [services.status_entry_get_or_create(assertion=b) for b in badges]
-    assert [(e.status_list.number, e.index) for e in entries] == [(1, 0), (1, 1), (2, 0)]
+    # then the first 4 take every index of list 1 (the last ones found among the free
+    # ones), and the 5th opens list 2
+    assert sorted(e.index for e in entries[:4]) == [0, 1, 2, 3]
+    assert {e.status_list.number for e in entries[:4]} == {1}
+    assert entries[4].status_list.number == 2
+    assert StatusList.objects.get(issuer=issuer, number=1).allocated == 4
     # asking again returns the same entry
     assert services.status_entry_get_or_create(assertion=badges[0]).pk == entries[0].pk
 
 
+def test_status_indexes_are_random_not_in_issue_order(make_badge):
+    # given 20 badges downloaded one after another
+    entries = [services.status_entry_get_or_create(assertion=make_badge()) for _ in range(20)]
+    indexes = [e.index for e in entries]
+    # then their positions say nothing of the order or the count: spread over the list
+    # (all 20 below 1,000 by chance: (1000/131072)**20, never), distinct, and not sorted
+    assert len(set(indexes)) == 20
+    assert max(indexes) >= 1000
+    assert indexes != sorted(indexes)
+    assert all(0 <= i < 131_072 for i in indexes)
+
+
+def test_a_random_index_already_taken_is_drawn_again(make_badge, monkeypatch):
+    # given a first entry, and a random source that offers its index once more
+    first = services.status_entry_get_or_create(assertion=make_badge())
+    free = (first.index + 1) % 131_072
+    draws = iter([first.index, first.index, free])
+    monkeypatch.setattr(services.secrets, "randbelow", lambda n: next(draws))
+    # when another badge gets its entry
+    second = services.status_entry_get_or_create(assertion=make_badge())
+    # then it takes the next draw that is free
+    assert second.index == free
+
+
 def test_the_status_list_credential_is_signed_and_encodes_the_revoked_bits(make_badge, issuer):
     badges = [make_badge() for _ in range(3)]
-    for b in badges:
-        services.status_entry_get_or_create(assertion=b)
+    indexes = [services.status_entry_get_or_create(assertion=b).index for b in badges]
     assertion_revoke(assertion=badges[1], reason="x")
     token = services.status_list_token(issuer=issuer, number=1)
     (key,) = services.issuer_keys(issuer)
@@ -187,7 +217,9 @@ def test_the_status_list_credential_is_signed_and_encodes_the_revoked_bits(make_
     assert subject["statusPurpose"] == "revocation"
     bits = documents.decode_bitstring(subject["encodedList"])
     assert len(bits) == 131_072 // 8  # the spec's minimum size, for herd privacy
-    assert [documents.bit_is_set(bits, i) for i in range(4)] == [False, True, False, False]
+    assert [documents.bit_is_set(bits, i) for i in indexes] == [False, True, False]
+    set_bits = sum(bin(byte).count("1") for byte in bits)
+    assert set_bits == 1
 
 
 # --- keys -----------------------------------------------------------------------------------
