@@ -69,6 +69,12 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     credential: dict | None = None
+    # Who issued and signed it: the issuer's DID, the key (DID URL) whose signature
+    # verified, and whether that issuer is hosted on this site (None: not known).
+    issuer_did: str = ""
+    signed_with: str = ""
+    hosted: bool | None = None
+    hosted_name: str = ""
 
     def add(self, name: str, status: str, detail: str) -> Check:
         check = Check(name, status, detail)
@@ -98,6 +104,21 @@ class Report:
         return str(name or "Credential")
 
     @property
+    def issuer_name(self) -> str:
+        """The issuer's name as the credential gives it (ours: as this site knows it)."""
+        if self.hosted_name:
+            return self.hosted_name
+        issuer = (self.credential or {}).get("issuer")
+        return str(issuer.get("name") or "") if isinstance(issuer, dict) else ""
+
+    def check(self, name: str) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    @property
+    def status_check(self) -> Check | None:
+        return self.check("status")
+
+    @property
     def summary(self) -> str:
         failed = [c for c in self.checks if c.status == FAIL]
         if failed:
@@ -105,7 +126,15 @@ class Report:
         skipped = [c for c in self.checks if c.status == SKIP]
         if skipped:
             return f"Not verified: {skipped[0].detail}"
-        return "Valid: signed by its issuer, within its dates, and not revoked."
+        if self.hosted:
+            return _(
+                "Valid: signed by its issuer, hosted on this site, within its dates, "
+                "and not revoked."
+            )
+        return _(
+            "Valid: signed by its issuer, within its dates, and not revoked. Its issuer is "
+            "not hosted on this site: the signature shows who signed it, not who they are."
+        )
 
 
 class InputError(ValueError):
@@ -258,6 +287,8 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
     report.add("format", PASS, f"A VC-JWT ({header['alg']}) holding an OpenBadgeCredential.")
 
     issuer_id = _issuer_id(payload)
+    report.issuer_did = issuer_id
+    _check_origin(report, payload, issuer_id)
     method = _resolve_key(report, header, issuer_id)
     if method is None:
         report.add("signature", SKIP, "Not checked: the issuer's key could not be resolved.")
@@ -272,11 +303,70 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
                 f"or signed by another key ({exc}).",
             )
         else:
+            report.signed_with = method["id"]
             report.add("signature", PASS, f"Signed with {method['id']}.")
 
     _check_dates(report, payload, now)
     _check_status(report, payload, issuer_id)
     return report
+
+
+def hosted_issuer(did: str) -> Issuer | None:
+    """The issuer of this site whose DID is `did`, or None."""
+    entity_id = dids.local_issuer_entity_id(did)
+    if entity_id is None:
+        return None
+    return _once(("hosted", entity_id), lambda: Issuer.objects.filter(entity_id=entity_id).first())
+
+
+def _site_urls(payload: dict) -> list[str]:
+    """The addresses of this site that a credential names as its own: its id, its
+    achievement's id, its status list."""
+    subject = payload.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    status = payload.get("credentialStatus")
+    statuses = status if isinstance(status, list) else [status]
+    candidates = [
+        payload.get("id"),
+        achievement.get("id") if isinstance(achievement, dict) else None,
+        *(s.get("statusListCredential") for s in statuses if isinstance(s, dict)),
+    ]
+    site = settings.SITE_URL.rstrip("/") + "/"
+    return [url for url in candidates if isinstance(url, str) and url.startswith(site)]
+
+
+def _check_origin(report: Report, payload: dict, issuer_id: str) -> None:
+    """Whether the issuer is hosted here; and a credential that names this site's badges
+    or lists as its own but whose issuer is not one of ours is a copy signed by someone
+    else (the name and badge of an issuer cost nothing to reuse)."""
+    issuer = hosted_issuer(issuer_id)
+    report.hosted = issuer is not None
+    if issuer is not None:
+        report.hosted_name = issuer.name
+        report.add(
+            "origin",
+            PASS,
+            _("Issued by %(name)s, an issuer hosted on this site (%(did)s).")
+            % {"name": issuer.name, "did": issuer_id},
+        )
+        return
+    claimed = _site_urls(payload)
+    if claimed:
+        report.add(
+            "origin",
+            FAIL,
+            _(
+                "It presents itself as a badge of this site (%(url)s), but its issuer "
+                "%(did)s is not hosted here: someone else signed it."
+            )
+            % {"url": claimed[0], "did": issuer_id or _("(none)")},
+        )
+        return
+    report.add(
+        "origin",
+        PASS,
+        _("Issued by %(did)s, which is not hosted on this site.") % {"did": issuer_id},
+    )
 
 
 def _issuer_id(payload: dict) -> str:
