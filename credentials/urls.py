@@ -20,6 +20,11 @@ urlpatterns = [
         views.assertion_credential,
         name="assertion-credential",
     ),
+    re_path(
+        rf"^public/assertions/{ID}/credential/image$",
+        views.assertion_credential_image,
+        name="assertion-credential-image",
+    ),
     path("me/badges/credentials.json", views.backpack_bundle, name="backpack-credentials"),
     path("verify/", views.verify_page, name="credential-verify"),
 ]
