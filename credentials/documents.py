@@ -22,7 +22,11 @@ from credentials import did as dids
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
+DID_CONTEXTS = [
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/suites/jws-2020/v1",
+    "https://w3id.org/security/multikey/v1",
+]
 # The namespace of the earners' credential subject ids (uuid5, see subject_id).
 SUBJECT_NAMESPACE = uuid.UUID("6f1c3f0e-5b7a-4c55-9d1e-0b5f3a4e2c71")
 # The largest status list accepted when decoding (16 Mi entries).
@@ -257,19 +261,28 @@ def status_list_credential(issuer, number: int, size: int, revoked_indexes, *, v
 # --- keys ---------------------------------------------------------------------------------
 
 
+def verification_method(issuer, key) -> dict:
+    """A key as its DID document lists it: VC-JWT keys as JsonWebKey2020 (a JWK, what JOSE
+    libraries take); Data Integrity keys as Multikey (`publicKeyMultibase`, what
+    eddsa-rdfc-2022 verifiers take)."""
+    method = {
+        "id": verification_method_id(issuer, key.key_id),
+        "type": "JsonWebKey2020",
+        "controller": dids.issuer_did(issuer),
+    }
+    if key.purpose == "data_integrity":
+        method["type"] = "Multikey"
+        method["publicKeyMultibase"] = dids.multikey(key.public_jwk)
+    else:
+        method["publicKeyJwk"] = dict(key.public_jwk)
+    return method
+
+
 def did_document(issuer, keys) -> dict:
     """`keys`: the issuer's IssuerKeys, retired ones included (they verify what they
     signed before a rotation)."""
     did = dids.issuer_did(issuer)
-    methods = [
-        {
-            "id": verification_method_id(issuer, key.key_id),
-            "type": "JsonWebKey2020",
-            "controller": did,
-            "publicKeyJwk": dict(key.public_jwk),
-        }
-        for key in keys
-    ]
+    methods = [verification_method(issuer, key) for key in keys]
     ids = [m["id"] for m in methods]
     return {
         "@context": DID_CONTEXTS,

@@ -29,7 +29,8 @@ from assertions import public_cache
 from assertions.models import Assertion, AssertionStatus
 from core.exceptions import ApplicationError, ConflictError
 from core.iterables import chunks
-from credentials import crypto, documents, signing
+from core.timefmt import format_iso_z
+from credentials import crypto, data_integrity, documents, signing
 from credentials.models import IssuerKey, KeyAlgorithm, KeyPurpose, StatusEntry, StatusList
 from issuers.permissions import MANAGE_ISSUER, require_role
 
@@ -338,6 +339,23 @@ def credential_sign(*, assertion: Assertion, keys: dict | None = None) -> str:
         keys[issuer.pk] = (private, kid, key.algorithm)
     private, kid, algorithm = keys[issuer.pk]
     return signing.sign(doc, private, kid, algorithm)
+
+
+def credential_data_integrity(*, assertion: Assertion, keys: dict | None = None) -> dict:
+    """The assertion's OpenBadgeCredential as JSON with a Data Integrity proof
+    (eddsa-rdfc-2022) by the issuer's Ed25519 Data Integrity key. `keys`: a dict to keep
+    decrypted issuer keys in while signing many."""
+    if assertion.status == AssertionStatus.REVOKED:
+        raise CredentialUnavailableError(_("This badge was revoked; it has no credential."))
+    issuer = assertion.organization
+    doc = credential_document(assertion)
+    keys = {} if keys is None else keys
+    cache_key = (issuer.pk, KeyPurpose.DATA_INTEGRITY)
+    if cache_key not in keys:
+        key, private = signing_key(issuer, KeyPurpose.DATA_INTEGRITY)
+        keys[cache_key] = (private, documents.verification_method_id(issuer, key.key_id))
+    private, method = keys[cache_key]
+    return data_integrity.sign(doc, private, method, format_iso_z(timezone.now()))
 
 
 def credentials_bundle(*, user) -> dict:

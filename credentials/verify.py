@@ -38,8 +38,8 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from credentials import data_integrity, documents, signing
 from credentials import did as dids
-from credentials import documents, signing
 from credentials.services import issuer_keys, status_list_token
 from issuers.models import Issuer
 
@@ -246,19 +246,13 @@ def _once(key: tuple, compute: Callable):
 
 
 def verify_item(item, *, now: datetime | None = None) -> Report:
-    if isinstance(item, dict):
+    if isinstance(item, dict) and "proof" not in item:
         report = Report(credential=item)
-        if "proof" in item:
-            report.add(
-                "format",
-                FAIL,
-                "It carries a Data Integrity proof; this verifier checks VC-JWT "
-                "(JOSE) credentials only.",
-            )
-        else:
-            report.add("format", FAIL, "It has no proof: nothing shows who issued it.")
+        report.add("format", FAIL, "It has no proof: nothing shows who issued it.")
         return report
     try:
+        if isinstance(item, dict):
+            return verify_data_integrity(item, now=now)
         return verify_token(item, now=now)
     except Exception:  # a verifier shows what it could not read; it never crashes
         logger.exception("Unexpected error verifying a credential")
@@ -308,6 +302,46 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
 
     _check_dates(report, payload, now)
     _check_status(report, payload, issuer_id)
+    return report
+
+
+def verify_data_integrity(credential: dict, *, now: datetime | None = None) -> Report:
+    """The checks of a credential secured by a Data Integrity proof (eddsa-rdfc-2022)."""
+    now = now or timezone.now()
+    report = Report(credential=credential)
+    try:
+        proof = data_integrity.proof_of(credential)
+    except data_integrity.BadProof as exc:
+        report.add("format", FAIL, _("Its proof cannot be checked: %(reason)s.") % {"reason": exc})
+        return report
+    problems = _format_problems(None, credential)
+    if problems:
+        report.add("format", FAIL, " ".join(problems))
+        return report
+    report.add(
+        "format", PASS, _("An OpenBadgeCredential with a Data Integrity proof (eddsa-rdfc-2022).")
+    )
+    issuer_id = _issuer_id(credential)
+    report.issuer_did = issuer_id
+    _check_origin(report, credential, issuer_id)
+    method = _resolve_key(report, {"kid": proof["verificationMethod"]}, issuer_id, ed25519=True)
+    if method is None:
+        report.add("signature", SKIP, "Not checked: the issuer's key could not be resolved.")
+    else:
+        try:
+            data_integrity.verify(credential, dids.ed25519_public_bytes(method))
+        except data_integrity.BadProof as exc:
+            report.add(
+                "signature",
+                FAIL,
+                f"The proof does not match the content: it was changed after signing, "
+                f"or signed by another key ({exc}).",
+            )
+        else:
+            report.signed_with = method["id"]
+            report.add("signature", PASS, f"Signed with {method['id']}.")
+    _check_dates(report, credential, now)
+    _check_status(report, credential, issuer_id)
     return report
 
 
@@ -374,8 +408,11 @@ def _issuer_id(payload: dict) -> str:
     return issuer.get("id", "") if isinstance(issuer, dict) else str(issuer or "")
 
 
-def _format_problems(header: dict, payload: dict) -> list[str]:
+def _format_problems(header: dict | None, payload: dict) -> list[str]:
+    """What makes `payload` no OpenBadgeCredential, and `header` (None for a Data
+    Integrity proof) no VC-JWT header."""
     problems = []
+    header = {"alg": signing.RS256} if header is None else header
     if header.get("alg") not in signing.VERIFY_ALGORITHMS:
         problems.append(
             f"Its algorithm is {header.get('alg')!r}; this verifier checks RS256, ES256 "
@@ -441,7 +478,12 @@ def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
     return None, "this DID method cannot be resolved here", False
 
 
-def _resolve_key(report: Report, header: dict, issuer_id: str) -> dict | None:
+def _resolve_key(
+    report: Report, header: dict, issuer_id: str, *, ed25519: bool = False
+) -> dict | None:
+    """The issuer's verification method the header's kid names (a JWK; with `ed25519`,
+    an Ed25519 key as Multikey or JWK, for Data Integrity), or None, the reason
+    reported."""
     did = issuer_id
     kid = header.get("kid")
     if isinstance(kid, str) and kid:
@@ -479,7 +521,13 @@ def _resolve_key(report: Report, header: dict, issuer_id: str) -> dict | None:
             report.add("issuer", FAIL, "The JWT names no key (kid) and the issuer has several.")
             return None
         method = candidates[0]
-    if not isinstance(method.get("publicKeyJwk"), dict):
+    if ed25519:
+        try:
+            dids.ed25519_public_bytes(method)
+        except (ValueError, KeyError, TypeError):
+            report.add("issuer", FAIL, f"The key {method.get('id')} is not an Ed25519 key.")
+            return None
+    elif not isinstance(method.get("publicKeyJwk"), dict):
         report.add("issuer", FAIL, f"The key {method.get('id')} is not given as a JWK.")
         return None
     report.add("issuer", PASS, f"Issuer {did} {how}.")

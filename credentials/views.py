@@ -16,7 +16,7 @@ from assertions.models import AssertionStatus
 from assertions.public_cache import CachedResponse
 from assertions.selectors import public_assertion
 from core.uploads import MEDIA_CSP
-from credentials import documents, services, verify
+from credentials import data_integrity, documents, services, verify
 from credentials.forms import VerifyForm
 from credentials.signing import MEDIA_TYPE
 from issuers.models import Issuer
@@ -52,8 +52,9 @@ def _issuer_or_404(entity_id: str) -> Issuer:
 
 
 def _wants_jwt(request, *, default_jwt: bool) -> bool:
-    """`?format=jwt|json` first, then Accept. Credentials answer JSON unless the JWT is
-    asked for; status lists answer the JWT unless JSON is (verifiers fetch them)."""
+    """`?format=jwt|json` first (`ldp`: the Data Integrity form), then Accept. Credentials
+    answer JSON unless the JWT is asked for; status lists answer the JWT unless JSON is
+    (verifiers fetch them)."""
     fmt = request.GET.get("format")
     if fmt in ("jwt", "json"):
         return fmt == "jwt"
@@ -138,10 +139,26 @@ def _file_name(assertion) -> str:
     return f"{name}-{assertion.entity_id[:8]}"
 
 
+def _wants_data_integrity(request) -> bool:
+    fmt = request.GET.get("format")
+    if fmt:
+        return fmt == "ldp"
+    accept = request.headers.get("Accept", "")
+    return (
+        data_integrity.MEDIA_TYPE in accept
+        and request.get_preferred_type([data_integrity.MEDIA_TYPE, MEDIA_TYPE, *JSON_TYPES])
+        == data_integrity.MEDIA_TYPE
+    )
+
+
 @require_GET
 def assertion_credential(request, entity_id: str):
-    """The badge's signed OpenBadgeCredential. Private badges answer 404 to everyone but
-    their earner, as the public page does; revoked ones 410."""
+    """The badge's signed OpenBadgeCredential: the VC-JWT (as a JWT, or enveloped in
+    JSON), or with `?format=ldp` the credential JSON with a Data Integrity proof
+    (eddsa-rdfc-2022). Private badges answer 404 to everyone but their earner, as the
+    public page does; revoked ones 410."""
+    if _wants_data_integrity(request):
+        return _credential_ldp(request, entity_id)
 
     def render(assertion):
         jwt = services.credential_sign(assertion=assertion)
@@ -150,6 +167,29 @@ def assertion_credential(request, entity_id: str):
     gone = b"This badge was revoked; it has no credential to share."
     entry, owner = _badge_entry(request, entity_id, "credential", render, gone)
     return _credential_response(request, entry, owner=owner)
+
+
+def _credential_ldp(request, entity_id: str):
+    def render(assertion):
+        doc = services.credential_data_integrity(assertion=assertion)
+        body = json.dumps(doc, indent=2).encode("utf-8")
+        name = f"{_file_name(assertion)}.json"
+        return CachedResponse(200, data_integrity.MEDIA_TYPE, body, filename=name)
+
+    gone = b"This badge was revoked; it has no credential to share."
+    entry, owner = _badge_entry(request, entity_id, "credential-ldp", render, gone)
+    if entry.status == 404:
+        raise Http404("No such badge.")
+    response = _cors(entry.response())
+    response["Vary"] = "Accept"
+    if entry.status != 200:
+        return response
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="{entry.filename}"'
+    if owner:
+        patch_cache_control(response, private=True, no_store=True)
+        return response
+    return _public(request, response, HTTP_MAX_AGE)
 
 
 @require_GET

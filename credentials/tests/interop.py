@@ -50,3 +50,20 @@ def node(script: str, payload) -> dict:
 def jose_verify(token: str, did_document: dict, *, now: int | None = None) -> dict:
     """npm `jose` verifying a VC-JWT with the key its kid names in `did_document`."""
     return node("verify-jwt.mjs", {"token": token, "didDocument": did_document, "now": now})
+
+
+def digitalbazaar_verify(
+    credential: dict, dids: dict, *, status_lists: dict | None = None, now: str | None = None
+) -> dict:
+    """Digital Bazaar's vc + data-integrity + eddsa-rdfc-2022 verifying `credential`, with a
+    document loader over this site's vendored contexts and the given DID documents."""
+    from credentials import contexts
+
+    payload = {
+        "credential": credential,
+        "contexts": {url: contexts.document(url) for url in contexts.FILES},
+        "dids": dids,
+        "statusLists": status_lists or {},
+        "now": now,
+    }
+    return node("verify-di.mjs", payload)

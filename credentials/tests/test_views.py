@@ -260,10 +260,12 @@ def test_the_verifier_gives_up_after_its_time_budget_saying_how_far_it_got(
     ]
 
 
-def test_a_credential_with_a_data_integrity_proof_is_reported_unsupported(client):
-    doc = {"type": ["VerifiableCredential"], "proof": {"type": "DataIntegrityProof"}}
+def test_a_proof_of_another_cryptosuite_is_reported_unsupported(client):
+    proof = {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-rdfc-2019"}
+    doc = {"type": ["VerifiableCredential"], "proof": proof}
     page = client.post("/verify/", {"credential": json.dumps(doc)}).content.decode()
-    assert "VC-JWT (JOSE) credentials only" in page
+    assert "this verifier checks DataIntegrityProof/eddsa-rdfc-2022" in page
+    assert "Invalid" in page
 
 
 # --- the command ----------------------------------------------------------------------------
