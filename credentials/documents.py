@@ -137,6 +137,28 @@ def subject_id(issuer, earner) -> str:
     return f"urn:uuid:{uuid.uuid5(SUBJECT_NAMESPACE, name)}"
 
 
+def person_profile_id(user) -> str:
+    """A person's id as the OB 3.0 API's Profile gives it: a `urn:uuid:` of this site and
+    the account's entity id, stable for the account's life."""
+    name = f"{dids.issuers_prefix()}users/{user.entity_id}"
+    return f"urn:uuid:{uuid.uuid5(SUBJECT_NAMESPACE, name)}"
+
+
+def person_profile(user) -> dict:
+    """The OB 3.0 Profile of an account (getProfile)."""
+    doc = {
+        "id": person_profile_id(user),
+        "type": ["Profile"],
+        "name": f"{user.first_name} {user.last_name}".strip() or user.email,
+        "email": user.email,
+    }
+    if user.first_name:
+        doc["givenName"] = user.first_name
+    if user.last_name:
+        doc["familyName"] = user.last_name
+    return doc
+
+
 def achievement_subject(assertion, achievement_doc: dict) -> dict:
     """The earner: a stable id (`subject_id`) and the salted sha256 of their email (as in
     OB 2.0, the credential does not publish the address)."""

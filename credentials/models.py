@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 
@@ -138,3 +139,47 @@ class StatusEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status_list} [{self.index}]"
+
+
+class HeldCredential(BaseModel):
+    """An Open Badges 3.0 credential an earner's wallet or another platform pushed into the
+    earner's backpack here (`upsertCredential` of the OB 3.0 API), kept as it came (the
+    compact JWS, or the JSON with its Data Integrity proof) once it verified. One per
+    earner and credential id: pushing it again replaces it."""
+
+    user = models.ForeignKey(
+        "accounts.User", on_delete=models.CASCADE, related_name="held_credentials"
+    )
+    credential_id = models.CharField(max_length=2000, help_text="The credential's `id`.")
+    compact_jws = models.TextField(blank=True, help_text="As pushed, when it was a VC-JWT.")
+    document = models.JSONField(help_text="The credential (a VC-JWT's payload).")
+    issuer_did = models.CharField(max_length=2000)
+    issued_at = models.DateTimeField(help_text="Its validFrom.")
+
+    class Meta:
+        ordering = ["user", "-issued_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "credential_id"], name="credentials_held_unique_per_user"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credential_id} held by {self.user_id}"
+
+
+class RegisteredClient(BaseModel):
+    """An OAuth 2.0 client registered by RFC 7591 dynamic client registration for the
+    Open Badges 3.0 API: the django-oauth-toolkit application and the metadata and
+    scopes it registered with (its tokens are limited to those scopes)."""
+
+    application = models.OneToOneField(
+        settings.OAUTH2_PROVIDER_APPLICATION_MODEL,
+        on_delete=models.CASCADE,
+        related_name="ob3_client",
+    )
+    scope = models.TextField(help_text="The OB 3.0 scopes it registered, space-separated.")
+    metadata = models.JSONField(help_text="The client metadata it registered (RFC 7591).")
+
+    def __str__(self) -> str:
+        return f"OB 3.0 client {self.application_id}"

@@ -54,6 +54,10 @@ CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
 
 
+def is_compact_jws(text: str) -> bool:
+    return bool(_JWT_RE.match(text))
+
+
 @dataclass
 class Check:
     name: str

@@ -146,6 +146,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Named here (django-oauth-toolkit's default) so that other apps' models may point at it:
+# credentials.RegisteredClient, the OB 3.0 API's dynamically registered clients.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "r:profile": "See who you are",
@@ -154,6 +157,16 @@ OAUTH2_PROVIDER = {
         "rw:issuer": "Award badges and update your issuers",
         "r:backpack": "See the badges you have earned",
         "rw:backpack": "Manage the badges you have earned",
+        # The Open Badges 3.0 API (credentials.api.ob3; clients register by RFC 7591 and
+        # their tokens are limited to the scopes they registered).
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly": (
+            "See the Open Badges credentials you hold"
+        ),
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert": (
+            "Add Open Badges credentials to your backpack"
+        ),
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.readonly": "See your profile",
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.update": "Update your profile",
     },
     "DEFAULT_SCOPES": ["r:profile"],
     "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.BadgrCompatibleValidator",
