@@ -284,16 +284,28 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
         return report
     report.add("format", PASS, f"A VC-JWT ({header['alg']}) holding an OpenBadgeCredential.")
 
+    return _check_signed(
+        report,
+        payload,
+        now,
+        header,
+        lambda method: signing.verify_signature(token, method["publicKeyJwk"]),
+    )
+
+
+def _check_signed(report, payload: dict, now, header: dict, check, *, ed25519=False) -> Report:
+    """The checks after the format: origin, issuer, signature (`check(method)` raises
+    when it does not hold), dates, status."""
     issuer_id = _issuer_id(payload)
     report.issuer_did = issuer_id
     _check_origin(report, payload, issuer_id)
-    method = _resolve_key(report, header, issuer_id)
+    method = _resolve_key(report, header, issuer_id, ed25519=ed25519)
     if method is None:
         report.add("signature", SKIP, "Not checked: the issuer's key could not be resolved.")
     else:
         try:
-            signing.verify_signature(token, method["publicKeyJwk"])
-        except signing.BadToken as exc:
+            check(method)
+        except (signing.BadToken, data_integrity.BadProof) as exc:
             report.add(
                 "signature",
                 FAIL,
@@ -303,7 +315,6 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
         else:
             report.signed_with = method["id"]
             report.add("signature", PASS, f"Signed with {method['id']}.")
-
     _check_dates(report, payload, now)
     _check_status(report, payload, issuer_id)
     return report
@@ -325,28 +336,14 @@ def verify_data_integrity(credential: dict, *, now: datetime | None = None) -> R
     report.add(
         "format", PASS, _("An OpenBadgeCredential with a Data Integrity proof (eddsa-rdfc-2022).")
     )
-    issuer_id = _issuer_id(credential)
-    report.issuer_did = issuer_id
-    _check_origin(report, credential, issuer_id)
-    method = _resolve_key(report, {"kid": proof["verificationMethod"]}, issuer_id, ed25519=True)
-    if method is None:
-        report.add("signature", SKIP, "Not checked: the issuer's key could not be resolved.")
-    else:
-        try:
-            data_integrity.verify(credential, dids.ed25519_public_bytes(method))
-        except data_integrity.BadProof as exc:
-            report.add(
-                "signature",
-                FAIL,
-                f"The proof does not match the content: it was changed after signing, "
-                f"or signed by another key ({exc}).",
-            )
-        else:
-            report.signed_with = method["id"]
-            report.add("signature", PASS, f"Signed with {method['id']}.")
-    _check_dates(report, credential, now)
-    _check_status(report, credential, issuer_id)
-    return report
+    return _check_signed(
+        report,
+        credential,
+        now,
+        {"kid": proof["verificationMethod"]},
+        lambda method: data_integrity.verify(credential, dids.ed25519_public_bytes(method)),
+        ed25519=True,
+    )
 
 
 def hosted_issuer(did: str) -> Issuer | None:

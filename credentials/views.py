@@ -178,10 +178,17 @@ def _credential_ldp(request, entity_id: str):
 
     gone = b"This badge was revoked; it has no credential to share."
     entry, owner = _badge_entry(request, entity_id, "credential-ldp", render, gone)
+    return _file_response(request, entry, owner=owner, vary_accept=True)
+
+
+def _file_response(request, entry: CachedResponse, *, owner: bool, vary_accept: bool = False):
+    """A cached signed file of a badge as a response: 404 / 410 as the entry says,
+    `?download=1` an attachment, the earner's own private badge never shared-cached."""
     if entry.status == 404:
         raise Http404("No such badge.")
     response = _cors(entry.response())
-    response["Vary"] = "Accept"
+    if vary_accept:
+        response["Vary"] = "Accept"
     if entry.status != 200:
         return response
     if request.GET.get("download"):
@@ -215,17 +222,7 @@ def assertion_credential_image(request, entity_id: str):
 
     gone = b"This badge was revoked; it has no image to share."
     entry, owner = _badge_entry(request, entity_id, "credential-image", render, gone)
-    if entry.status == 404:
-        raise Http404("No such badge.")
-    response = _cors(entry.response())
-    if entry.status != 200:
-        return response
-    if request.GET.get("download"):
-        response["Content-Disposition"] = f'attachment; filename="{entry.filename}"'
-    if owner:
-        patch_cache_control(response, private=True, no_store=True)
-        return response
-    return _public(request, response, HTTP_MAX_AGE)
+    return _file_response(request, entry, owner=owner)
 
 
 def _credential_response(request, entry: CachedResponse, *, owner: bool):
