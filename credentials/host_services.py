@@ -169,7 +169,8 @@ def held_credential_upsert(*, user, credential) -> tuple[HeldCredential, bool]:
         raise CredentialRefusedError(_("The body is not a compact JWS (VC-JWT)."))
     if not isinstance(item, str | dict):
         raise CredentialRefusedError(_("The body is not a credential."))
-    report = verify.verify_item(item)
+    # The earner asks for it: another site's did:web and status list are fetched.
+    report = verify.verify_item(item, fetch_remote=True)
     if report.verdict != "valid":
         raise CredentialRefusedError(
             _("The credential was not kept: %(reason)s") % {"reason": report.summary}

@@ -38,6 +38,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import http
 from credentials import data_integrity, documents, signing
 from credentials import did as dids
 from credentials.services import issuer_keys, status_list_token
@@ -237,6 +238,12 @@ def verify_input(data: str | bytes, *, now: datetime | None = None) -> list[Repo
 
 # What one verify_input has resolved, by key; None outside one.
 _memo: ContextVar[dict | None] = ContextVar("credentials_verify_memo", default=None)
+# Whether another site's did:web document and status list may be fetched (through the
+# guarded client, core.http: public addresses only, size and time capped). The OB 3.0
+# API's upsert does, for the signed-in earner pushing a credential into their backpack;
+# the public verifier page does not (anyone could make the server fetch anything).
+_fetch_remote: ContextVar[bool] = ContextVar("credentials_verify_fetch", default=False)
+MAX_REMOTE_BYTES = 256 * 1024
 
 
 def _once(key: tuple, compute: Callable):
@@ -249,7 +256,17 @@ def _once(key: tuple, compute: Callable):
     return memo[key]
 
 
-def verify_item(item, *, now: datetime | None = None) -> Report:
+def verify_item(item, *, now: datetime | None = None, fetch_remote: bool = False) -> Report:
+    """The report of one credential. `fetch_remote`: another site's did:web document and
+    status list are fetched (through core.http) rather than reported as not checked."""
+    token = _fetch_remote.set(fetch_remote)
+    try:
+        return _verify_item(item, now=now)
+    finally:
+        _fetch_remote.reset(token)
+
+
+def _verify_item(item, *, now: datetime | None = None) -> Report:
     if isinstance(item, dict) and "proof" not in item:
         report = Report(credential=item)
         report.add("format", FAIL, "It has no proof: nothing shows who issued it.")
@@ -445,7 +462,7 @@ def _format_problems(header: dict | None, payload: dict) -> list[str]:
 def resolve_did(did: str) -> tuple[dict | None, str, bool]:
     """(DID document or None, how it was resolved or why not, whether "not resolved"
     proves the credential wrong rather than merely uncheckable here)."""
-    return _once(("did", did), lambda: _resolve_did(did))
+    return _once(("did", did, _fetch_remote.get()), lambda: _resolve_did(did))
 
 
 def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
@@ -465,6 +482,8 @@ def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
         return None, f"the DID is malformed ({exc})", True
     if doc is not None:
         return doc, "resolved from the identifier itself", False
+    if did.startswith("did:web:") and _fetch_remote.get() and dids.did_web_url(did):
+        return _fetch_did_document(did, dids.did_web_url(did))
     if did.startswith("did:web:"):
         return (
             None,
@@ -477,6 +496,53 @@ def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
     if did.startswith(("http://", "https://")):
         return None, "the issuer is a URL, not a DID with keys; it is not fetched", False
     return None, "this DID method cannot be resolved here", False
+
+
+def _fetch_json_or_text(url: str, accept: str):
+    """(the response, or None and why not) of a GET through the guarded client."""
+    try:
+        response = http.fetch(url, headers={"Accept": accept}, max_bytes=MAX_REMOTE_BYTES)
+    except http.OutboundError as exc:
+        return None, exc.message
+    if response.status_code != 200:
+        return None, _("it answered HTTP %(status)s") % {"status": response.status_code}
+    return response, ""
+
+
+def _fetch_did_document(did: str, url: str) -> tuple[dict | None, str, bool]:
+    response, why = _fetch_json_or_text(url, "application/did+json, application/json")
+    if response is None:
+        return (
+            None,
+            _("its DID document %(url)s was not fetched: %(why)s")
+            % {
+                "url": url,
+                "why": why,
+            },
+            False,
+        )
+    try:
+        doc = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None, _("its DID document %(url)s is not JSON") % {"url": url}, True
+    if not isinstance(doc, dict) or doc.get("id") != did:
+        return None, _("the document at %(url)s is not this DID's") % {"url": url}, True
+    return doc, _("resolved from %(url)s") % {"url": url}, False
+
+
+def _remote_status_list(url: str) -> str | None:
+    """The compact VC-JWT of another site's status list credential, or None."""
+    response, _why = _fetch_json_or_text(url, f"{signing.MEDIA_TYPE}, application/json")
+    if response is None:
+        return None
+    text = response.content.decode("utf-8", "replace").strip()
+    if is_compact_jws(text):
+        return text
+    try:
+        items = _json_items(json.loads(text))
+    except (ValueError, InputError, RecursionError):
+        return None
+    return items[0] if len(items) == 1 and isinstance(items[0], str) else None
 
 
 def _resolve_key(
@@ -608,14 +674,21 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
         index = int(entry.get("statusListIndex"))
     except (TypeError, ValueError):
         return FAIL, "Its statusListIndex is not a number."
-    if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
+    if not isinstance(url, str):
+        return FAIL, "Its statusListCredential is not a URL."
+    if url.startswith(settings.SITE_URL + "/"):
+        match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
+        if match is None:
+            return FAIL, f"Its status list {url} does not exist on this site."
+        token = _once(("status list", url), lambda: _local_status_list(match))
+        if token is None:
+            return FAIL, f"Its status list {url} does not exist on this site."
+    elif _fetch_remote.get() and url.startswith("https://"):
+        token = _once(("status list", url), lambda: _remote_status_list(url))
+        if token is None:
+            return SKIP, f"Its status list {url} could not be fetched as a VC-JWT."
+    else:
         return SKIP, f"Its status list is on another site ({url}); it is not fetched."
-    match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
-    if match is None:
-        return FAIL, f"Its status list {url} does not exist on this site."
-    token = _once(("status list", url), lambda: _local_status_list(match))
-    if token is None:
-        return FAIL, f"Its status list {url} does not exist on this site."
     list_report = Report()
     list_header, list_payload = signing.unverified_parts(token)
     if _issuer_id(list_payload) != issuer_id:

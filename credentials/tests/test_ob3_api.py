@@ -13,13 +13,15 @@ import secrets
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+import responses
 from django.test import Client
 from joserfc import jwt
 from joserfc.jwk import OctKey
 from jsonschema import Draft201909Validator
 
 from accounts.tests.factories import UserFactory
-from credentials import signing
+from core.testing import PUBLIC_ADDRESS, fake_dns
+from credentials import documents, signing
 from credentials.models import HeldCredential
 from credentials.tests.interop import SCHEMA, schema_errors
 from credentials.tests.test_verify_who import did_key_signer, foreign_credential
@@ -444,3 +446,93 @@ def test_an_unsigned_or_expired_credential_is_refused(wallet):
     forged = jwt.encode({"alg": "HS256", "kid": kid}, signing.claims_for(doc), secret)
     response = wallet.call("post", "/credentials", forged, content_type="text/plain")
     assert_status_info(response, 400, "invalid_data")
+
+
+# --- another site's did:web issuer ----------------------------------------------------------
+
+ELSEWHERE = "did:web:issuer.elsewhere.example"
+ELSEWHERE_LIST = "https://issuer.elsewhere.example/status/1"
+
+
+@pytest.fixture
+def elsewhere(monkeypatch):
+    """Another platform: its did:web document and its status list, played by `responses`
+    behind the guarded client (a public address, no network)."""
+    fake_dns(monkeypatch, {".example": PUBLIC_ADDRESS})
+    key = signing.generate_key("RS256")
+    kid = f"{ELSEWHERE}#key-1"
+    did_doc = {
+        "id": ELSEWHERE,
+        "verificationMethod": [
+            {
+                "id": kid,
+                "type": "JsonWebKey2020",
+                "controller": ELSEWHERE,
+                "publicKeyJwk": key.as_dict(private=False),
+            }
+        ],
+        "assertionMethod": [kid],
+    }
+    mock = responses.RequestsMock(assert_all_requests_are_fired=False)
+    mock.start()
+    mock.add(responses.GET, "https://issuer.elsewhere.example/.well-known/did.json", json=did_doc)
+
+    def publish_list(revoked=()):
+        status = {
+            "@context": ["https://www.w3.org/ns/credentials/v2"],
+            "id": ELSEWHERE_LIST,
+            "type": ["VerifiableCredential", "BitstringStatusListCredential"],
+            "issuer": ELSEWHERE,
+            "validFrom": "2025-01-01T00:00:00Z",
+            "credentialSubject": {
+                "id": f"{ELSEWHERE_LIST}#list",
+                "type": "BitstringStatusList",
+                "statusPurpose": "revocation",
+                "encodedList": documents.encode_bitstring(131_072, revoked),
+            },
+        }
+        mock.upsert(responses.GET, ELSEWHERE_LIST, body=signing.sign(status, key, kid, "RS256"))
+
+    def credential(index: int) -> str:
+        doc = foreign_credential(ELSEWHERE)
+        doc["credentialStatus"] = {
+            "id": f"{ELSEWHERE_LIST}#{index}",
+            "type": "BitstringStatusListEntry",
+            "statusPurpose": "revocation",
+            "statusListIndex": str(index),
+            "statusListCredential": ELSEWHERE_LIST,
+        }
+        return signing.sign(doc, key, kid, "RS256")
+
+    yield publish_list, credential
+    mock.stop()
+    mock.reset()
+
+
+def test_a_credential_of_another_sites_did_web_is_resolved_and_kept(wallet, earner, elsewhere):
+    # given another platform's credential, its issuer's did:web and status list online
+    publish_list, credential = elsewhere
+    publish_list()
+    token = credential(42)
+    # when the wallet pushes it
+    response = wallet.call("post", "/credentials", token, content_type="text/plain")
+    # then the DID document and the status list were fetched, and it was kept
+    assert response.status_code == 201, response.content
+    held = HeldCredential.objects.get(user=earner[0])
+    assert held.issuer_did == ELSEWHERE
+
+
+def test_a_revoked_credential_of_another_site_is_refused(wallet, elsewhere):
+    publish_list, credential = elsewhere
+    publish_list(revoked=[42])
+    response = wallet.call("post", "/credentials", credential(42), content_type="text/plain")
+    info = assert_status_info(response, 400, "invalid_data")
+    assert "revoked by its issuer" in info["imsx_description"]
+    assert not HeldCredential.objects.exists()
+
+
+def test_the_public_verifier_still_fetches_nothing(elsewhere, client):
+    publish_list, credential = elsewhere
+    publish_list()
+    page = client.post("/verify/", {"credential": credential(7)}).content.decode()
+    assert "does not fetch documents from other servers" in page
