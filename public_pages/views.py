@@ -8,7 +8,6 @@ cache miss costs one query.
 
 import json
 import logging
-from io import BytesIO
 
 from django.conf import settings
 from django.core.cache import cache
@@ -19,7 +18,6 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.text import slugify
 from django.views.decorators.http import require_GET
-from PIL import Image
 
 from assertions import baking, openbadges, public_cache
 from assertions.models import AssertionStatus
@@ -172,11 +170,7 @@ def assertion_image(request, entity_id: str):
 
 def _baked_entry(assertion) -> CachedResponse:
     version = assertion.badge_template_version
-    with version.image.open("rb") as stored:
-        image = stored.read()
-    is_svg = version.image.name.lower().endswith(".svg")
-    if not is_svg and not image.startswith(baking.PNG_SIGNATURE):
-        image = _legacy_png(image)
+    image, is_svg = baking.bakeable_image(version)
     doc = json.dumps(openbadges.assertion_document(assertion), separators=(",", ":"))
     baked = baking.bake(image, doc, openbadges.assertion_url(assertion))
     name = f"{slugify(version.name) or 'badge'}-{assertion.entity_id[:8]}"
@@ -185,15 +179,6 @@ def _baked_entry(assertion) -> CachedResponse:
         headers["Content-Security-Policy"] = MEDIA_CSP
         return CachedResponse(200, "image/svg+xml", baked, headers, filename=f"{name}.svg")
     return CachedResponse(200, "image/png", baked, headers, filename=f"{name}.png")
-
-
-def _legacy_png(data: bytes) -> bytes:
-    """Versions made before renditions existed may hold a JPEG, GIF or WebP: only PNG and
-    SVG can carry an assertion, so these are converted once (then cached)."""
-    with Image.open(BytesIO(data)) as img:
-        out = BytesIO()
-        img.convert("RGBA").save(out, format="PNG")
-    return out.getvalue()
 
 
 # --- badge class and issuer -----------------------------------------------------------

@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/system-deps.sh
+bash scripts/js-deps.sh
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-logo
 

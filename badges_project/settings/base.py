@@ -162,6 +162,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Named here (django-oauth-toolkit's default) so that other apps' models may point at it:
+# credentials.RegisteredClient, the OB 3.0 API's dynamically registered clients.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "r:profile": "See who you are",
@@ -170,6 +173,16 @@ OAUTH2_PROVIDER = {
         "rw:issuer": "Award badges and update your issuers",
         "r:backpack": "See the badges you have earned",
         "rw:backpack": "Manage the badges you have earned",
+        # The Open Badges 3.0 API (credentials.api.ob3; clients register by RFC 7591 and
+        # their tokens are limited to the scopes they registered).
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly": (
+            "See the Open Badges credentials you hold"
+        ),
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert": (
+            "Add Open Badges credentials to your backpack"
+        ),
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.readonly": "See your profile",
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.update": "Update your profile",
     },
     "DEFAULT_SCOPES": ["r:profile"],
     "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.BadgrCompatibleValidator",
@@ -346,10 +359,15 @@ if "BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS" in os.environ:
         "the networks the server may fetch from (docs/deployment.md)."
     )
 
-# Open Badges 3.0: the issuers' Ed25519 signing keys are stored encrypted with a key
+# Open Badges 3.0: the issuers' signing keys are stored encrypted with a key
 # derived from this (a random string of 32+ characters). Changing it makes the stored
 # keys unusable: keep it with the database backups. Required in production.
 CREDENTIALS_ENCRYPTION_KEY = env("CREDENTIALS_ENCRYPTION_KEY", default="")
+# The algorithm of the issuers' new VC-JWT keys: RS256 (RSA 2048, what OB 3.0 §8.2
+# requires every verifier to accept) or ES256 (P-256). Existing keys keep theirs.
+CREDENTIALS_JWT_ALGORITHM = env("CREDENTIALS_JWT_ALGORITHM", default="RS256")
+if CREDENTIALS_JWT_ALGORITHM not in ("RS256", "ES256"):
+    raise ImproperlyConfigured("CREDENTIALS_JWT_ALGORITHM must be RS256 or ES256.")
 
 # The largest request body read into memory (JSON, or a form's fields without its
 # files): an API assignment may carry 10,000 earners with their metadata (about 3 MB);

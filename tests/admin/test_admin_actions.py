@@ -358,5 +358,5 @@ def test_an_owner_withdraws_a_compromised_key_and_rotates_from_the_admin(client,
     assert IssuerKey.objects.get(issuer=a.issuer, active=True).key_id == "key-3"
     # the key's page shows its public half only
     html = client.get(admin_url(IssuerKey, "change", key_a.pk)).content.decode()
-    assert key_a.public_jwk["x"] in html
+    assert key_a.public_jwk["n"] in html
     assert "private_key_encrypted" not in html
