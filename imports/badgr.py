@@ -23,6 +23,7 @@ from datetime import datetime
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions.api.v2.serializers import recipient_name
 from assertions.models import Assertion, AssertionStatus
@@ -33,6 +34,7 @@ from assertions.services import (
     assertion_update,
     assertions_import,
     evidence_clean,
+    expiry_before_issue,
     imported_row_clean,
 )
 from core.exceptions import ApplicationError
@@ -43,7 +45,7 @@ from imports.badgr_client import BadgrClient, BadgrError
 from imports.legacy import legacy_record, legacy_record_assertions, legacy_target
 from imports.models import LegacyKind
 from imports.progress import Progress
-from imports.report import Report
+from imports.report import LINKED, Report
 from issuers.models import Issuer
 from issuers.services import issuer_create, issuer_update
 from templates_app.models import BadgeTemplate, Kind, ValidityUnit
@@ -71,9 +73,47 @@ def badgr_import(
     """
     progress = progress or Progress()
     report = Report(dry_run=dry_run)
+    try:
+        _run(
+            client=client,
+            issuer_ids=issuer_ids,
+            into=into,
+            owner=owner,
+            dry_run=dry_run,
+            progress=progress,
+            report=report,
+        )
+    except BadgrError as exc:
+        # The source failed (down, token revoked, rate-limited): stop at once, saying
+        # so, rather than trying every remaining item. What was done is committed.
+        exc.report = report
+        if exc.fatal:
+            exc.message = f"{exc.message} {STOPPED}"
+        raise
+    progress.stage("Finished")
+    return report
+
+
+STOPPED = _(
+    "The import stopped there; what was imported so far is kept, and running it again "
+    "carries on from where it stopped."
+)
+
+
+def _run(*, client, issuer_ids, into, owner, dry_run, progress, report) -> None:
     source = client.origin
     progress.stage("Reading issuers")
     remote_issuers = _remote_issuers(client, issuer_ids)
+    if not remote_issuers:
+        raise BadgrError(
+            _(
+                "The token's user is staff on no issuer at %(origin)s, so there is nothing to "
+                "import: use a token of a staff member (owner, editor or staff) of the "
+                "issuers to bring."
+            )
+            % {"origin": source},
+            fatal=True,
+        )
 
     # Every badge class first: the number of them is the progress bar's length.
     plan = []
@@ -81,6 +121,7 @@ def badgr_import(
         try:
             classes = client.badgeclasses(remote["entityId"])
         except BadgrError as exc:
+            _item_failure(exc)
             report.fail(LegacyKind.ISSUER, remote.get("entityId"), exc.message)
             continue
         plan.append((remote, classes))
@@ -100,6 +141,7 @@ def badgr_import(
                 dry_run=dry_run,
             )
         except (ApplicationError, BadgrError) as exc:
+            _item_failure(exc)
             report.fail(LegacyKind.ISSUER, remote.get("entityId"), _message(exc))
             progress.advance(len(classes))
             continue
@@ -115,8 +157,12 @@ def badgr_import(
                 progress=progress,
             )
             progress.advance()
-    progress.stage("Finished")
-    return report
+
+
+def _item_failure(exc) -> None:
+    """Carry on past one item's failure; a failure of the source itself stops the run."""
+    if isinstance(exc, BadgrError) and exc.fatal:
+        raise exc
 
 
 def _message(exc) -> str:
@@ -187,7 +233,7 @@ def _import_issuer(remote, *, client, source, into, owner, report, dry_run) -> I
             )
         if existing is None and not dry_run:
             legacy_record(source=source, kind=LegacyKind.ISSUER, legacy_id=legacy_id, target=into)
-        report.add(LegacyKind.ISSUER, "unchanged")
+        report.add(LegacyKind.ISSUER, LINKED if existing is None else "unchanged")
         return into
     fields = _issuer_fields(remote)
     if existing is not None:
@@ -299,6 +345,7 @@ def _import_badgeclass_with_badges(remote, *, issuer, client, source, report, dr
             remote, issuer=issuer, client=client, source=source, report=report, dry_run=dry_run
         )
     except (ApplicationError, BadgrError) as exc:
+        _item_failure(exc)
         report.fail(LegacyKind.BADGECLASS, remote.get("entityId"), _message(exc))
         return
     try:
@@ -313,7 +360,15 @@ def _import_badgeclass_with_badges(remote, *, issuer, client, source, report, dr
                 progress=progress,
             )
     except BadgrError as exc:
-        report.fail(LegacyKind.BADGECLASS, remote.get("entityId"), exc.message)
+        _item_failure(exc)
+        # The class itself is counted already (created, updated...): its badges that
+        # could not be read are a problem of its own, not a second count.
+        report.fail(
+            LegacyKind.BADGECLASS,
+            remote.get("entityId"),
+            _("Its badges could not all be read: %(reason)s") % {"reason": exc.message},
+            count=False,
+        )
 
 
 # --- badges ------------------------------------------------------------------------------
@@ -399,7 +454,10 @@ def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
     if changes:
         assertion_update(assertion=assertion, actor=None, **changes)
     if revoke:
-        assertion_revoke(assertion=assertion, actor=None, reason=row["revoked_reason"])
+        # Badgr records no revocation date: "revoked, date unknown", not today.
+        assertion_revoke(
+            assertion=assertion, actor=None, reason=row["revoked_reason"], date_unknown=True
+        )
     return bool(changes or revoke)
 
 
@@ -432,6 +490,9 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
                 messages = [f"{field}: {' '.join(m)}" for field, m in errors.items()]
                 report.fail(LegacyKind.ASSERTION, legacy_id, "; ".join(messages))
                 continue
+            warning = expiry_before_issue(row)
+            if warning:
+                report.warn(LegacyKind.ASSERTION, legacy_id, warning)
             fresh.append(row)
         if fresh and not dry_run:
             _create(fresh, template=template, source=source, report=report)

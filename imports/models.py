@@ -103,6 +103,11 @@ class ImportRun(EntityModel):
         default=dict, blank=True, help_text="{kind: {created, updated, unchanged, failed}}"
     )
     errors = models.JSONField(default=list, blank=True, help_text="[{kind, id, message}]")
+    warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[{kind, id, message}]: imported, with something to know (kept as is).",
+    )
     message = models.TextField(blank=True, help_text="Why the run stopped, when it failed.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -30,7 +30,12 @@ from django.db import transaction
 
 from assertions.models import AssertionStatus
 from assertions.selectors import assertions_keyed
-from assertions.services import MAX_IMPORT, assertions_import, imported_row_clean
+from assertions.services import (
+    MAX_IMPORT,
+    assertions_import,
+    expiry_before_issue,
+    imported_row_clean,
+)
 from core.exceptions import ApplicationError
 from core.spreadsheets import TooManyRows, read_spreadsheet
 from core.timefmt import get_zone, parse_datetime
@@ -201,6 +206,9 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
             continue
         seen[legacy] = number
         parsed.append((number, template, badge))
+        warning = expiry_before_issue(badge)
+        if warning:
+            report.warn("row", f"row {number}", warning)
 
     existing = set()
     legacy_ids = [badge["imp_legacy_id"] for _, _, badge in parsed]

@@ -37,7 +37,8 @@ def run_badgr_import(self, run_id: int) -> str:
             progress=RunProgress(run),
         )
     except BadgrError as exc:
-        return import_run_finish(run, None, message=exc.message).status
+        # Failed, with the reason; what it did before is counted. A new run resumes.
+        return import_run_finish(run, exc.report, message=exc.message).status
     except Exception as exc:
         if self.request.is_eager or self.request.retries >= self.max_retries:
             log.exception("Import run %s stopped", run.entity_id)

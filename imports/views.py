@@ -148,6 +148,8 @@ def progress_of(run: ImportRun) -> dict:
         "failed": sum(c.get("failed", 0) for c in counts.values()),
         "counts": counts,
         "errors": (run.errors or [])[:200],
+        "warnings": (run.warnings or [])[:200],
+        "linked": sum(c.get("linked", 0) for c in counts.values()),
         "message": run.message,
         "finished": run.status in (RunStatus.DONE, RunStatus.FAILED),
     }

@@ -55,10 +55,16 @@ from assertions.services.rows import (
     earner_row_clean,
     earner_rows_clean,
     evidence_clean,
+    expiry_before_issue,
     imported_row_clean,
     imported_rows_clean,
 )
-from assertions.services.update import UPDATABLE_FIELDS, assertion_set_private, assertion_update
+from assertions.services.update import (
+    UPDATABLE_FIELDS,
+    assertion_set_name_public,
+    assertion_set_private,
+    assertion_update,
+)
 
 __all__ = [
     "CHUNK",
@@ -76,6 +82,7 @@ __all__ = [
     "assertion_issue",
     "assertion_resend_email",
     "assertion_revoke",
+    "assertion_set_name_public",
     "assertion_set_private",
     "assertion_update",
     "assertions_award",
@@ -94,6 +101,7 @@ __all__ = [
     "earner_row_clean",
     "earner_rows_clean",
     "evidence_clean",
+    "expiry_before_issue",
     "imported_badge_add",
     "imported_badge_remove",
     "imported_row_clean",

@@ -79,5 +79,11 @@ def assertions_import(
         )
     for assertion, row in zip(outcome.assertions, rows, strict=True):
         if row["revoked"]:
-            assertion_revoke(assertion=assertion, actor=actor, reason=row["revoked_reason"])
+            # The sources give no revocation date: none is invented.
+            assertion_revoke(
+                assertion=assertion,
+                actor=actor,
+                reason=row["revoked_reason"],
+                date_unknown=True,
+            )
     return outcome.assertions

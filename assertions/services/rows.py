@@ -65,9 +65,11 @@ def default_expiry(template: BadgeTemplate, issued_on: datetime) -> datetime | N
     return issued_on + step
 
 
-def dates_check(*, emitted_at, expires_at, started, ended) -> None:
+def dates_check(*, emitted_at, expires_at, started, ended, imported: bool = False) -> None:
+    """The dates of a badge agree. An imported badge keeps its source's expiry even when
+    it precedes the issue date (`expiry_before_issue` says so to the importer)."""
     errors = {}
-    if expires_at is not None and expires_at <= emitted_at:
+    if expires_at is not None and expires_at <= emitted_at and not imported:
         errors["expires_at"] = ["The expiry must be after the issue date."]
     if started is not None and ended is not None and ended < started:
         errors["activity_ended_at"] = ["The activity cannot end before it starts."]
@@ -75,13 +77,35 @@ def dates_check(*, emitted_at, expires_at, started, ended) -> None:
         raise ApplicationError("The dates are not consistent.", field_errors=errors)
 
 
-def expiry_resolve(template, *, emitted_at, expires_at, started, ended) -> datetime | None:
+def expiry_resolve(
+    template, *, emitted_at, expires_at, started, ended, imported: bool = False
+) -> datetime | None:
     """A badge's expiry (TEMPLATE_DEFAULT: the template's default validity from its issue
     date), checked with its other dates."""
     if expires_at is TEMPLATE_DEFAULT:
         expires_at = default_expiry(template, emitted_at)
-    dates_check(emitted_at=emitted_at, expires_at=expires_at, started=started, ended=ended)
+    dates_check(
+        emitted_at=emitted_at,
+        expires_at=expires_at,
+        started=started,
+        ended=ended,
+        imported=imported,
+    )
     return expires_at
+
+
+def expiry_before_issue(row: dict) -> str:
+    """The warning for an imported badge whose expiry is not after its issue date (kept
+    as its source holds it, shown as expired), or "" when its dates agree."""
+    emitted_at, expires_at = row.get("emitted_at"), row.get("expires_at")
+    if not isinstance(emitted_at, datetime) or not isinstance(expires_at, datetime):
+        return ""
+    if expires_at > emitted_at:
+        return ""
+    return _(
+        "Its expiry (%(expires)s) is not after its issue date (%(issued)s): imported as it "
+        "is, with both dates kept, and shown as expired."
+    ) % {"expires": expires_at.isoformat(), "issued": emitted_at.isoformat()}
 
 
 def issued_on_check(issued_on: datetime, now: datetime, *, field: str = "emitted_at") -> None:
@@ -236,6 +260,7 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
                 expires_at=expires_at,
                 started=row.get("activity_started_at"),
                 ended=row.get("activity_ended_at"),
+                imported=True,
             )
         except ApplicationError as exc:
             errors.update(exc.field_errors)
