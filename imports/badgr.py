@@ -485,7 +485,9 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
             except ApplicationError as exc:
                 report.fail(LegacyKind.ASSERTION, legacy_id, exc.message)
                 continue
-            _, errors = imported_row_clean(None if template is WOULD_CREATE else template, row, now)
+            _, errors = imported_row_clean(
+                None if template is WOULD_CREATE else template, row, now, keep_source_dates=True
+            )
             if errors:
                 messages = [f"{field}: {' '.join(m)}" for field, m in errors.items()]
                 report.fail(LegacyKind.ASSERTION, legacy_id, "; ".join(messages))
@@ -504,7 +506,7 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
 def _create(rows, *, template, source, report) -> None:
     for some in chunks(rows, MAX_IMPORT):
         try:
-            created = assertions_import(template=template, rows=some)
+            created = assertions_import(template=template, rows=some, keep_source_dates=True)
         except ApplicationError as exc:  # rows were checked: this is a concurrent import
             for row in some:
                 report.fail(LegacyKind.ASSERTION, row["imp_legacy_id"], exc.message)

@@ -432,7 +432,9 @@ def _import_one(document: Document, *, issuer, actor, candidates, report) -> Non
             "evidence": _evidence(verified.assertion),
         }
         try:
-            [assertion] = assertions_import(template=template, rows=[badge], actor=actor)
+            [assertion] = assertions_import(
+                template=template, rows=[badge], actor=actor, keep_source_dates=True
+            )
         except ApplicationError as exc:
             details = exc.field_errors.get("badges", {}).get("0", {})
             messages = [m for ms in details.values() for m in ms] if details else [exc.message]

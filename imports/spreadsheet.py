@@ -195,7 +195,9 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
         except ApplicationError as exc:
             report.fail("row", f"row {number}", exc.message)
             continue
-        _, problems = imported_row_clean(template, badge, dt.datetime.now(dt.UTC))
+        _, problems = imported_row_clean(
+            template, badge, dt.datetime.now(dt.UTC), keep_source_dates=True
+        )
         if problems:
             message = "; ".join(f"{f}: {' '.join(m)}" for f, m in problems.items())
             report.fail("row", f"row {number}", message)
@@ -235,7 +237,10 @@ def _import_chunk(items, *, actor, report: Report) -> None:
     try:
         with transaction.atomic():
             created = assertions_import(
-                template=template, rows=[badge for _, _, badge in items], actor=actor
+                template=template,
+                rows=[badge for _, _, badge in items],
+                actor=actor,
+                keep_source_dates=True,
             )
             # Old public URLs named by these ids redirect here (made-up sheet: ids never
             # were URLs).

@@ -218,12 +218,19 @@ def earner_rows_clean(rows, *, limit: int = MAX_EARNERS, field: str = "earners")
 # --- imported badges ------------------------------------------------------------------
 
 
-def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tuple[dict, dict]:
+def imported_row_clean(
+    template: BadgeTemplate | None, row, now: datetime, *, keep_source_dates: bool = False
+) -> tuple[dict, dict]:
     """(clean row, field errors) of a badge another system issued, in the badge's field
     names: recipient_email / first_name / last_name, emitted_at (required), expires_at
     (left out: the template's default), activity_*, notes, narrative, evidence,
     additional_details, imp_legacy_id, and whether it was revoked there (revoked,
-    revoked_reason). `template` may be None when the expiry is given (a dry run)."""
+    revoked_reason). `template` may be None when the expiry is given (a dry run).
+
+    `keep_source_dates`: the importers of another platform's badges (Badgr, Open Badges
+    files, spreadsheets of past awards) keep an expiry that is not after the issue date
+    as the source holds it (`expiry_before_issue` is their warning); a client of the API
+    is told to fix it."""
     if not isinstance(row, dict):
         return {}, {"non_field_errors": ["Give an object with the badge's fields."]}
     earner, earner_errors = earner_row_clean(
@@ -260,7 +267,7 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
                 expires_at=expires_at,
                 started=row.get("activity_started_at"),
                 ended=row.get("activity_ended_at"),
-                imported=True,
+                imported=keep_source_dates,
             )
         except ApplicationError as exc:
             errors.update(exc.field_errors)
@@ -280,7 +287,9 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
     }, errors
 
 
-def imported_rows_clean(template: BadgeTemplate, rows, *, limit: int = MAX_IMPORT) -> list[dict]:
+def imported_rows_clean(
+    template: BadgeTemplate, rows, *, limit: int = MAX_IMPORT, keep_source_dates: bool = False
+) -> list[dict]:
     """Every imported badge checked (legacy ids not repeated within `rows`);
     ApplicationError naming each bad one by its index when any is wrong."""
     if not isinstance(rows, list | tuple) or not rows:
@@ -295,7 +304,7 @@ def imported_rows_clean(template: BadgeTemplate, rows, *, limit: int = MAX_IMPOR
     now = timezone.now()
     cleaned, problems, first_with = [], {}, {}
     for index, row in enumerate(rows):
-        clean, errors = imported_row_clean(template, row, now)
+        clean, errors = imported_row_clean(template, row, now, keep_source_dates=keep_source_dates)
         legacy = clean.get("imp_legacy_id")
         if legacy and legacy in first_with:
             errors["imp_legacy_id"] = [
