@@ -33,8 +33,8 @@ from assertions.services import (
     assertion_revoke,
     assertion_update,
     assertions_import,
+    evidence_as_text,
     evidence_clean,
-    expiry_before_issue,
     imported_row_clean,
 )
 from core.exceptions import ApplicationError
@@ -64,6 +64,7 @@ def badgr_import(
     into: Issuer | None = None,
     owner=None,
     dry_run: bool = False,
+    anyway: bool = False,
     progress: Progress | None = None,
 ) -> Report:
     """Import what `client`'s token can see (or only the issuers `issuer_ids`).
@@ -80,6 +81,7 @@ def badgr_import(
             into=into,
             owner=owner,
             dry_run=dry_run,
+            anyway=anyway,
             progress=progress,
             report=report,
         )
@@ -100,7 +102,7 @@ STOPPED = _(
 )
 
 
-def _run(*, client, issuer_ids, into, owner, dry_run, progress, report) -> None:
+def _run(*, client, issuer_ids, into, owner, dry_run, anyway, progress, report) -> None:
     source = client.origin
     progress.stage("Reading issuers")
     remote_issuers = _remote_issuers(client, issuer_ids)
@@ -154,6 +156,7 @@ def _run(*, client, issuer_ids, into, owner, dry_run, progress, report) -> None:
                 source=source,
                 report=report,
                 dry_run=dry_run,
+                anyway=anyway,
                 progress=progress,
             )
             progress.advance()
@@ -339,7 +342,9 @@ def _import_badgeclass(remote, *, issuer, client, source, report, dry_run):
     return BadgeTemplate.objects.select_related("current_version").get(pk=existing.pk)
 
 
-def _import_badgeclass_with_badges(remote, *, issuer, client, source, report, dry_run, progress):
+def _import_badgeclass_with_badges(
+    remote, *, issuer, client, source, report, dry_run, progress, anyway=False
+):
     try:
         template = _import_badgeclass(
             remote, issuer=issuer, client=client, source=source, report=report, dry_run=dry_run
@@ -357,6 +362,7 @@ def _import_badgeclass_with_badges(remote, *, issuer, client, source, report, dr
                 source=source,
                 report=report,
                 dry_run=dry_run,
+                anyway=anyway,
                 progress=progress,
             )
     except BadgrError as exc:
@@ -401,17 +407,12 @@ def assertion_row(item: dict) -> dict:
         )
     extensions = item.get("extensions") if isinstance(item.get("extensions"), dict) else {}
     first, last = recipient_name(extensions)
-    try:
-        evidence = evidence_clean(
-            [
-                {k: v for k, v in e.items() if k in ("url", "narrative") and v}
-                for e in (item.get("evidence") or [])
-                if isinstance(e, dict)
-            ]
-        )
-    except ApplicationError as exc:
-        problems = exc.field_errors.get("evidence") or [exc.message]
-        raise ApplicationError(" ".join(problems)) from None
+    # As given: imported_row_clean checks it (and, told "anyway", keeps bad links as text).
+    evidence = [
+        {k: v for k, v in e.items() if k in ("url", "narrative") and v}
+        for e in (item.get("evidence") or [])
+        if isinstance(e, dict)
+    ]
     return {
         "recipient_email": email,
         "recipient_first_name": first,
@@ -439,7 +440,18 @@ def _changes(assertion: Assertion, row: dict) -> dict:
     return changes
 
 
-def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
+def _stored_evidence(evidence: list, anyway: bool) -> list:
+    """The evidence as an imported badge stores it (as a new import would)."""
+    if anyway:
+        evidence = evidence_as_text(evidence)[0]
+    try:
+        return evidence_clean(evidence)
+    except ApplicationError as exc:
+        problems = exc.field_errors.get("evidence") or [exc.message]
+        raise ApplicationError(" ".join(problems)) from None
+
+
+def _update_existing(assertion: Assertion, row: dict, dry_run: bool, anyway: bool = False) -> bool:
     """Bring an imported badge up to date with the old server; whether it changed."""
     if assertion.recipient_email != row["recipient_email"].strip().lower():
         raise ApplicationError(
@@ -447,6 +459,7 @@ def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
             f"{row['recipient_email']}. Left as it was."
         )
     revoked = assertion.status == AssertionStatus.REVOKED
+    row = {**row, "evidence": _stored_evidence(row["evidence"], anyway)}
     changes = {} if revoked else _changes(assertion, row)
     revoke = row["revoked"] and not revoked
     if dry_run:
@@ -461,8 +474,11 @@ def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
     return bool(changes or revoke)
 
 
-def import_assertion_page(items, *, issuer, template, source, report, dry_run, progress=None):
-    """One page of a badge class's badges, in one transaction."""
+def import_assertion_page(
+    items, *, issuer, template, source, report, dry_run, progress=None, anyway=False
+):
+    """One page of a badge class's badges, in one transaction. `anyway`: keep what the
+    source holds where the data allows (`imported_row_clean`)."""
     progress = progress or Progress()
     now = timezone.now()
     with transaction.atomic():
@@ -479,34 +495,39 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
             try:
                 row = assertion_row(item)
                 if legacy_id in existing:
-                    changed = _update_existing(existing[legacy_id], row, dry_run)
+                    changed = _update_existing(existing[legacy_id], row, dry_run, anyway)
                     report.add(LegacyKind.ASSERTION, "updated" if changed else "unchanged")
                     continue
             except ApplicationError as exc:
                 report.fail(LegacyKind.ASSERTION, legacy_id, exc.message)
                 continue
-            _, errors = imported_row_clean(
-                None if template is WOULD_CREATE else template, row, now, keep_source_dates=True
+            clean, errors = imported_row_clean(
+                None if template is WOULD_CREATE else template,
+                row,
+                now,
+                keep_source_dates=True,
+                anyway=anyway,
             )
             if errors:
                 messages = [f"{field}: {' '.join(m)}" for field, m in errors.items()]
                 report.fail(LegacyKind.ASSERTION, legacy_id, "; ".join(messages))
                 continue
-            warning = expiry_before_issue(row)
-            if warning:
+            for warning in clean["warnings"]:
                 report.warn(LegacyKind.ASSERTION, legacy_id, warning)
             fresh.append(row)
         if fresh and not dry_run:
-            _create(fresh, template=template, source=source, report=report)
+            _create(fresh, template=template, source=source, report=report, anyway=anyway)
         elif fresh:
             report.add(LegacyKind.ASSERTION, "created", len(fresh))
         progress.note(report)
 
 
-def _create(rows, *, template, source, report) -> None:
+def _create(rows, *, template, source, report, anyway=False) -> None:
     for some in chunks(rows, MAX_IMPORT):
         try:
-            created = assertions_import(template=template, rows=some, keep_source_dates=True)
+            created = assertions_import(
+                template=template, rows=some, keep_source_dates=True, anyway=anyway
+            )
         except ApplicationError as exc:  # rows were checked: this is a concurrent import
             for row in some:
                 report.fail(LegacyKind.ASSERTION, row["imp_legacy_id"], exc.message)

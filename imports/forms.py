@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import WebURLField
 from imports.documents import MAX_FILES
@@ -39,6 +40,14 @@ class BadgrImportForm(forms.Form):
         "token can see.",
     )
     dry_run = forms.BooleanField(label="Dry run (check, write nothing)", required=False)
+    anyway = forms.BooleanField(
+        label=_("Import anyway where the data allows"),
+        required=False,
+        help_text=_(
+            "Keep a future issue date, and evidence links that are not web addresses (as "
+            "text), as the source holds them; each is named in the report."
+        ),
+    )
 
     def clean_issuers(self):
         raw = self.cleaned_data.get("issuers") or ""
@@ -80,4 +89,12 @@ class SpreadsheetImportForm(forms.Form):
         label="Spreadsheet of past awards (CSV or XLSX)",
         help_text="Columns: email, template, issued_on, and optionally first_name, "
         "last_name, expires, legacy_id, narrative, status, revoked_reason.",
+    )
+    anyway = forms.BooleanField(
+        label=_("Import anyway where the data allows"),
+        required=False,
+        help_text=_(
+            "Keep a future issue date, and evidence links that are not web addresses (as "
+            "text), as the source holds them; each is named in the report."
+        ),
     )

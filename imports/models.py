@@ -93,6 +93,9 @@ class ImportRun(EntityModel):
     token = models.CharField(max_length=2048, blank=True)
     source_issuers = models.JSONField(default=list, blank=True)
     dry_run = models.BooleanField(default=False)
+    anyway = models.BooleanField(
+        default=False, help_text="Keep what the source holds where the data allows."
+    )
     status = models.CharField(
         max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True
     )

@@ -68,7 +68,14 @@ def legacy_object_for_redirect(kind: str, legacy_id: str):
 
 @transaction.atomic
 def import_run_create_badgr(
-    *, issuer: Issuer, actor, url: str, token: str, source_issuers=(), dry_run: bool = False
+    *,
+    issuer: Issuer,
+    actor,
+    url: str,
+    token: str,
+    source_issuers=(),
+    dry_run: bool = False,
+    anyway: bool = False,
 ) -> ImportRun:
     """Record an import from a Badgr server into `issuer`, run by a worker after commit."""
     require_role(actor, issuer, MANAGE_TEMPLATES)
@@ -86,6 +93,7 @@ def import_run_create_badgr(
         token=token.strip(),
         source_issuers=ids,
         dry_run=dry_run,
+        anyway=anyway,
         created_by=actor,
     )
     enqueue_on_commit(RUN_BADGR, run.pk)

@@ -34,6 +34,7 @@ def run_badgr_import(self, run_id: int) -> str:
             issuer_ids=run.source_issuers,
             into=run.issuer,
             dry_run=run.dry_run,
+            anyway=run.anyway,
             progress=RunProgress(run),
         )
     except BadgrError as exc:

@@ -70,6 +70,7 @@ def import_badgr(request, entity_id: str):
             token=form.cleaned_data["token"],
             source_issuers=form.cleaned_data["issuers"],
             dry_run=form.cleaned_data["dry_run"],
+            anyway=form.cleaned_data["anyway"],
         )
     except ApplicationError as exc:
         form.add_error(None, exc.message)
@@ -111,7 +112,9 @@ def import_spreadsheet(request, entity_id: str):
         if upload.size > MAX_UPLOAD:
             raise ApplicationError("The spreadsheet is larger than 60 MB.")
         rows = read_sheet(upload.name, upload.read())
-        report = spreadsheet_import(issuer=issuer, rows=rows, actor=request.user)
+        report = spreadsheet_import(
+            issuer=issuer, rows=rows, actor=request.user, anyway=form.cleaned_data["anyway"]
+        )
     except ApplicationError as exc:
         form.add_error("sheet", exc.message)
         return _page(request, issuer, spreadsheet_form=form)

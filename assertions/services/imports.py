@@ -48,14 +48,17 @@ def assertions_import(
     notify: bool = False,
     limit: int = MAX_IMPORT,
     keep_source_dates: bool = False,
+    anyway: bool = False,
 ) -> list[Assertion]:
     """Import badges issued by another system, all or nothing (rows as
     `imported_row_clean` takes them, at most `limit`). No email is sent unless `notify`
     (each email costs a credit, as for an assignment). An archived template still takes
-    the badges it had. `keep_source_dates`: see `imported_row_clean`."""
+    the badges it had. `keep_source_dates`, `anyway`: see `imported_row_clean`."""
     require_role(actor, template.issuer, ASSIGN)
     template = template_fresh(template)
-    rows = imported_rows_clean(template, rows, limit=limit, keep_source_dates=keep_source_dates)
+    rows = imported_rows_clean(
+        template, rows, limit=limit, keep_source_dates=keep_source_dates, anyway=anyway
+    )
     taken = _taken(template.issuer, rows)
     if taken is not None:
         raise taken

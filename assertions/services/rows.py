@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from dateutil.relativedelta import relativedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
 from core.validators import is_web_url
@@ -218,8 +219,36 @@ def earner_rows_clean(rows, *, limit: int = MAX_EARNERS, field: str = "earners")
 # --- imported badges ------------------------------------------------------------------
 
 
+def evidence_as_text(evidence) -> tuple[list, list[str]]:
+    """Evidence whose link cannot be shown as one (not http(s)) kept as text: (evidence,
+    what was changed, item by item). Other items stay as given."""
+    kept, changed = [], []
+    for i, item in enumerate(evidence if isinstance(evidence, list | tuple) else [], start=1):
+        url = item.get("url") if isinstance(item, dict) else None
+        if url and not is_web_url(str(url)) and not set(item) - {"url", "narrative"}:
+            narrative = str(item.get("narrative") or "").strip()
+            kept.append({"narrative": f"{narrative}\n\n{url}" if narrative else str(url)})
+            changed.append(
+                _("Evidence %(number)s: its link %(url)s is not a web address; kept as text.")
+                % {"number": i, "url": url}
+            )
+        else:
+            kept.append(item)
+    return kept, changed
+
+
+ANYWAY_HINT = gettext_lazy(
+    "Importing anyway (import_badgr --anyway, or the import page's box) keeps it as it is."
+)
+
+
 def imported_row_clean(
-    template: BadgeTemplate | None, row, now: datetime, *, keep_source_dates: bool = False
+    template: BadgeTemplate | None,
+    row,
+    now: datetime,
+    *,
+    keep_source_dates: bool = False,
+    anyway: bool = False,
 ) -> tuple[dict, dict]:
     """(clean row, field errors) of a badge another system issued, in the badge's field
     names: recipient_email / first_name / last_name, emitted_at (required), expires_at
@@ -229,8 +258,10 @@ def imported_row_clean(
 
     `keep_source_dates`: the importers of another platform's badges (Badgr, Open Badges
     files, spreadsheets of past awards) keep an expiry that is not after the issue date
-    as the source holds it (`expiry_before_issue` is their warning); a client of the API
-    is told to fix it."""
+    as the source holds it, with a warning in the clean row's `warnings`; a client of
+    the API is told to fix it. Told to import `anyway`, they also keep a future issue
+    date and evidence links that are not web addresses (as text), with a warning each;
+    otherwise these errors say that importing anyway would keep them."""
     if not isinstance(row, dict):
         return {}, {"non_field_errors": ["Give an object with the badge's fields."]}
     earner, earner_errors = earner_row_clean(
@@ -241,6 +272,7 @@ def imported_row_clean(
         }
     )
     errors = {f"recipient_{field}": messages for field, messages in earner_errors.items()}
+    warnings = []
     emitted_at = row.get("emitted_at")
     if not isinstance(emitted_at, datetime):
         errors["emitted_at"] = ["When the badge was issued is required."]
@@ -248,13 +280,27 @@ def imported_row_clean(
         try:
             issued_on_check(emitted_at, now)
         except ApplicationError as exc:
-            errors.update(exc.field_errors)
+            if anyway:
+                warnings.append(
+                    _("Its issue date (%(issued)s) is in the future: imported as it is.")
+                    % {"issued": emitted_at.isoformat()}
+                )
+            else:
+                errors.update(_with_hint(exc.field_errors, keep_source_dates))
+    evidence = row.get("evidence")
+    if anyway:
+        evidence, changed = evidence_as_text(evidence)
+        warnings += changed
     clean = {"evidence": [], "additional_details": {}}
-    for name, rule in (("additional_details", details_clean), ("evidence", evidence_clean)):
+    for name, rule, value in (
+        ("additional_details", details_clean, row.get("additional_details")),
+        ("evidence", evidence_clean, evidence),
+    ):
         try:
-            clean[name] = rule(row.get(name))
+            clean[name] = rule(value)
         except ApplicationError as exc:
-            errors.update(exc.field_errors)
+            fixable = name == "evidence" and bool(evidence_as_text(value)[1])
+            errors.update(_with_hint(exc.field_errors, keep_source_dates and fixable))
     legacy = str(row.get("imp_legacy_id") or "").strip()
     if len(legacy) > 255:
         errors["imp_legacy_id"] = ["Ensure this field has no more than 255 characters."]
@@ -271,6 +317,9 @@ def imported_row_clean(
             )
         except ApplicationError as exc:
             errors.update(exc.field_errors)
+    if keep_source_dates and not errors:
+        odd = expiry_before_issue({"emitted_at": emitted_at, "expires_at": expires_at})
+        warnings += [odd] if odd else []
     return {
         **earner,
         **clean,
@@ -284,11 +333,24 @@ def imported_row_clean(
         "imp_legacy_id": legacy,
         "revoked": bool(row.get("revoked")),
         "revoked_reason": (row.get("revoked_reason") or "").strip(),
+        "warnings": warnings,
     }, errors
 
 
+def _with_hint(field_errors: dict, hint: bool) -> dict:
+    """An importer's errors that importing anyway would get past say so."""
+    if not hint:
+        return field_errors
+    return {field: [*messages, str(ANYWAY_HINT)] for field, messages in field_errors.items()}
+
+
 def imported_rows_clean(
-    template: BadgeTemplate, rows, *, limit: int = MAX_IMPORT, keep_source_dates: bool = False
+    template: BadgeTemplate,
+    rows,
+    *,
+    limit: int = MAX_IMPORT,
+    keep_source_dates: bool = False,
+    anyway: bool = False,
 ) -> list[dict]:
     """Every imported badge checked (legacy ids not repeated within `rows`);
     ApplicationError naming each bad one by its index when any is wrong."""
@@ -304,7 +366,9 @@ def imported_rows_clean(
     now = timezone.now()
     cleaned, problems, first_with = [], {}, {}
     for index, row in enumerate(rows):
-        clean, errors = imported_row_clean(template, row, now, keep_source_dates=keep_source_dates)
+        clean, errors = imported_row_clean(
+            template, row, now, keep_source_dates=keep_source_dates, anyway=anyway
+        )
         legacy = clean.get("imp_legacy_id")
         if legacy and legacy in first_with:
             errors["imp_legacy_id"] = [

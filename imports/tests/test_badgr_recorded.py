@@ -38,7 +38,9 @@ pytestmark = pytest.mark.django_db
 
 EXPIRY_BEFORE_ISSUE = {"eXbEfOrE0iSsUe00000001", "sFeXpIrEdBeFoReIsSuE01"}
 URL_RECIPIENT = "sFuRlReCiPiEnT0000001c"
-IMPORTABLE = [b for b in recorded_badges() if b["entityId"] != URL_RECIPIENT]
+# Issued in the future, with an ftp:// evidence link: imported only when told "anyway".
+NEEDS_ANYWAY = "gRfUtUrEiSsUe000000001"
+IMPORTABLE = [b for b in recorded_badges() if b["entityId"] not in (URL_RECIPIENT, NEEDS_ANYWAY)]
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +69,7 @@ def legacy(kind: str, legacy_id: str):
     return row.issuer or row.template or row.assertion
 
 
-def assert_everything_came_over():
+def assert_everything_came_over(importable=IMPORTABLE):
     for remote in recorded_issuers():
         issuer = legacy(LegacyKind.ISSUER, remote["entityId"])
         assert issuer.name == remote["name"]
@@ -94,7 +96,7 @@ def assert_everything_came_over():
         if not is_svg:
             with version.image.open("rb") as stored:
                 assert stored.read() == media_bytes(remote["image"])
-    for remote in IMPORTABLE:
+    for remote in importable:
         badge = Assertion.objects.select_related("earner").get(imp_legacy_id=remote["entityId"])
         template = legacy(LegacyKind.BADGECLASS, remote["badgeclass"])
         assert badge.badge_template == template
@@ -109,7 +111,8 @@ def assert_everything_came_over():
         # Both dates as the source has them, even an expiry before the issue date.
         assert badge.expires_at == when(remote["expires"])
         assert badge.narrative == (remote["narrative"] or "")
-        assert badge.evidence == [{k: v for k, v in e.items() if v} for e in remote["evidence"]]
+        if remote["entityId"] != NEEDS_ANYWAY:  # (kept as text: see its own test)
+            assert badge.evidence == [{k: v for k, v in e.items() if v} for e in remote["evidence"]]
         assert badge.additional_details == (
             {"extensions": remote["extensions"]} if remote["extensions"] else {}
         )
@@ -144,10 +147,17 @@ def test_every_badge_the_recorded_server_holds_comes_over_field_by_field_and_cou
     assert report.counts["badgeclass"]["created"] == len(recorded_classes()) == 4
     assert sum(report.counts["badgeclass"].values()) == len(recorded_classes())
     assert report.counts["assertion"]["created"] == len(IMPORTABLE) == 9
-    assert report.counts["assertion"]["failed"] == 1
-    assert sum(report.counts["assertion"].values()) == len(badges)
+    assert report.counts["assertion"]["failed"] == 2
+    assert sum(report.counts["assertion"].values()) == len(badges) == 11
     assert [(e.legacy_id, e.message) for e in report.errors] == [
-        (URL_RECIPIENT, "Only badges awarded to an email address can be imported.")
+        (
+            NEEDS_ANYWAY,
+            "emitted_at: Give a date and time that is not in the future. Importing anyway "
+            "(import_badgr --anyway, or the import page's box) keeps it as it is.; "
+            "evidence: Evidence 1: the url must be an http(s) address. Importing anyway "
+            "(import_badgr --anyway, or the import page's box) keeps it as it is.",
+        ),
+        (URL_RECIPIENT, "Only badges awarded to an email address can be imported."),
     ]
     # An expiry before the issue date is kept, and said, badge by badge.
     assert {w.legacy_id for w in report.warnings} == EXPIRY_BEFORE_ISSUE
@@ -174,7 +184,7 @@ def test_a_second_run_changes_nothing_and_counts_everything_unchanged():
         "created": 0,
         "updated": 0,
         "unchanged": 9,
-        "failed": 1,
+        "failed": 2,
     }
     assert report.counts["badgeclass"]["unchanged"] == 4
     assert report.counts["issuer"]["unchanged"] == 2
@@ -276,7 +286,7 @@ def test_the_command_prints_counts_that_add_up_and_a_dry_run_says_nothing_was_wr
     assert "Nothing was written." in str(failed.value)
     assert "imported" not in str(failed.value)
     assert f"assertion {URL_RECIPIENT}: Only badges awarded to an email address" in text
-    assert "(total 10)" in text  # 9 would be created + 1 would fail
+    assert "(total 11)" in text  # 9 would be created + 2 would fail
     assert not Assertion.objects.exists()
 
 
@@ -322,10 +332,33 @@ def test_a_web_run_into_an_issuer_counts_issuers_linked_and_ends_failed_when_the
     again = ImportRun.objects.exclude(pk=run.pk).get()
     assert again.status == RunStatus.DONE, again.message
     assert (again.counts["issuer"]["unchanged"], again.counts["issuer"]["linked"]) == (1, 1)
-    assert sum(again.counts["assertion"].values()) == 10
+    assert sum(again.counts["assertion"].values()) == 11
     assert Assertion.objects.filter(organization=issuer).count() == 9
     # Each badge with its expiry before its issue date is named by the run that brought it.
     run.refresh_from_db()
     assert {w["id"] for w in run.warnings + again.warnings} == EXPIRY_BEFORE_ISSUE
     body = client.get(f"/issuers/{issuer.entity_id}/import/runs/{again.entity_id}").content
     assert b"sFeXpIrEdBeFoReIsSuE01" in body
+
+
+def test_told_to_import_anyway_it_keeps_what_the_data_allows_and_names_each_change():
+    # When the recorded server is imported "anyway"
+    report = import_from(RecordedBadgr(), owner=UserFactory(), anyway=True)
+
+    # Then the badge issued in the future comes too, its date as it is and its ftp://
+    # evidence kept as text, each named in the warnings; a URL recipient still cannot be
+    badge = Assertion.objects.get(imp_legacy_id=NEEDS_ANYWAY)
+    assert badge.emitted_at == when("2031-01-01T09:00:00Z")
+    assert badge.evidence == [
+        {"narrative": "The thesis.\n\nftp://files.example.net/linus/thesis.pdf"}
+    ]
+    assert report.counts["assertion"]["created"] == 10
+    assert [e.legacy_id for e in report.errors] == [URL_RECIPIENT]
+    named = [w.message for w in report.warnings if w.legacy_id == NEEDS_ANYWAY]
+    assert named == [
+        "Its issue date (2031-01-01T09:00:00+00:00) is in the future: imported as it is.",
+        "Evidence 1: its link ftp://files.example.net/linus/thesis.pdf is not a web "
+        "address; kept as text.",
+    ]
+    everything = [b for b in recorded_badges() if b["entityId"] != URL_RECIPIENT]
+    assert_everything_came_over(everything)

@@ -170,3 +170,22 @@ def test_a_past_award_expiring_before_its_issue_date_is_kept_as_it_is_and_named(
     # A sheet that says "revoked" without a date gets no invented one.
     edsger = Assertion.objects.get(imp_legacy_id="old-3")
     assert (edsger.status, edsger.revoked_at) == (AssertionStatus.REVOKED, None)
+
+
+def test_a_future_issue_date_is_refused_saying_how_to_keep_it_and_kept_when_told_anyway(
+    issuer, python
+):
+    sheet = "Email;Template;Issued on;Legacy ID\nada@example.org;Python;2031-06-15;old-1\n"
+    rows = read_sheet("old.csv", sheet.encode())
+
+    # By default the row is reported, saying that importing anyway keeps it
+    refused = spreadsheet_import(issuer=issuer, rows=rows)
+    assert [e.legacy_id for e in refused.errors] == ["row 2"]
+    assert "Importing anyway" in refused.errors[0].message
+    assert not Assertion.objects.exists()
+
+    # Told to import anyway, it is kept as it is, and named
+    kept = spreadsheet_import(issuer=issuer, rows=rows, anyway=True)
+    assert kept.errors == []
+    assert Assertion.objects.get(imp_legacy_id="old-1").emitted_at.year == 2031
+    assert [w.legacy_id for w in kept.warnings] == ["row 2"]

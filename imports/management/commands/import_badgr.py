@@ -55,6 +55,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--dry-run", action="store_true", help="Read and check everything; write nothing."
         )
+        parser.add_argument(
+            "--anyway",
+            action="store_true",
+            help="Keep a future issue date and evidence links that are not web addresses "
+            "(as text) as the source holds them; each is named in the report.",
+        )
         parser.add_argument("--page-size", type=int, default=100, help="Badges per request.")
         parser.add_argument(
             "--retries", type=int, default=4, help="Retries of a failed request (with backoff)."
@@ -95,6 +101,7 @@ class Command(BaseCommand):
                 into=into,
                 owner=owner,
                 dry_run=options["dry_run"],
+                anyway=options["anyway"],
                 progress=progress,
             )
         except BadgrError as exc:
