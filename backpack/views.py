@@ -47,12 +47,17 @@ def backpack(request):
     )
 
 
-@login_required(login_url=LOGIN)
-@require_POST
-def backpack_privacy(request, entity_id: str):
+def _own_badge(request, entity_id: str) -> Assertion:
     assertion = Assertion.objects.filter(entity_id=entity_id, earner__user=request.user).first()
     if assertion is None:
         raise Http404("No such badge in your backpack.")
+    return assertion
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def backpack_privacy(request, entity_id: str):
+    assertion = _own_badge(request, entity_id)
     private = request.POST.get("private") == "1"
     services.assertion_set_private(assertion=assertion, actor=request.user, private=private)
     name = assertion.badge_template_version.name
@@ -68,9 +73,7 @@ def backpack_privacy(request, entity_id: str):
 @login_required(login_url=LOGIN)
 @require_POST
 def backpack_name(request, entity_id: str):
-    assertion = Assertion.objects.filter(entity_id=entity_id, earner__user=request.user).first()
-    if assertion is None:
-        raise Http404("No such badge in your backpack.")
+    assertion = _own_badge(request, entity_id)
     public = request.POST.get("public") == "1"
     services.assertion_set_name_public(assertion=assertion, actor=request.user, public=public)
     name = assertion.badge_template_version.name
