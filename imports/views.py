@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
@@ -125,7 +126,20 @@ def import_spreadsheet(request, entity_id: str):
         report=report,
         source=upload.name,
     )
-    messages.success(request, f"{report.total('created')} badges imported from {upload.name}.")
+    messages.success(
+        request,
+        _(
+            "%(name)s: %(created)s badges imported, %(unchanged)s already here, %(failed)s "
+            "rows not imported, %(warnings)s to know about (listed below)."
+        )
+        % {
+            "name": upload.name,
+            "created": report.total("created"),
+            "unchanged": report.total("unchanged"),
+            "failed": report.total("failed"),
+            "warnings": len(report.warnings),
+        },
+    )
     return redirect(_run_url(issuer, run))
 
 
