@@ -176,10 +176,25 @@ def progress_of(run: ImportRun) -> dict:
 @require_GET
 def run_page(request, entity_id: str, run_id: str):
     issuer, run = _run(request, entity_id, run_id)
+    resume = None
+    if (
+        run.kind == RunKind.BADGR
+        and run.status == RunStatus.FAILED
+        and has_role(request.user, issuer, MANAGE_TEMPLATES)
+    ):
+        # The same import again (a run forgets its token): it carries on where it stopped.
+        resume = BadgrImportForm(
+            initial={
+                "url": run.source_url,
+                "issuers": " ".join(run.source_issuers or []),
+                "dry_run": run.dry_run,
+                "anyway": run.anyway,
+            }
+        )
     return render(
         request,
         "imports/run.html",
-        {"issuer": issuer, "run": run, "progress": progress_of(run)},
+        {"issuer": issuer, "run": run, "progress": progress_of(run), "resume_form": resume},
     )
 
 

@@ -319,8 +319,11 @@ def test_a_web_run_into_an_issuer_counts_issuers_linked_and_ends_failed_when_the
         "unchanged": 0,
         "failed": 0,
     }
-    page = client.get(f"/issuers/{issuer.entity_id}/import/runs/{run.entity_id}")
-    assert "The import stopped there" in page.content.decode()
+    page = client.get(f"/issuers/{issuer.entity_id}/import/runs/{run.entity_id}").content.decode()
+    assert "The import stopped there" in page
+    # and offers to start it again, filled in but for the token
+    assert 'data-testid="resume"' in page
+    assert f'name="url" value="{API}"' in page
 
     # When it is started again with the server back
     with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
