@@ -4,7 +4,11 @@
 issuers, their badge classes and every page of their badges (revoked and expired
 included, cursor-paginated by `Link` headers), its 404 to a token without the issuer
 scope, its empty list to a user who is staff on no issuer, and its 401 to a token it
-does not know; `media/` holds the images its JSON links to, on its media host.
+does not know; `media/` holds the images its JSON links to, on its media host. The
+answers follow Badgr's own code field by field (concentricsky/badgr-server: the v2
+serializers, `BadgrCursorPagination`'s `Link` header and `pagination` object, the v2
+error envelope that answers PermissionDenied with 404); no live Badgr server could be
+reached from here, so they were written from that code rather than captured.
 
 `RecordedBadgr` answers through `responses` (no socket), the way the real server would,
 and can misbehave as real servers do: die after a number of requests (every later one
