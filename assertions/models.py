@@ -126,6 +126,11 @@ class Assertion(EntityModel):
     is_private = models.BooleanField(
         default=False, help_text="Hidden by its earner: the public page and JSON answer 404."
     )
+    recipient_name_hidden = models.BooleanField(
+        default=False,
+        help_text="Its earner chose not to publish their name (extensions:recipientProfile) "
+        "in the badge's Open Badges document.",
+    )
 
     class Meta:
         ordering = ["-emitted_at", "-id"]
@@ -163,15 +168,22 @@ class Assertion(EntityModel):
                 name="assertions_unique_legacy_id",
                 condition=~Q(imp_legacy_id=""),
             ),
+            # An imported badge may be revoked on a date its source never recorded
+            # (Badgr keeps none): "revoked, date unknown", not an invented date.
             models.CheckConstraint(
                 condition=(
                     Q(status=AssertionStatus.REVOKED, revoked_at__isnull=False)
+                    | Q(status=AssertionStatus.REVOKED, imported=True)
                     | (~Q(status=AssertionStatus.REVOKED) & Q(revoked_at__isnull=True))
                 ),
                 name="assertions_revoked_iff_revoked_at",
             ),
+            # An imported badge keeps its source's dates even when its expiry precedes
+            # its issue date (Badgr accepts that): it is shown as expired, never dropped.
             models.CheckConstraint(
-                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("emitted_at")),
+                condition=Q(expires_at__isnull=True)
+                | Q(expires_at__gt=F("emitted_at"))
+                | Q(imported=True),
                 name="assertions_expires_after_emitted",
                 violation_error_message="A badge must expire after it was issued.",
             ),

@@ -10,6 +10,7 @@ urlpatterns = [
     path(
         "badges/<str:entity_id>/privacy", backpack_views.backpack_privacy, name="backpack-privacy"
     ),
+    path("badges/<str:entity_id>/name", backpack_views.backpack_name, name="backpack-name"),
     path(
         "badges/imported/<str:entity_id>/remove",
         backpack_views.backpack_import_remove,

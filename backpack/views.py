@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assertions import openbadges, services
@@ -29,6 +30,8 @@ def backpack(request):
         card["thumbnail"] = openbadges.badge_image_urls(assertion.badge_template_version)[
             "image_thumbnail_path"
         ]
+        # Badges that came with a recipient profile (Badgr) publish the earner's name.
+        card["has_profile"] = openbadges.given_recipient_profile(assertion) is not None
         cards.append(card)
     imported = ImportedBadge.objects.filter(user=request.user)
     return render(
@@ -44,12 +47,17 @@ def backpack(request):
     )
 
 
-@login_required(login_url=LOGIN)
-@require_POST
-def backpack_privacy(request, entity_id: str):
+def _own_badge(request, entity_id: str) -> Assertion:
     assertion = Assertion.objects.filter(entity_id=entity_id, earner__user=request.user).first()
     if assertion is None:
         raise Http404("No such badge in your backpack.")
+    return assertion
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def backpack_privacy(request, entity_id: str):
+    assertion = _own_badge(request, entity_id)
     private = request.POST.get("private") == "1"
     services.assertion_set_private(assertion=assertion, actor=request.user, private=private)
     name = assertion.badge_template_version.name
@@ -59,6 +67,21 @@ def backpack_privacy(request, entity_id: str):
         if private
         else f'"{name}" is public again: anyone with its link can see and verify it.',
     )
+    return redirect("backpack")
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def backpack_name(request, entity_id: str):
+    assertion = _own_badge(request, entity_id)
+    public = request.POST.get("public") == "1"
+    services.assertion_set_name_public(assertion=assertion, actor=request.user, public=public)
+    name = assertion.badge_template_version.name
+    if public:
+        text = _('"%(name)s" now shows your name in its Open Badges data.')
+    else:
+        text = _('"%(name)s" no longer shows your name in its Open Badges data.')
+    messages.success(request, text % {"name": name})
     return redirect("backpack")
 
 

@@ -40,11 +40,11 @@ urlpatterns = [
     path("api/v1/", include("badges_project.api_v1_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    # Old platforms' public URLs whose ids are not ours: 301 to the imported badge's page.
-    # Last, as a fallback.
+    # Old platforms' public URLs whose ids are not ours (Badgr's forms): redirected to what
+    # the imported badge, badge class or issuer has now. Last, as a fallback.
     re_path(
         r"^public/(?P<kind>assertions|badges|issuers)/(?P<legacy_id>[^/]{1,255}?)"
-        r"(?P<suffix>\.json|/image)?$",
+        r"(?P<suffix>\.json|/image|/baked|/criteria|/badges)?$",
         public_views.legacy_public,
     ),
 ]

@@ -11,7 +11,13 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
@@ -256,32 +262,72 @@ def revocation_list(request, entity_id: str):
 # --- legacy public URLs -------------------------------------------------------------------
 
 
+# What Badgr answers under each kind of public URL (apps/issuer/public_api_urls.py there).
+LEGACY_SUFFIXES = {
+    "assertions": {"", ".json", "/image", "/baked"},
+    "badges": {"", ".json", "/image", "/criteria"},
+    "issuers": {"", ".json", "/image", "/badges"},
+}
+
+
 def _legacy_redirect(request, kind: str, legacy_id: str, suffix: str = ""):
-    """301 from an old platform's public URL (kept working once its domain points here)
-    to the page the badge, badge class or issuer has now; None when unknown."""
+    """A redirect from an old platform's public URL (kept working once its domain points
+    here) to what the badge, badge class or issuer has now, of the same kind of content
+    (docs/migration-in.md, "Old public URLs"); None when the id is unknown or the thing
+    has no such content."""
+    if suffix not in LEGACY_SUFFIXES[kind]:
+        return None
     if kind == "assertions":
         target = legacy_assertion_for_redirect(legacy_id)
-        name = "public:assertion"
     elif kind == "badges":
         target = legacy_object_for_redirect(LegacyKind.BADGECLASS, legacy_id)
-        name = "public:badgeclass"
     else:
         target = legacy_object_for_redirect(LegacyKind.ISSUER, legacy_id)
-        name = "public:issuer"
     if target is None:
         return None
+    if suffix == "/image" and kind != "assertions":
+        # A file whose address changes with a new image: found again on every visit.
+        url = _legacy_image_url(request, kind, target)
+        return HttpResponseRedirect(url) if url else None
+    if suffix == "/criteria":
+        version = target.current_version
+        if version.criteria_url and not version.criteria_narrative:
+            return HttpResponseRedirect(version.criteria_url)  # the criteria live there
+        url = reverse("public:badgeclass", kwargs={"entity_id": target.entity_id})
+        return HttpResponsePermanentRedirect(_with_query(request, url) + "#criteria")
+    if kind == "assertions" and suffix in ("/image", "/baked"):
+        name = "public:assertion-image"  # Badgr's assertion image is its baked image
+    else:
+        # The page (or its JSON); an issuer's badge list is its page, which lists them.
+        name = {
+            "assertions": "public:assertion",
+            "badges": "public:badgeclass",
+            "issuers": "public:issuer",
+        }[kind]
     url = reverse(name, kwargs={"entity_id": target.entity_id})
     if suffix == ".json":
         url += ".json"
-    elif suffix == "/image" and kind == "assertions":
-        url = reverse("public:assertion-image", kwargs={"entity_id": target.entity_id})
-    if request.META.get("QUERY_STRING"):
-        url += "?" + request.META["QUERY_STRING"]
-    return HttpResponsePermanentRedirect(url)
+    return HttpResponsePermanentRedirect(_with_query(request, url))
+
+
+def _with_query(request, url: str) -> str:
+    query = request.META.get("QUERY_STRING")
+    return f"{url}?{query}" if query else url
+
+
+def _legacy_image_url(request, kind: str, target) -> str | None:
+    """The image a Badgr image URL names: the original, or a PNG where Badgr's
+    `?type=png` or `&fmt=wide` asked for one (link previews that cannot show SVG)."""
+    if kind == "issuers":
+        return openbadges.file_url(target.image)
+    version = target.current_version
+    if request.GET.get("type") == "png" or request.GET.get("fmt"):
+        return openbadges.png_image_url(version) or openbadges.file_url(version.image)
+    return openbadges.file_url(version.image)
 
 
 @require_GET
 def legacy_public(request, kind: str, legacy_id: str, suffix: str = ""):
-    """/public/<kind>/<legacy id>[.json|/image] that no current page matched (the last
-    route of badges_project/urls.py)."""
+    """/public/<kind>/<legacy id>[.json|/image|/baked|/criteria|/badges] that no current
+    page matched (the last route of badges_project/urls.py)."""
     return _legacy_or_404(request, kind, legacy_id, suffix)

@@ -54,11 +54,18 @@ from assertions.services.rows import (
     details_clean,
     earner_row_clean,
     earner_rows_clean,
+    evidence_as_text,
     evidence_clean,
+    expiry_before_issue,
     imported_row_clean,
     imported_rows_clean,
 )
-from assertions.services.update import UPDATABLE_FIELDS, assertion_set_private, assertion_update
+from assertions.services.update import (
+    UPDATABLE_FIELDS,
+    assertion_set_name_public,
+    assertion_set_private,
+    assertion_update,
+)
 
 __all__ = [
     "CHUNK",
@@ -76,6 +83,7 @@ __all__ = [
     "assertion_issue",
     "assertion_resend_email",
     "assertion_revoke",
+    "assertion_set_name_public",
     "assertion_set_private",
     "assertion_update",
     "assertions_award",
@@ -93,7 +101,9 @@ __all__ = [
     "details_clean",
     "earner_row_clean",
     "earner_rows_clean",
+    "evidence_as_text",
     "evidence_clean",
+    "expiry_before_issue",
     "imported_badge_add",
     "imported_badge_remove",
     "imported_row_clean",

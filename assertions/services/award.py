@@ -218,6 +218,7 @@ def assertions_award(
                     expires_at=values.get("expires_at"),
                     started=values.get("activity_started_at"),
                     ended=values.get("activity_ended_at"),
+                    imported=imported,
                 )
             except ApplicationError as exc:
                 errors.append(RowError(number, exc))

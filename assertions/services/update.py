@@ -4,6 +4,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions import public_cache
 from assertions.models import Assertion, AssertionStatus, EventKind
@@ -76,6 +77,7 @@ def assertion_update(*, assertion: Assertion, actor=None, **changes) -> Assertio
         expires_at=assertion.expires_at,
         started=assertion.activity_started_at,
         ended=assertion.activity_ended_at,
+        imported=assertion.imported,
     )
     assertion.status = status_for(assertion.expires_at, timezone.now())
     assertion.save()
@@ -103,6 +105,35 @@ def assertion_set_private(*, assertion: Assertion, actor, private: bool) -> Asse
     assertion.save(update_fields=["is_private", "updated_at"])
     event_record(
         assertion, EventKind.UPDATED, actor, changes={"is_private": [not private, private]}
+    )
+    public_cache.invalidate_on_commit(assertion.entity_id)
+    return assertion
+
+
+@transaction.atomic
+def assertion_set_name_public(*, assertion: Assertion, actor, public: bool) -> Assertion:
+    """Publish the earner's name in the badge's Open Badges document (Badgr's
+    `extensions:recipientProfile`, which badges imported from Badgr carry) or stop
+    publishing it. Only the earner decides."""
+    assertion = (
+        Assertion.objects.select_for_update(of=("self",))
+        .select_related("earner")
+        .get(pk=assertion.pk)
+    )
+    if actor is None or not actor.is_authenticated or assertion.earner.user_id != actor.pk:
+        raise PermissionDeniedError(
+            _("Only the badge's earner can choose whether it shows their name.")
+        )
+    hidden = not public
+    if assertion.recipient_name_hidden == hidden:
+        return assertion
+    assertion.recipient_name_hidden = hidden
+    assertion.save(update_fields=["recipient_name_hidden", "updated_at"])
+    event_record(
+        assertion,
+        EventKind.UPDATED,
+        actor,
+        changes={"recipient_name_hidden": [not hidden, hidden]},
     )
     public_cache.invalidate_on_commit(assertion.entity_id)
     return assertion
