@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assertions', '0005_drop_indexes_led_by_composites'),
+        ('assertions', '0006_list_indexes_in_their_orders'),
         ('earners', '0002_drop_issuer_index_led_by_unique'),
         ('issuers', '0002_operators_requests_invitations'),
         ('templates_app', '0002_image_renditions_and_privacy'),
