@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import EntityModel, WebURLField
 
@@ -9,6 +10,15 @@ class AssertionStatus(models.TextChoices):
     VALID = "valid", "Valid"
     INVALID = "invalid", "Invalid (expired)"
     REVOKED = "revoked", "Revoked"
+
+
+class Acceptance(models.TextChoices):
+    """What the earner said about a badge (Badgr's values): new ones are Unaccepted; a
+    Rejected one is hidden from its public page and from the earner's backpack."""
+
+    UNACCEPTED = "Unaccepted", _("Unaccepted")
+    ACCEPTED = "Accepted", _("Accepted")
+    REJECTED = "Rejected", _("Rejected")
 
 
 class BatchStatus(models.TextChoices):
@@ -126,6 +136,12 @@ class Assertion(EntityModel):
     is_private = models.BooleanField(
         default=False, help_text="Hidden by its earner: the public page and JSON answer 404."
     )
+    acceptance = models.CharField(
+        max_length=10,
+        choices=Acceptance.choices,
+        default=Acceptance.UNACCEPTED,
+        help_text="The earner's answer; a rejected badge is hidden like a private one.",
+    )
 
     class Meta:
         ordering = ["-emitted_at", "-id"]
@@ -182,6 +198,11 @@ class Assertion(EntityModel):
         return f"{settings.SITE_URL}/public/assertions/{self.entity_id}"
 
     @property
+    def is_hidden(self) -> bool:
+        """Hidden from everyone but its earner: made private, or rejected."""
+        return self.is_private or self.acceptance == Acceptance.REJECTED
+
+    @property
     def recipient_name(self) -> str:
         return f"{self.recipient_first_name} {self.recipient_last_name}".strip()
 
@@ -196,6 +217,7 @@ class EventKind(models.TextChoices):
     EMAILED = "emailed", "Emailed"
     EMAIL_FAILED = "email_failed", "Email failed"
     VIEWED = "viewed", "Viewed by a verifier"
+    ACCEPTANCE = "acceptance", "Accepted or rejected by its earner"
 
 
 class AssertionEvent(models.Model):

@@ -1,7 +1,7 @@
 from django.db.models import Count, Q, QuerySet
 from django.utils import timezone
 
-from assertions.models import Assertion, AssertionStatus, AssignmentBatch
+from assertions.models import Acceptance, Assertion, AssertionStatus, AssignmentBatch
 from core.exceptions import NotFoundError
 from core.iterables import chunks
 from core.models import EmailStatus, OutboundEmail
@@ -68,10 +68,32 @@ def filter_listed(queryset, *, recipient=None, include_expired=False, include_re
     return queryset
 
 
-def backpack_for_user(user) -> QuerySet[Assertion]:
-    """The badges awarded to `user` (as an earner), across issuers."""
-    return Assertion.objects.filter(earner__user=user).select_related(
+def backpack_for_user(user, *, include_rejected: bool = False) -> QuerySet[Assertion]:
+    """The badges awarded to `user` (as an earner), across issuers; those they rejected
+    only when asked for (Badgr hides them from the backpack)."""
+    queryset = Assertion.objects.filter(earner__user=user).select_related(
         "organization", "badge_template", "badge_template_version", "created_by"
+    )
+    if not include_rejected:
+        queryset = queryset.exclude(acceptance=Acceptance.REJECTED)
+    return queryset
+
+
+def backpack_assertion(user, entity_id: str) -> Assertion:
+    """One badge awarded to `user`, rejected or not; NotFoundError for anything else."""
+    assertion = backpack_for_user(user, include_rejected=True).filter(entity_id=entity_id).first()
+    if assertion is None:
+        raise NotFoundError("Badge not found.")
+    return assertion
+
+
+def backpack_rejected(user) -> QuerySet[Assertion]:
+    """The badges `user` rejected, newest first: the backpack page lets them change
+    their mind."""
+    return (
+        backpack_for_user(user, include_rejected=True)
+        .filter(acceptance=Acceptance.REJECTED)
+        .order_by("-emitted_at", "-pk")
     )
 
 

@@ -104,8 +104,8 @@ def status_list(request, entity_id: str, number: str):
 
 @require_GET
 def assertion_credential(request, entity_id: str):
-    """The badge's signed OpenBadgeCredential. Private badges answer 404 to everyone but
-    their earner, as the public page does; revoked ones 410."""
+    """The badge's signed OpenBadgeCredential. Hidden badges (private or rejected)
+    answer 404 to everyone but their earner, as the public page does; revoked ones 410."""
     token, cached = public_cache.lookup(entity_id, "credential")
     if cached is not None and not (cached.private and request.user.is_authenticated):
         return _credential_response(request, cached, owner=False)
@@ -114,11 +114,11 @@ def assertion_credential(request, entity_id: str):
     if assertion is None:
         raise Http404("No such badge.")
     owner = (
-        assertion.is_private
+        assertion.is_hidden
         and request.user.is_authenticated
         and assertion.earner.user_id == request.user.pk
     )
-    if assertion.is_private and not owner:
+    if assertion.is_hidden and not owner:
         entry = CachedResponse(404, "text/plain", b"", private=True)
     elif assertion.status == AssertionStatus.REVOKED:
         body = b"This badge was revoked; it has no credential to share."

@@ -58,7 +58,12 @@ from assertions.services.rows import (
     imported_row_clean,
     imported_rows_clean,
 )
-from assertions.services.update import UPDATABLE_FIELDS, assertion_set_private, assertion_update
+from assertions.services.update import (
+    UPDATABLE_FIELDS,
+    assertion_set_acceptance,
+    assertion_set_private,
+    assertion_update,
+)
 
 __all__ = [
     "CHUNK",
@@ -76,6 +81,7 @@ __all__ = [
     "assertion_issue",
     "assertion_resend_email",
     "assertion_revoke",
+    "assertion_set_acceptance",
     "assertion_set_private",
     "assertion_update",
     "assertions_award",

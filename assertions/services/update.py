@@ -4,9 +4,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions import public_cache
-from assertions.models import Assertion, AssertionStatus, EventKind
+from assertions.models import Acceptance, Assertion, AssertionStatus, EventKind
 from assertions.services.award import status_for
 from assertions.services.events import event_record
 from assertions.services.rows import dates_check, details_clean, evidence_clean
@@ -103,6 +104,35 @@ def assertion_set_private(*, assertion: Assertion, actor, private: bool) -> Asse
     assertion.save(update_fields=["is_private", "updated_at"])
     event_record(
         assertion, EventKind.UPDATED, actor, changes={"is_private": [not private, private]}
+    )
+    public_cache.invalidate_on_commit(assertion.entity_id)
+    return assertion
+
+
+@transaction.atomic
+def assertion_set_acceptance(*, assertion: Assertion, actor, acceptance: str) -> Assertion:
+    """The earner accepts or rejects a badge awarded to them (Badgr's `acceptance`).
+    A rejected badge is hidden from its public page, documents and image and from the
+    earner's backpack, until they accept it after all."""
+    if acceptance not in (Acceptance.ACCEPTED, Acceptance.REJECTED):
+        raise ApplicationError(
+            _("A badge can be accepted or rejected."),
+            field_errors={"acceptance": [_('Give "Accepted" or "Rejected".')]},
+        )
+    assertion = (
+        Assertion.objects.select_for_update(of=("self",))
+        .select_related("earner")
+        .get(pk=assertion.pk)
+    )
+    if actor is None or not actor.is_authenticated or assertion.earner.user_id != actor.pk:
+        raise PermissionDeniedError(_("Only the badge's earner can accept or reject it."))
+    if assertion.acceptance == acceptance:
+        return assertion
+    before = assertion.acceptance
+    assertion.acceptance = acceptance
+    assertion.save(update_fields=["acceptance", "updated_at"])
+    event_record(
+        assertion, EventKind.ACCEPTANCE, actor, changes={"acceptance": [before, acceptance]}
     )
     public_cache.invalidate_on_commit(assertion.entity_id)
     return assertion

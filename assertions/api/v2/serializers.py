@@ -1,6 +1,7 @@
 from django.conf import settings
 from rest_framework import serializers
 
+from assertions.models import Acceptance
 from core.api.fields import IsoZDateTimeField, WebURLField
 from core.timefmt import format_iso_z
 
@@ -68,7 +69,11 @@ class AssertionSerializer(serializers.Serializer):
     evidence = EvidenceSerializer(many=True, required=False, allow_null=True)
     revoked = serializers.BooleanField(read_only=True)
     revocationReason = serializers.CharField(read_only=True, allow_null=True)
-    acceptance = serializers.CharField(read_only=True)
+    acceptance = serializers.ChoiceField(
+        choices=Acceptance.values,
+        read_only=True,
+        help_text="The earner's answer: Unaccepted until they accept or reject it.",
+    )
     expires = IsoZDateTimeField(source="expires_at", required=False, allow_null=True)
     notify = serializers.BooleanField(required=False, default=False, write_only=True)
     allowDuplicateAwards = serializers.BooleanField(required=False, default=True, write_only=True)
@@ -106,6 +111,7 @@ ROW_COLUMNS = (
     "revoked_reason",
     "expires_at",
     "additional_details",
+    "acceptance",
 )
 
 
@@ -130,6 +136,7 @@ def row_of(assertion) -> dict:
         "revoked_reason": assertion.revoked_reason,
         "expires_at": assertion.expires_at,
         "additional_details": assertion.additional_details,
+        "acceptance": assertion.acceptance,
     }
 
 
@@ -160,7 +167,7 @@ def assertion_v2(row: dict) -> dict:
         "evidence": row["evidence"],
         "revoked": revoked,
         "revocationReason": (row["revoked_reason"] or None) if revoked else None,
-        "acceptance": "Accepted",
+        "acceptance": row["acceptance"],
         "expires": format_iso_z(row["expires_at"]),
         "extensions": row["additional_details"].get("extensions", {}),
         # Not Badgr's: this platform's Open Badges 3.0 credential (credentials app).
