@@ -32,6 +32,11 @@ urlpatterns = [
         assertion_views.BadgeClassAssertionListView.as_view(),
         name="v2-badgeclass-assertions",
     ),
+    path(
+        "badgeclasses/<str:entity_id>/issue",
+        assertion_views.BadgeClassIssueView.as_view(),
+        name="v2-badgeclass-issue",
+    ),
     path("assertions/revoke", assertion_views.AssertionBulkRevokeView.as_view(), name="v2-revoke"),
     path(
         "assertions/<str:entity_id>",

@@ -18,10 +18,12 @@ The names below are the public ones; import them from here.
 from assertions.openbadges import recipient_hash
 from assertions.services.assign import SYNC_LIMIT, AssignResult, batch_assign
 from assertions.services.award import (
+    MAX_ISSUE,
     AwardOutcome,
     IssueResult,
     assertion_issue,
     assertions_award,
+    assertions_issue,
     status_for,
     template_awardable,
     template_fresh,
@@ -70,6 +72,7 @@ __all__ = [
     "ISSUED_ON_TOLERANCE",
     "MAX_EARNERS",
     "MAX_IMPORT",
+    "MAX_ISSUE",
     "SYNC_LIMIT",
     "TEMPLATE_DEFAULT",
     "UPDATABLE_FIELDS",
@@ -87,6 +90,7 @@ __all__ = [
     "assertions_award",
     "assertions_expire_due",
     "assertions_import",
+    "assertions_issue",
     "assertions_revoke_many",
     "award_email",
     "batch_assign",

@@ -175,6 +175,21 @@ def assertion_v2(row: dict) -> dict:
     }
 
 
+class BatchIssueSerializer(serializers.Serializer):
+    """POST /v2/badgeclasses/{id}/issue: Badgr's batch issue body."""
+
+    assertions = AssertionSerializer(many=True, allow_empty=False)
+    create_notification = serializers.BooleanField(
+        required=False, help_text="Email each recipient (one credit each); Badgr's name."
+    )
+    notify = serializers.BooleanField(required=False, help_text="The same as create_notification.")
+    allowDuplicateAwards = serializers.BooleanField(  # noqa: N815 (Badgr's name)
+        required=False,
+        help_text="False refuses recipients who already hold a valid badge of the class "
+        "(also when any item says false).",
+    )
+
+
 def recipient_name(extensions: dict | None) -> tuple[str, str]:
     """Badgr's `extensions:recipientProfile` {name} as (first, last)."""
     profile = (extensions or {}).get("extensions:recipientProfile") or {}

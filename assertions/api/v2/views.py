@@ -8,6 +8,7 @@ from assertions.api.v2.serializers import (
     ROW_COLUMNS,
     AssertionSerializer,
     AssertionUpdateSerializer,
+    BatchIssueSerializer,
     RevokeItemSerializer,
     RevokeResultSerializer,
     assertion_v2,
@@ -80,25 +81,32 @@ def _template_from_body(request, issuer, data):
     return template
 
 
+def _award_arguments(data: dict) -> dict:
+    """A validated AssertionSerializer's recipient and badge, as the award services take them."""
+    extensions = data.get("extensions") or {}
+    first, last = recipient_name(extensions)
+    return {
+        "recipient_email": data["identity"],
+        "recipient_first_name": first,
+        "recipient_last_name": last,
+        "issued_on": data.get("emitted_at"),
+        "expires_at": data.get("expires_at", services.TEMPLATE_DEFAULT),
+        "narrative": data.get("narrative") or "",
+        "evidence": data.get("evidence") or [],
+        "additional_details": {"extensions": extensions} if extensions else None,
+    }
+
+
 def _award(request, template=None, issuer=None):
     serializer = AssertionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     if template is None:
         template = _template_from_body(request, issuer, data)
-    extensions = data.get("extensions") or {}
-    first, last = recipient_name(extensions)
     result = services.assertion_issue(
         template=template,
         actor=request.user,
-        recipient_email=data["identity"],
-        recipient_first_name=first,
-        recipient_last_name=last,
-        issued_on=data.get("emitted_at"),
-        expires_at=data.get("expires_at", services.TEMPLATE_DEFAULT),
-        narrative=data.get("narrative") or "",
-        evidence=data.get("evidence") or [],
-        additional_details={"extensions": extensions} if extensions else None,
+        **_award_arguments(data),
         allow_duplicate=data["allowDuplicateAwards"],
         notify=data["notify"],
         idempotency_key=idempotency_key(request),
@@ -149,6 +157,44 @@ class BadgeClassAssertionListView(BadgrAPIView):
     @idempotent
     def post(self, request, entity_id):
         return _award(request, template=template_for_user(request.user, entity_id))
+
+
+class BadgeClassIssueView(BadgrAPIView):
+    @extend_schema(
+        request=BatchIssueSerializer,
+        responses={201: AssertionSerializer(many=True)},
+        parameters=[IDEMPOTENCY],
+        summary="Award this badge class to several recipients at once",
+        description="All or none: when any item is refused nothing is issued, and "
+        "`fieldErrors.assertions` lists each item's problems (`{}` for an item that was "
+        f"fine). At most {services.MAX_ISSUE} items. Badgr's bare list of assertions is "
+        "accepted too.",
+    )
+    @idempotent
+    def post(self, request, entity_id):
+        template = template_for_user(request.user, entity_id)
+        body = request.data
+        if isinstance(body, list):  # Badgr's published description: the list itself
+            body = {"assertions": body}
+        serializer = BatchIssueSerializer(data=body)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        items = data["assertions"]
+        results = services.assertions_issue(
+            template=template,
+            actor=request.user,
+            awards=[_award_arguments(item) for item in items],
+            notify=data.get("create_notification", data.get("notify", False)),
+            allow_duplicate=data.get("allowDuplicateAwards", True)
+            and all(item["allowDuplicateAwards"] for item in items),
+            idempotency_key=idempotency_key(request),
+        )
+        headers = {} if any(r.created for r in results) else {"Idempotent-Replayed": "true"}
+        return Response(
+            [AssertionSerializer(result.assertion).data for result in results],
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
 
 
 class AssertionDetailView(BadgrAPIView):
