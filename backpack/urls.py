@@ -11,6 +11,11 @@ urlpatterns = [
         "badges/<str:entity_id>/privacy", backpack_views.backpack_privacy, name="backpack-privacy"
     ),
     path(
+        "badges/<str:entity_id>/acceptance",
+        backpack_views.backpack_acceptance,
+        name="backpack-acceptance",
+    ),
+    path(
         "badges/imported/<str:entity_id>/remove",
         backpack_views.backpack_import_remove,
         name="backpack-import-remove",

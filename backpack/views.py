@@ -6,14 +6,20 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assertions import openbadges, services
-from assertions.models import Assertion, ImportedBadge
-from assertions.selectors import backpack_filtered, backpack_issuers
+from assertions.models import Acceptance, Assertion, ImportedBadge
+from assertions.selectors import (
+    backpack_assertion,
+    backpack_filtered,
+    backpack_issuers,
+    backpack_rejected,
+)
 from assertions.sharing import badge_page_context
 from backpack.forms import BackpackFilterForm, ImportForm
-from core.exceptions import ApplicationError
+from core.exceptions import ApplicationError, NotFoundError
 
 LOGIN = "login"
 
@@ -37,6 +43,7 @@ def backpack(request):
         {
             "form": form,
             "cards": cards,
+            "rejected": backpack_rejected(request.user),
             "filtered": bool(filters and any(filters.values())),
             "imported": imported,
             "now": now,
@@ -59,6 +66,35 @@ def backpack_privacy(request, entity_id: str):
         if private
         else f'"{name}" is public again: anyone with its link can see and verify it.',
     )
+    return redirect("backpack")
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def backpack_acceptance(request, entity_id: str):
+    """Accept or reject one of your badges (a rejected one leaves the backpack and its
+    public page, until you accept it after all)."""
+    try:
+        assertion = backpack_assertion(request.user, entity_id)
+    except NotFoundError:
+        raise Http404(_("No such badge in your backpack.")) from None
+    acceptance = request.POST.get("acceptance", "")
+    try:
+        services.assertion_set_acceptance(
+            assertion=assertion, actor=request.user, acceptance=acceptance
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("backpack")
+    name = assertion.badge_template_version.name
+    if acceptance == Acceptance.ACCEPTED:
+        messages.success(request, _('You accepted "%(name)s".') % {"name": name})
+    else:
+        messages.success(
+            request,
+            _('You rejected "%(name)s": it is hidden from your backpack and its public page.')
+            % {"name": name},
+        )
     return redirect("backpack")
 
 

@@ -49,6 +49,11 @@ urlpatterns = [
         assertion_views.BackpackAssertionListView.as_view(),
         name="v2-backpack-assertions",
     ),
+    path(
+        "backpack/assertions/<str:entity_id>",
+        assertion_views.BackpackAssertionDetailView.as_view(),
+        name="v2-backpack-assertion",
+    ),
     # Anything else under /v2 is a JSON 404 in Badgr's envelope, not an HTML page.
     re_path(r"^.*$", unknown_endpoint),
 ]

@@ -175,6 +175,12 @@ def assertion_v2(row: dict) -> dict:
     }
 
 
+class AcceptanceSerializer(serializers.Serializer):
+    """PUT /v2/backpack/assertions/{id}: the earner's answer."""
+
+    acceptance = serializers.ChoiceField(choices=[Acceptance.ACCEPTED, Acceptance.REJECTED])
+
+
 class BatchIssueSerializer(serializers.Serializer):
     """POST /v2/badgeclasses/{id}/issue: Badgr's batch issue body."""
 

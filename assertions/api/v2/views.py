@@ -6,6 +6,7 @@ from rest_framework.response import Response
 from assertions import services
 from assertions.api.v2.serializers import (
     ROW_COLUMNS,
+    AcceptanceSerializer,
     AssertionSerializer,
     AssertionUpdateSerializer,
     BatchIssueSerializer,
@@ -14,9 +15,11 @@ from assertions.api.v2.serializers import (
     assertion_v2,
     recipient_name,
 )
+from assertions.models import Acceptance
 from assertions.selectors import (
     assertion_for_user,
     assertions_for_user,
+    backpack_assertion,
     backpack_for_user,
     filter_listed,
 )
@@ -285,3 +288,38 @@ class BackpackAssertionListView(BadgrAPIView):
     )
     def get(self, request):
         return _list(request, backpack_for_user(request.user))
+
+
+class BackpackAssertionDetailView(BadgrAPIView):
+    """One of your own badges: read it, accept or reject it, remove it from the backpack
+    (which rejects it: the issuer's record stays, hidden from the public and from you)."""
+
+    oauth_scope = "backpack"
+
+    @extend_schema(responses=AssertionSerializer, summary="One of your own badges")
+    def get(self, request, entity_id):
+        return Response(AssertionSerializer(backpack_assertion(request.user, entity_id)).data)
+
+    @extend_schema(
+        request=AcceptanceSerializer,
+        responses=AssertionSerializer,
+        summary="Accept or reject one of your badges",
+    )
+    def put(self, request, entity_id):
+        assertion = backpack_assertion(request.user, entity_id)
+        serializer = AcceptanceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.assertion_set_acceptance(
+            assertion=assertion,
+            actor=request.user,
+            acceptance=serializer.validated_data["acceptance"],
+        )
+        return Response(AssertionSerializer(backpack_assertion(request.user, entity_id)).data)
+
+    @extend_schema(request=None, responses={200: None}, summary="Remove a badge from your backpack")
+    def delete(self, request, entity_id):
+        assertion = backpack_assertion(request.user, entity_id)
+        services.assertion_set_acceptance(
+            assertion=assertion, actor=request.user, acceptance=Acceptance.REJECTED
+        )
+        return Response([])
