@@ -2,10 +2,10 @@
 
 from django.urls import path, re_path
 
-from accounts.api.v2.views import UserSelfView
+from accounts.api.v2.views import AccessTokenDetailView, AccessTokenListView, UserDetailView
 from assertions.api.v2 import views as assertion_views
 from core.api.badgr import unknown_endpoint
-from issuers.api.v2.views import IssuerDetailView, IssuerListView
+from issuers.api.v2.views import IssuerDetailView, IssuerListView, IssuerTokensView
 from templates_app.api.v2 import views as template_views
 
 urlpatterns = [
@@ -43,7 +43,11 @@ urlpatterns = [
         assertion_views.AssertionDetailView.as_view(),
         name="v2-assertion",
     ),
-    path("users/self", UserSelfView.as_view(), name="v2-user-self"),
+    path("users/self", UserDetailView.as_view(), {"entity_id": "self"}, name="v2-user-self"),
+    path("users/<str:entity_id>", UserDetailView.as_view(), name="v2-user"),
+    path("auth/tokens", AccessTokenListView.as_view(), name="v2-auth-tokens"),
+    path("auth/tokens/<str:entity_id>", AccessTokenDetailView.as_view(), name="v2-auth-token"),
+    path("tokens/issuers", IssuerTokensView.as_view(), name="v2-issuer-tokens"),
     path(
         "backpack/assertions",
         assertion_views.BackpackAssertionListView.as_view(),

@@ -39,7 +39,16 @@ def role_of(user, issuer) -> Role | None:
     return cache[issuer.pk]
 
 
+def token_limit(user) -> frozenset[str] | None:
+    """The issuers (entity ids) the request's issuer-scoped token limits `user` to
+    (`rw:issuer:<entityId>`, set by accounts.authentication), or None: not limited."""
+    return getattr(user, "token_issuer_ids", None)
+
+
 def has_role(user, issuer, needed: Role) -> bool:
+    limited = token_limit(user)
+    if limited is not None and issuer.entity_id not in limited:
+        return False
     if user is not None and user.is_authenticated and user.is_superuser:
         return True
     role = role_of(user, issuer)
@@ -69,6 +78,8 @@ OPERATE_PLATFORM = "issuers.operate_platform"
 def is_operator(user) -> bool:
     """A platform operator: an active superuser or holder of the operator permission."""
     if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if token_limit(user) is not None:  # a token for one issuer runs no platform
         return False
     return user.is_superuser or user.has_perm(OPERATE_PLATFORM)
 
