@@ -279,3 +279,29 @@ class ImportedBadge(EntityModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.issuer_name}) → {self.user}"
+
+
+class Collection(EntityModel):
+    """An earner's chosen set of their badges (Badgr's BackpackCollection): shown to
+    anyone at /public/collections/<entity_id> while `published`, each badge linking to
+    its own page, where it is verified."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badge_collections"
+    )
+    name = models.CharField(max_length=128)
+    description = models.TextField(blank=True, max_length=2000)
+    published = models.BooleanField(default=False)
+    assertions = models.ManyToManyField(Assertion, related_name="collections", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @property
+    def share_url(self) -> str | None:
+        if not self.published:
+            return None
+        return f"{settings.SITE_URL}/public/collections/{self.entity_id}"

@@ -1,7 +1,13 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from assertions.models import Acceptance, Assertion, AssertionStatus, AssignmentBatch
+from assertions.models import (
+    Acceptance,
+    Assertion,
+    AssertionStatus,
+    AssignmentBatch,
+    Collection,
+)
 from core.exceptions import NotFoundError
 from core.iterables import chunks
 from core.models import EmailStatus, OutboundEmail
@@ -201,3 +207,38 @@ def batch_progress(batch: AssignmentBatch) -> dict:
         "credits_used": batch.credits_used,
         "credits_reserved": batch.credits_reserved,
     }
+
+
+def collections_for_user(user) -> QuerySet[Collection]:
+    """`user`'s own collections, with their badges' ids at hand."""
+    if user is None or not user.is_authenticated:
+        return Collection.objects.none()
+    return Collection.objects.filter(user=user).prefetch_related(
+        Prefetch("assertions", queryset=Assertion.objects.only("id", "entity_id"))
+    )
+
+
+def collection_for_user(user, entity_id: str) -> Collection:
+    collection = collections_for_user(user).filter(entity_id=entity_id).first()
+    if collection is None:
+        raise NotFoundError("Collection not found.")
+    return collection
+
+
+def public_collection(entity_id: str) -> tuple[Collection, list[Assertion]] | None:
+    """A published collection and the badges it shows to anyone: those its earner has
+    neither made private nor rejected (each verified on its own page)."""
+    collection = (
+        Collection.objects.select_related("user")
+        .filter(entity_id=entity_id, published=True)
+        .first()
+    )
+    if collection is None:
+        return None
+    badges = (
+        collection.assertions.filter(is_private=False, earner__user=collection.user_id)
+        .exclude(acceptance=Acceptance.REJECTED)
+        .select_related("badge_template_version", "organization")
+        .order_by("-emitted_at", "-pk")
+    )
+    return collection, list(badges)

@@ -16,10 +16,13 @@ from assertions.selectors import (
     backpack_filtered,
     backpack_issuers,
     backpack_rejected,
+    collection_for_user,
+    collections_for_user,
 )
 from assertions.sharing import badge_page_context
-from backpack.forms import BackpackFilterForm, ImportForm
+from backpack.forms import BackpackFilterForm, CollectionForm, ImportForm
 from core.exceptions import ApplicationError, NotFoundError
+from core.forms import add_application_error
 
 LOGIN = "login"
 
@@ -128,3 +131,68 @@ def backpack_import_remove(request, entity_id: str):
     services.imported_badge_remove(imported=imported, actor=request.user)
     messages.success(request, f'"{imported.name}" was removed from your backpack.')
     return redirect("backpack")
+
+
+# --- collections ------------------------------------------------------------------------------
+
+
+def _collection_or_404(request, entity_id: str):
+    try:
+        return collection_for_user(request.user, entity_id)
+    except NotFoundError:
+        raise Http404(_("No such collection.")) from None
+
+
+@login_required(login_url=LOGIN)
+@require_http_methods(["GET", "POST"])
+def collections(request):
+    """Your collections, and a new one."""
+    badges = backpack_filtered(request.user)
+    form = CollectionForm(request.POST or None, badges=badges)
+    if request.method == "POST" and form.is_valid():
+        try:
+            collection = services.collection_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, _('Collection "%(name)s" made.') % {"name": collection.name})
+            return redirect("backpack-collection", entity_id=collection.entity_id)
+    return render(
+        request,
+        "backpack/collections.html",
+        {"form": form, "collections": collections_for_user(request.user)},
+    )
+
+
+@login_required(login_url=LOGIN)
+@require_http_methods(["GET", "POST"])
+def collection_edit(request, entity_id: str):
+    collection = _collection_or_404(request, entity_id)
+    badges = backpack_filtered(request.user)
+    initial = {
+        "name": collection.name,
+        "description": collection.description,
+        "published": collection.published,
+        "assertions": [badge.entity_id for badge in collection.assertions.all()],
+    }
+    form = CollectionForm(request.POST or None, initial=initial, badges=badges)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.collection_update(
+                collection=collection, actor=request.user, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, _("Collection saved."))
+            return redirect("backpack-collection", entity_id=entity_id)
+    return render(request, "backpack/collection.html", {"form": form, "collection": collection})
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def collection_delete(request, entity_id: str):
+    collection = _collection_or_404(request, entity_id)
+    services.collection_delete(collection=collection, actor=request.user)
+    messages.success(request, _('Collection "%(name)s" deleted.') % {"name": collection.name})
+    return redirect("backpack-collections")

@@ -58,6 +58,16 @@ urlpatterns = [
         assertion_views.BackpackAssertionDetailView.as_view(),
         name="v2-backpack-assertion",
     ),
+    path(
+        "backpack/collections",
+        assertion_views.CollectionListView.as_view(),
+        name="v2-backpack-collections",
+    ),
+    path(
+        "backpack/collections/<str:entity_id>",
+        assertion_views.CollectionDetailView.as_view(),
+        name="v2-backpack-collection",
+    ),
     # Anything else under /v2 is a JSON 404 in Badgr's envelope, not an HTML page.
     re_path(r"^.*$", unknown_endpoint),
 ]

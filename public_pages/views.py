@@ -19,13 +19,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 from PIL import Image
 
 from assertions import baking, openbadges, public_cache
 from assertions.models import AssertionStatus
 from assertions.public_cache import CachedResponse
-from assertions.selectors import public_assertion, revoked_assertions
+from assertions.selectors import public_assertion, public_collection, revoked_assertions
 from assertions.sharing import badge_page_context
 from core.uploads import MEDIA_CSP
 from imports.models import LegacyKind
@@ -314,3 +315,27 @@ def legacy_public(request, kind: str, legacy_id: str, suffix: str = ""):
     """/public/<kind>/<legacy id>[.json|/image] that no current page matched (the last
     route of badges_project/urls.py)."""
     return _legacy_or_404(request, kind, legacy_id, suffix)
+
+
+# --- an earner's published collection --------------------------------------------------------
+
+
+@require_GET
+def collection_page(request, entity_id: str):
+    """A collection its earner published: each badge links to its own page, where it
+    is verified (status, revocation, expiry). Unpublished or unknown: 404."""
+    found = public_collection(entity_id)
+    if found is None:
+        raise Http404(_("No such collection."))
+    collection, badges = found
+    now = timezone.now()
+    response = render(
+        request,
+        "public_pages/collection.html",
+        {
+            "collection": collection,
+            "cards": [badge_page_context(badge, now=now) for badge in badges],
+        },
+    )
+    patch_cache_control(response, no_cache=True)  # unpublishing takes effect at once
+    return response

@@ -10,7 +10,8 @@
 - `credits`  what an award costs: one reservation, one refund;
 - `emails`   the award emails and resending them;
 - `events`   the audit trail;
-- `update`, `revoke`, `backpack`  changes to badges once awarded.
+- `update`, `revoke`, `backpack`  changes to badges once awarded;
+- `collections` an earner's collections of their badges.
 
 The names below are the public ones; import them from here.
 """
@@ -36,6 +37,11 @@ from assertions.services.batches import (
     batch_run,
     batches_resume_stale,
     rows_file_name,
+)
+from assertions.services.collections import (
+    collection_create,
+    collection_delete,
+    collection_update,
 )
 from assertions.services.emails import assertion_resend_email, award_email
 from assertions.services.imports import assertions_import
@@ -98,6 +104,9 @@ __all__ = [
     "batch_fail",
     "batch_run",
     "batches_resume_stale",
+    "collection_create",
+    "collection_delete",
+    "collection_update",
     "dates_check",
     "default_expiry",
     "details_clean",

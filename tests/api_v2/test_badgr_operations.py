@@ -18,11 +18,6 @@ NOT_YET = {
     ("PUT", "/v2/auth/forgot-password"),
     ("POST", "/v2/backpack/assertions"),
     ("POST", "/v2/backpack/import"),
-    ("GET", "/v2/backpack/collections"),
-    ("POST", "/v2/backpack/collections"),
-    ("GET", "/v2/backpack/collections/{entity_id}"),
-    ("PUT", "/v2/backpack/collections/{entity_id}"),
-    ("DELETE", "/v2/backpack/collections/{entity_id}"),
 }
 
 

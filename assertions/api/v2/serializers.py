@@ -227,3 +227,39 @@ class RevokeResultSerializer(serializers.Serializer):
     revoked = serializers.BooleanField()
     reason = serializers.CharField(required=False)
     code = serializers.CharField(required=False)
+
+
+class CollectionSerializer(serializers.Serializer):
+    """Badgr's v2 Collection (a backpack collection): `assertions` are entityIds of your
+    own badges; `shareUrl`, the public page, is null until `published`."""
+
+    entityType = serializers.CharField(read_only=True, default="Collection")
+    entityId = serializers.CharField(read_only=True)
+    createdAt = IsoZDateTimeField(read_only=True)
+    createdBy = serializers.CharField(read_only=True)
+    name = serializers.CharField(max_length=128)
+    description = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=2000
+    )
+    published = serializers.BooleanField(required=False)
+    shareHash = serializers.CharField(read_only=True, allow_null=True)
+    shareUrl = serializers.URLField(read_only=True, allow_null=True)
+    assertions = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=1000
+    )
+
+    def to_representation(self, instance):
+        return {
+            "entityType": "Collection",
+            "entityId": instance.entity_id,
+            "createdAt": format_iso_z(instance.created_at),
+            "createdBy": instance.user.entity_id,
+            "name": instance.name,
+            "description": instance.description or None,
+            "published": instance.published,
+            "shareHash": instance.entity_id if instance.published else None,
+            "shareUrl": instance.share_url,
+            # Badgr's clients read this as share_url; both are given.
+            "share_url": instance.share_url,
+            "assertions": [badge.entity_id for badge in instance.assertions.all()],
+        }

@@ -10,6 +10,7 @@ from assertions.api.v2.serializers import (
     AssertionSerializer,
     AssertionUpdateSerializer,
     BatchIssueSerializer,
+    CollectionSerializer,
     RevokeItemSerializer,
     RevokeResultSerializer,
     assertion_v2,
@@ -21,6 +22,8 @@ from assertions.selectors import (
     assertions_for_user,
     backpack_assertion,
     backpack_for_user,
+    collection_for_user,
+    collections_for_user,
     filter_listed,
 )
 from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
@@ -321,5 +324,60 @@ class BackpackAssertionDetailView(BadgrAPIView):
         assertion = backpack_assertion(request.user, entity_id)
         services.assertion_set_acceptance(
             assertion=assertion, actor=request.user, acceptance=Acceptance.REJECTED
+        )
+        return Response([])
+
+
+def _collection_fields(request, partial: bool) -> dict:
+    serializer = CollectionSerializer(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class CollectionListView(BadgrAPIView):
+    oauth_scope = "backpack"
+
+    @extend_schema(responses=CollectionSerializer(many=True), summary="Your collections")
+    def get(self, request):
+        collections = collections_for_user(request.user).select_related("user")
+        return Response([CollectionSerializer(c).data for c in collections])
+
+    @extend_schema(
+        request=CollectionSerializer,
+        responses={201: CollectionSerializer},
+        parameters=[IDEMPOTENCY],
+        summary="Make a collection of your badges",
+    )
+    @idempotent
+    def post(self, request):
+        fields = _collection_fields(request, partial=False)
+        collection = services.collection_create(actor=request.user, **fields)
+        collection = collection_for_user(request.user, collection.entity_id)
+        return Response(CollectionSerializer(collection).data, status=status.HTTP_201_CREATED)
+
+
+class CollectionDetailView(BadgrAPIView):
+    oauth_scope = "backpack"
+
+    @extend_schema(responses=CollectionSerializer, summary="One of your collections")
+    def get(self, request, entity_id):
+        return Response(CollectionSerializer(collection_for_user(request.user, entity_id)).data)
+
+    @extend_schema(
+        request=CollectionSerializer,
+        responses=CollectionSerializer,
+        summary="Change a collection (what is sent; `assertions` replaces its badges)",
+    )
+    def put(self, request, entity_id):
+        collection = collection_for_user(request.user, entity_id)
+        services.collection_update(
+            collection=collection, actor=request.user, **_collection_fields(request, partial=True)
+        )
+        return Response(CollectionSerializer(collection_for_user(request.user, entity_id)).data)
+
+    @extend_schema(request=None, responses={200: None}, summary="Delete a collection")
+    def delete(self, request, entity_id):
+        services.collection_delete(
+            collection=collection_for_user(request.user, entity_id), actor=request.user
         )
         return Response([])
