@@ -7,6 +7,7 @@ from assertions.models import (
     AssertionStatus,
     AssignmentBatch,
     Collection,
+    ImportedBadge,
 )
 from core.exceptions import NotFoundError
 from core.iterables import chunks
@@ -242,3 +243,10 @@ def public_collection(entity_id: str) -> tuple[Collection, list[Assertion]] | No
         .order_by("-emitted_at", "-pk")
     )
     return collection, list(badges)
+
+
+def imported_badge_for_user(user, entity_id: str) -> ImportedBadge | None:
+    """A badge `user` added from another platform, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return ImportedBadge.objects.filter(user=user, entity_id=entity_id).first()

@@ -54,6 +54,9 @@ urlpatterns = [
         name="v2-backpack-assertions",
     ),
     path(
+        "backpack/import", assertion_views.BackpackImportView.as_view(), name="v2-backpack-import"
+    ),
+    path(
         "backpack/assertions/<str:entity_id>",
         assertion_views.BackpackAssertionDetailView.as_view(),
         name="v2-backpack-assertion",

@@ -16,8 +16,6 @@ ENTITY_ID = "AbCdEfGhIjKlMnOpQrStUv"  # 22 characters, like every entity id
 NOT_YET = {
     ("POST", "/v2/auth/forgot-password"),
     ("PUT", "/v2/auth/forgot-password"),
-    ("POST", "/v2/backpack/assertions"),
-    ("POST", "/v2/backpack/import"),
 }
 
 

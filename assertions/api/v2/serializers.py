@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from assertions.models import Acceptance
@@ -263,3 +264,70 @@ class CollectionSerializer(serializers.Serializer):
             "share_url": instance.share_url,
             "assertions": [badge.entity_id for badge in instance.assertions.all()],
         }
+
+
+class BackpackImportSerializer(serializers.Serializer):
+    """POST /v2/backpack/import (and /v2/backpack/assertions): one of the three."""
+
+    url = WebURLField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=1024,
+        help_text="The hosted Open Badges 2.0 assertion's URL.",
+    )
+    image = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A baked badge image as a data:image/png or image/svg+xml base64 URI.",
+    )
+    assertion = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="The Open Badges 2.0 assertion (object or its URL); its hosted id is "
+        "fetched and verified.",
+    )
+
+    def validate(self, attrs):
+        given = [name for name in ("url", "image", "assertion") if attrs.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError(_("Give exactly one of url, image or assertion."))
+        return attrs
+
+
+def imported_v2(imported) -> dict:
+    """A badge added from another platform, in the shape of a backpack Assertion. Its
+    ids are the other platform's; it was verified when added (`verifiedAt`)."""
+    badgeclass_id = imported.badgeclass.get("id") if isinstance(imported.badgeclass, dict) else None
+    issuer_id = imported.issuer.get("id") if isinstance(imported.issuer, dict) else None
+    return {
+        "entityType": "Assertion",
+        "entityId": imported.entity_id,
+        "openBadgeId": imported.source_url,
+        "createdAt": format_iso_z(imported.created_at),
+        "createdBy": None,
+        "badgeclass": None,
+        "badgeclassOpenBadgeId": badgeclass_id,
+        "issuer": None,
+        "issuerOpenBadgeId": issuer_id,
+        "image": imported.image_url or None,
+        "recipient": {
+            "identity": imported.recipient_email,
+            "hashed": False,
+            "type": "email",
+            "plaintextIdentity": imported.recipient_email,
+        },
+        "issuedOn": format_iso_z(imported.issued_on),
+        "narrative": None,
+        "evidence": [],
+        "revoked": False,
+        "revocationReason": None,
+        "acceptance": Acceptance.ACCEPTED,
+        "expires": format_iso_z(imported.expires_at),
+        "extensions": {},
+        "credentialUrl": None,
+        "verifiedAt": format_iso_z(imported.verified_at),
+        "name": imported.name,
+        "issuerName": imported.issuer_name,
+    }

@@ -9,11 +9,13 @@ from assertions.api.v2.serializers import (
     AcceptanceSerializer,
     AssertionSerializer,
     AssertionUpdateSerializer,
+    BackpackImportSerializer,
     BatchIssueSerializer,
     CollectionSerializer,
     RevokeItemSerializer,
     RevokeResultSerializer,
     assertion_v2,
+    imported_v2,
     recipient_name,
 )
 from assertions.models import Acceptance
@@ -25,6 +27,7 @@ from assertions.selectors import (
     collection_for_user,
     collections_for_user,
     filter_listed,
+    imported_badge_for_user,
 )
 from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
 from core.api.cursor_pagination import paginate
@@ -121,6 +124,29 @@ def _award(request, template=None, issuer=None):
     return Response(
         AssertionSerializer(result.assertion).data, status=status.HTTP_201_CREATED, headers=headers
     )
+
+
+def _import(request):
+    serializer = BackpackImportSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    imported = services.imported_badge_add(
+        user=request.user,
+        url=data.get("url") or "",
+        image_data_uri=data.get("image") or "",
+        assertion=data.get("assertion"),
+    )
+    return Response(imported_v2(imported), status=status.HTTP_201_CREATED)
+
+
+IMPORT_SCHEMA = {
+    "request": BackpackImportSerializer,
+    "responses": {201: AssertionSerializer},
+    "description": "The badge is fetched from where it is hosted (through the guarded "
+    "outbound client) and verified: an Open Badges 2.0 hosted assertion, not revoked, "
+    "awarded to your email. A baked image or a posted assertion only says where it is. "
+    "Signed badges cannot be imported yet. Already in your backpack: 409.",
+}
 
 
 class IssuerAssertionListView(BadgrAPIView):
@@ -292,15 +318,31 @@ class BackpackAssertionListView(BadgrAPIView):
     def get(self, request):
         return _list(request, backpack_for_user(request.user))
 
+    @extend_schema(**IMPORT_SCHEMA, summary="Add a badge from another platform (as import)")
+    def post(self, request):
+        return _import(request)
+
+
+class BackpackImportView(BadgrAPIView):
+    oauth_scope = "backpack"
+
+    @extend_schema(**IMPORT_SCHEMA, summary="Add a badge from another platform")
+    def post(self, request):
+        return _import(request)
+
 
 class BackpackAssertionDetailView(BadgrAPIView):
     """One of your own badges: read it, accept or reject it, remove it from the backpack
-    (which rejects it: the issuer's record stays, hidden from the public and from you)."""
+    (which rejects it: the issuer's record stays, hidden from the public and from you).
+    A badge added from another platform is read and removed (deleted) the same way."""
 
     oauth_scope = "backpack"
 
     @extend_schema(responses=AssertionSerializer, summary="One of your own badges")
     def get(self, request, entity_id):
+        imported = imported_badge_for_user(request.user, entity_id)
+        if imported is not None:
+            return Response(imported_v2(imported))
         return Response(AssertionSerializer(backpack_assertion(request.user, entity_id)).data)
 
     @extend_schema(
@@ -321,6 +363,10 @@ class BackpackAssertionDetailView(BadgrAPIView):
 
     @extend_schema(request=None, responses={200: None}, summary="Remove a badge from your backpack")
     def delete(self, request, entity_id):
+        imported = imported_badge_for_user(request.user, entity_id)
+        if imported is not None:
+            services.imported_badge_remove(imported=imported, actor=request.user)
+            return Response([])
         assertion = backpack_assertion(request.user, entity_id)
         services.assertion_set_acceptance(
             assertion=assertion, actor=request.user, acceptance=Acceptance.REJECTED
