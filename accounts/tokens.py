@@ -35,8 +35,9 @@ def tokens_for_user(user) -> list:
 
 
 def token_for_user(user, entity_id: str):
+    wanted = str(entity_id).encode("utf-8", "surrogatepass")
     for token in tokens_for_user(user):
-        if secrets.compare_digest(token_entity_id(token), str(entity_id)):
+        if secrets.compare_digest(token_entity_id(token).encode(), wanted):
             return token
     raise NotFoundError(_("No such token."))
 

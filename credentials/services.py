@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from assertions import public_cache
-from assertions.models import Assertion, AssertionStatus
+from assertions.models import Acceptance, Assertion, AssertionStatus
 from core.exceptions import ApplicationError, ConflictError
 from core.iterables import chunks
 from credentials import crypto, documents, signing
@@ -250,11 +250,12 @@ def credential_sign(*, assertion: Assertion, keys: dict | None = None) -> str:
 
 
 def credentials_bundle(*, user) -> dict:
-    """Every badge awarded to `user` that is not revoked, as signed credentials in one
-    unsigned VerifiablePresentation (the backpack's export)."""
+    """Every badge awarded to `user` that is neither revoked nor rejected by them, as
+    signed credentials in one unsigned VerifiablePresentation (the backpack's export)."""
     assertions = (
         Assertion.objects.filter(earner__user=user)
         .exclude(status=AssertionStatus.REVOKED)
+        .exclude(acceptance=Acceptance.REJECTED)
         .select_related("organization", "badge_template_version__template")
         .order_by("-emitted_at", "-pk")
     )

@@ -94,17 +94,22 @@ def issuer_creation() -> IssuerCreation:
     return IssuerCreation(settings.ISSUER_CREATION)
 
 
+def _acts_for_themself(user) -> bool:
+    """Signed in and active, not through a token limited to some issuers."""
+    signed_in = user is not None and user.is_authenticated and user.is_active
+    return signed_in and token_limit(user) is None
+
+
 def may_create_issuer(user) -> bool:
     """Whether `user` may create an issuer right away (ISSUER_CREATION)."""
     if is_operator(user):
         return True
-    signed_in = user is not None and user.is_authenticated and user.is_active
-    return signed_in and issuer_creation() == IssuerCreation.OPEN
+    return _acts_for_themself(user) and issuer_creation() == IssuerCreation.OPEN
 
 
 def must_ask_for_issuer(user) -> bool:
     """Whether a new issuer for `user` is a request for an operator to decide."""
-    signed_in = user is not None and user.is_authenticated and user.is_active
+    signed_in = _acts_for_themself(user)
     return (
         signed_in and not may_create_issuer(user) and (issuer_creation() == IssuerCreation.APPROVAL)
     )

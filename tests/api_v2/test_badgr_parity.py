@@ -7,6 +7,8 @@ from assertions.models import Acceptance, EventKind
 from assertions.services import assertion_set_acceptance
 from assertions.tests.factories import AssertionFactory
 from core.exceptions import ApplicationError, PermissionDeniedError
+from credentials.services import credentials_bundle
+from earners.models import Earner
 from issuers.models import Role
 from issuers.tests.factories import MembershipFactory
 from templates_app.tests.factories import BadgeTemplateFactory
@@ -110,3 +112,16 @@ def test_a_rejected_badge_is_hidden_from_everyone_but_its_earner(
     client.force_login(badge.earner.user)
     browser = "text/html,application/xhtml+xml,*/*;q=0.8"
     assert client.get(public, HTTP_ACCEPT=browser).status_code == 200
+
+
+def test_a_rejected_badge_leaves_the_backpacks_credential_export(db):
+    # Given an earner with two badges, one of which they rejected
+    kept, rejected = AssertionFactory(), AssertionFactory()
+    earner = kept.earner.user
+    Earner.objects.filter(pk=rejected.earner_id).update(user=earner)
+    rejected.earner.user = earner
+    assertion_set_acceptance(assertion=rejected, actor=earner, acceptance=Acceptance.REJECTED)
+    # When they export their backpack as signed credentials
+    bundle = credentials_bundle(user=earner)
+    # Then only the kept badge is in it
+    assert len(bundle["verifiableCredential"]) == 1

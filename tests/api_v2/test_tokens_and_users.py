@@ -4,9 +4,10 @@ import pytest
 from oauth2_provider.models import AccessToken
 from rest_framework.test import APIClient
 
+from accounts.models import User
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
-from issuers.models import Role
+from issuers.models import Issuer, Role
 from issuers.tests.factories import MembershipFactory
 from templates_app.tests.factories import BadgeTemplateFactory
 from tests.api_v2.conftest import client_for, make_token
@@ -95,10 +96,13 @@ def test_nobody_reads_or_changes_another_users_profile(user):
 
 
 def test_post_users_makes_no_account_as_in_badgrs_v2(client, user):
+    # Without a token it is 401, as every /v2 operation; with one, Badgr's v2 404
     response = client.post("/v2/users/self", {"email": "new@example.org"}, format="json")
+    assert response.status_code == 401
+    response = client_for(user).post("/v2/users/self", {"email": "new@example.org"}, format="json")
     assert response.status_code == 404
     assert response.json()["status"]["success"] is False
-    assert client_for(user).post("/v2/users/self", {}, format="json").status_code == 404
+    assert not User.objects.filter(email="new@example.org").exists()
 
 
 # --- issuer tokens --------------------------------------------------------------------------
@@ -152,3 +156,22 @@ def test_issuer_tokens_need_rw_issuer(owner):
     api = client_for(owner.user, "r:issuer rw:profile")
     response = api.post("/v2/tokens/issuers", {"issuers": [owner.issuer.entity_id]}, format="json")
     assert response.status_code == 403
+
+
+def test_an_issuer_token_creates_no_issuer_on_any_surface_even_where_anyone_may(owner, settings):
+    # Given a platform where anyone signed in may create an issuer
+    settings.ISSUER_CREATION = "open"
+    api = client_for(owner.user, "rw:issuer")
+    made = api.post("/v2/tokens/issuers", {"issuers": [owner.issuer.entity_id]}, format="json")
+    limited = APIClient()
+    limited.credentials(HTTP_AUTHORIZATION=f"Bearer {made.json()['result'][0]['token']}")
+    before = Issuer.objects.count()
+    # When the token limited to one issuer tries to create another, in either API
+    v2 = limited.post("/v2/issuers", {"name": "Side door", "email": "a@b.org"}, format="json")
+    v1 = limited.post(
+        "/api/v1/organizations", {"name": "Side door", "email": "a@b.org"}, format="json"
+    )
+    # Then both refuse and no issuer is made
+    assert v2.status_code == 403
+    assert v1.status_code == 403
+    assert Issuer.objects.count() == before

@@ -1,6 +1,5 @@
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 
 from accounts.api.v2.serializers import AccessTokenSerializer, UserSelfSerializer
@@ -20,11 +19,6 @@ def _own_user(request, entity_id: str):
 
 class UserDetailView(BadgrAPIView):
     oauth_scope = "profile"
-
-    def get_permissions(self):
-        if self.request.method == "POST":  # answered the same to everyone: see post()
-            return [AllowAny()]
-        return super().get_permissions()
 
     @extend_schema(responses=UserSelfSerializer, summary="A user profile: `self` is you")
     def get(self, request, entity_id):
@@ -46,8 +40,9 @@ class UserDetailView(BadgrAPIView):
         request=None,
         responses={404: OpenApiResponse(BadgrErrorSerializer, description="Always.")},
         summary="Make an account: not over /v2",
-        description="Badgr's v2 answers 404 here too (its sign-up is v1 only). Accounts are "
-        "made by the site's sign-up page or when a badge is awarded to an address.",
+        description="Badgr's v2 answers 404 here too (its sign-up is v1 only); here, as "
+        "everywhere in /v2, a missing token is 401 first. Accounts are made by the site's "
+        "sign-up page or when a badge is awarded to an address.",
     )
     def post(self, request, entity_id):
         raise NotFoundError(
