@@ -250,3 +250,16 @@ def imported_badge_for_user(user, entity_id: str) -> ImportedBadge | None:
     if user is None or not user.is_authenticated:
         return None
     return ImportedBadge.objects.filter(user=user, entity_id=entity_id).first()
+
+
+def imported_for_user(user, *, recipient=None, include_expired=False) -> list[ImportedBadge]:
+    """The badges `user` added from other platforms, with Badgr's list filters (none of
+    them is revoked: a revoked one is refused when added)."""
+    if user is None or not user.is_authenticated:
+        return []
+    badges = ImportedBadge.objects.filter(user=user)
+    if recipient:
+        badges = badges.filter(recipient_email=recipient.strip().lower())
+    if not include_expired:
+        badges = badges.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    return list(badges.order_by("-issued_on", "-pk"))

@@ -116,3 +116,29 @@ def test_nobody_else_reads_or_removes_my_imported_badge(
     assert other.get(url).status_code == 404
     assert other.delete(url).status_code == 404
     assert ImportedBadge.objects.exists()
+
+
+def test_the_backpack_list_shows_imported_badges_beside_those_issued_here(
+    me,
+    remote,  # noqa: F811
+):
+    # Given a badge issued here and one imported from elsewhere
+    from assertions.tests.factories import AssertionFactory
+    from earners.models import Earner
+
+    issued = AssertionFactory(recipient_email=me.email)
+    Earner.objects.filter(pk=issued.earner_id).update(user=me)
+    remote(*documents())
+    api = client_for(me, "rw:backpack")
+    api.post("/v2/backpack/import", {"url": ASSERTION_URL}, format="json")
+    imported = ImportedBadge.objects.get()
+    # When the earner lists their backpack
+    listed = api.get("/v2/backpack/assertions").json()["result"]
+    # Then both are there, newest first (the imported one was issued in 2024)
+    assert [b["entityId"] for b in listed] == [issued.entity_id, imported.entity_id]
+    # And a cursor page holds only those issued here, as documented
+    paged = api.get("/v2/backpack/assertions?num=10").json()["result"]
+    assert [b["entityId"] for b in paged] == [issued.entity_id]
+    # And someone else's list has neither
+    other = client_for(UserFactory(), "r:backpack").get("/v2/backpack/assertions")
+    assert other.json()["result"] == []

@@ -28,6 +28,7 @@ from assertions.selectors import (
     collections_for_user,
     filter_listed,
     imported_badge_for_user,
+    imported_for_user,
 )
 from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
 from core.api.cursor_pagination import paginate
@@ -314,9 +315,23 @@ class BackpackAssertionListView(BadgrAPIView):
         parameters=LIST_PARAMETERS,
         responses=AssertionSerializer(many=True),
         summary="Your own badges",
+        description="Those issued here, and (without `num`) those you added from other "
+        "platforms, newest first.",
     )
     def get(self, request):
-        return _list(request, backpack_for_user(request.user))
+        response = _list(request, backpack_for_user(request.user))
+        if "num" in request.query_params:
+            return response  # cursor pages: the badges issued here only (docs/api-v2.md)
+        imported = imported_for_user(
+            request.user,
+            recipient=request.query_params.get("recipient"),
+            include_expired=_flag(request, "include_expired"),
+        )
+        if not imported:
+            return response
+        items = response.data + [imported_v2(badge) for badge in imported]
+        items.sort(key=lambda item: item["issuedOn"] or "", reverse=True)
+        return Response(items)
 
     @extend_schema(**IMPORT_SCHEMA, summary="Add a badge from another platform (as import)")
     def post(self, request):
