@@ -118,11 +118,13 @@ class AssertionAdmin(IssuerScopedAdmin):
         "badge",
         "organization",
         "status",
+        "acceptance",
         "emitted_at",
         "expires_at",
     )
     list_filter = (
         "status",
+        "acceptance",
         "imported",
         "is_private",
         ("organization", RelatedOnlyFieldListFilter),

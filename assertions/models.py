@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import EntityModel, WebURLField
 
@@ -9,6 +10,15 @@ class AssertionStatus(models.TextChoices):
     VALID = "valid", "Valid"
     INVALID = "invalid", "Invalid (expired)"
     REVOKED = "revoked", "Revoked"
+
+
+class Acceptance(models.TextChoices):
+    """What the earner said about a badge (Badgr's values): new ones are Unaccepted; a
+    Rejected one is hidden from its public page and from the earner's backpack."""
+
+    UNACCEPTED = "Unaccepted", _("Unaccepted")
+    ACCEPTED = "Accepted", _("Accepted")
+    REJECTED = "Rejected", _("Rejected")
 
 
 class BatchStatus(models.TextChoices):
@@ -131,6 +141,12 @@ class Assertion(EntityModel):
         help_text="Its earner chose not to publish their name (extensions:recipientProfile) "
         "in the badge's Open Badges document.",
     )
+    acceptance = models.CharField(
+        max_length=10,
+        choices=Acceptance.choices,
+        default=Acceptance.UNACCEPTED,
+        help_text="The earner's answer; a rejected badge is hidden like a private one.",
+    )
 
     class Meta:
         ordering = ["-emitted_at", "-id"]
@@ -206,6 +222,11 @@ class Assertion(EntityModel):
         return f"{settings.SITE_URL}/public/assertions/{self.entity_id}"
 
     @property
+    def is_hidden(self) -> bool:
+        """Hidden from everyone but its earner: made private, or rejected."""
+        return self.is_private or self.acceptance == Acceptance.REJECTED
+
+    @property
     def recipient_name(self) -> str:
         return f"{self.recipient_first_name} {self.recipient_last_name}".strip()
 
@@ -220,6 +241,7 @@ class EventKind(models.TextChoices):
     EMAILED = "emailed", "Emailed"
     EMAIL_FAILED = "email_failed", "Email failed"
     VIEWED = "viewed", "Viewed by a verifier"
+    ACCEPTANCE = "acceptance", "Accepted or rejected by its earner"
 
 
 class AssertionEvent(models.Model):
@@ -281,3 +303,29 @@ class ImportedBadge(EntityModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.issuer_name}) → {self.user}"
+
+
+class Collection(EntityModel):
+    """An earner's chosen set of their badges (Badgr's BackpackCollection): shown to
+    anyone at /public/collections/<entity_id> while `published`, each badge linking to
+    its own page, where it is verified."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badge_collections"
+    )
+    name = models.CharField(max_length=128)
+    description = models.TextField(blank=True, max_length=2000)
+    published = models.BooleanField(default=False)
+    assertions = models.ManyToManyField(Assertion, related_name="collections", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @property
+    def share_url(self) -> str | None:
+        if not self.published:
+            return None
+        return f"{settings.SITE_URL}/public/collections/{self.entity_id}"

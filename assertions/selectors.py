@@ -1,7 +1,14 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from assertions.models import Assertion, AssertionStatus, AssignmentBatch
+from assertions.models import (
+    Acceptance,
+    Assertion,
+    AssertionStatus,
+    AssignmentBatch,
+    Collection,
+    ImportedBadge,
+)
 from core.exceptions import NotFoundError
 from core.iterables import chunks
 from core.models import EmailStatus, OutboundEmail
@@ -68,10 +75,32 @@ def filter_listed(queryset, *, recipient=None, include_expired=False, include_re
     return queryset
 
 
-def backpack_for_user(user) -> QuerySet[Assertion]:
-    """The badges awarded to `user` (as an earner), across issuers."""
-    return Assertion.objects.filter(earner__user=user).select_related(
+def backpack_for_user(user, *, include_rejected: bool = False) -> QuerySet[Assertion]:
+    """The badges awarded to `user` (as an earner), across issuers; those they rejected
+    only when asked for (Badgr hides them from the backpack)."""
+    queryset = Assertion.objects.filter(earner__user=user).select_related(
         "organization", "badge_template", "badge_template_version", "created_by"
+    )
+    if not include_rejected:
+        queryset = queryset.exclude(acceptance=Acceptance.REJECTED)
+    return queryset
+
+
+def backpack_assertion(user, entity_id: str) -> Assertion:
+    """One badge awarded to `user`, rejected or not; NotFoundError for anything else."""
+    assertion = backpack_for_user(user, include_rejected=True).filter(entity_id=entity_id).first()
+    if assertion is None:
+        raise NotFoundError("Badge not found.")
+    return assertion
+
+
+def backpack_rejected(user) -> QuerySet[Assertion]:
+    """The badges `user` rejected, newest first: the backpack page lets them change
+    their mind."""
+    return (
+        backpack_for_user(user, include_rejected=True)
+        .filter(acceptance=Acceptance.REJECTED)
+        .order_by("-emitted_at", "-pk")
     )
 
 
@@ -179,3 +208,58 @@ def batch_progress(batch: AssignmentBatch) -> dict:
         "credits_used": batch.credits_used,
         "credits_reserved": batch.credits_reserved,
     }
+
+
+def collections_for_user(user) -> QuerySet[Collection]:
+    """`user`'s own collections, with their badges' ids at hand."""
+    if user is None or not user.is_authenticated:
+        return Collection.objects.none()
+    return Collection.objects.filter(user=user).prefetch_related(
+        Prefetch("assertions", queryset=Assertion.objects.only("id", "entity_id"))
+    )
+
+
+def collection_for_user(user, entity_id: str) -> Collection:
+    collection = collections_for_user(user).filter(entity_id=entity_id).first()
+    if collection is None:
+        raise NotFoundError("Collection not found.")
+    return collection
+
+
+def public_collection(entity_id: str) -> tuple[Collection, list[Assertion]] | None:
+    """A published collection and the badges it shows to anyone: those its earner has
+    neither made private nor rejected (each verified on its own page)."""
+    collection = (
+        Collection.objects.select_related("user")
+        .filter(entity_id=entity_id, published=True)
+        .first()
+    )
+    if collection is None:
+        return None
+    badges = (
+        collection.assertions.filter(is_private=False, earner__user=collection.user_id)
+        .exclude(acceptance=Acceptance.REJECTED)
+        .select_related("badge_template_version", "organization")
+        .order_by("-emitted_at", "-pk")
+    )
+    return collection, list(badges)
+
+
+def imported_badge_for_user(user, entity_id: str) -> ImportedBadge | None:
+    """A badge `user` added from another platform, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return ImportedBadge.objects.filter(user=user, entity_id=entity_id).first()
+
+
+def imported_for_user(user, *, recipient=None, include_expired=False) -> list[ImportedBadge]:
+    """The badges `user` added from other platforms, with Badgr's list filters (none of
+    them is revoked: a revoked one is refused when added)."""
+    if user is None or not user.is_authenticated:
+        return []
+    badges = ImportedBadge.objects.filter(user=user)
+    if recipient:
+        badges = badges.filter(recipient_email=recipient.strip().lower())
+    if not include_expired:
+        badges = badges.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    return list(badges.order_by("-issued_on", "-pk"))

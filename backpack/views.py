@@ -10,11 +10,19 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from assertions import openbadges, services
-from assertions.models import Assertion, ImportedBadge
-from assertions.selectors import backpack_filtered, backpack_issuers
+from assertions.models import Acceptance, Assertion, ImportedBadge
+from assertions.selectors import (
+    backpack_assertion,
+    backpack_filtered,
+    backpack_issuers,
+    backpack_rejected,
+    collection_for_user,
+    collections_for_user,
+)
 from assertions.sharing import badge_page_context
-from backpack.forms import BackpackFilterForm, ImportForm
-from core.exceptions import ApplicationError
+from backpack.forms import BackpackFilterForm, CollectionForm, ImportForm
+from core.exceptions import ApplicationError, NotFoundError
+from core.forms import add_application_error
 
 LOGIN = "login"
 
@@ -40,6 +48,7 @@ def backpack(request):
         {
             "form": form,
             "cards": cards,
+            "rejected": backpack_rejected(request.user),
             "filtered": bool(filters and any(filters.values())),
             "imported": imported,
             "now": now,
@@ -48,10 +57,10 @@ def backpack(request):
 
 
 def _own_badge(request, entity_id: str) -> Assertion:
-    assertion = Assertion.objects.filter(entity_id=entity_id, earner__user=request.user).first()
-    if assertion is None:
-        raise Http404("No such badge in your backpack.")
-    return assertion
+    try:
+        return backpack_assertion(request.user, entity_id)
+    except NotFoundError:
+        raise Http404(_("No such badge in your backpack.")) from None
 
 
 @login_required(login_url=LOGIN)
@@ -86,6 +95,32 @@ def backpack_name(request, entity_id: str):
 
 
 @login_required(login_url=LOGIN)
+@require_POST
+def backpack_acceptance(request, entity_id: str):
+    """Accept or reject one of your badges (a rejected one leaves the backpack and its
+    public page, until you accept it after all)."""
+    assertion = _own_badge(request, entity_id)
+    acceptance = request.POST.get("acceptance", "")
+    try:
+        services.assertion_set_acceptance(
+            assertion=assertion, actor=request.user, acceptance=acceptance
+        )
+    except ApplicationError as exc:
+        messages.error(request, exc.message)
+        return redirect("backpack")
+    name = assertion.badge_template_version.name
+    if acceptance == Acceptance.ACCEPTED:
+        messages.success(request, _('You accepted "%(name)s".') % {"name": name})
+    else:
+        messages.success(
+            request,
+            _('You rejected "%(name)s": it is hidden from your backpack and its public page.')
+            % {"name": name},
+        )
+    return redirect("backpack")
+
+
+@login_required(login_url=LOGIN)
 @require_http_methods(["GET", "POST"])
 def backpack_import(request):
     form = ImportForm(request.POST, request.FILES) if request.method == "POST" else ImportForm()
@@ -115,3 +150,68 @@ def backpack_import_remove(request, entity_id: str):
     services.imported_badge_remove(imported=imported, actor=request.user)
     messages.success(request, f'"{imported.name}" was removed from your backpack.')
     return redirect("backpack")
+
+
+# --- collections ------------------------------------------------------------------------------
+
+
+def _collection_or_404(request, entity_id: str):
+    try:
+        return collection_for_user(request.user, entity_id)
+    except NotFoundError:
+        raise Http404(_("No such collection.")) from None
+
+
+@login_required(login_url=LOGIN)
+@require_http_methods(["GET", "POST"])
+def collections(request):
+    """Your collections, and a new one."""
+    badges = backpack_filtered(request.user)
+    form = CollectionForm(request.POST or None, badges=badges)
+    if request.method == "POST" and form.is_valid():
+        try:
+            collection = services.collection_create(actor=request.user, **form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, _('Collection "%(name)s" made.') % {"name": collection.name})
+            return redirect("backpack-collection", entity_id=collection.entity_id)
+    return render(
+        request,
+        "backpack/collections.html",
+        {"form": form, "collections": collections_for_user(request.user)},
+    )
+
+
+@login_required(login_url=LOGIN)
+@require_http_methods(["GET", "POST"])
+def collection_edit(request, entity_id: str):
+    collection = _collection_or_404(request, entity_id)
+    badges = backpack_filtered(request.user)
+    initial = {
+        "name": collection.name,
+        "description": collection.description,
+        "published": collection.published,
+        "assertions": [badge.entity_id for badge in collection.assertions.all()],
+    }
+    form = CollectionForm(request.POST or None, initial=initial, badges=badges)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.collection_update(
+                collection=collection, actor=request.user, **form.cleaned_data
+            )
+        except ApplicationError as exc:
+            add_application_error(form, exc)
+        else:
+            messages.success(request, _("Collection saved."))
+            return redirect("backpack-collection", entity_id=entity_id)
+    return render(request, "backpack/collection.html", {"form": form, "collection": collection})
+
+
+@login_required(login_url=LOGIN)
+@require_POST
+def collection_delete(request, entity_id: str):
+    collection = _collection_or_404(request, entity_id)
+    services.collection_delete(collection=collection, actor=request.user)
+    messages.success(request, _('Collection "%(name)s" deleted.') % {"name": collection.name})
+    return redirect("backpack-collections")

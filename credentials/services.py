@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from assertions import public_cache
-from assertions.models import Assertion, AssertionStatus
+from assertions.models import Acceptance, Assertion, AssertionStatus
 from core.exceptions import ApplicationError, ConflictError
 from core.iterables import chunks
 from core.timefmt import format_iso_z
@@ -359,11 +359,12 @@ def credential_data_integrity(*, assertion: Assertion, keys: dict | None = None)
 
 
 def credentials_bundle(*, user) -> dict:
-    """Every badge awarded to `user` that is not revoked, as signed credentials in one
-    unsigned VerifiablePresentation (the backpack's export)."""
+    """Every badge awarded to `user` that is neither revoked nor rejected by them, as
+    signed credentials in one unsigned VerifiablePresentation (the backpack's export)."""
     assertions = (
         Assertion.objects.filter(earner__user=user)
         .exclude(status=AssertionStatus.REVOKED)
+        .exclude(acceptance=Acceptance.REJECTED)
         .select_related("organization", "earner", "badge_template_version__template")
         .order_by("-emitted_at", "-pk")
     )

@@ -108,9 +108,10 @@ def status_list(request, entity_id: str, number: str):
 
 
 def _badge_entry(request, entity_id: str, variant: str, render, gone: bytes):
-    """(cached entry, whether the viewer is the earner of a private badge) of one of a
-    badge's signed forms: private badges are 404 to everyone but their earner, as the
-    public page is; revoked ones 410 with `gone`; otherwise `render(assertion)`."""
+    """(cached entry, whether the viewer is the earner of a hidden badge) of one of a
+    badge's signed forms: hidden badges (private or rejected) are 404 to everyone but
+    their earner, as the public page is; revoked ones 410 with `gone`; otherwise
+    `render(assertion)`."""
     token, cached = public_cache.lookup(entity_id, variant)
     if cached is not None and not (cached.private and request.user.is_authenticated):
         return cached, False
@@ -119,11 +120,11 @@ def _badge_entry(request, entity_id: str, variant: str, render, gone: bytes):
     if assertion is None:
         raise Http404("No such badge.")
     owner = (
-        assertion.is_private
+        assertion.is_hidden
         and request.user.is_authenticated
         and assertion.earner.user_id == request.user.pk
     )
-    if assertion.is_private and not owner:
+    if assertion.is_hidden and not owner:
         entry = CachedResponse(404, "text/plain", b"", private=True)
     elif assertion.status == AssertionStatus.REVOKED:
         entry = CachedResponse(410, "text/plain; charset=utf-8", gone)

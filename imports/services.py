@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from assertions.models import Assertion
+from assertions.models import Acceptance, Assertion
 from core.enqueue import enqueue_on_commit, task
 from core.exceptions import ApplicationError
 from imports.badgr_client import BadgrClient, BadgrError
@@ -46,7 +46,8 @@ def legacy_assertion_for_redirect(legacy_id: str):
         return None
     return (
         Assertion.objects.filter(pk=targets[0], is_private=False)
-        .only("entity_id", "is_private")
+        .exclude(acceptance=Acceptance.REJECTED)
+        .only("entity_id")
         .first()
     )
 

@@ -10,7 +10,8 @@
 - `credits`  what an award costs: one reservation, one refund;
 - `emails`   the award emails and resending them;
 - `events`   the audit trail;
-- `update`, `revoke`, `backpack`  changes to badges once awarded.
+- `update`, `revoke`, `backpack`  changes to badges once awarded;
+- `collections` an earner's collections of their badges.
 
 The names below are the public ones; import them from here.
 """
@@ -18,10 +19,12 @@ The names below are the public ones; import them from here.
 from assertions.openbadges import recipient_hash
 from assertions.services.assign import SYNC_LIMIT, AssignResult, batch_assign
 from assertions.services.award import (
+    MAX_ISSUE,
     AwardOutcome,
     IssueResult,
     assertion_issue,
     assertions_award,
+    assertions_issue,
     status_for,
     template_awardable,
     template_fresh,
@@ -34,6 +37,11 @@ from assertions.services.batches import (
     batch_run,
     batches_resume_stale,
     rows_file_name,
+)
+from assertions.services.collections import (
+    collection_create,
+    collection_delete,
+    collection_update,
 )
 from assertions.services.emails import assertion_resend_email, award_email
 from assertions.services.imports import assertions_import
@@ -62,6 +70,7 @@ from assertions.services.rows import (
 )
 from assertions.services.update import (
     UPDATABLE_FIELDS,
+    assertion_set_acceptance,
     assertion_set_name_public,
     assertion_set_private,
     assertion_update,
@@ -72,6 +81,7 @@ __all__ = [
     "ISSUED_ON_TOLERANCE",
     "MAX_EARNERS",
     "MAX_IMPORT",
+    "MAX_ISSUE",
     "SYNC_LIMIT",
     "TEMPLATE_DEFAULT",
     "UPDATABLE_FIELDS",
@@ -84,11 +94,13 @@ __all__ = [
     "assertion_resend_email",
     "assertion_revoke",
     "assertion_set_name_public",
+    "assertion_set_acceptance",
     "assertion_set_private",
     "assertion_update",
     "assertions_award",
     "assertions_expire_due",
     "assertions_import",
+    "assertions_issue",
     "assertions_revoke_many",
     "award_email",
     "batch_assign",
@@ -96,6 +108,9 @@ __all__ = [
     "batch_fail",
     "batch_run",
     "batches_resume_stale",
+    "collection_create",
+    "collection_delete",
+    "collection_update",
     "dates_check",
     "default_expiry",
     "details_clean",

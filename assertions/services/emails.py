@@ -1,7 +1,9 @@
 """The emails that tell an earner of a badge, queued in the outbox (core.services) in the
 transaction that awards it, and sent again on request."""
 
+from django.conf import settings
 from django.db import transaction
+from django.urls import reverse
 
 from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.services.accounts import accounts_load
@@ -27,6 +29,8 @@ def award_email(assertion: Assertion, user, *, new_account: bool) -> tuple[str, 
         "badge_image_url": version.image.url if version.image else "",
         "activity_title": assertion.activity_title,
         "assertion_url": assertion.url,
+        # Where the earner accepts or rejects it (signed in): the backpack's buttons.
+        "backpack_url": f"{settings.SITE_URL}{reverse('backpack')}#{assertion.entity_id}",
         "expires_at": format_v1(assertion.expires_at, issuer.timezone)
         if assertion.expires_at
         else "",

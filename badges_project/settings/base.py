@@ -207,6 +207,9 @@ OAUTH2_PROVIDER = {
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=86400),
 }
 
+# How long a token of POST /v2/tokens/issuers (one issuer's, for scripts) lives.
+ISSUER_TOKEN_LIFETIME_DAYS = env.int("ISSUER_TOKEN_LIFETIME_DAYS", default=365)
+
 SPECTACULAR_SETTINGS = {
     "TITLE": "Badges platform API",
     "DESCRIPTION": (

@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from assertions.api.v1.exports import export_rows
+from assertions.api.v1.exports import EXPORT_FIELDS, export_rows
 from assertions.api.v1.serializers import BADGE_FIELDS
 from assertions.models import Assertion, AssertionStatus
 from assertions.services import assertion_revoke
@@ -94,7 +94,7 @@ def test_our_own_export_moves_to_another_instance_revocations_included(issuer):
     # Our export names template versions by this instance's ids; the other instance's
     # templates are named in an added "template" column.
     exported = export_rows(Assertion.objects.filter(pk__in=[b.pk for b in badges]))
-    lines = [("template", *BADGE_FIELDS)] + [("Python", *row) for row in exported]
+    lines = [("template", *EXPORT_FIELDS)] + [("Python", *row) for row in exported]
     csv_text = "\n".join(
         ",".join(f'"{v}"' if v is not None else "" for v in line) for line in lines
     )
@@ -134,7 +134,7 @@ def test_our_export_imports_again_on_the_same_instance_by_version_id(issuer):
     exported[0][column] = template.current_version.entity_id  # a version of this issuer's
     csv_text = "\n".join(
         ",".join(f'"{v}"' if v is not None else "" for v in line)
-        for line in [BADGE_FIELDS, *exported]
+        for line in [EXPORT_FIELDS, *exported]
     )
 
     report = spreadsheet_import(issuer=issuer, rows=read_sheet("export.csv", csv_text.encode()))

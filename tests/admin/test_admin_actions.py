@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 
-from assertions.api.v1.serializers import BADGE_FIELDS as COLUMNS
+from assertions.api.v1.exports import EXPORT_FIELDS as COLUMNS
 from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
@@ -211,6 +211,7 @@ def expected_row(badge) -> dict:
         "revoked_at": badge.revoked_at.astimezone(UTC).strftime(utc),
         "revoked_reason": "'=cmd|' /C calc'!A0",
         "imp_legacy_id": "",
+        "acceptance": "Unaccepted",
     }
 
 
