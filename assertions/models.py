@@ -43,6 +43,12 @@ class AssignmentBatch(EntityModel):
     errors = models.JSONField(
         default=list, blank=True, help_text="Per-row problems: [{row, field, message}]."
     )
+    # The caller's own numbering of the rows (the wizard: the uploaded file's row
+    # numbers), by position; empty when the rows are numbered 1.. in the order given.
+    source_rows = models.JSONField(default=list, blank=True)
+    # Rows of the caller's list left out before anything was issued, with the reason:
+    # [{row, email, message}] (the wizard's rejected rows), so the report lists them.
+    rejected = models.JSONField(default=list, blank=True)
     credits_reserved = models.PositiveIntegerField(default=0)
     credits_used = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)

@@ -179,3 +179,80 @@ def batch_progress(batch: AssignmentBatch) -> dict:
         "credits_used": batch.credits_used,
         "credits_reserved": batch.credits_reserved,
     }
+
+
+def batch_rows(batch: AssignmentBatch) -> list[dict]:
+    """Every row of an assignment, in the order of the caller's list and numbered as it
+    numbers them (the uploaded file's rows, `batch.source_rows`): the badges issued, the
+    rows that failed while issuing and the rows left out before (`batch.rejected`), each
+    {row, result (issued | failed | rejected), email, first_name, last_name, badge
+    (entity id), email_status (sent | failed | pending | not sent), message}. Three
+    queries whatever the batch's size."""
+    numbers = batch.source_rows or []
+
+    def number(position):
+        if position and 0 < position <= len(numbers):
+            return numbers[position - 1]
+        return position
+
+    email_status = {}
+    for assertion_id, status in (
+        OutboundEmail.objects.filter(assertion__batch=batch)
+        .order_by("pk")
+        .values_list("assertion_id", "status")
+    ):
+        email_status[assertion_id] = status  # the newest row of a resent email wins
+    lines = []
+    badges = batch.assertions.order_by("pk").values_list(
+        "pk",
+        "idempotency_key",
+        "recipient_email",
+        "recipient_first_name",
+        "recipient_last_name",
+        "entity_id",
+    )
+    prefix = f"batch:{batch.entity_id}:"
+    for position, (pk, key, email, first, last, entity_id) in enumerate(badges, start=1):
+        # A queued batch's badges carry their position in their key; an assignment done
+        # at once issues them in the order given.
+        at = int(key.rsplit(":", 1)[1]) if key.startswith(prefix) else position
+        lines.append(
+            {
+                "row": number(at),
+                "result": "issued",
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+                "badge": entity_id,
+                "email_status": email_status.get(pk, "pending" if batch.notify else "not sent"),
+                "message": "",
+            }
+        )
+    for error in batch.errors or []:
+        lines.append(
+            {
+                "row": number(error.get("row")) or None,
+                "result": "failed",
+                "email": "",
+                "first_name": "",
+                "last_name": "",
+                "badge": "",
+                "email_status": "",
+                "message": error.get("message", ""),
+            }
+        )
+    for item in batch.rejected or []:
+        lines.append(
+            {
+                "row": item.get("row"),
+                "result": "rejected",
+                "email": item.get("email", ""),
+                "first_name": "",
+                "last_name": "",
+                "badge": "",
+                "email_status": "",
+                "message": item.get("message", ""),
+            }
+        )
+    lines.sort(key=lambda line: (line["row"] is None, line["row"] or 0))
+    return lines

@@ -222,6 +222,11 @@ def _bulk_flow(academy, page, tmp_path, sink):
     assert page.evaluate("window.__not_reloaded") is True  # updated in place
     assert polled, "the page never asked for its progress"
     expect(page.get_by_test_id("failed")).to_have_text("0")
+    # once over, the wording and the per-row table are those of a finished batch
+    expect(page.get_by_test_id("batch-state")).to_contain_text("200 badges were issued.")
+    expect(page.get_by_test_id("batch-rows")).to_be_visible()
+    expect(page.get_by_test_id("leave-note")).to_have_count(0)
+    assert page.evaluate("window.__not_reloaded") is True
     page.screenshot(path=ARTIFACTS / "assign-bulk-progress-100.png", full_page=True)
 
     batch = AssignmentBatch.objects.get(total=200)
