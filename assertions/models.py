@@ -145,6 +145,18 @@ class Assertion(EntityModel):
                 name="assertions_valid_expiring",
                 condition=Q(status=AssertionStatus.VALID, expires_at__isnull=False),
             ),
+            # The staff badge list's filters (assertions.selectors.issuer_badges_filtered),
+            # led by the issuer: by status, newest first; imported ones. Its search (the
+            # start of an email or of a name, LIKE 'abc%') reads PostgreSQL-only
+            # pattern-ops indexes made by migration 0007 (assertions_issuer_*_like).
+            models.Index(
+                fields=["organization", "status", "-emitted_at"], name="assertions_issuer_status"
+            ),
+            models.Index(
+                fields=["organization", "-emitted_at"],
+                name="assertions_issuer_imported",
+                condition=Q(imported=True),
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -1,4 +1,5 @@
 from django.db.models import Count, Q, QuerySet
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from assertions.models import Assertion, AssertionStatus, AssignmentBatch
@@ -256,3 +257,100 @@ def batch_rows(batch: AssignmentBatch) -> list[dict]:
         )
     lines.sort(key=lambda line: (line["row"] is None, line["row"] or 0))
     return lines
+
+
+# --- the issuer's badges, as the staff pages list them ------------------------------
+
+BADGE_STATUSES = ("valid", "expired", "revoked")
+BADGES_PAGE = 50
+
+
+def issuer_badges_filtered(
+    issuer,
+    *,
+    q: str = "",
+    template: str = "",
+    status: str = "",
+    batch: str = "",
+    issued_from=None,
+    issued_to=None,
+    imported: str = "",
+) -> QuerySet[Assertion]:
+    """The issuer's badges with the badge list's filters, newest first (-emitted_at, -pk,
+    the order `badges_page` pages by). Every filter reads an index that leads with the
+    issuer (see Assertion.Meta.indexes), so each answers fast at a million badges:
+
+    - q: with an "@", the start of the recipient's email; otherwise each word the start
+      of the first or the last name (any case);
+    - template, batch: entity ids; status: valid / expired / revoked, as stored (expired
+      is the status the expiry task sets); issued_from / issued_to: aware datetimes
+      (the caller turns days into the issuer's midnights); imported: "1" or "0".
+    """
+    qs = Assertion.objects.filter(organization=issuer)
+    q = " ".join((q or "").split())[:254]
+    if "@" in q:
+        qs = qs.filter(recipient_email__startswith=q.lower())
+    elif q:
+        for word in q.split(" ")[:4]:
+            qs = qs.alias(
+                first_upper=Upper("recipient_first_name"), last_upper=Upper("recipient_last_name")
+            ).filter(
+                Q(first_upper__startswith=word.upper()) | Q(last_upper__startswith=word.upper())
+            )
+    if template:
+        qs = qs.filter(badge_template__entity_id=template)
+    if status == "valid":
+        qs = qs.filter(status=AssertionStatus.VALID)
+    elif status == "expired":
+        qs = qs.filter(status=AssertionStatus.INVALID)
+    elif status == "revoked":
+        qs = qs.filter(status=AssertionStatus.REVOKED)
+    if batch:
+        qs = qs.filter(batch__entity_id=batch)
+    if issued_from is not None:
+        qs = qs.filter(emitted_at__gte=issued_from)
+    if issued_to is not None:
+        qs = qs.filter(emitted_at__lt=issued_to)
+    if imported in ("0", "1"):
+        qs = qs.filter(imported=imported == "1")
+    return qs.order_by("-emitted_at", "-pk")
+
+
+def badges_page(queryset: QuerySet[Assertion], *, after: tuple | None, size: int = BADGES_PAGE):
+    """One page of `queryset` (ordered -emitted_at, -pk) after the badge `after` =
+    (emitted_at, pk) - keyset pagination: the database walks the index from there, so
+    page 1,000 costs what page 1 does. Returns (badges, the key of the last one when
+    there are more, else None)."""
+    if after is not None:
+        emitted_at, pk = after
+        # the first condition lets the index range start at `emitted_at`
+        queryset = queryset.filter(emitted_at__lte=emitted_at).exclude(
+            emitted_at=emitted_at, pk__gte=pk
+        )
+    rows = list(queryset.select_related("badge_template_version", "batch")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, ((rows[-1].emitted_at, rows[-1].pk) if more and rows else None)
+
+
+def badge_for_issuer(issuer, entity_id: str) -> Assertion:
+    """One of the issuer's badges with what its staff page shows; NotFoundError else."""
+    badge = (
+        Assertion.objects.select_related(
+            "badge_template_version", "batch", "earner", "organization", "created_by"
+        )
+        .filter(organization=issuer, entity_id=entity_id)
+        .first()
+    )
+    if badge is None:
+        raise NotFoundError("No such badge.")
+    return badge
+
+
+def badge_history(badge: Assertion) -> tuple[list, list]:
+    """(events oldest first, emails newest first) of a badge, each with its actor/user."""
+    events = list(badge.events.select_related("actor").order_by("created_at", "id")[:500])
+    emails = list(
+        OutboundEmail.objects.filter(assertion=badge).order_by("-created_at", "-id")[:100]
+    )
+    return events, emails

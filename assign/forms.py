@@ -1,7 +1,7 @@
 """Forms of the assign wizard. They check the shape of what was typed; the rules of
 earner lists live in assertions.assign_files and those of an award in the services."""
 
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from assertions.exports import XLSX_TYPE
 from assertions.services import earner_row_clean
 from assign.files import FIELD_LABELS, FIELDS
+from core.timefmt import day_end
 
 
 class EarnersForm(forms.Form):
@@ -150,7 +151,7 @@ class ValidityForm(forms.Form):
 
 def expiry_of(day, issuer) -> datetime:
     """A badge that expires "on" a day is valid through that day in the issuer's zone."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=_zone(issuer))
+    return day_end(day, issuer.timezone)
 
 
 class NotesForm(forms.Form):

@@ -35,7 +35,11 @@ from assertions.services.batches import (
     batches_resume_stale,
     rows_file_name,
 )
-from assertions.services.emails import assertion_resend_email, award_email
+from assertions.services.emails import (
+    assertion_resend_email,
+    assertion_resend_latest_email,
+    award_email,
+)
 from assertions.services.imports import assertions_import
 from assertions.services.revoke import (
     RevokeOutcome,
@@ -75,6 +79,7 @@ __all__ = [
     "RowError",
     "assertion_issue",
     "assertion_resend_email",
+    "assertion_resend_latest_email",
     "assertion_revoke",
     "assertion_set_private",
     "assertion_update",
