@@ -187,23 +187,32 @@ def _done(request, issuer, badge, message):
     return redirect("workspace-badge", entity_id=issuer.entity_id, badge_id=badge.entity_id)
 
 
+def _act(request, issuer, badge, *, form, key: str, change, aliases=None):
+    """A badge action's form: when it is valid, `change(cleaned_data)` (a service call
+    that returns the message to show) and back to the badge; else (or when the service
+    refuses) the badge's page with the form's errors under their fields."""
+    if form.is_valid():
+        try:
+            message = change(form.cleaned_data)
+        except ApplicationError as exc:
+            add_application_error(form, exc, aliases=aliases)
+        else:
+            return _done(request, issuer, badge, message)
+    return _detail(request, issuer, badge, forms={key: form}, status=400)
+
+
 @login_required
 @require_POST
 def badge_revoke(request, entity_id: str, badge_id: str):
     issuer, badge = _badge(request, entity_id, badge_id)
-    form = RevokeForm(request.POST)
-    if form.is_valid():
-        try:
-            _revoked, changed = assertion_revoke(
-                assertion=badge, actor=request.user, reason=form.cleaned_data["reason"]
-            )
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            if not changed:
-                return _done(request, issuer, badge, _("The badge was already revoked."))
-            return _done(request, issuer, badge, _("The badge is revoked."))
-    return _detail(request, issuer, badge, forms={"revoke": form}, status=400)
+
+    def revoke(data):
+        _revoked, changed = assertion_revoke(
+            assertion=badge, actor=request.user, reason=data["reason"]
+        )
+        return _("The badge is revoked.") if changed else _("The badge was already revoked.")
+
+    return _act(request, issuer, badge, form=RevokeForm(request.POST), key="revoke", change=revoke)
 
 
 @login_required
@@ -227,31 +236,31 @@ def badge_resend(request, entity_id: str, badge_id: str):
 @require_POST
 def badge_rename(request, entity_id: str, badge_id: str):
     issuer, badge = _badge(request, entity_id, badge_id)
-    form = NameForm(request.POST)
-    if form.is_valid():
-        try:
-            assertion_update(assertion=badge, actor=request.user, **form.cleaned_data)
-        except ApplicationError as exc:
-            add_application_error(form, exc)
-        else:
-            return _done(request, issuer, badge, _("The earner's name is corrected."))
-    return _detail(request, issuer, badge, forms={"name": form}, status=400)
+
+    def rename(data):
+        assertion_update(assertion=badge, actor=request.user, **data)
+        return _("The earner's name is corrected.")
+
+    return _act(request, issuer, badge, form=NameForm(request.POST), key="name", change=rename)
 
 
 @login_required
 @require_POST
 def badge_expiry(request, entity_id: str, badge_id: str):
     issuer, badge = _badge(request, entity_id, badge_id)
-    form = ExpiryForm(request.POST)
-    if form.is_valid():
-        day = form.cleaned_data.get("expires_on")
-        expires_at = (
-            day_end(day, issuer.timezone) if form.cleaned_data["validity"] == "date" else None
-        )
-        try:
-            assertion_update(assertion=badge, actor=request.user, expires_at=expires_at)
-        except ApplicationError as exc:
-            add_application_error(form, exc, aliases={"expires_at": "expires_on"})
-        else:
-            return _done(request, issuer, badge, _("The expiry is set."))
-    return _detail(request, issuer, badge, forms={"expiry": form}, status=400)
+
+    def set_expiry(data):
+        day = data.get("expires_on")
+        expires_at = day_end(day, issuer.timezone) if data["validity"] == "date" else None
+        assertion_update(assertion=badge, actor=request.user, expires_at=expires_at)
+        return _("The expiry is set.")
+
+    return _act(
+        request,
+        issuer,
+        badge,
+        form=ExpiryForm(request.POST),
+        key="expiry",
+        change=set_expiry,
+        aliases={"expires_at": "expires_on"},
+    )
