@@ -1,11 +1,16 @@
 """Issue 20: staff land on their dashboard after signing in; the admin is the operators',
 and a staff member who opens it is told where their work is, never a bare 403."""
 
+import datetime as dt
+
 import pytest
 
 from accounts.tests.factories import UserFactory
+from assertions.models import Assertion
+from assertions.tests.factories import AssertionFactory
 from issuers.models import Role
 from issuers.tests.factories import MembershipFactory
+from templates_app.tests.factories import BadgeTemplateFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -77,3 +82,16 @@ def test_a_page_their_role_may_not_open_is_a_helpful_403_not_a_bare_one(client):
     html = response.content.decode()
     assert 'data-testid="forbidden"' in html
     assert "/issuers/" in html
+
+
+def test_the_admins_badge_list_shows_times_in_the_issuers_zone_labelled(client, admin_user):
+    # given a badge of a Rome issuer issued at 21:59:59 UTC on 30 June
+    badge = AssertionFactory(template=BadgeTemplateFactory(issuer__timezone="Europe/Rome"))
+    Assertion.objects.filter(pk=badge.pk).update(
+        emitted_at=dt.datetime(2028, 6, 30, 21, 59, 59, tzinfo=dt.UTC)
+    )
+    # when an operator opens the admin's badge list
+    client.force_login(admin_user)
+    html = client.get("/admin/assertions/assertion/").content.decode()
+    # then the time is the issuer's, with the zone's name
+    assert "30 Jun 2028 23:59 (Europe/Rome)" in html
