@@ -44,6 +44,7 @@ def test_static_files_are_served_by_whitenoise(client):
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_prints_a_working_login(settings, capsys):
     settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8123"  # make run's PORT=8123
     call_command("seed_demo")
     counts = _demo_counts()
     call_command("seed_demo")
@@ -53,6 +54,8 @@ def test_seed_demo_is_idempotent_and_prints_a_working_login(settings, capsys):
     assert counts["earners"] >= 3
     assert {"valid", "invalid", "revoked"} <= counts["statuses"]
     out = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/accounts/login/" in out
+    assert ":8000" not in out
     assert out.count(demo.ADMIN.email) == 2
     assert demo.ADMIN.password in out
     assert User.objects.filter(email=demo.ADMIN.email).count() == 1
