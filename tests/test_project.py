@@ -216,3 +216,12 @@ def test_production_uses_object_storage_a_pool_and_a_replica_when_configured():
     assert got["db"]["CONN_MAX_AGE"] == 0
     assert "pool" in got["db"]["OPTIONS"]
     assert got["routers"] == ["core.db_router.ReplicaRouter"]
+
+
+@pytest.mark.django_db
+def test_every_page_names_a_favicon_that_is_served(client):
+    home = client.get("/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in home
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)
