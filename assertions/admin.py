@@ -19,6 +19,7 @@ from assertions.services import (
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.models import OutboundEmail
 from core.services import email_resend
+from core.templatetags.zoned_times import zoned_text
 from issuers.admin_scoping import (
     IssuerScopedAdmin,
     ReadOnlyIssuerScopedAdmin,
@@ -119,8 +120,8 @@ class AssertionAdmin(IssuerScopedAdmin):
         "organization",
         "status",
         "acceptance",
-        "emitted_at",
-        "expires_at",
+        "issued",
+        "expires",
     )
     list_filter = (
         "status",
@@ -244,6 +245,15 @@ class AssertionAdmin(IssuerScopedAdmin):
     @admin.display(description="Name")
     def recipient(self, obj):
         return obj.recipient_name
+
+    # Times by the one rule of the pages: the issuer's zone, labelled with it.
+    @admin.display(description="Issued", ordering="emitted_at")
+    def issued(self, obj):
+        return zoned_text(obj.emitted_at, obj.organization.timezone)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires(self, obj):
+        return zoned_text(obj.expires_at, obj.organization.timezone) or "never"
 
     @admin.display(description="Badge", ordering="badge_template_version__name")
     def badge(self, obj):

@@ -53,6 +53,12 @@ class AssignmentBatch(EntityModel):
     errors = models.JSONField(
         default=list, blank=True, help_text="Per-row problems: [{row, field, message}]."
     )
+    # The caller's own numbering of the rows (the wizard: the uploaded file's row
+    # numbers), by position; empty when the rows are numbered 1.. in the order given.
+    source_rows = models.JSONField(default=list, blank=True)
+    # Rows of the caller's list left out before anything was issued, with the reason:
+    # [{row, email, message}] (the wizard's rejected rows), so the report lists them.
+    rejected = models.JSONField(default=list, blank=True)
     credits_reserved = models.PositiveIntegerField(default=0)
     credits_used = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -171,6 +177,18 @@ class Assertion(EntityModel):
                 fields=["expires_at"],
                 name="assertions_valid_expiring",
                 condition=Q(status=AssertionStatus.VALID, expires_at__isnull=False),
+            ),
+            # The staff badge list's filters (assertions.selectors.issuer_badges_filtered),
+            # led by the issuer: by status, newest first; imported ones. Its search (the
+            # start of an email or of a name, LIKE 'abc%') reads PostgreSQL-only
+            # pattern-ops indexes made by migration 0007 (assertions_issuer_*_like).
+            models.Index(
+                fields=["organization", "status", "-emitted_at"], name="assertions_issuer_status"
+            ),
+            models.Index(
+                fields=["organization", "-emitted_at"],
+                name="assertions_issuer_imported",
+                condition=Q(imported=True),
             ),
         ]
         constraints = [

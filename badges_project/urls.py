@@ -17,7 +17,12 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Staff sign in and land on their dashboard; /admin/ tells them where their work is
+    # (the admin is the operators'): workspace.views.
+    path("admin/login/", workspace_views.admin_login),
+    path("admin/", workspace_views.admin_index),
     path("admin/", admin.site.urls),
+    path("start/", workspace_views.landing, name="landing"),
     path("accounts/", include("accounts.urls")),
     path("public/", include("public_pages.urls")),
     path("me/", include("backpack.urls")),

@@ -43,7 +43,11 @@ from assertions.services.collections import (
     collection_delete,
     collection_update,
 )
-from assertions.services.emails import assertion_resend_email, award_email
+from assertions.services.emails import (
+    assertion_resend_email,
+    assertion_resend_latest_email,
+    award_email,
+)
 from assertions.services.imports import assertions_import
 from assertions.services.revoke import (
     RevokeOutcome,
@@ -92,6 +96,7 @@ __all__ = [
     "RowError",
     "assertion_issue",
     "assertion_resend_email",
+    "assertion_resend_latest_email",
     "assertion_revoke",
     "assertion_set_name_public",
     "assertion_set_acceptance",

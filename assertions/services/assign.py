@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.services.award import AwardOutcome, assertions_award, template_awardable
-from assertions.services.batches import batch_create
+from assertions.services.batches import batch_create, batch_numbering_clean
 from assertions.services.rows import (
     TEMPLATE_DEFAULT,
     earner_rows_clean,
@@ -53,15 +53,22 @@ def batch_assign(
     narrative: str = "",
     notify: bool = True,
     allow_duplicate: bool = True,
+    source_rows: list[int] | None = None,
+    rejected: list[dict] | None = None,
 ) -> AssignResult:
     """Assign `template` to the earners of `rows` with one assignment context.
 
     Each earner with `notify` costs one credit (the email). Up to SYNC_LIMIT earners are
     awarded now, all or nothing; more are queued as a batch (see the module docstring).
+    `source_rows` numbers the rows as the caller's list does (the uploaded file's row
+    numbers, one per row) and `rejected` names the rows of that list left out before
+    ([{row, email, message}]); the batch keeps both, so its report speaks of the rows
+    the way the file does.
     """
     require_role(actor, template.issuer, ASSIGN)
     template = template_awardable(template)
     rows = earner_rows_clean(rows)
+    numbering = batch_numbering_clean(source_rows, rejected, count=len(rows))
     expires_at = expiry_resolve(
         template,
         emitted_at=timezone.now(),
@@ -84,7 +91,7 @@ def batch_assign(
             actor=actor,
             notify=notify,
             allow_duplicate=allow_duplicate,
-            context=context,
+            context={**context, **numbering},
         )
     batch = batch_create(
         template=template,
@@ -93,6 +100,7 @@ def batch_assign(
         notify=notify,
         allow_duplicate=allow_duplicate,
         **context,
+        **numbering,
     )
     return AssignResult(batch, None)
 
@@ -125,6 +133,7 @@ def _refused(outcome: AwardOutcome, rows: list[dict]) -> ApplicationError:
 @transaction.atomic
 def _assign_now(*, template, rows, actor, notify, allow_duplicate, context) -> AssignResult:
     """Award every row now (one expiry for all), all or nothing."""
+    defaults = {k: v for k, v in context.items() if k not in ("source_rows", "rejected")}
     batch = AssignmentBatch.objects.create(
         issuer=template.issuer,
         badge_template_version=template.current_version,
@@ -142,7 +151,7 @@ def _assign_now(*, template, rows, actor, notify, allow_duplicate, context) -> A
         notify=notify,
         allow_duplicate=allow_duplicate,
         batch=batch,
-        defaults=context,
+        defaults=defaults,
         reserve=True,
         note=f"Assignment batch {batch.entity_id}",
     )

@@ -23,13 +23,14 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions.models import AssignmentBatch, BatchStatus
 from assertions.services.award import assertions_award, template_awardable
 from assertions.services.credits import award_credits_refund, award_credits_reserve
-from assertions.services.rows import dates_check, earner_rows_clean
+from assertions.services.rows import MAX_EARNERS, dates_check, earner_rows_clean
 from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length
-from core.exceptions import ConflictError, NotFoundError
+from core.exceptions import ApplicationError, ConflictError, NotFoundError
 from core.iterables import chunks
 from core.storage import private_delete, private_open, private_storage
 from issuers.permissions import ASSIGN, require_role
@@ -48,6 +49,39 @@ def rows_file_name(batch: AssignmentBatch) -> str:
     return f"{ROWS_DIR}/{batch.entity_id}.jsonl"
 
 
+def batch_numbering_clean(source_rows, rejected, *, count: int) -> dict:
+    """How the caller's list numbers an assignment's rows, checked: `source_rows`, one
+    distinct positive number per row (None or empty: 1.. in order), and `rejected`, the rows of
+    that list left out before, each {row, email, message} (at most MAX_EARNERS)."""
+    errors = {}
+    numbers = list(source_rows or [])
+    if numbers and (
+        len(numbers) != count
+        or not all(type(n) is int and n > 0 for n in numbers)
+        or len(set(numbers)) != len(numbers)
+    ):
+        errors["source_rows"] = [_("Give one distinct positive row number per earner.")]
+    left_out = []
+    if not isinstance(rejected or [], list) or len(rejected or []) > MAX_EARNERS:
+        errors["rejected"] = [_("Give at most %(n)s rows left out.") % {"n": MAX_EARNERS}]
+    else:
+        for item in rejected or []:
+            row = item.get("row") if isinstance(item, dict) else None
+            if type(row) is not int or row <= 0:
+                errors["rejected"] = [_("Each row left out needs its row number.")]
+                break
+            left_out.append(
+                {
+                    "row": row,
+                    "email": str(item.get("email") or "")[:254],
+                    "message": str(item.get("message") or "")[:1000],
+                }
+            )
+    if errors:
+        raise ApplicationError(_("The rows' numbers are not consistent."), field_errors=errors)
+    return {"source_rows": numbers, "rejected": left_out}
+
+
 @transaction.atomic
 def batch_create(
     *,
@@ -62,14 +96,18 @@ def batch_create(
     narrative: str = "",
     notify: bool = True,
     allow_duplicate: bool = True,
+    source_rows: list[int] | None = None,
+    rejected: list[dict] | None = None,
 ) -> AssignmentBatch:
     """Record a batch to be run by a worker: rows checked, credits reserved, rows stored,
     the run enqueued once this commits. `expires_at` is the badges' expiry (None: never).
+    `source_rows` and `rejected`: see `batch_numbering_clean`.
     """
     require_role(actor, template.issuer, ASSIGN)
     template = template_awardable(template)
     issuer = template.issuer
     rows = earner_rows_clean(rows)
+    numbering = batch_numbering_clean(source_rows, rejected, count=len(rows))
     dates_check(
         emitted_at=timezone.now(),
         expires_at=expires_at,
@@ -89,6 +127,7 @@ def batch_create(
         status=BatchStatus.PENDING,
         total=len(rows),
         created_by=actor,
+        **numbering,
     )
     if notify:
         batch.credits_reserved = award_credits_reserve(

@@ -84,3 +84,22 @@ def assertion_resend_email(*, email, actor=None):
     copy = email_resend(email=email)
     event_record(assertion, EventKind.EMAIL_QUEUED, actor, email_id=copy.pk, resend_of=email.pk)
     return copy
+
+
+@transaction.atomic
+def assertion_resend_latest_email(*, assertion: Assertion, actor=None):
+    """Send again the newest email a badge was sent (the award or account-creation
+    email): a badge issued without one has nothing to resend (ConflictError)."""
+    require_role(actor, assertion.organization, ASSIGN)
+    latest = (
+        OutboundEmail.objects.select_related("assertion__organization", "user")
+        .filter(assertion=assertion, kind__in=[EmailKind.BADGE_AWARDED, EmailKind.ACCOUNT_CREATED])
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if latest is None:
+        raise ConflictError(
+            "This badge was issued without an email, so there is none to send again.",
+            code="never_emailed",
+        )
+    return assertion_resend_email(email=latest, actor=actor)

@@ -1,6 +1,7 @@
 from django import template
 
 from core.markdown import render_markdown
+from core.templatetags.zoned_times import zoned_text
 
 register = template.Library()
 
@@ -14,10 +15,11 @@ def markdown(text):
 # date filter would move them back into the site's (UTC).
 @register.filter(expects_localtime=False)
 def when(value):
-    """`1 May 2024, 09:30 CEST` in the value's own zone."""
+    """`1 May 2024 09:30 (Europe/Rome)` in the value's own zone (the issuer's): the one
+    rule of every page, core.templatetags.zoned_times."""
     if not value:
         return ""
-    return f"{value.day} {value:%B %Y, %H:%M} {value.tzname()}"
+    return zoned_text(value, getattr(value.tzinfo, "key", "UTC"))
 
 
 @register.filter(expects_localtime=False)

@@ -174,8 +174,9 @@ def test_the_page_shows_the_badge_the_earner_and_dates_in_the_issuers_zone(clien
     assert "https://academy.example/python" in body
     assert "Demo Academy" in body
     assert 'data-testid="earner">Ada Lovelace<' in body
-    assert "1 May 2024, 01:30 CEST" in body
-    assert "1 January 2031, 00:30 CET" in body
+    # times in the issuer's zone, labelled with it, as on every page
+    assert "1 May 2024 01:30 (Europe/Rome)" in body
+    assert "1 Jan 2031 00:30 (Europe/Rome)" in body
     assert "Spring cohort" in body
     assert "&lt;b&gt;tool&lt;/b&gt;" in body  # raw HTML in markdown is shown, not run
     assert "https://code.example/ada" in body
