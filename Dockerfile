@@ -12,17 +12,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-dejavu-co
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /app
-COPY pyproject.toml README.md ./
-COPY badges_project ./badges_project
-COPY core ./core
-COPY accounts ./accounts
-COPY issuers ./issuers
-COPY templates_app ./templates_app
-COPY earners ./earners
-COPY assertions ./assertions
-COPY credentials ./credentials
-RUN pip install --no-cache-dir .
+# .dockerignore keeps .env, .venv, media/ and var/ of a checkout out of the image.
 COPY . .
+RUN pip install --no-cache-dir .
 
 RUN bash scripts/compile-messages.sh
 
@@ -31,7 +23,12 @@ RUN SECRET_KEY=build ALLOWED_HOSTS=build DATABASE_URL=postgres://build@localhost
     CREDENTIALS_ENCRYPTION_KEY=build-only-not-a-real-key-xxxxxxxxxxxxxxxx \
     CELERY_BROKER_URL=redis://localhost:6379/0 python manage.py collectstatic --noinput
 
-RUN useradd --system --uid 1000 badges && mkdir -p /app/media && chown badges /app/media
+# The only places the processes write: uploads, private files, beat's schedule. /app
+# itself stays root's.
+ENV MEDIA_ROOT=/app/media PRIVATE_MEDIA_ROOT=/app/var/private \
+    CELERY_BEAT_SCHEDULE_FILENAME=/app/var/celerybeat-schedule GUNICORN_BIND=0.0.0.0:8000
+RUN useradd --system --uid 1000 badges && mkdir -p /app/media /app/var/private \
+    && chown badges /app/media /app/var /app/var/private
 USER badges
 EXPOSE 8000
 CMD ["gunicorn", "-c", "gunicorn.conf.py", "badges_project.wsgi"]

@@ -34,9 +34,12 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-dev
 	bash scripts/test.sh $(PYTEST_ARGS)
 
+# Figures with a production PostgreSQL (every commit flushed) unless
+# PG_DURABILITY=fast (fsync and synchronous commit off, as the tests run); the run prints which.
+PG_DURABILITY ?= production
 bench: $(VENV)/.installed-dev
 	WITH_BROWSER=0 WITH_BENCH=1 bash scripts/system-deps.sh
-	bash scripts/services.sh $(BIN)/python -m bench $(BENCH_ARGS)
+	PG_DURABILITY=$(PG_DURABILITY) bash scripts/services.sh $(BIN)/python -m bench $(BENCH_ARGS)
 
 # Ruff, and the import contracts of pyproject.toml's [tool.importlinter] (apps read
 # top-down, no circles): docs/architecture.md, "Who imports whom".
@@ -51,10 +54,14 @@ format: $(VENV)/.installed-dev
 
 # A Celery worker against Redis (CELERY_BROKER_URL). QUEUES picks the queues it serves
 # (default, emails, bulk); production runs one per queue, see docs/deployment.md.
+# DJANGO_SETTINGS_MODULE: the local settings unless the environment names others (a
+# worker refuses to start without one: badges_project/celery.py).
 QUEUES ?= default,emails,bulk
+worker: export DJANGO_SETTINGS_MODULE ?= $(RUN_SETTINGS)
 worker: $(VENV)/.installed
 	$(BIN)/celery -A badges_project worker --loglevel=INFO -Q $(QUEUES) $(WORKER_ARGS)
 
 # The periodic tasks (outbox sweep, expiry): exactly one beat process per deployment.
+beat: export DJANGO_SETTINGS_MODULE ?= $(RUN_SETTINGS)
 beat: $(VENV)/.installed
 	$(BIN)/celery -A badges_project beat --loglevel=INFO

@@ -7,7 +7,9 @@ WEB_CONCURRENCY / PORT), so one file serves a laptop and a 32-core machine.
 import multiprocessing
 import os
 
-bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
+# The loopback by default: a proxy on this machine (nginx) terminates TLS in front. Behind a
+# load balancer on another machine, GUNICORN_BIND=0.0.0.0:8000 (or a private address).
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 # Requests are short and mostly wait on PostgreSQL: 2 × cores + 1 processes.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))

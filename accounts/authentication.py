@@ -1,5 +1,7 @@
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 
+from accounts.tokens import token_issuer_ids
+
 
 class BadgrOAuth2Authentication(OAuth2Authentication):
     """Bearer tokens from the Authorization header or, as Badgr accepts, the
@@ -27,4 +29,9 @@ class BadgrOAuth2Authentication(OAuth2Authentication):
             user = access_token.application.user
             if user is None or not user.is_active:
                 return None
+        limited = token_issuer_ids(set((access_token.scope or "").split()))
+        if limited is not None:
+            # A token made for some issuers (`rw:issuer:<entityId>`, POST /v2/tokens/issuers)
+            # acts only in them: issuers.selectors and issuers.permissions read this.
+            user.token_issuer_ids = limited
         return user, access_token

@@ -25,7 +25,8 @@ urlpatterns = [
         auth_views.LoginView.as_view(
             template_name="accounts/login.html",
             redirect_authenticated_user=True,
-            next_page=reverse_lazy("backpack"),
+            # earners to their badges, issuer staff to their dashboard (workspace)
+            next_page=reverse_lazy("landing"),
         ),
         name="login",
     ),

@@ -19,6 +19,7 @@ from assertions.services import (
 from core.exceptions import ApplicationError, PermissionDeniedError
 from core.models import OutboundEmail
 from core.services import email_resend
+from core.templatetags.zoned_times import zoned_text
 from issuers.admin_scoping import (
     IssuerScopedAdmin,
     ReadOnlyIssuerScopedAdmin,
@@ -124,11 +125,13 @@ class AssertionAdmin(IssuerScopedAdmin):
         "badge",
         "organization",
         "status",
-        "emitted_at",
-        "expires_at",
+        "acceptance",
+        "issued",
+        "expires",
     )
     list_filter = (
         "status",
+        "acceptance",
         "imported",
         "is_private",
         ("organization", RelatedOnlyFieldListFilter),
@@ -248,6 +251,15 @@ class AssertionAdmin(IssuerScopedAdmin):
     @admin.display(description="Name")
     def recipient(self, obj):
         return obj.recipient_name
+
+    # Times by the one rule of the pages: the issuer's zone, labelled with it.
+    @admin.display(description="Issued", ordering="emitted_at")
+    def issued(self, obj):
+        return zoned_text(obj.emitted_at, obj.organization.timezone)
+
+    @admin.display(description="Expires", ordering="expires_at")
+    def expires(self, obj):
+        return zoned_text(obj.expires_at, obj.organization.timezone) or "never"
 
     @admin.display(description="Badge", ordering="badge_template_version__name")
     def badge(self, obj):

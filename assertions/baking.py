@@ -8,6 +8,13 @@ assertion inserted, so the pixels are never decoded or re-encoded.
 - SVG: `xmlns:openbadges="http://openbadges.org"` on the root element and, as its first
   child, `<openbadges:assertion verify="URL"><![CDATA[json]]></openbadges:assertion>`.
 
+Open Badges 3.0 bakes the signed credential (a compact VC-JWT, or its JSON) instead
+(`bake_credential` / `unbake_credential`, OB 3.0 "Baking"):
+
+- PNG: an `iTXt` chunk with keyword `openbadgecredential`, uncompressed, before `IEND`.
+- SVG: `xmlns:openbadges="https://purl.imsglobal.org/ob/v3p0"` on the root element and,
+  as its first child, `<openbadges:credential><![CDATA[jwt]]></openbadges:credential>`.
+
 Any assertion already baked in (an upload that was itself a baked badge) is replaced,
 never doubled. `unbake` reads both formats back, for imports into the backpack and
 the issuers' imports of badges awarded elsewhere: images strangers upload, so it reads
@@ -27,6 +34,7 @@ from defusedxml import DefusedXmlException, DTDForbidden
 from defusedxml.ElementTree import iterparse as safe_iterparse
 from django.conf import settings
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from core.uploads import MAX_SVG_ELEMENTS
 
@@ -34,6 +42,9 @@ PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 KEYWORD = b"openbadges"
 OPENBADGES_NS = "http://openbadges.org"
 ASSERTION_TAG = f"{{{OPENBADGES_NS}}}assertion"
+CREDENTIAL_KEYWORD = b"openbadgecredential"
+OB3_NS = "https://purl.imsglobal.org/ob/v3p0"
+CREDENTIAL_TAG = f"{{{OB3_NS}}}credential"
 MAX_PNG_CHUNKS = 10_000  # a badge has a dozen; 2 MB of pixels in libpng's 8 KB IDATs, 256
 MAX_TEXT_BYTES = 1024 * 1024  # a baked assertion, as much as a hosted one is read
 
@@ -99,17 +110,17 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
 
 
-def _is_openbadges_text(kind: bytes, data: bytes) -> bool:
-    return kind in (b"iTXt", b"tEXt", b"zTXt") and data.split(b"\x00", 1)[0] == KEYWORD
+def _is_openbadges_text(kind: bytes, data: bytes, keyword: bytes = KEYWORD) -> bool:
+    return kind in (b"iTXt", b"tEXt", b"zTXt") and data.split(b"\x00", 1)[0] == keyword
 
 
-def bake_png(png: bytes, assertion_json: str) -> bytes:
+def bake_png(png: bytes, assertion_json: str, *, keyword: bytes = KEYWORD) -> bytes:
     # keyword, NUL, compression flag 0, compression method 0, empty language tag + NUL,
     # empty translated keyword + NUL, then the UTF-8 text (PNG spec 11.3.4.5).
-    itxt = _chunk(b"iTXt", KEYWORD + b"\x00\x00\x00\x00\x00" + assertion_json.encode("utf-8"))
+    itxt = _chunk(b"iTXt", keyword + b"\x00\x00\x00\x00\x00" + assertion_json.encode("utf-8"))
     parts = [PNG_SIGNATURE]
     for start, end, kind, data in _chunks(png):
-        if _is_openbadges_text(kind, data):
+        if _is_openbadges_text(kind, data, keyword):
             continue
         if kind == b"IEND":
             parts.append(itxt)
@@ -117,11 +128,11 @@ def bake_png(png: bytes, assertion_json: str) -> bytes:
     return b"".join(parts)
 
 
-def unbake_png(png: bytes) -> str | None:
+def unbake_png(png: bytes, *, keyword: bytes = KEYWORD) -> str | None:
     for _start, _end, kind, data in _chunks(png):
-        if not _is_openbadges_text(kind, data):
+        if not _is_openbadges_text(kind, data, keyword):
             continue
-        rest = data[len(KEYWORD) + 1 :]
+        rest = data[len(keyword) + 1 :]
         if kind == b"tEXt":  # Open Badges 1.0 baked a URL in tEXt
             return _text(rest, "latin-1")
         if kind == b"zTXt":  # the compression method, then the compressed text
@@ -179,24 +190,37 @@ def _start_tag_end(svg: bytes, start: int) -> int:
     raise BakingError("The SVG image's <svg> tag is not closed.")
 
 
+OLD_CREDENTIAL_RE = re.compile(
+    rb"<openbadges:credential\b.*?(?:/>|</openbadges:credential>)", re.DOTALL
+)
+_OPENBADGES_XMLNS_RE = re.compile(rb"""\sxmlns:openbadges\s*=\s*("[^"]*"|'[^']*')""")
+
+
 def bake_svg(svg: bytes, assertion_json: str, verify_url: str) -> bytes:
-    match = SVG_START_RE.search(svg)
-    if match is None:
-        raise BakingError("Not an SVG image.")
-    svg = OLD_ASSERTION_RE.sub(b"", svg)
-    close = _start_tag_end(svg, match.start())
-    self_closing = svg[close - 1 : close] == b"/"
-    tag = svg[match.start() : close - 1 if self_closing else close]
-    if b"xmlns:openbadges=" not in tag:
-        tag += b' xmlns:openbadges="' + OPENBADGES_NS.encode() + b'"'
     # "]]>" may only appear inside JSON strings, where \u003e means the same ">".
     payload = assertion_json.replace("]]>", "]]\\u003e")
     element = (
         f'<openbadges:assertion verify="{_xml_attr(verify_url)}">'
         f"<![CDATA[{payload}]]></openbadges:assertion>"
-    ).encode()
+    )
+    return _bake_svg_element(svg, element, OPENBADGES_NS)
+
+
+def _bake_svg_element(svg: bytes, element: str, namespace: str) -> bytes:
+    """`element` as the first child of the root, whose `openbadges` prefix is bound to
+    `namespace` (OB 2.0 and OB 3.0 bind it to different ones: any earlier binding and
+    any element baked under it are replaced)."""
+    match = SVG_START_RE.search(svg)
+    if match is None:
+        raise BakingError("Not an SVG image.")
+    svg = OLD_CREDENTIAL_RE.sub(b"", OLD_ASSERTION_RE.sub(b"", svg))
+    close = _start_tag_end(svg, match.start())
+    self_closing = svg[close - 1 : close] == b"/"
+    tag = svg[match.start() : close - 1 if self_closing else close]
+    tag = _OPENBADGES_XMLNS_RE.sub(b"", tag)
+    tag += b' xmlns:openbadges="' + namespace.encode() + b'"'
     tail = b"</svg>" + svg[close + 1 :] if self_closing else svg[close + 1 :]
-    return svg[: match.start()] + tag + b">" + element + tail
+    return svg[: match.start()] + tag + b">" + element.encode() + tail
 
 
 def _xml_attr(value: str) -> str:
@@ -205,7 +229,7 @@ def _xml_attr(value: str) -> str:
     )
 
 
-def unbake_svg(svg: bytes) -> str | None:
+def unbake_svg(svg: bytes, *, tag: str = ASSERTION_TAG) -> str | None:
     """Read as a stream, up to the end of the assertion element (first in a baked
     badge), and no further than MAX_SVG_ELEMENTS elements."""
     elements = 0
@@ -220,7 +244,7 @@ def unbake_svg(svg: bytes) -> str | None:
                         _("The SVG image has more than %(limit)s elements.")
                         % {"limit": f"{MAX_SVG_ELEMENTS:,}"}
                     )
-            elif element.tag == ASSERTION_TAG:
+            elif element.tag == tag:
                 text = (element.text or "").strip()
                 return _text(text, "utf-8") or element.get("verify")
     except BakingError:
@@ -233,3 +257,49 @@ def unbake_svg(svg: bytes) -> str | None:
         # ParseError is a SyntaxError; an unknown encoding a LookupError or ValueError
         raise BakingError(f"Not a readable SVG image ({exc}).") from None
     return None
+
+
+# --- Open Badges 3.0 ----------------------------------------------------------------------
+
+
+def as_png(data: bytes) -> bytes:
+    """A JPEG, GIF or WebP badge image (template versions made before renditions existed)
+    as PNG: only PNG and SVG can carry a baked badge."""
+    with Image.open(io.BytesIO(data)) as img:
+        out = io.BytesIO()
+        img.convert("RGBA").save(out, format="PNG")
+    return out.getvalue()
+
+
+def bakeable_image(version) -> tuple[bytes, bool]:
+    """(the template version's image as PNG or SVG bytes, whether it is SVG)."""
+    with version.image.open("rb") as stored:
+        image = stored.read()
+    is_svg = version.image.name.lower().endswith(".svg")
+    if not is_svg and not image.startswith(PNG_SIGNATURE):
+        image = as_png(image)
+    return image, is_svg
+
+
+def bake_credential(image: bytes, credential: str) -> bytes:
+    """The image (PNG or SVG) with the OB 3.0 credential (a compact VC-JWT, or its JSON)
+    baked in."""
+    if image.startswith(PNG_SIGNATURE):
+        return bake_png(image, credential, keyword=CREDENTIAL_KEYWORD)
+    # A JWT has no "]]>"; JSON may, inside strings only, where \u003e is the same ">".
+    payload = credential.replace("]]>", "]]\\u003e")
+    element = f"<openbadges:credential><![CDATA[{payload}]]></openbadges:credential>"
+    return _bake_svg_element(image, element, OB3_NS)
+
+
+def unbake_credential(image: bytes) -> str | None:
+    """The OB 3.0 credential baked into a PNG or SVG, or None; read within the limits
+    of the module's docstring."""
+    limit = settings.BADGE_IMAGE_MAX_BYTES
+    if len(image) > limit:
+        raise BakingLimit(
+            _("The image is larger than %(limit)s KiB.") % {"limit": f"{limit // 1024:,}"}
+        )
+    if image.startswith(PNG_SIGNATURE):
+        return unbake_png(image, keyword=CREDENTIAL_KEYWORD)
+    return unbake_svg(image, tag=CREDENTIAL_TAG)

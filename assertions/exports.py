@@ -16,7 +16,7 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from core.models import OutboundEmail
+from assertions.selectors import batch_rows
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -98,54 +98,20 @@ REPORT_COLUMNS = (
 
 
 def _report_rows(batch):
-    """One line per row of the assignment, in order: the badges issued (numbered by
-    their batch key, or by issue order for an assignment done at once), then merged
-    with the rows that failed."""
-    issued = []
-    queryset = batch.assertions.order_by("pk").values_list(
-        "pk",
-        "idempotency_key",
-        "recipient_email",
-        "recipient_first_name",
-        "recipient_last_name",
-        "entity_id",
-    )
-    email_status = {}
-    for assertion_id, status in (
-        OutboundEmail.objects.filter(assertion__batch=batch)
-        .order_by("pk")
-        .values_list("assertion_id", "status")
-    ):
-        email_status[assertion_id] = status  # the newest row of a resent email wins
-    for position, (pk, key, email, first, last, entity_id) in enumerate(queryset, start=1):
-        number = position
-        if key.startswith(f"batch:{batch.entity_id}:"):
-            number = int(key.rsplit(":", 1)[1])
-        issued.append(
-            (
-                number,
-                [
-                    number,
-                    email,
-                    first,
-                    last,
-                    "issued",
-                    entity_id,
-                    f"{settings.SITE_URL}/public/assertions/{entity_id}",
-                    email_status.get(pk, "not sent" if not batch.notify else "pending"),
-                    "",
-                ],
-            )
-        )
-    failed = [
-        (
-            error.get("row") or 0,
-            [error.get("row") or "", "", "", "", "failed", "", "", "", error.get("message", "")],
-        )
-        for error in batch.errors or []
-    ]
-    for _, line in sorted(issued + failed, key=lambda item: item[0]):
-        yield line
+    """One line per row of the assignment, numbered and ordered as its list (the
+    uploaded file) numbers them, rejected rows included (`batch_rows`)."""
+    for line in batch_rows(batch):
+        yield [
+            line["row"] or "",
+            line["email"],
+            line["first_name"],
+            line["last_name"],
+            line["result"],
+            line["badge"],
+            f"{settings.SITE_URL}/public/assertions/{line['badge']}" if line["badge"] else "",
+            line["email_status"],
+            line["message"],
+        ]
 
 
 def batch_report_response(batch) -> StreamingHttpResponse:

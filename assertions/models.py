@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import EntityModel, WebURLField
 
@@ -9,6 +10,15 @@ class AssertionStatus(models.TextChoices):
     VALID = "valid", "Valid"
     INVALID = "invalid", "Invalid (expired)"
     REVOKED = "revoked", "Revoked"
+
+
+class Acceptance(models.TextChoices):
+    """What the earner said about a badge (Badgr's values): new ones are Unaccepted; a
+    Rejected one is hidden from its public page and from the earner's backpack."""
+
+    UNACCEPTED = "Unaccepted", _("Unaccepted")
+    ACCEPTED = "Accepted", _("Accepted")
+    REJECTED = "Rejected", _("Rejected")
 
 
 class BatchStatus(models.TextChoices):
@@ -46,6 +56,12 @@ class AssignmentBatch(EntityModel):
     errors = models.JSONField(
         default=list, blank=True, help_text="Per-row problems: [{row, field, message}]."
     )
+    # The caller's own numbering of the rows (the wizard: the uploaded file's row
+    # numbers), by position; empty when the rows are numbered 1.. in the order given.
+    source_rows = models.JSONField(default=list, blank=True)
+    # Rows of the caller's list left out before anything was issued, with the reason:
+    # [{row, email, message}] (the wizard's rejected rows), so the report lists them.
+    rejected = models.JSONField(default=list, blank=True)
     credits_reserved = models.PositiveIntegerField(default=0)
     credits_used = models.PositiveIntegerField(default=0)
     started_at = models.DateTimeField(null=True, blank=True)
@@ -129,18 +145,53 @@ class Assertion(EntityModel):
     is_private = models.BooleanField(
         default=False, help_text="Hidden by its earner: the public page and JSON answer 404."
     )
+    recipient_name_hidden = models.BooleanField(
+        default=False,
+        help_text="Its earner chose not to publish their name (extensions:recipientProfile) "
+        "in the badge's Open Badges document.",
+    )
+    acceptance = models.CharField(
+        max_length=10,
+        choices=Acceptance.choices,
+        default=Acceptance.UNACCEPTED,
+        help_text="The earner's answer; a rejected badge is hidden like a private one.",
+    )
 
     class Meta:
         ordering = ["-emitted_at", "-id"]
         indexes = [
-            models.Index(fields=["organization", "-emitted_at"], name="assertions_issuer_time"),
-            models.Index(fields=["badge_template", "-emitted_at"], name="assertions_template_time"),
+            # Lists by issuer or template in their two orders, read in index order: newest
+            # issued first (/api/v1, pages; `id` breaks ties) and newest made first (/v2's
+            # cursor pages). Without the second, /v2 walked the primary key backwards
+            # over every other issuer's newer badges (`make bench BENCH_ARGS=--scale`).
+            models.Index(
+                fields=["organization", "-emitted_at", "-id"], name="assertions_issuer_time"
+            ),
+            models.Index(
+                fields=["badge_template", "-emitted_at", "-id"], name="assertions_template_time"
+            ),
+            models.Index(fields=["organization", "-id"], name="assertions_issuer_newest"),
+            models.Index(fields=["badge_template", "-id"], name="assertions_template_newest"),
             models.Index(fields=["earner", "badge_template"], name="assertions_earner_template"),
-            models.Index(fields=["recipient_email"], name="assertions_recipient_email"),
+            models.Index(
+                fields=["recipient_email", "-emitted_at", "-id"], name="assertions_recipient_email"
+            ),
             models.Index(
                 fields=["expires_at"],
                 name="assertions_valid_expiring",
                 condition=Q(status=AssertionStatus.VALID, expires_at__isnull=False),
+            ),
+            # The staff badge list's filters (assertions.selectors.issuer_badges_filtered),
+            # led by the issuer: by status, newest first; imported ones. Its search (the
+            # start of an email or of a name, LIKE 'abc%') reads PostgreSQL-only
+            # pattern-ops indexes made by migration 0007 (assertions_issuer_*_like).
+            models.Index(
+                fields=["organization", "status", "-emitted_at"], name="assertions_issuer_status"
+            ),
+            models.Index(
+                fields=["organization", "-emitted_at"],
+                name="assertions_issuer_imported",
+                condition=Q(imported=True),
             ),
         ]
         constraints = [
@@ -154,15 +205,22 @@ class Assertion(EntityModel):
                 name="assertions_unique_legacy_id",
                 condition=~Q(imp_legacy_id=""),
             ),
+            # An imported badge may be revoked on a date its source never recorded
+            # (Badgr keeps none): "revoked, date unknown", not an invented date.
             models.CheckConstraint(
                 condition=(
                     Q(status=AssertionStatus.REVOKED, revoked_at__isnull=False)
+                    | Q(status=AssertionStatus.REVOKED, imported=True)
                     | (~Q(status=AssertionStatus.REVOKED) & Q(revoked_at__isnull=True))
                 ),
                 name="assertions_revoked_iff_revoked_at",
             ),
+            # An imported badge keeps its source's dates even when its expiry precedes
+            # its issue date (Badgr accepts that): it is shown as expired, never dropped.
             models.CheckConstraint(
-                condition=Q(expires_at__isnull=True) | Q(expires_at__gt=F("emitted_at")),
+                condition=Q(expires_at__isnull=True)
+                | Q(expires_at__gt=F("emitted_at"))
+                | Q(imported=True),
                 name="assertions_expires_after_emitted",
                 violation_error_message="A badge must expire after it was issued.",
             ),
@@ -185,6 +243,11 @@ class Assertion(EntityModel):
         return f"{settings.SITE_URL}/public/assertions/{self.entity_id}"
 
     @property
+    def is_hidden(self) -> bool:
+        """Hidden from everyone but its earner: made private, or rejected."""
+        return self.is_private or self.acceptance == Acceptance.REJECTED
+
+    @property
     def recipient_name(self) -> str:
         return f"{self.recipient_first_name} {self.recipient_last_name}".strip()
 
@@ -199,6 +262,7 @@ class EventKind(models.TextChoices):
     EMAILED = "emailed", "Emailed"
     EMAIL_FAILED = "email_failed", "Email failed"
     VIEWED = "viewed", "Viewed by a verifier"
+    ACCEPTANCE = "acceptance", "Accepted or rejected by its earner"
 
 
 class AssertionEvent(models.Model):
@@ -260,3 +324,29 @@ class ImportedBadge(EntityModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.issuer_name}) → {self.user}"
+
+
+class Collection(EntityModel):
+    """An earner's chosen set of their badges (Badgr's BackpackCollection): shown to
+    anyone at /public/collections/<entity_id> while `published`, each badge linking to
+    its own page, where it is verified."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="badge_collections"
+    )
+    name = models.CharField(max_length=128)
+    description = models.TextField(blank=True, max_length=2000)
+    published = models.BooleanField(default=False)
+    assertions = models.ManyToManyField(Assertion, related_name="collections", blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.user})"
+
+    @property
+    def share_url(self) -> str | None:
+        if not self.published:
+            return None
+        return f"{settings.SITE_URL}/public/collections/{self.entity_id}"

@@ -115,7 +115,38 @@ def assertion_document(assertion) -> dict:
         doc["narrative"] = assertion.narrative
     if assertion.evidence:
         doc["evidence"] = [_evidence(item) for item in assertion.evidence]
+    profile = recipient_profile(assertion)
+    if profile:
+        doc["extensions:recipientProfile"] = profile
     return doc
+
+
+def given_recipient_profile(assertion) -> dict | None:
+    """The `extensions:recipientProfile` the badge came with, if any."""
+    extensions = (assertion.additional_details or {}).get("extensions")
+    given = extensions.get("extensions:recipientProfile") if isinstance(extensions, dict) else None
+    return given if isinstance(given, dict) else None
+
+
+RECIPIENT_PROFILE_CONTEXT = "https://openbadgespec.org/extensions/recipientProfile/context.json"
+
+
+def recipient_profile(assertion) -> dict | None:
+    """The earner's name as Badgr publishes it in the hosted assertion
+    (`extensions:recipientProfile`), for the badges that came with one (imported from
+    Badgr, or issued through /v2 with it), unless the earner chose to hide it."""
+    given = given_recipient_profile(assertion)
+    if assertion.recipient_name_hidden or given is None:
+        return None
+    # The badge's current names: a correction made here since the import is what shows.
+    name = assertion.recipient_name or str(given.get("name") or "").strip()
+    if not name:
+        return None
+    return {
+        "@context": RECIPIENT_PROFILE_CONTEXT,
+        "type": ["Extension", "extensions:RecipientProfile"],
+        "name": name,
+    }
 
 
 def _evidence(item: dict) -> dict:

@@ -1,7 +1,15 @@
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models.functions import Upper
 from django.utils import timezone
 
-from assertions.models import Assertion, AssertionStatus, AssignmentBatch
+from assertions.models import (
+    Acceptance,
+    Assertion,
+    AssertionStatus,
+    AssignmentBatch,
+    Collection,
+    ImportedBadge,
+)
 from core.exceptions import NotFoundError
 from core.iterables import chunks
 from core.models import EmailStatus, OutboundEmail
@@ -68,10 +76,32 @@ def filter_listed(queryset, *, recipient=None, include_expired=False, include_re
     return queryset
 
 
-def backpack_for_user(user) -> QuerySet[Assertion]:
-    """The badges awarded to `user` (as an earner), across issuers."""
-    return Assertion.objects.filter(earner__user=user).select_related(
+def backpack_for_user(user, *, include_rejected: bool = False) -> QuerySet[Assertion]:
+    """The badges awarded to `user` (as an earner), across issuers; those they rejected
+    only when asked for (Badgr hides them from the backpack)."""
+    queryset = Assertion.objects.filter(earner__user=user).select_related(
         "organization", "badge_template", "badge_template_version", "created_by"
+    )
+    if not include_rejected:
+        queryset = queryset.exclude(acceptance=Acceptance.REJECTED)
+    return queryset
+
+
+def backpack_assertion(user, entity_id: str) -> Assertion:
+    """One badge awarded to `user`, rejected or not; NotFoundError for anything else."""
+    assertion = backpack_for_user(user, include_rejected=True).filter(entity_id=entity_id).first()
+    if assertion is None:
+        raise NotFoundError("Badge not found.")
+    return assertion
+
+
+def backpack_rejected(user) -> QuerySet[Assertion]:
+    """The badges `user` rejected, newest first: the backpack page lets them change
+    their mind."""
+    return (
+        backpack_for_user(user, include_rejected=True)
+        .filter(acceptance=Acceptance.REJECTED)
+        .order_by("-emitted_at", "-pk")
     )
 
 
@@ -179,3 +209,232 @@ def batch_progress(batch: AssignmentBatch) -> dict:
         "credits_used": batch.credits_used,
         "credits_reserved": batch.credits_reserved,
     }
+
+
+def collections_for_user(user) -> QuerySet[Collection]:
+    """`user`'s own collections, with their badges' ids at hand."""
+    if user is None or not user.is_authenticated:
+        return Collection.objects.none()
+    return Collection.objects.filter(user=user).prefetch_related(
+        Prefetch("assertions", queryset=Assertion.objects.only("id", "entity_id"))
+    )
+
+
+def collection_for_user(user, entity_id: str) -> Collection:
+    collection = collections_for_user(user).filter(entity_id=entity_id).first()
+    if collection is None:
+        raise NotFoundError("Collection not found.")
+    return collection
+
+
+def public_collection(entity_id: str) -> tuple[Collection, list[Assertion]] | None:
+    """A published collection and the badges it shows to anyone: those its earner has
+    neither made private nor rejected (each verified on its own page)."""
+    collection = (
+        Collection.objects.select_related("user")
+        .filter(entity_id=entity_id, published=True)
+        .first()
+    )
+    if collection is None:
+        return None
+    badges = (
+        collection.assertions.filter(is_private=False, earner__user=collection.user_id)
+        .exclude(acceptance=Acceptance.REJECTED)
+        .select_related("badge_template_version", "organization")
+        .order_by("-emitted_at", "-pk")
+    )
+    return collection, list(badges)
+
+
+def imported_badge_for_user(user, entity_id: str) -> ImportedBadge | None:
+    """A badge `user` added from another platform, or None."""
+    if user is None or not user.is_authenticated:
+        return None
+    return ImportedBadge.objects.filter(user=user, entity_id=entity_id).first()
+
+
+def imported_for_user(user, *, recipient=None, include_expired=False) -> list[ImportedBadge]:
+    """The badges `user` added from other platforms, with Badgr's list filters (none of
+    them is revoked: a revoked one is refused when added)."""
+    if user is None or not user.is_authenticated:
+        return []
+    badges = ImportedBadge.objects.filter(user=user)
+    if recipient:
+        badges = badges.filter(recipient_email=recipient.strip().lower())
+    if not include_expired:
+        badges = badges.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+    return list(badges.order_by("-issued_on", "-pk"))
+
+
+def batch_rows(batch: AssignmentBatch) -> list[dict]:
+    """Every row of an assignment, in the order of the caller's list and numbered as it
+    numbers them (the uploaded file's rows, `batch.source_rows`): the badges issued, the
+    rows that failed while issuing and the rows left out before (`batch.rejected`), each
+    {row, result (issued | failed | rejected), email, first_name, last_name, badge
+    (entity id), email_status (sent | failed | pending | not sent), message}. Three
+    queries whatever the batch's size."""
+    numbers = batch.source_rows or []
+
+    def number(position):
+        if position and 0 < position <= len(numbers):
+            return numbers[position - 1]
+        return position
+
+    email_status = {}
+    for assertion_id, status in (
+        OutboundEmail.objects.filter(assertion__batch=batch)
+        .order_by("pk")
+        .values_list("assertion_id", "status")
+    ):
+        email_status[assertion_id] = status  # the newest row of a resent email wins
+    lines = []
+    badges = batch.assertions.order_by("pk").values_list(
+        "pk",
+        "idempotency_key",
+        "recipient_email",
+        "recipient_first_name",
+        "recipient_last_name",
+        "entity_id",
+    )
+    prefix = f"batch:{batch.entity_id}:"
+    for position, (pk, key, email, first, last, entity_id) in enumerate(badges, start=1):
+        # A queued batch's badges carry their position in their key; an assignment done
+        # at once issues them in the order given.
+        at = int(key.rsplit(":", 1)[1]) if key.startswith(prefix) else position
+        lines.append(
+            {
+                "row": number(at),
+                "result": "issued",
+                "email": email,
+                "first_name": first,
+                "last_name": last,
+                "badge": entity_id,
+                "email_status": email_status.get(pk, "pending" if batch.notify else "not sent"),
+                "message": "",
+            }
+        )
+    for error in batch.errors or []:
+        lines.append(
+            {
+                "row": number(error.get("row")) or None,
+                "result": "failed",
+                "email": "",
+                "first_name": "",
+                "last_name": "",
+                "badge": "",
+                "email_status": "",
+                "message": error.get("message", ""),
+            }
+        )
+    for item in batch.rejected or []:
+        lines.append(
+            {
+                "row": item.get("row"),
+                "result": "rejected",
+                "email": item.get("email", ""),
+                "first_name": "",
+                "last_name": "",
+                "badge": "",
+                "email_status": "",
+                "message": item.get("message", ""),
+            }
+        )
+    lines.sort(key=lambda line: (line["row"] is None, line["row"] or 0))
+    return lines
+
+
+# --- the issuer's badges, as the staff pages list them ------------------------------
+
+BADGE_STATUSES = ("valid", "expired", "revoked")
+BADGES_PAGE = 50
+
+
+def issuer_badges_filtered(
+    issuer,
+    *,
+    q: str = "",
+    template: str = "",
+    status: str = "",
+    batch: str = "",
+    issued_from=None,
+    issued_to=None,
+    imported: str = "",
+) -> QuerySet[Assertion]:
+    """The issuer's badges with the badge list's filters, newest first (-emitted_at, -pk,
+    the order `badges_page` pages by). Every filter reads an index that leads with the
+    issuer (see Assertion.Meta.indexes), so each answers fast at a million badges:
+
+    - q: with an "@", the start of the recipient's email; otherwise each word the start
+      of the first or the last name (any case);
+    - template, batch: entity ids; status: valid / expired / revoked, as stored (expired
+      is the status the expiry task sets); issued_from / issued_to: aware datetimes
+      (the caller turns days into the issuer's midnights); imported: "1" or "0".
+    """
+    qs = Assertion.objects.filter(organization=issuer)
+    q = " ".join((q or "").split())[:254]
+    if "@" in q:
+        qs = qs.filter(recipient_email__startswith=q.lower())
+    elif q:
+        for word in q.split(" ")[:4]:
+            qs = qs.alias(
+                first_upper=Upper("recipient_first_name"), last_upper=Upper("recipient_last_name")
+            ).filter(
+                Q(first_upper__startswith=word.upper()) | Q(last_upper__startswith=word.upper())
+            )
+    if template:
+        qs = qs.filter(badge_template__entity_id=template)
+    if status == "valid":
+        qs = qs.filter(status=AssertionStatus.VALID)
+    elif status == "expired":
+        qs = qs.filter(status=AssertionStatus.INVALID)
+    elif status == "revoked":
+        qs = qs.filter(status=AssertionStatus.REVOKED)
+    if batch:
+        qs = qs.filter(batch__entity_id=batch)
+    if issued_from is not None:
+        qs = qs.filter(emitted_at__gte=issued_from)
+    if issued_to is not None:
+        qs = qs.filter(emitted_at__lt=issued_to)
+    if imported in ("0", "1"):
+        qs = qs.filter(imported=imported == "1")
+    return qs.order_by("-emitted_at", "-pk")
+
+
+def badges_page(queryset: QuerySet[Assertion], *, after: tuple | None, size: int = BADGES_PAGE):
+    """One page of `queryset` (ordered -emitted_at, -pk) after the badge `after` =
+    (emitted_at, pk) - keyset pagination: the database walks the index from there, so
+    page 1,000 costs what page 1 does. Returns (badges, the key of the last one when
+    there are more, else None)."""
+    if after is not None:
+        emitted_at, pk = after
+        # the first condition lets the index range start at `emitted_at`
+        queryset = queryset.filter(emitted_at__lte=emitted_at).exclude(
+            emitted_at=emitted_at, pk__gte=pk
+        )
+    rows = list(queryset.select_related("badge_template_version", "batch")[: size + 1])
+    more = len(rows) > size
+    rows = rows[:size]
+    return rows, ((rows[-1].emitted_at, rows[-1].pk) if more and rows else None)
+
+
+def badge_for_issuer(issuer, entity_id: str) -> Assertion:
+    """One of the issuer's badges with what its staff page shows; NotFoundError else."""
+    badge = (
+        Assertion.objects.select_related(
+            "badge_template_version", "batch", "earner", "organization", "created_by"
+        )
+        .filter(organization=issuer, entity_id=entity_id)
+        .first()
+    )
+    if badge is None:
+        raise NotFoundError("No such badge.")
+    return badge
+
+
+def badge_history(badge: Assertion) -> tuple[list, list]:
+    """(events oldest first, emails newest first) of a badge, each with its actor/user."""
+    events = list(badge.events.select_related("actor").order_by("created_at", "id")[:500])
+    emails = list(
+        OutboundEmail.objects.filter(assertion=badge).order_by("-created_at", "-id")[:100]
+    )
+    return events, emails

@@ -1,7 +1,7 @@
 """Forms of the assign wizard. They check the shape of what was typed; the rules of
 earner lists live in assertions.assign_files and those of an award in the services."""
 
-from datetime import datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from django import forms
@@ -9,7 +9,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from assertions.exports import XLSX_TYPE
+from assertions.services import earner_row_clean
 from assign.files import FIELD_LABELS, FIELDS, OPTIONAL_FIELDS
+from core.timefmt import day_end
 
 
 class EarnersForm(forms.Form):
@@ -39,16 +41,31 @@ class EarnersForm(forms.Form):
     def clean(self):
         data = super().clean()
         if data.get("mode") == "single":
+            # Every field's problem at once, each under its own field: the rule of a
+            # row (assertions.services.earner_row_clean) says what a valid one is.
+            _clean, errors = earner_row_clean({name: data.get(name) or "" for name in FIELDS})
             for name in FIELDS:
+                if name in self.errors:
+                    continue
                 if not (data.get(name) or "").strip():
-                    self.add_error(
-                        name,
-                        _("The %(field)s is required.")
-                        % {"field": str(FIELD_LABELS[name]).lower()},
-                    )
+                    self.add_error(name, _("The %(name)s is required.") % _field(name))
+                elif name == "email" and errors.get("email"):
+                    self.add_error(name, _("Enter a valid email address, like ada@example.org."))
+                elif errors.get(name):
+                    self.add_error(name, errors[name])
         elif data.get("mode") == "bulk" and not data.get("file") and not data.get("pasted"):
             self.add_error("file", _("Choose a file or paste rows."))
         return data
+
+
+def _field(name: str) -> dict:
+    return {
+        "name": {
+            "email": _("email"),
+            "first_name": _("first name"),
+            "last_name": _("last name"),
+        }[name]
+    }
 
 
 class MappingForm(forms.Form):
@@ -136,7 +153,7 @@ class ValidityForm(forms.Form):
 
 def expiry_of(day, issuer) -> datetime:
     """A badge that expires "on" a day is valid through that day in the issuer's zone."""
-    return datetime.combine(day, time(23, 59, 59), tzinfo=_zone(issuer))
+    return day_end(day, issuer.timezone)
 
 
 class NotesForm(forms.Form):

@@ -15,24 +15,27 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
+from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
 from assertions import openbadges
 from assertions.exports import batch_report_response
 from assertions.models import AssignmentBatch
-from assertions.selectors import batch_progress, holders
+from assertions.selectors import batch_progress, batch_rows, holders
 from assertions.services import (
     SYNC_LIMIT,
     TEMPLATE_DEFAULT,
     award_email_preview,
     batch_assign,
+    default_expiry,
     email_message_clean,
     expiry_resolve,
 )
@@ -58,14 +61,14 @@ from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
 
 STEPS = (
-    ("earners", _("Earners")),
-    ("context", _("Context")),
-    ("template", _("Badge")),
-    ("validity", _("Validity")),
-    ("notes", _("Notes")),
-    ("review", _("Review")),
+    ("earners", gettext_lazy("Earners")),
+    ("context", gettext_lazy("Context")),
+    ("template", gettext_lazy("Badge")),
+    ("validity", gettext_lazy("Validity")),
+    ("notes", gettext_lazy("Notes")),
+    ("review", gettext_lazy("Review")),
 )
-STEP_NAMES = [name for name, _ in STEPS]
+STEP_NAMES = [name for name, _label in STEPS]
 MAX_PROBLEMS_SHOWN = 500
 
 
@@ -340,7 +343,7 @@ def assign_earners(request, entity_id: str):
                 if data["mode"] == "single":
                     # its one row's columns are named, so always mapped
                     if checked.problems:
-                        form.add_error(None, checked.problems[0].message)
+                        form.add_error("email", checked.problems[0].message)
                         return _page(request, issuer, "earners", {"form": form}, draft=draft)
                     draft["earner"] = {k: data[k] for k in ("first_name", "last_name", "email")}
                     _save(request, issuer, draft, done="earners")
@@ -633,6 +636,15 @@ def _numbers(issuer, draft) -> dict:
     }
 
 
+def _validity_rule(template) -> str:
+    if not template.validity_amount:
+        return _("the template's default: never expires")
+    return _("the template's default: %(amount)s %(unit)s after issue") % {
+        "amount": template.validity_amount,
+        "unit": template.get_validity_unit_display(),
+    }
+
+
 @_step("review", methods=("GET",))
 def assign_review(request, issuer, draft):
     template = _template(issuer, draft.get("template"))
@@ -644,6 +656,10 @@ def assign_review(request, issuer, draft):
     _recheck(issuer, draft, template)
     _save(request, issuer, draft)
     expiry = _expiry(draft, issuer, template)
+    template_default = expiry is TEMPLATE_DEFAULT
+    if template_default:
+        # What "the template's default" comes to for badges issued now.
+        expiry = default_expiry(template, timezone.now())
     problems, more = _problems_page(draft.problems)
     return _page(
         request,
@@ -653,7 +669,11 @@ def assign_review(request, issuer, draft):
             "numbers": _numbers(issuer, draft),
             **credits_links(request.user, issuer),
             "expiry": expiry,
-            "template_default": expiry is TEMPLATE_DEFAULT,
+            "template_default": template_default,
+            "validity_rule": _validity_rule(template),
+            "badge_image": openbadges.badge_image_urls(template.current_version)["image_path"]
+            if template.current_version
+            else "",
             "started": _dt(draft.get("activity_started_at")),
             "ended": _dt(draft.get("activity_ended_at")),
             "narrative_html": render_markdown(draft.get("narrative") or ""),
@@ -731,6 +751,9 @@ def assign_confirm(request, issuer, draft):
             email_message=draft.get("email_message", ""),
             notify=draft.get("notify", True),
             allow_duplicate=False,
+            # the report numbers the rows as the file does, with the rows left out
+            source_rows=[r["row"] for r in draft.rows] if draft.get("mode") == "bulk" else None,
+            rejected=draft.problems if draft.get("mode") == "bulk" else None,
         )
     except InsufficientCreditsError:
         # Nothing was issued; the review page shows the numbers and the top-up link.
@@ -746,13 +769,8 @@ def assign_confirm(request, issuer, draft):
         raise
     _forget(request, issuer, draft)
     batch = result.batch
-    if result.queued:
-        # Said once and true for good: the page below shows how far it has got.
-        messages.success(
-            request, _("The assignment of %(total)s badges has started.") % {"total": batch.total}
-        )
-    else:
-        messages.success(request, _("%(issued)s badges were issued.") % {"issued": batch.issued})
+    # No one-off message: the batch page says what is true at each moment (queued,
+    # under way, done), with the numbers, where a message said once would go stale.
     return redirect("batch-detail", entity_id=issuer.entity_id, batch_id=batch.entity_id)
 
 
@@ -771,13 +789,44 @@ def _batch(request, entity_id: str, batch_id: str) -> AssignmentBatch:
     return batch
 
 
+BATCH_ROWS_PER_PAGE = 100
+
+
 @login_required
 def batch_detail(request, entity_id: str, batch_id: str):
+    """An assignment: what is true now (queued, under way, done) with its numbers, and
+    every row of its list as the file numbers them: issued, failed or left out, with the
+    reason and the email's fate."""
     batch = _batch(request, entity_id, batch_id)
+    progress = batch_progress(batch)
+    rows = Paginator(batch_rows(batch), BATCH_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+    results = {
+        "issued": _("issued"),
+        "failed": _("failed"),
+        "rejected": _("left out"),
+    }
+    email_states = {
+        "sent": _("sent"),
+        "failed": _("failed"),
+        "pending": _("waiting"),
+        "sending": _("sending"),
+        "not sent": _("not sent"),
+        "": "",
+    }
+    for line in rows.object_list:
+        line["result_label"] = results[line["result"]]
+        line["email_label"] = email_states.get(line["email_status"], line["email_status"])
     return render(
         request,
         "assign/batch.html",
-        {"issuer": batch.issuer, "batch": batch, "progress": batch_progress(batch)},
+        {
+            "issuer": batch.issuer,
+            "batch": batch,
+            "progress": progress,
+            "rows": rows,
+            "rejected_count": len(batch.rejected or []),
+            "all_done": progress["finished"] and progress["emails_percent"] >= 100,
+        },
     )
 
 

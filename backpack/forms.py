@@ -44,3 +44,28 @@ class ImportForm(forms.Form):
         if not data.get("url") and not data.get("image"):
             raise forms.ValidationError(_("Give the badge's URL or upload its baked image."))
         return data
+
+
+class CollectionForm(forms.Form):
+    name = forms.CharField(max_length=128, label=_("Name"))
+    description = forms.CharField(
+        required=False,
+        max_length=2000,
+        label=_("Description"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    published = forms.BooleanField(
+        required=False,
+        label=_("Share it"),
+        help_text=_("Anyone with the link sees the collection and can verify each badge."),
+    )
+    assertions = forms.MultipleChoiceField(
+        required=False, label=_("Badges"), widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, badges=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assertions"].choices = [
+            (badge.entity_id, f"{badge.badge_template_version.name} · {badge.organization.name}")
+            for badge in badges
+        ]

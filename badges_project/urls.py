@@ -17,7 +17,12 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", health.healthz, name="healthz"),
     path("readyz", health.readyz, name="readyz"),
+    # Staff sign in and land on their dashboard; /admin/ tells them where their work is
+    # (the admin is the operators'): workspace.views.
+    path("admin/login/", workspace_views.admin_login),
+    path("admin/", workspace_views.admin_index),
     path("admin/", admin.site.urls),
+    path("start/", workspace_views.landing, name="landing"),
     path("accounts/", include("accounts.urls")),
     path("public/", include("public_pages.urls")),
     path("me/", include("backpack.urls")),
@@ -40,11 +45,11 @@ urlpatterns = [
     path("api/v1/", include("badges_project.api_v1_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
-    # Old platforms' public URLs whose ids are not ours: 301 to the imported badge's page.
-    # Last, as a fallback.
+    # Old platforms' public URLs whose ids are not ours (Badgr's forms): redirected to what
+    # the imported badge, badge class or issuer has now. Last, as a fallback.
     re_path(
         r"^public/(?P<kind>assertions|badges|issuers)/(?P<legacy_id>[^/]{1,255}?)"
-        r"(?P<suffix>\.json|/image)?$",
+        r"(?P<suffix>\.json|/image|/baked|/criteria|/badges)?$",
         public_views.legacy_public,
     ),
 ]

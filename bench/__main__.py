@@ -1,8 +1,9 @@
 """`make bench`: run every benchmark module, print a table of medians, write results.json.
 
-Each `bench/bench_*.py` module has `run(repeat: int) -> list[Figure]`. Benchmarks run on
-a throw-away test database on the PostgreSQL that `make bench` starts (scripts/services.sh),
-so figures come from the same engine as production.
+Each `bench/bench_*.py` module has `run(repeat: int) -> list[Figure]`; so has each
+`bench/scale_*.py`, run instead with `--scale` (results-scale.json), as they take longer.
+Benchmarks run on a throw-away test database on the PostgreSQL that `make bench` starts
+(scripts/services.sh), so figures come from the same engine as production.
 """
 
 import argparse
@@ -35,6 +36,12 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench")
     parser.add_argument("--repeat", type=int, default=5, help="runs per benchmark (median)")
     parser.add_argument("--only", default="", help="run only modules whose name contains this")
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="run the scale benchmarks (bench/scale_*.py: a database of 1,000,000 badges, "
+        "built in minutes) instead of the others",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
@@ -42,12 +49,14 @@ def main(argv=None) -> int:
     modules = [
         m.name
         for m in pkgutil.iter_modules([str(HERE)])
-        if m.name.startswith("bench_") and args.only in m.name
+        if m.name.startswith("scale_" if args.scale else "bench_") and args.only in m.name
     ]
     if not modules:
         print(f"No benchmark module matches {args.only!r}.", file=sys.stderr)
         return 2
 
+    durability = _durability()
+    print(f"PostgreSQL durability: {durability}")
     old_config = setup_databases(verbosity=0, interactive=False)
     figures: list[Figure] = []
     try:
@@ -66,13 +75,28 @@ def main(argv=None) -> int:
         "cpus": os.cpu_count(),
         "platform": platform.platform(),
         "database": connection.vendor,
+        "durability": durability,
     }
     print(render_table(figures))
     print(f"\nmachine: {machine}")
-    (HERE / "results.json").write_text(
+    (HERE / ("results-scale.json" if args.scale else "results.json")).write_text(
         json.dumps({"machine": machine, "figures": [f.as_dict() for f in figures]}, indent=2)
     )
     return 0 if all(f.passed is not False for f in figures) else 1
+
+
+def _durability() -> str:
+    """What the server really does with a commit (not what was asked for): "production"
+    when every commit is flushed to disk, else "fast" with the settings that are off."""
+    if connection.vendor != "postgresql":
+        return connection.vendor
+    with connection.cursor() as cursor:
+        off = []
+        for name in ("fsync", "synchronous_commit", "full_page_writes"):
+            cursor.execute(f"SHOW {name}")
+            if cursor.fetchone()[0] == "off":
+                off.append(name)
+    return f"fast ({', '.join(off)} off)" if off else "production (every commit flushed)"
 
 
 if __name__ == "__main__":

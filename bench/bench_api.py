@@ -2,7 +2,10 @@
 
 2. single award over POST /v2/badgeclasses/{id}/assertions vs a trivial authenticated
    endpoint (GET /v2/users/self): median latency, and awards/s with 8 concurrent
-   clients from wrk (a C load generator, so the 2 cores go to the server);
+   clients from wrk (a C load generator, so the 2 cores go to the server), and the CPU
+   time an award costs the server (gunicorn's processes and PostgreSQL's) under that
+   load: wall times move by tens of percent with the machine's load, CPU time per award
+   barely, so it is the figure to compare versions by on a busy machine;
 4. the full list of 10,000 badges from GET /v2/issuers/{id}/assertions.
 """
 
@@ -15,6 +18,7 @@ import tempfile
 import time
 
 import requests
+from django.db import connection
 from django.utils import timezone
 from oauth2_provider.models import AccessToken, get_application_model
 
@@ -23,7 +27,7 @@ from accounts.oauth import ensure_public_client
 from assertions.models import Assertion
 from assertions.services import recipient_hash
 from bench.figures import Figure
-from bench.server import gunicorn
+from bench.server import PIDS, cpu_seconds, gunicorn, postmaster_pid
 from core.testing import png_upload
 from earners.models import Earner
 from issuers.services import issuer_create
@@ -152,9 +156,15 @@ def run(repeat: int) -> list[Figure]:
         figures.append(
             Figure("award latency / trivial endpoint", ratio, "x", target="<= 3", passed=ratio <= 3)
         )
-        rates = [
-            _wrk_awards_per_second(base + award_url_path, token) for _ in range(max(1, repeat // 2))
-        ]
+        rates, python_ms, database_ms = [], [], []
+        processes = (PIDS[base], postmaster_pid(connection))
+        for _ in range(max(1, repeat // 2)):
+            count, cpu = Assertion.objects.count(), [cpu_seconds(p) for p in processes]
+            rates.append(_wrk_awards_per_second(base + award_url_path, token))
+            awards = Assertion.objects.count() - count
+            used = [cpu_seconds(p) - before for p, before in zip(processes, cpu, strict=True)]
+            python_ms.append(used[0] * 1000 / awards)
+            database_ms.append(used[1] * 1000 / awards)
         rate = statistics.median(r for r, _ in rates)
         errors = sum(e for _, e in rates)
         figures.append(
@@ -165,6 +175,12 @@ def run(repeat: int) -> list[Figure]:
                 target=">= 150",
                 passed=rate >= 150 and errors == 0,
             )
+        )
+        figures.append(
+            Figure("the same: CPU per award, gunicorn", statistics.median(python_ms), "ms")
+        )
+        figures.append(
+            Figure("the same: CPU per award, PostgreSQL", statistics.median(database_ms), "ms")
         )
 
         _bulk_badges(issuer, template, LIST_ROWS)

@@ -2,7 +2,9 @@
 
 1. document + VC-JWT for 10,000 badges (their rows loaded once, one issuer key
    decrypted once): what a bulk export or re-issue of an issuer's badges costs;
-2. the Ed25519 VC-JWT alone, on ready documents, and verifying those signatures;
+2. the VC-JWT alone (the issuer's RS256 key), on ready documents, and verifying those
+   signatures; then, per credential, signing and verifying N with RS256, ES256 and Data
+   Integrity eddsa-rdfc-2022;
 3. the first download path from the database for 1,000 badges (`credential_sign`:
    status index allocated under row locks, key decrypted, signed), per credential;
 4. the issuer's status list credential (131,072 entries, 1% revoked): encode + sign.
@@ -15,7 +17,7 @@ from assertions.models import Assertion
 from bench.bench_api import _bulk_badges
 from bench.figures import Figure, median_seconds
 from core.testing import png_upload
-from credentials import documents, services, signing
+from credentials import data_integrity, documents, services, signing
 from credentials.models import StatusEntry, StatusList
 from issuers.services import issuer_create
 from templates_app.services import template_create
@@ -39,11 +41,53 @@ def _world():
     return issuer
 
 
+def _per_credential(docs: list[dict], repeat: int) -> list[Figure]:
+    """Signing and verifying each of N ready credentials, per credential: VC-JWT with
+    RS256 (RSA 2048) and ES256 (P-256), and Data Integrity eddsa-rdfc-2022 (RDFC-1.0
+    canonicalisation by PyLD, the costly part: measured once, not `repeat` times)."""
+    figures = []
+    for algorithm in (signing.RS256, signing.ES256):
+        private = signing.generate_key(algorithm)
+        public = private.as_dict(private=False)
+        kid = f"did:web:bench.example:issuers:x#{algorithm}"
+        sign_s = median_seconds(
+            lambda p=private, k=kid, a=algorithm: [signing.sign(d, p, k, a) for d in docs],
+            repeat=repeat,
+        )
+        tokens = [signing.sign(d, private, kid, algorithm) for d in docs]
+        verify_s = median_seconds(
+            lambda p=public, ts=tokens: [signing.verify_signature(t, p) for t in ts],
+            repeat=repeat,
+        )
+        figures.append(
+            Figure(f"{algorithm} VC-JWT sign, per credential (x{N:,})", sign_s / N * 1e6, "µs")
+        )
+        figures.append(
+            Figure(f"{algorithm} VC-JWT verify, per credential (x{N:,})", verify_s / N * 1e6, "µs")
+        )
+
+    private = signing.generate_key("EdDSA")
+    raw = private.private_key.public_key().public_bytes_raw()
+    method = "did:web:bench.example:issuers:x#key-di"
+    created = "2026-01-01T00:00:00Z"
+    signed: list[dict] = []
+    sign_s = median_seconds(
+        lambda: signed.extend(data_integrity.sign(d, private, method, created) for d in docs),
+        repeat=1,
+    )
+    verify_s = median_seconds(lambda: [data_integrity.verify(c, raw) for c in signed], repeat=1)
+    figures.append(Figure(f"eddsa-rdfc-2022 sign, per credential (x{N:,})", sign_s / N * 1e3, "ms"))
+    figures.append(
+        Figure(f"eddsa-rdfc-2022 verify, per credential (x{N:,})", verify_s / N * 1e3, "ms")
+    )
+    return figures
+
+
 def run(repeat: int) -> list[Figure]:
     issuer = _world()
     assertions = list(
         Assertion.objects.filter(organization=issuer)
-        .select_related("organization", "badge_template_version__template")
+        .select_related("organization", "earner", "badge_template_version__template")
         .order_by("pk")
     )
     key, private = services.signing_key(issuer)
@@ -54,7 +98,7 @@ def run(repeat: int) -> list[Figure]:
         for index, assertion in enumerate(assertions):
             status = documents.status_entry(issuer, 1, index)
             doc = documents.credential(assertion, status=status, issuer_profile=profile)
-            signing.sign(doc, private, kid)
+            signing.sign(doc, private, kid, key.algorithm)
 
     figures = []
     total = median_seconds(sign_all, repeat=repeat)
@@ -72,13 +116,17 @@ def run(repeat: int) -> list[Figure]:
         documents.credential(a, status=documents.status_entry(issuer, 1, i))
         for i, a in enumerate(assertions)
     ]
-    sign_only = median_seconds(lambda: [signing.sign(d, private, kid) for d in docs], repeat=repeat)
-    figures.append(Figure(f"Ed25519 VC-JWT only x{N:,}", sign_only, "s"))
-    tokens = [signing.sign(d, private, kid) for d in docs]
+    sign_only = median_seconds(
+        lambda: [signing.sign(d, private, kid, key.algorithm) for d in docs], repeat=repeat
+    )
+    figures.append(Figure(f"{key.algorithm} VC-JWT only x{N:,}", sign_only, "s"))
+    tokens = [signing.sign(d, private, kid, key.algorithm) for d in docs]
     verify_only = median_seconds(
         lambda: [signing.verify_signature(t, key.public_jwk) for t in tokens], repeat=repeat
     )
     figures.append(Figure(f"verify VC-JWT signature x{N:,}", verify_only, "s"))
+
+    figures.extend(_per_credential(docs, repeat))
 
     sample = assertions[:N_DB]
 

@@ -89,3 +89,50 @@ def insert_many(
         obj._state.db = db
         inserted.append(obj)
     return inserted
+
+
+def copy_many(objs: list, *, using=None) -> list:
+    """Insert unsaved instances of one model with PostgreSQL's COPY and set their
+    primary keys; the fastest way in for many rows (no statement to parse, no JSON to
+    unpack). The keys are drawn from the table's sequence first, as inserting would
+    draw them. Values are prepared by the model fields as for any save; constraints are
+    checked as for any INSERT, and a row that breaks one fails the whole COPY. Other
+    databases get `bulk_create`.
+    """
+    if not objs:
+        return []
+    model = type(objs[0])
+    db = using or router.db_for_write(model)
+    connection = connections[db]
+    if connection.vendor != "postgresql":
+        return model._default_manager.using(db).bulk_create(objs)
+    meta = model._meta
+    pk = meta.pk
+    fields = [f for f in meta.concrete_fields if f is not pk]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(f.column) for f in (pk, *fields))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, %s)) FROM generate_series(1, %s)",
+            [meta.db_table, pk.column, len(objs)],
+        )
+        keys = [row[0] for row in cursor.fetchall()]
+        copying = cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN")
+        with connection.wrap_database_errors, copying as copy:  # Django's IntegrityError
+            for obj, key in zip(objs, keys, strict=True):
+                obj._prepare_related_fields_for_save(operation_name="copy_many")
+                copy.write_row(
+                    (
+                        key,
+                        *(
+                            f.get_db_prep_save(f.pre_save(obj, add=True), connection)
+                            for f in fields
+                        ),
+                    )
+                )
+    for obj, key in zip(objs, keys, strict=True):
+        setattr(obj, pk.attname, key)
+        obj._state.adding = False
+        obj._state.db = db
+    return objs

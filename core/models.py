@@ -89,6 +89,10 @@ class OutboundEmail(BaseModel):
         max_length=10, choices=EmailStatus.choices, default=EmailStatus.PENDING
     )
     attempts = models.PositiveIntegerField(default=0)
+    interruptions = models.PositiveSmallIntegerField(
+        default=0,
+        help_text="Times its worker died while sending it (it is tried again once at most).",
+    )
     last_error = models.TextField(blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)
     assertion = models.ForeignKey(

@@ -2,15 +2,17 @@
 
 import logging
 from datetime import timedelta
+from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
+from django.utils.translation import gettext, gettext_noop
 
 from core.emails import render_email, reply_to
-from core.enqueue import enqueue_on_commit, task
+from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length, task
 from core.inserts import insert_many
 from core.models import EmailStatus, OutboundEmail
 from core.signals import EmailOutcome, emails_attempted
@@ -83,29 +85,50 @@ def email_resend(*, email: OutboundEmail) -> OutboundEmail:
     )
 
 
+EMAILS_QUEUE = "emails"  # where the send tasks go (CELERY_TASK_ROUTES)
+
+
 def outbox_sweep(*, now=None) -> int:
     """Re-enqueue what the outbox should have sent by now; return how many.
 
-    Pending rows older than OUTBOX_RETRY_AFTER_SECONDS lost their task (the broker was
-    down when their transaction committed, or a worker died before taking it). Rows in
-    "sending" for longer than OUTBOX_STUCK_SENDING_SECONDS lost their worker mid-send;
-    they go back to pending, accepting the small risk that the SMTP server had already
-    taken the message (an email late or twice beats an email lost).
+    - Pending rows whose task was lost (the broker was down when their transaction
+      committed, Redis restarted empty, a worker died holding their message) are sent
+      again once they have waited OUTBOX_RETRY_AFTER_SECONDS while nothing waits in the
+      emails queue: with a backlog queued, their task may well be in it, so they are left
+      to it until OUTBOX_BACKLOG_RETRY_SECONDS, unless the broker lost its messages
+      since the last sweep (Redis restarted empty).
+    - Rows in "sending" for longer than OUTBOX_STUCK_SENDING_SECONDS lost their worker
+      mid-send. The first time, they go back to pending (the SMTP server may have taken
+      the message just before the worker died: then the recipient gets a second copy with
+      the same Message-ID, which mail systems take as the same message). The second
+      time, they fail with a message for staff instead: a row is handed to the SMTP server
+      at most twice (docs/deployment.md, "Workers that die").
     """
     now = now or timezone.now()
-    overdue = Q(
+    patience = settings.OUTBOX_RETRY_AFTER_SECONDS
+    # A broker that lost its messages (Redis restarted empty) holds none of theirs: the
+    # backlog now queued is newer, so the rows waiting are not left to it.
+    lost = broker_lost_its_messages(EMAILS_QUEUE)
+    if queue_length(EMAILS_QUEUE) and not lost:
+        patience = max(patience, settings.OUTBOX_BACKLOG_RETRY_SECONDS)
+    stuck = Q(
         status=EmailStatus.SENDING,
         updated_at__lt=now - timedelta(seconds=settings.OUTBOX_STUCK_SENDING_SECONDS),
-    ) | Q(
-        status=EmailStatus.PENDING,
-        updated_at__lt=now - timedelta(seconds=settings.OUTBOX_RETRY_AFTER_SECONDS),
     )
+    _fail_interrupted_twice(stuck, now)
+    overdue = (stuck & Q(interruptions=0)) | _pending_overdue(now, patience)
     due = list(OutboundEmail.objects.filter(overdue).values_list("pk", flat=True)[:5000])
     # Touch them so the next sweep leaves them to the tasks enqueued now. The UPDATE
     # repeats the conditions: a row that a worker claimed since the SELECT is "sending"
     # and fresh, and must not be put back to pending (it would be sent twice).
     OutboundEmail.objects.filter(overdue, pk__in=due).update(
-        status=EmailStatus.PENDING, updated_at=now
+        status=EmailStatus.PENDING,
+        updated_at=now,
+        interruptions=Case(
+            When(status=EmailStatus.SENDING, then=F("interruptions") + 1),
+            default=F("interruptions"),
+            output_field=OutboundEmail._meta.get_field("interruptions"),
+        ),
     )
     due = list(
         OutboundEmail.objects.filter(
@@ -116,6 +139,45 @@ def outbox_sweep(*, now=None) -> int:
     for start in range(0, len(due), SEND_CHUNK):
         send_many.delay(due[start : start + SEND_CHUNK])
     return len(due)
+
+
+def _pending_overdue(now, patience: float) -> Q:
+    """Pending rows waiting longer than `patience`; one whose send failed waits its
+    retry's backoff on top (its task is held by a worker until then, not lost)."""
+    overdue = Q(attempts=0, updated_at__lt=now - timedelta(seconds=patience))
+    for attempts in range(1, MAX_ATTEMPTS):
+        wait = patience + backoff_seconds(attempts - 1)
+        overdue |= Q(attempts=attempts, updated_at__lt=now - timedelta(seconds=wait))
+    return Q(status=EmailStatus.PENDING) & overdue
+
+
+def backoff_seconds(retries: int) -> float:
+    """Seconds before the next try of a row that failed `retries + 1` times."""
+    return min(settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2**retries, 3600)
+
+
+INTERRUPTED_TWICE = gettext_noop(
+    "Its worker stopped twice while sending it: the recipient may have received it. "
+    "Resend it if they did not."
+)
+
+
+def _fail_interrupted_twice(stuck: Q, now) -> None:
+    rows = list(OutboundEmail.objects.filter(stuck, interruptions__gte=1).select_related("user"))
+    if not rows:
+        return
+    message = gettext(INTERRUPTED_TWICE)  # shown to staff on the outbox's admin page
+    OutboundEmail.objects.filter(stuck, pk__in=[r.pk for r in rows]).update(
+        status=EmailStatus.FAILED, last_error=message, updated_at=now
+    )
+    _tell([EmailOutcome(row, sent=False, error=message) for row in rows])
+
+
+def outbox_message_id(email: OutboundEmail) -> str:
+    """The row's own Message-ID, the same on every attempt: a copy sent again after its
+    worker died mid-send is recognisably the same message."""
+    domain = parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+    return f"<outbox.{email.pk}.{email.created_at:%Y%m%d%H%M%S%f}@{domain}>"
 
 
 class EmailSendError(Exception):
@@ -143,6 +205,7 @@ def _deliver(email: OutboundEmail, connection, outcomes: list) -> None:
             to=[email.to_email],
             reply_to=reply_to(email),
             connection=connection,
+            headers={"Message-ID": outbox_message_id(email)},
         )
         message.attach_alternative(html, "text/html")
         message.send()

@@ -5,6 +5,7 @@ from django.core.mail import get_connection
 from core.services import (
     MAX_ATTEMPTS,
     EmailSendError,
+    backoff_seconds,
     outbox_send,
     outbox_send_many,
     outbox_sweep,
@@ -20,8 +21,7 @@ def send_outbound_email(self, email_id: int) -> bool:
             # Inline (make run): never fail the request that queued the email; the row
             # stays pending with its error for the outbox sweep and staff to see.
             return False
-        backoff = settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2**self.request.retries
-        raise self.retry(exc=exc, countdown=min(backoff, 3600)) from exc
+        raise self.retry(exc=exc, countdown=backoff_seconds(self.request.retries)) from exc
 
 
 @shared_task(acks_late=True)

@@ -25,6 +25,11 @@ as known at that address.
 The client address is REMOTE_ADDR, or behind proxies listed in TRUSTED_PROXIES the
 address they report in X-Forwarded-For (docs/deployment.md). Without that setting the
 header is ignored: anyone could write it, and each request would come "from" anywhere.
+
+With Redis down the throttle fails open: core.cache serves as an empty cache that keeps
+nothing, so no count is seen and nobody is refused (a warning is logged). Failing closed
+would lock every user and API client out for as long as the cache is away; the password
+hasher still makes each guess cost (docs/security.md).
 """
 
 import functools

@@ -83,3 +83,14 @@ def parse_datetime(value: str, zone: str | dt.tzinfo = UTC) -> dt.datetime:
         tz = get_zone(zone) if isinstance(zone, str) else zone
         parsed = parsed.replace(tzinfo=tz)
     return parsed.astimezone(UTC)
+
+
+def day_start(day: dt.date, zone: str) -> dt.datetime:
+    """Midnight at the start of `day` in the IANA `zone` (a day is a zone's day)."""
+    return dt.datetime.combine(day, dt.time(0, 0), tzinfo=get_zone(zone or "UTC"))
+
+
+def day_end(day: dt.date, zone: str) -> dt.datetime:
+    """The last second of `day` in `zone`: a badge that expires "on" a day is valid
+    through it."""
+    return dt.datetime.combine(day, dt.time(23, 59, 59), tzinfo=get_zone(zone or "UTC"))

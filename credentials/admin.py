@@ -3,7 +3,7 @@ from django.contrib.admin import RelatedOnlyFieldListFilter
 
 from core.exceptions import ApplicationError
 from credentials.models import IssuerKey
-from credentials.services import issuer_key_rotate, issuer_key_withdraw
+from credentials.services import issuer_key_rotate, issuer_key_withdraw, key_signs
 from issuers.admin_scoping import ReadOnlyIssuerScopedAdmin
 from issuers.permissions import MANAGE_ISSUER
 
@@ -13,11 +13,13 @@ class IssuerKeyAdmin(ReadOnlyIssuerScopedAdmin):
     """The issuers' Open Badges 3.0 signing keys: public halves only. Owners rotate a key,
     or withdraw one that was compromised (docs/open-badges-3.md)."""
 
-    list_display = ("key_id", "issuer", "active", "created_at", "retired_at", "withdrawn_at")
-    list_filter = ("active", ("issuer", RelatedOnlyFieldListFilter))
+    list_display = ("key_id", "issuer", "purpose", "algorithm", "active", "created_at")
+    list_display += ("retired_at", "withdrawn_at")
+    list_filter = ("active", "purpose", "algorithm", ("issuer", RelatedOnlyFieldListFilter))
     list_select_related = ("issuer",)
     # The private half (encrypted) is never shown.
-    fields = ("issuer", "key_id", "public_jwk", "active", "created_at", "retired_at")
+    fields = ("issuer", "key_id", "purpose", "algorithm", "public_jwk", "active", "created_at")
+    fields += ("retired_at",)
     fields += ("withdrawn_at",)
     actions = ("rotate_selected", "withdraw_selected")
 
@@ -46,7 +48,14 @@ class IssuerKeyAdmin(ReadOnlyIssuerScopedAdmin):
         self._each(
             request,
             queryset.filter(active=True),
-            lambda key: issuer_key_rotate(issuer=key.issuer, actor=request.user),
+            # A key of the same purpose and algorithm (an Ed25519 VC-JWT key from before
+            # OB 3.0 conformance: one of CREDENTIALS_JWT_ALGORITHM).
+            lambda key: issuer_key_rotate(
+                issuer=key.issuer,
+                actor=request.user,
+                purpose=key.purpose,
+                algorithm=key.algorithm if key_signs(key) else None,
+            ),
             "Rotated {} key(s); the old ones stay published.",
         )
 

@@ -68,7 +68,16 @@ _B58 = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _ED25519_MULTICODEC = b"\xed\x01"
 
 
-def _b58decode(value: str) -> bytes:
+def b58encode(data: bytes) -> str:
+    number = int.from_bytes(data, "big")
+    out = ""
+    while number:
+        number, digit = divmod(number, 58)
+        out = _B58[digit] + out
+    return "1" * (len(data) - len(data.lstrip(b"\x00"))) + out
+
+
+def b58decode(value: str) -> bytes:
     number = 0
     for char in value:
         digit = _B58.find(char)
@@ -77,6 +86,32 @@ def _b58decode(value: str) -> bytes:
         number = number * 58 + digit
     body = number.to_bytes((number.bit_length() + 7) // 8, "big") if number else b""
     return b"\x00" * (len(value) - len(value.lstrip("1"))) + body
+
+
+def multikey(jwk: dict) -> str:
+    """The `publicKeyMultibase` of an Ed25519 public JWK (Multikey: base58btc of the
+    multicodec 0xed01 and the 32 bytes; as in did:key)."""
+    raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+    return "z" + b58encode(_ED25519_MULTICODEC + raw)
+
+
+def ed25519_public_bytes(method: dict) -> bytes:
+    """The 32 bytes of the Ed25519 key of a verification method (Multikey
+    `publicKeyMultibase`, or an OKP `publicKeyJwk`); ValueError for any other."""
+    multibase = method.get("publicKeyMultibase")
+    if isinstance(multibase, str):
+        if not multibase.startswith("z"):
+            raise ValueError("publicKeyMultibase is not base58btc")
+        raw = b58decode(multibase[1:])
+        if not raw.startswith(_ED25519_MULTICODEC) or len(raw) != 34:
+            raise ValueError("the Multikey is not an Ed25519 key")
+        return raw[2:]
+    jwk = method.get("publicKeyJwk")
+    if isinstance(jwk, dict) and jwk.get("kty") == "OKP" and jwk.get("crv") == "Ed25519":
+        raw = base64.urlsafe_b64decode(jwk["x"] + "=" * (-len(jwk["x"]) % 4))
+        if len(raw) == 32:
+            return raw
+    raise ValueError("the key is not an Ed25519 key")
 
 
 def _b64url(data: bytes) -> str:
@@ -90,7 +125,7 @@ def self_contained_document(did: str) -> dict | None:
         multibase = did[len("did:key:") :]
         if not multibase.startswith("z"):
             raise ValueError("a did:key must be base58btc (z...)")
-        raw = _b58decode(multibase[1:])
+        raw = b58decode(multibase[1:])
         if not raw.startswith(_ED25519_MULTICODEC) or len(raw) != 34:
             raise ValueError("only Ed25519 did:key identifiers are supported")
         jwk = {"kty": "OKP", "crv": "Ed25519", "x": _b64url(raw[2:])}

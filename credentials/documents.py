@@ -14,6 +14,7 @@ explains the mapping.
 import base64
 import gzip
 import io
+import uuid
 
 from assertions import openbadges
 from core.timefmt import format_iso_z
@@ -21,8 +22,13 @@ from credentials import did as dids
 
 VC_CONTEXT = "https://www.w3.org/ns/credentials/v2"
 OB_CONTEXT = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
-DID_CONTEXTS = ["https://www.w3.org/ns/did/v1", "https://w3id.org/security/suites/jws-2020/v1"]
-JWS_ALG = "EdDSA"
+DID_CONTEXTS = [
+    "https://www.w3.org/ns/did/v1",
+    "https://w3id.org/security/suites/jws-2020/v1",
+    "https://w3id.org/security/multikey/v1",
+]
+# The namespace of the earners' credential subject ids (uuid5, see subject_id).
+SUBJECT_NAMESPACE = uuid.UUID("6f1c3f0e-5b7a-4c55-9d1e-0b5f3a4e2c71")
 # The largest status list accepted when decoding (16 Mi entries).
 STATUS_LIST_MAX_BYTES = 16 * 1024 * 1024 // 8
 
@@ -123,10 +129,41 @@ def _alignment(item: dict) -> dict:
     return doc
 
 
-def achievement_subject(assertion, achievement_doc: dict) -> dict:
-    """The earner, identified by the salted sha256 of their email (as in OB 2.0, the
-    credential does not publish the address)."""
+def subject_id(issuer, earner) -> str:
+    """The earner's stable id as a credential subject (the JWT's `sub`, OB 3.0 §8.2): a
+    `urn:uuid:` of the issuer's DID and the earner's entity id, so every badge of one
+    earner from one issuer names the same subject, and nothing of the earner shows."""
+    name = f"{dids.issuer_did(issuer)}/earners/{earner.entity_id}"
+    return f"urn:uuid:{uuid.uuid5(SUBJECT_NAMESPACE, name)}"
+
+
+def person_profile_id(user) -> str:
+    """A person's id as the OB 3.0 API's Profile gives it: a `urn:uuid:` of this site and
+    the account's entity id, stable for the account's life."""
+    name = f"{dids.issuers_prefix()}users/{user.entity_id}"
+    return f"urn:uuid:{uuid.uuid5(SUBJECT_NAMESPACE, name)}"
+
+
+def person_profile(user) -> dict:
+    """The OB 3.0 Profile of an account (getProfile)."""
     doc = {
+        "id": person_profile_id(user),
+        "type": ["Profile"],
+        "name": f"{user.first_name} {user.last_name}".strip() or user.email,
+        "email": user.email,
+    }
+    if user.first_name:
+        doc["givenName"] = user.first_name
+    if user.last_name:
+        doc["familyName"] = user.last_name
+    return doc
+
+
+def achievement_subject(assertion, achievement_doc: dict) -> dict:
+    """The earner: a stable id (`subject_id`) and the salted sha256 of their email (as in
+    OB 2.0, the credential does not publish the address)."""
+    doc = {
+        "id": subject_id(assertion.organization, assertion.earner),
         "type": ["AchievementSubject"],
         "identifier": [
             {
@@ -246,19 +283,28 @@ def status_list_credential(issuer, number: int, size: int, revoked_indexes, *, v
 # --- keys ---------------------------------------------------------------------------------
 
 
+def verification_method(issuer, key) -> dict:
+    """A key as its DID document lists it: VC-JWT keys as JsonWebKey2020 (a JWK, what JOSE
+    libraries take); Data Integrity keys as Multikey (`publicKeyMultibase`, what
+    eddsa-rdfc-2022 verifiers take)."""
+    method = {
+        "id": verification_method_id(issuer, key.key_id),
+        "type": "JsonWebKey2020",
+        "controller": dids.issuer_did(issuer),
+    }
+    if key.purpose == "data_integrity":
+        method["type"] = "Multikey"
+        method["publicKeyMultibase"] = dids.multikey(key.public_jwk)
+    else:
+        method["publicKeyJwk"] = dict(key.public_jwk)
+    return method
+
+
 def did_document(issuer, keys) -> dict:
     """`keys`: the issuer's IssuerKeys, retired ones included (they verify what they
     signed before a rotation)."""
     did = dids.issuer_did(issuer)
-    methods = [
-        {
-            "id": verification_method_id(issuer, key.key_id),
-            "type": "JsonWebKey2020",
-            "controller": did,
-            "publicKeyJwk": dict(key.public_jwk),
-        }
-        for key in keys
-    ]
+    methods = [verification_method(issuer, key) for key in keys]
     ids = [m["id"] for m in methods]
     return {
         "@context": DID_CONTEXTS,
@@ -276,7 +322,7 @@ def jwks(issuer, keys) -> dict:
                 **key.public_jwk,
                 "kid": verification_method_id(issuer, key.key_id),
                 "use": "sig",
-                "alg": JWS_ALG,
+                "alg": key.algorithm,
             }
             for key in keys
         ]

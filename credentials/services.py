@@ -1,12 +1,15 @@
 """Every write of the credentials app: issuer keys, status list entries, revocation bits;
 and the signed documents built from them.
 
-Keys: an issuer gets an Ed25519 key when it is created (`issuer_key_create`, on
-issuers.signals.issuer_created); issuers older than this feature get one on first use.
-Rotation retires the active key (still published) and makes a new one.
+Keys: an issuer gets a VC-JWT key (RS256 by default, ES256 by CREDENTIALS_JWT_ALGORITHM)
+when it is created (`issuer_key_create`, on issuers.signals.issuer_created); issuers
+older than this feature get one on first use, and so do those whose key is an Ed25519
+one from before OB 3.0 conformance. Data Integrity proofs have their own Ed25519 key,
+made on first use. Rotation retires the active key (still published) and makes a new one.
 
-Status: an assertion gets its index in the issuer's current status list the first time
-its credential is signed (assertions that never leave as credentials take no index).
+Status: an assertion gets a random free index in the issuer's current status list the
+first time its credential is signed (assertions that never leave as credentials take no
+index); the position says nothing about when it was issued or how many were.
 The assertion row is locked while its entry is made, and `assertion_revoke` holds the
 same lock while it flips the bit (`status_entry_revoke`, on
 assertions.signals.assertion_revoked), so a revocation can never be lost to a concurrent
@@ -20,13 +23,15 @@ from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions import public_cache
-from assertions.models import Assertion, AssertionStatus
+from assertions.models import Acceptance, Assertion, AssertionStatus
 from core.exceptions import ApplicationError, ConflictError
 from core.iterables import chunks
-from credentials import crypto, documents, signing
-from credentials.models import IssuerKey, StatusEntry, StatusList
+from core.timefmt import format_iso_z
+from credentials import crypto, data_integrity, documents, signing
+from credentials.models import IssuerKey, KeyAlgorithm, KeyPurpose, StatusEntry, StatusList
 from issuers.permissions import MANAGE_ISSUER, require_role
 
 
@@ -41,13 +46,40 @@ def _key_context(issuer, key_id: str) -> str:
     return f"{issuer.entity_id}#{key_id}"
 
 
-def _new_key(issuer) -> IssuerKey:
-    private = signing.generate_key()
+def default_algorithm(purpose: str) -> str:
+    if purpose == KeyPurpose.DATA_INTEGRITY:
+        return KeyAlgorithm.EDDSA
+    return settings.CREDENTIALS_JWT_ALGORITHM
+
+
+def _check_algorithm(purpose: str, algorithm: str) -> None:
+    allowed = (
+        [KeyAlgorithm.EDDSA]
+        if purpose == KeyPurpose.DATA_INTEGRITY
+        else list(signing.SIGNING_ALGORITHMS)
+    )
+    if algorithm not in allowed:
+        raise ApplicationError(
+            _("A %(purpose)s key is made with %(allowed)s, not %(algorithm)s.")
+            % {
+                "purpose": KeyPurpose(purpose).label,
+                "allowed": _(" or ").join(allowed),
+                "algorithm": algorithm,
+            },
+            code="invalid_algorithm",
+            field_errors={"algorithm": [_("Choose one of: %s.") % ", ".join(allowed)]},
+        )
+
+
+def _new_key(issuer, *, purpose: str, algorithm: str) -> IssuerKey:
+    private = signing.generate_key(algorithm)
     number = IssuerKey.objects.filter(issuer=issuer).count() + 1
     key_id = f"key-{number}"
     return IssuerKey.objects.create(
         issuer=issuer,
         key_id=key_id,
+        purpose=purpose,
+        algorithm=algorithm,
         public_jwk=private.as_dict(private=False),
         private_key_encrypted=crypto.encrypt(
             signing.private_key_bytes(private), context=_key_context(issuer, key_id)
@@ -55,55 +87,80 @@ def _new_key(issuer) -> IssuerKey:
     )
 
 
-def issuer_key_create(*, issuer) -> IssuerKey:
-    """The issuer's active signing key, made if it has none (race-free: one active key
-    per issuer is a unique constraint; the loser of a race reads the winner's)."""
-    existing = IssuerKey.objects.filter(issuer=issuer, active=True).first()
-    if existing is not None:
+def key_signs(key: IssuerKey) -> bool:
+    """Whether an active key may still sign: an Ed25519 VC-JWT key made before OB 3.0
+    conformance may not (§8.2 wants RS256 or ES256)."""
+    return key.purpose != KeyPurpose.JWT or key.algorithm in signing.SIGNING_ALGORITHMS
+
+
+def issuer_key_create(*, issuer, purpose: str = KeyPurpose.JWT) -> IssuerKey:
+    """The issuer's active key for `purpose`, made if it has none (race-free: one active
+    key per issuer and purpose is a unique constraint; the loser of a race reads the
+    winner's). An active Ed25519 VC-JWT key from before OB 3.0 conformance is retired
+    here (still published: what it signed still verifies) for a key of
+    CREDENTIALS_JWT_ALGORITHM."""
+    existing = IssuerKey.objects.filter(issuer=issuer, purpose=purpose, active=True).first()
+    if existing is not None and key_signs(existing):
         return existing
     try:
         with transaction.atomic():
-            return _new_key(issuer)
+            if existing is not None:
+                now = timezone.now()
+                IssuerKey.objects.filter(pk=existing.pk, active=True).update(
+                    active=False, retired_at=now, updated_at=now
+                )
+            return _new_key(issuer, purpose=purpose, algorithm=default_algorithm(purpose))
     except IntegrityError:
-        return IssuerKey.objects.get(issuer=issuer, active=True)
+        return IssuerKey.objects.get(issuer=issuer, purpose=purpose, active=True)
 
 
 @transaction.atomic
-def issuer_key_rotate(*, issuer, actor=None) -> IssuerKey:
-    """Retire the active key (it stays in the DID document and JWKS, so what it signed
-    still verifies) and make a new one that signs from now on."""
+def issuer_key_rotate(
+    *, issuer, actor=None, purpose: str = KeyPurpose.JWT, algorithm: str | None = None
+) -> IssuerKey:
+    """Retire the active key of `purpose` (it stays in the DID document and JWKS, so what
+    it signed still verifies) and make a new one that signs from now on, with
+    `algorithm` (default: CREDENTIALS_JWT_ALGORITHM for VC-JWTs, Ed25519 for Data
+    Integrity)."""
     require_role(actor, issuer, MANAGE_ISSUER)
+    algorithm = algorithm or default_algorithm(purpose)
+    _check_algorithm(purpose, algorithm)
     # The issuer's keys are locked so that two rotations cannot both retire one key.
     list(IssuerKey.objects.select_for_update().filter(issuer=issuer))
-    IssuerKey.objects.filter(issuer=issuer, active=True).update(
+    IssuerKey.objects.filter(issuer=issuer, purpose=purpose, active=True).update(
         active=False, retired_at=timezone.now(), updated_at=timezone.now()
     )
     # Cached status lists signed by the old key stay valid (it is still published);
     # they are re-signed with the new one as they expire.
-    return _new_key(issuer)
+    return _new_key(issuer, purpose=purpose, algorithm=algorithm)
 
 
 @transaction.atomic
 def issuer_key_withdraw(*, key: IssuerKey, actor=None) -> IssuerKey:
     """Stop publishing a compromised key: whatever was signed with it (by the issuer or
-    by whoever holds the key) no longer verifies. When it is the active key, a new one
-    takes over. The issuer's cached credentials and status lists are dropped once this
-    commits, so the next download of each is signed by the active key. Returns the
-    issuer's active key."""
+    by whoever holds the key) no longer verifies. When it is the active key of its
+    purpose, a new one takes over (same algorithm; an Ed25519 VC-JWT key is followed by
+    one of CREDENTIALS_JWT_ALGORITHM). The issuer's cached credentials and status lists
+    are dropped once this commits, so the next download of each is signed by the active
+    key. Returns the issuer's active key of that purpose."""
     issuer = key.issuer
     require_role(actor, issuer, MANAGE_ISSUER)
     keys = {k.pk: k for k in IssuerKey.objects.select_for_update().filter(issuer=issuer)}
     key = keys[key.pk]
     if key.withdrawn_at is not None:
-        raise ConflictError(f"{key.key_id} was withdrawn already.", code="key_withdrawn")
+        raise ConflictError(
+            _("%(key)s was withdrawn already.") % {"key": key.key_id}, code="key_withdrawn"
+        )
     now = timezone.now()
     if key.active:
         key.active, key.retired_at = False, now
     key.withdrawn_at = now
     key.save(update_fields=["active", "retired_at", "withdrawn_at", "updated_at"])
-    active = next((k for k in keys.values() if k.active), None)  # `key` is not, now
+    # `key` is not active now
+    active = next((k for k in keys.values() if k.active and k.purpose == key.purpose), None)
     if active is None:
-        active = _new_key(issuer)
+        algorithm = key.algorithm if key_signs(key) else default_algorithm(key.purpose)
+        active = _new_key(issuer, purpose=key.purpose, algorithm=algorithm)
     transaction.on_commit(lambda: _forget_signed(issuer))
     return active
 
@@ -118,7 +175,7 @@ def _forget_signed(issuer) -> None:
 
 
 def issuer_keys(issuer) -> list[IssuerKey]:
-    """Every key the issuer signed with that is still published, the active one last."""
+    """Every key the issuer signed with that is still published, the active ones last."""
     return list(
         IssuerKey.objects.filter(issuer=issuer, withdrawn_at__isnull=True).order_by(
             "created_at", "id"
@@ -126,13 +183,15 @@ def issuer_keys(issuer) -> list[IssuerKey]:
     )
 
 
-def signing_key(issuer):
-    """(IssuerKey, joserfc private key) of the issuer's active key."""
-    key = issuer_key_create(issuer=issuer)
+def signing_key(issuer, purpose: str = KeyPurpose.JWT):
+    """(IssuerKey, joserfc private key) of the issuer's active key for `purpose`."""
+    key = issuer_key_create(issuer=issuer, purpose=purpose)
     try:
         raw = crypto.decrypt(key.private_key_encrypted, context=_key_context(issuer, key.key_id))
     except crypto.KeyDecryptionError as exc:
-        raise ApplicationError(f"The issuer's signing key cannot be used: {exc}") from None
+        raise ApplicationError(
+            _("The issuer's signing key cannot be used: %(reason)s") % {"reason": exc}
+        ) from None
     return key, signing.load_private_key(raw)
 
 
@@ -141,11 +200,11 @@ def signing_key(issuer):
 
 def _current_list_locked(issuer) -> StatusList:
     """The issuer's newest status list with room, locked; made when there is none."""
-    for _ in range(3):
+    for _attempt in range(3):
         current = (
             StatusList.objects.select_for_update().filter(issuer=issuer).order_by("-number").first()
         )
-        if current is not None and current.next_index < current.size:
+        if current is not None and current.allocated < current.size:
             return current
         number = current.number + 1 if current else 1
         try:
@@ -153,7 +212,7 @@ def _current_list_locked(issuer) -> StatusList:
                 return StatusList.objects.create(issuer=issuer, number=number)
         except IntegrityError:  # another request made it first: lock theirs
             continue
-    raise ConflictError("Could not allocate a status list entry; try again.")
+    raise ConflictError(_("Could not allocate a status list entry; try again."))
 
 
 def status_entry_get_or_create(*, assertion: Assertion) -> StatusEntry:
@@ -170,14 +229,46 @@ def status_entry_get_or_create(*, assertion: Assertion) -> StatusEntry:
         if entry is not None:
             return entry
         status_list = _current_list_locked(assertion.organization)
-        index = status_list.next_index
-        StatusList.objects.filter(pk=status_list.pk).update(next_index=F("next_index") + 1)
-        return StatusEntry.objects.create(
-            assertion_id=locked.pk,
-            status_list=status_list,
-            index=index,
-            revoked=locked.status == AssertionStatus.REVOKED,
-        )
+        entry = _entry_at_random_index(status_list, locked)
+        StatusList.objects.filter(pk=status_list.pk).update(allocated=F("allocated") + 1)
+        return entry
+
+
+# Random probes before the free indexes of a list are listed (a list nearly full).
+RANDOM_PROBES = 8
+
+
+def _free_index(status_list: StatusList) -> int:
+    """A uniformly random index of the list that no entry has."""
+    entries = StatusEntry.objects.filter(status_list=status_list)
+    for _attempt in range(RANDOM_PROBES):
+        index = secrets.randbelow(status_list.size)
+        if not entries.filter(index=index).exists():
+            return index
+    taken = set(entries.values_list("index", flat=True))
+    free = [i for i in range(status_list.size) if i not in taken]
+    if not free:
+        raise ConflictError(_("The status list is full; try again."))
+    return secrets.choice(free)
+
+
+def _entry_at_random_index(status_list: StatusList, assertion: Assertion) -> StatusEntry:
+    """The assertion's entry at a random free index of the (locked) list. The unique
+    (list, index) constraint is the last word: an index taken meanwhile, by a writer not
+    holding the list's lock, is tried again elsewhere."""
+    for _attempt in range(3):
+        index = _free_index(status_list)
+        try:
+            with transaction.atomic():
+                return StatusEntry.objects.create(
+                    assertion_id=assertion.pk,
+                    status_list=status_list,
+                    index=index,
+                    revoked=assertion.status == AssertionStatus.REVOKED,
+                )
+        except IntegrityError:
+            continue
+    raise ConflictError(_("Could not allocate a status list entry; try again."))
 
 
 def status_entries_allocate(*, assertions) -> dict[int, StatusEntry]:
@@ -244,18 +335,37 @@ def credential_sign(*, assertion: Assertion, keys: dict | None = None) -> str:
     keys = {} if keys is None else keys
     if issuer.pk not in keys:
         key, private = signing_key(issuer)
-        keys[issuer.pk] = (private, documents.verification_method_id(issuer, key.key_id))
-    private, kid = keys[issuer.pk]
-    return signing.sign(doc, private, kid)
+        kid = documents.verification_method_id(issuer, key.key_id)
+        keys[issuer.pk] = (private, kid, key.algorithm)
+    private, kid, algorithm = keys[issuer.pk]
+    return signing.sign(doc, private, kid, algorithm)
+
+
+def credential_data_integrity(*, assertion: Assertion, keys: dict | None = None) -> dict:
+    """The assertion's OpenBadgeCredential as JSON with a Data Integrity proof
+    (eddsa-rdfc-2022) by the issuer's Ed25519 Data Integrity key. `keys`: a dict to keep
+    decrypted issuer keys in while signing many."""
+    if assertion.status == AssertionStatus.REVOKED:
+        raise CredentialUnavailableError(_("This badge was revoked; it has no credential."))
+    issuer = assertion.organization
+    doc = credential_document(assertion)
+    keys = {} if keys is None else keys
+    cache_key = (issuer.pk, KeyPurpose.DATA_INTEGRITY)
+    if cache_key not in keys:
+        key, private = signing_key(issuer, KeyPurpose.DATA_INTEGRITY)
+        keys[cache_key] = (private, documents.verification_method_id(issuer, key.key_id))
+    private, method = keys[cache_key]
+    return data_integrity.sign(doc, private, method, format_iso_z(timezone.now()))
 
 
 def credentials_bundle(*, user) -> dict:
-    """Every badge awarded to `user` that is not revoked, as signed credentials in one
-    unsigned VerifiablePresentation (the backpack's export)."""
+    """Every badge awarded to `user` that is neither revoked nor rejected by them, as
+    signed credentials in one unsigned VerifiablePresentation (the backpack's export)."""
     assertions = (
         Assertion.objects.filter(earner__user=user)
         .exclude(status=AssertionStatus.REVOKED)
-        .select_related("organization", "badge_template_version__template")
+        .exclude(acceptance=Acceptance.REJECTED)
+        .select_related("organization", "earner", "badge_template_version__template")
         .order_by("-emitted_at", "-pk")
     )
     keys: dict = {}
@@ -286,6 +396,7 @@ def status_list_token(*, issuer, number: int) -> str | None:
         issuer, number, status_list.size, revoked, valid_from=timezone.now()
     )
     key, private = signing_key(issuer)
-    token = signing.sign(doc, private, documents.verification_method_id(issuer, key.key_id))
+    kid = documents.verification_method_id(issuer, key.key_id)
+    token = signing.sign(doc, private, kid, key.algorithm)
     cache.set(cache_key, token, settings.PUBLIC_CACHE_SECONDS)
     return token

@@ -1,13 +1,14 @@
-"""VC-JWT (JOSE) signing with Ed25519, by joserfc.
+"""VC-JWT (JOSE) signing as Open Badges 3.0 §8.2 says, by joserfc.
 
-The JWT payload is the credential itself with the registered claims OB 3.0 maps onto
-it (`iss` = issuer id, `jti` = credential id, `nbf` = validFrom, `exp` = validUntil,
-`sub` = credentialSubject.id when there is one); no `iat`, so the same credential
-signed twice with the same key gives the same token (Ed25519 is deterministic).
+OB 3.0 §8.2 ("JSON Web Token Proof Format"): "The signing algorithm MUST be "RS256" as
+a minimum" (1EdTech's validator accepts RS256 or ES256), the `typ` header "If present,
+MUST be set to "JWT"", and the registered claims `iss` (issuer id), `jti` (credential
+id), `nbf` (validFrom), `exp` (validUntil, when it expires) and `sub` (the credential
+subject's id). The payload is the credential itself with those claims added; no `iat`.
 
-The header says `alg: EdDSA`, the name every JOSE library and VC verifier knows.
-RFC 9864 (2025) deprecates it in favour of `Ed25519`; joserfc warns about the old name,
-and both are accepted when verifying. docs/open-badges-3.md says why.
+Issuers sign with RSA (2048 bits or more, RS256: the default) or P-256 (ES256) keys.
+Credentials signed before OB 3.0 conformance carry `alg: EdDSA` (Ed25519); those keys stay
+published and such tokens still verify.
 """
 
 import json
@@ -16,16 +17,20 @@ from datetime import datetime
 
 from joserfc import jwt
 from joserfc.errors import JoseError
-from joserfc.jwk import OKPKey
+from joserfc.jwk import ECKey, OKPKey, RSAKey
 from joserfc.jws import extract_compact
 from joserfc.util import to_bytes
 
-from credentials.documents import JWS_ALG
-
-ALGORITHMS = ["EdDSA", "Ed25519"]
+RS256, ES256, EDDSA = "RS256", "ES256", "EdDSA"
+# What new JWT keys may be (settings.CREDENTIALS_JWT_ALGORITHM picks one).
+SIGNING_ALGORITHMS = (RS256, ES256)
+# What a token's header may say when verifying: the old Ed25519 tokens too.
+VERIFY_ALGORITHMS = {RS256, ES256, EDDSA, "Ed25519"}
+RSA_BITS = 2048
 MEDIA_TYPE = "application/vc+jwt"
+JWT_TYP = "JWT"
 
-try:  # joserfc >= 1.6 warns on every use of the EdDSA name
+try:  # joserfc >= 1.6 warns on every use of the EdDSA name (only verified, never signed)
     from joserfc.errors import SecurityWarning
 
     warnings.filterwarnings("ignore", message="EdDSA is deprecated", category=SecurityWarning)
@@ -33,22 +38,68 @@ except ImportError:  # pragma: no cover - older joserfc has no such warning
     pass
 
 
-def generate_key() -> OKPKey:
-    return OKPKey.generate_key("Ed25519")
+def generate_key(algorithm: str = RS256):
+    """A new private key for `algorithm` (RS256, ES256, or Ed25519 for Data Integrity)."""
+    if algorithm == RS256:
+        return RSAKey.generate_key(RSA_BITS)
+    if algorithm == ES256:
+        return ECKey.generate_key("P-256")
+    if algorithm in (EDDSA, "Ed25519"):
+        return OKPKey.generate_key("Ed25519")
+    raise ValueError(f"unknown signing algorithm {algorithm!r}")
 
 
-def private_key_bytes(key: OKPKey) -> bytes:
+def private_key_bytes(key) -> bytes:
     return json.dumps(key.as_dict(private=True), sort_keys=True).encode("utf-8")
 
 
-def load_private_key(data: bytes) -> OKPKey:
-    return OKPKey.import_key(json.loads(data))
+def load_private_key(data: bytes):
+    return _import(json.loads(data))
 
 
-def load_public_key(jwk: dict) -> OKPKey:
-    if jwk.get("kty") != "OKP" or jwk.get("crv") != "Ed25519" or "d" in jwk:
-        raise ValueError("not a public Ed25519 JWK")
-    return OKPKey.import_key({"kty": "OKP", "crv": "Ed25519", "x": jwk["x"]})
+def _import(jwk: dict):
+    kty = jwk.get("kty")
+    if kty == "RSA":
+        return RSAKey.import_key(jwk)
+    if kty == "EC":
+        return ECKey.import_key(jwk)
+    if kty == "OKP":
+        return OKPKey.import_key(jwk)
+    raise ValueError(f"unsupported key type {kty!r}")
+
+
+# The public members of each key type: anything else in a published JWK is refused.
+_PUBLIC_MEMBERS = {
+    "RSA": ("n", "e"),
+    "EC": ("crv", "x", "y"),
+    "OKP": ("crv", "x"),
+}
+
+
+def algorithm_of(jwk: dict) -> str:
+    """The one JWS algorithm a public JWK verifies: RSA → RS256, P-256 → ES256,
+    Ed25519 → EdDSA. A token whose header names another is refused (no algorithm
+    confusion)."""
+    kty, crv = jwk.get("kty"), jwk.get("crv")
+    if kty == "RSA":
+        return RS256
+    if kty == "EC" and crv == "P-256":
+        return ES256
+    if kty == "OKP" and crv == "Ed25519":
+        return EDDSA
+    raise ValueError(f"unsupported key ({kty} {crv or ''})".strip())
+
+
+def load_public_key(jwk: dict):
+    if not isinstance(jwk, dict) or "d" in jwk:
+        raise ValueError("not a public JWK")
+    kty = jwk.get("kty")
+    algorithm_of(jwk)
+    members = {name: jwk[name] for name in _PUBLIC_MEMBERS[kty]}
+    key = _import({"kty": kty, **members})
+    if kty == "RSA" and key.raw_value.key_size < RSA_BITS:
+        raise ValueError(f"an RSA key of {key.raw_value.key_size} bits is too short")
+    return key
 
 
 def _epoch(value: str) -> int:
@@ -69,10 +120,12 @@ def claims_for(credential: dict) -> dict:
     return claims
 
 
-def sign(credential: dict, key: OKPKey, kid: str) -> str:
-    """The compact VC-JWT of `credential`."""
-    header = {"alg": JWS_ALG, "typ": "vc+jwt", "kid": kid}
-    return jwt.encode(header, claims_for(credential), key, algorithms=ALGORITHMS)
+def sign(credential: dict, key, kid: str, algorithm: str) -> str:
+    """The compact VC-JWT of `credential`, signed by `key` with `algorithm`."""
+    if algorithm not in SIGNING_ALGORITHMS:
+        raise ValueError(f"OB 3.0 JWTs are signed with RS256 or ES256, not {algorithm!r}")
+    header = {"alg": algorithm, "typ": JWT_TYP, "kid": kid}
+    return jwt.encode(header, claims_for(credential), key, algorithms=[algorithm])
 
 
 class BadToken(Exception):
@@ -92,14 +145,20 @@ def unverified_parts(token: str) -> tuple[dict, dict]:
 
 
 def verify_signature(token: str, jwk: dict) -> dict:
-    """The verified claims; raises BadToken when the signature does not match."""
+    """The verified claims; raises BadToken when the signature does not match or the
+    header's algorithm is not the key's."""
     try:
         key = load_public_key(jwk)
-    except (ValueError, KeyError, JoseError) as exc:
+        expected = algorithm_of(jwk)
+    except (ValueError, KeyError, TypeError, JoseError) as exc:
         raise BadToken(f"the public key is not usable: {exc}") from None
+    allowed = [EDDSA, "Ed25519"] if expected == EDDSA else [expected]
     try:
+        header, _ = unverified_parts(token)
+        if header.get("alg") not in allowed:
+            raise BadToken(f"the header says {header.get('alg')!r} but the key is for {expected}")
         # Claims (dates, status) are judged by the caller, check by check.
-        return dict(jwt.decode(token.strip(), key, algorithms=ALGORITHMS).claims)
+        return dict(jwt.decode(token.strip(), key, algorithms=allowed).claims)
     except JoseError as exc:
         raise BadToken(exc.description or exc.error) from None
     except ValueError as exc:

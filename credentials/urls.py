@@ -1,7 +1,7 @@
 """Open Badges 3.0 URLs: issuers' DID documents, keys and status lists, the signed
 credential of a badge, the backpack's bundle, and the verifier page."""
 
-from django.urls import path, re_path
+from django.urls import include, path, re_path
 
 from credentials import views
 
@@ -20,6 +20,12 @@ urlpatterns = [
         views.assertion_credential,
         name="assertion-credential",
     ),
+    re_path(
+        rf"^public/assertions/{ID}/credential/image$",
+        views.assertion_credential_image,
+        name="assertion-credential-image",
+    ),
     path("me/badges/credentials.json", views.backpack_bundle, name="backpack-credentials"),
     path("verify/", views.verify_page, name="credential-verify"),
+    path("", include("credentials.api.ob3.urls")),
 ]

@@ -4,7 +4,8 @@ Input: a compact VC-JWT, a JSON `EnvelopedVerifiableCredential` holding one, or 
 bundle (a presentation or list of these, as the backpack exports). Each credential gets
 a Report of Checks:
 
-1. format       a VC-JWT with an Ed25519 signature, an OpenBadgeCredential inside
+1. format       a VC-JWT (RS256, ES256, or EdDSA as before OB 3.0 conformance), an
+                OpenBadgeCredential inside
 2. issuer       the issuer's DID resolved to a document with the signing key:
                 this site's did:web from the database; did:key and did:jwk from the
                 identifier itself; another site's did:web is not fetched (no
@@ -37,8 +38,9 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core import http
+from credentials import data_integrity, documents, signing
 from credentials import did as dids
-from credentials import documents, signing
 from credentials.services import issuer_keys, status_list_token
 from issuers.models import Issuer
 
@@ -51,6 +53,10 @@ VERIFY_SECONDS = 5.0
 CLOCK_LEEWAY = timedelta(minutes=5)
 CREDENTIAL_TYPES = {"OpenBadgeCredential", "AchievementCredential"}
 _JWT_RE = re.compile(r"^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*$")
+
+
+def is_compact_jws(text: str) -> bool:
+    return bool(_JWT_RE.match(text))
 
 
 @dataclass
@@ -68,6 +74,12 @@ class Check:
 class Report:
     checks: list[Check] = field(default_factory=list)
     credential: dict | None = None
+    # Who issued and signed it: the issuer's DID, the key (DID URL) whose signature
+    # verified, and whether that issuer is hosted on this site (None: not known).
+    issuer_did: str = ""
+    signed_with: str = ""
+    hosted: bool | None = None
+    hosted_name: str = ""
 
     def add(self, name: str, status: str, detail: str) -> Check:
         check = Check(name, status, detail)
@@ -97,6 +109,21 @@ class Report:
         return str(name or "Credential")
 
     @property
+    def issuer_name(self) -> str:
+        """The issuer's name as the credential gives it (ours: as this site knows it)."""
+        if self.hosted_name:
+            return self.hosted_name
+        issuer = (self.credential or {}).get("issuer")
+        return str(issuer.get("name") or "") if isinstance(issuer, dict) else ""
+
+    def check(self, name: str) -> Check | None:
+        return next((c for c in self.checks if c.name == name), None)
+
+    @property
+    def status_check(self) -> Check | None:
+        return self.check("status")
+
+    @property
     def summary(self) -> str:
         failed = [c for c in self.checks if c.status == FAIL]
         if failed:
@@ -104,7 +131,15 @@ class Report:
         skipped = [c for c in self.checks if c.status == SKIP]
         if skipped:
             return f"Not verified: {skipped[0].detail}"
-        return "Valid: signed by its issuer, within its dates, and not revoked."
+        if self.hosted:
+            return _(
+                "Valid: signed by its issuer, hosted on this site, within its dates, "
+                "and not revoked."
+            )
+        return _(
+            "Valid: signed by its issuer, within its dates, and not revoked. Its issuer is "
+            "not hosted on this site: the signature shows who signed it, not who they are."
+        )
 
 
 class InputError(ValueError):
@@ -203,6 +238,12 @@ def verify_input(data: str | bytes, *, now: datetime | None = None) -> list[Repo
 
 # What one verify_input has resolved, by key; None outside one.
 _memo: ContextVar[dict | None] = ContextVar("credentials_verify_memo", default=None)
+# Whether another site's did:web document and status list may be fetched (through the
+# guarded client, core.http: public addresses only, size and time capped). The OB 3.0
+# API's upsert does, for the signed-in earner pushing a credential into their backpack;
+# the public verifier page does not (anyone could make the server fetch anything).
+_fetch_remote: ContextVar[bool] = ContextVar("credentials_verify_fetch", default=False)
+MAX_REMOTE_BYTES = 256 * 1024
 
 
 def _once(key: tuple, compute: Callable):
@@ -215,20 +256,24 @@ def _once(key: tuple, compute: Callable):
     return memo[key]
 
 
-def verify_item(item, *, now: datetime | None = None) -> Report:
-    if isinstance(item, dict):
+def verify_item(item, *, now: datetime | None = None, fetch_remote: bool = False) -> Report:
+    """The report of one credential. `fetch_remote`: another site's did:web document and
+    status list are fetched (through core.http) rather than reported as not checked."""
+    token = _fetch_remote.set(fetch_remote)
+    try:
+        return _verify_item(item, now=now)
+    finally:
+        _fetch_remote.reset(token)
+
+
+def _verify_item(item, *, now: datetime | None = None) -> Report:
+    if isinstance(item, dict) and "proof" not in item:
         report = Report(credential=item)
-        if "proof" in item:
-            report.add(
-                "format",
-                FAIL,
-                "It carries a Data Integrity proof; this verifier checks VC-JWT "
-                "(JOSE) credentials only.",
-            )
-        else:
-            report.add("format", FAIL, "It has no proof: nothing shows who issued it.")
+        report.add("format", FAIL, "It has no proof: nothing shows who issued it.")
         return report
     try:
+        if isinstance(item, dict):
+            return verify_data_integrity(item, now=now)
         return verify_token(item, now=now)
     except Exception:  # a verifier shows what it could not read; it never crashes
         logger.exception("Unexpected error verifying a credential")
@@ -254,16 +299,30 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
     if problems:
         report.add("format", FAIL, " ".join(problems))
         return report
-    report.add("format", PASS, "A VC-JWT (EdDSA/Ed25519) holding an OpenBadgeCredential.")
+    report.add("format", PASS, f"A VC-JWT ({header['alg']}) holding an OpenBadgeCredential.")
 
+    return _check_signed(
+        report,
+        payload,
+        now,
+        header,
+        lambda method: signing.verify_signature(token, method["publicKeyJwk"]),
+    )
+
+
+def _check_signed(report, payload: dict, now, header: dict, check, *, ed25519=False) -> Report:
+    """The checks after the format: origin, issuer, signature (`check(method)` raises
+    when it does not hold), dates, status."""
     issuer_id = _issuer_id(payload)
-    method = _resolve_key(report, header, issuer_id)
+    report.issuer_did = issuer_id
+    _check_origin(report, payload, issuer_id)
+    method = _resolve_key(report, header, issuer_id, ed25519=ed25519)
     if method is None:
         report.add("signature", SKIP, "Not checked: the issuer's key could not be resolved.")
     else:
         try:
-            signing.verify_signature(token, method["publicKeyJwk"])
-        except signing.BadToken as exc:
+            check(method)
+        except (signing.BadToken, data_integrity.BadProof) as exc:
             report.add(
                 "signature",
                 FAIL,
@@ -271,11 +330,95 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
                 f"or signed by another key ({exc}).",
             )
         else:
+            report.signed_with = method["id"]
             report.add("signature", PASS, f"Signed with {method['id']}.")
-
     _check_dates(report, payload, now)
     _check_status(report, payload, issuer_id)
     return report
+
+
+def verify_data_integrity(credential: dict, *, now: datetime | None = None) -> Report:
+    """The checks of a credential secured by a Data Integrity proof (eddsa-rdfc-2022)."""
+    now = now or timezone.now()
+    report = Report(credential=credential)
+    try:
+        proof = data_integrity.proof_of(credential)
+    except data_integrity.BadProof as exc:
+        report.add("format", FAIL, _("Its proof cannot be checked: %(reason)s.") % {"reason": exc})
+        return report
+    problems = _format_problems(None, credential)
+    if problems:
+        report.add("format", FAIL, " ".join(problems))
+        return report
+    report.add(
+        "format", PASS, _("An OpenBadgeCredential with a Data Integrity proof (eddsa-rdfc-2022).")
+    )
+    return _check_signed(
+        report,
+        credential,
+        now,
+        {"kid": proof["verificationMethod"]},
+        lambda method: data_integrity.verify(credential, dids.ed25519_public_bytes(method)),
+        ed25519=True,
+    )
+
+
+def hosted_issuer(did: str) -> Issuer | None:
+    """The issuer of this site whose DID is `did`, or None."""
+    entity_id = dids.local_issuer_entity_id(did)
+    if entity_id is None:
+        return None
+    return _once(("hosted", entity_id), lambda: Issuer.objects.filter(entity_id=entity_id).first())
+
+
+def _site_urls(payload: dict) -> list[str]:
+    """The addresses of this site that a credential names as its own: its id, its
+    achievement's id, its status list."""
+    subject = payload.get("credentialSubject")
+    achievement = subject.get("achievement") if isinstance(subject, dict) else None
+    status = payload.get("credentialStatus")
+    statuses = status if isinstance(status, list) else [status]
+    candidates = [
+        payload.get("id"),
+        achievement.get("id") if isinstance(achievement, dict) else None,
+        *(s.get("statusListCredential") for s in statuses if isinstance(s, dict)),
+    ]
+    site = settings.SITE_URL.rstrip("/") + "/"
+    return [url for url in candidates if isinstance(url, str) and url.startswith(site)]
+
+
+def _check_origin(report: Report, payload: dict, issuer_id: str) -> None:
+    """Whether the issuer is hosted here; and a credential that names this site's badges
+    or lists as its own but whose issuer is not one of ours is a copy signed by someone
+    else (the name and badge of an issuer cost nothing to reuse)."""
+    issuer = hosted_issuer(issuer_id)
+    report.hosted = issuer is not None
+    if issuer is not None:
+        report.hosted_name = issuer.name
+        report.add(
+            "origin",
+            PASS,
+            _("Issued by %(name)s, an issuer hosted on this site (%(did)s).")
+            % {"name": issuer.name, "did": issuer_id},
+        )
+        return
+    claimed = _site_urls(payload)
+    if claimed:
+        report.add(
+            "origin",
+            FAIL,
+            _(
+                "It presents itself as a badge of this site (%(url)s), but its issuer "
+                "%(did)s is not hosted here: someone else signed it."
+            )
+            % {"url": claimed[0], "did": issuer_id or _("(none)")},
+        )
+        return
+    report.add(
+        "origin",
+        PASS,
+        _("Issued by %(did)s, which is not hosted on this site.") % {"did": issuer_id},
+    )
 
 
 def _issuer_id(payload: dict) -> str:
@@ -283,11 +426,15 @@ def _issuer_id(payload: dict) -> str:
     return issuer.get("id", "") if isinstance(issuer, dict) else str(issuer or "")
 
 
-def _format_problems(header: dict, payload: dict) -> list[str]:
+def _format_problems(header: dict | None, payload: dict) -> list[str]:
+    """What makes `payload` no OpenBadgeCredential, and `header` (None for a Data
+    Integrity proof) no VC-JWT header."""
     problems = []
-    if header.get("alg") not in signing.ALGORITHMS:
+    header = {"alg": signing.RS256} if header is None else header
+    if header.get("alg") not in signing.VERIFY_ALGORITHMS:
         problems.append(
-            f"Its algorithm is {header.get('alg')!r}; this verifier checks EdDSA (Ed25519)."
+            f"Its algorithm is {header.get('alg')!r}; this verifier checks RS256, ES256 "
+            "and EdDSA (Ed25519)."
         )
     if header.get("typ") not in (None, "JWT", "vc+jwt", "vc+ld+json+jwt"):
         problems.append(f"Its JOSE type {header.get('typ')!r} is not a credential's.")
@@ -315,7 +462,7 @@ def _format_problems(header: dict, payload: dict) -> list[str]:
 def resolve_did(did: str) -> tuple[dict | None, str, bool]:
     """(DID document or None, how it was resolved or why not, whether "not resolved"
     proves the credential wrong rather than merely uncheckable here)."""
-    return _once(("did", did), lambda: _resolve_did(did))
+    return _once(("did", did, _fetch_remote.get()), lambda: _resolve_did(did))
 
 
 def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
@@ -335,6 +482,8 @@ def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
         return None, f"the DID is malformed ({exc})", True
     if doc is not None:
         return doc, "resolved from the identifier itself", False
+    if did.startswith("did:web:") and _fetch_remote.get() and dids.did_web_url(did):
+        return _fetch_did_document(did, dids.did_web_url(did))
     if did.startswith("did:web:"):
         return (
             None,
@@ -349,7 +498,59 @@ def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
     return None, "this DID method cannot be resolved here", False
 
 
-def _resolve_key(report: Report, header: dict, issuer_id: str) -> dict | None:
+def _fetch_json_or_text(url: str, accept: str):
+    """(the response, or None and why not) of a GET through the guarded client."""
+    try:
+        response = http.fetch(url, headers={"Accept": accept}, max_bytes=MAX_REMOTE_BYTES)
+    except http.OutboundError as exc:
+        return None, exc.message
+    if response.status_code != 200:
+        return None, _("it answered HTTP %(status)s") % {"status": response.status_code}
+    return response, ""
+
+
+def _fetch_did_document(did: str, url: str) -> tuple[dict | None, str, bool]:
+    response, why = _fetch_json_or_text(url, "application/did+json, application/json")
+    if response is None:
+        return (
+            None,
+            _("its DID document %(url)s was not fetched: %(why)s")
+            % {
+                "url": url,
+                "why": why,
+            },
+            False,
+        )
+    try:
+        doc = response.json()
+    except (ValueError, UnicodeDecodeError):
+        return None, _("its DID document %(url)s is not JSON") % {"url": url}, True
+    if not isinstance(doc, dict) or doc.get("id") != did:
+        return None, _("the document at %(url)s is not this DID's") % {"url": url}, True
+    return doc, _("resolved from %(url)s") % {"url": url}, False
+
+
+def _remote_status_list(url: str) -> str | None:
+    """The compact VC-JWT of another site's status list credential, or None."""
+    response, _why = _fetch_json_or_text(url, f"{signing.MEDIA_TYPE}, application/json")
+    if response is None:
+        return None
+    text = response.content.decode("utf-8", "replace").strip()
+    if is_compact_jws(text):
+        return text
+    try:
+        items = _json_items(json.loads(text))
+    except (ValueError, InputError, RecursionError):
+        return None
+    return items[0] if len(items) == 1 and isinstance(items[0], str) else None
+
+
+def _resolve_key(
+    report: Report, header: dict, issuer_id: str, *, ed25519: bool = False
+) -> dict | None:
+    """The issuer's verification method the header's kid names (a JWK; with `ed25519`,
+    an Ed25519 key as Multikey or JWK, for Data Integrity), or None, the reason
+    reported."""
     did = issuer_id
     kid = header.get("kid")
     if isinstance(kid, str) and kid:
@@ -387,7 +588,13 @@ def _resolve_key(report: Report, header: dict, issuer_id: str) -> dict | None:
             report.add("issuer", FAIL, "The JWT names no key (kid) and the issuer has several.")
             return None
         method = candidates[0]
-    if not isinstance(method.get("publicKeyJwk"), dict):
+    if ed25519:
+        try:
+            dids.ed25519_public_bytes(method)
+        except (ValueError, KeyError, TypeError):
+            report.add("issuer", FAIL, f"The key {method.get('id')} is not an Ed25519 key.")
+            return None
+    elif not isinstance(method.get("publicKeyJwk"), dict):
         report.add("issuer", FAIL, f"The key {method.get('id')} is not given as a JWK.")
         return None
     report.add("issuer", PASS, f"Issuer {did} {how}.")
@@ -467,14 +674,21 @@ def _status_of(entry, issuer_id: str) -> tuple[str, str]:
         index = int(entry.get("statusListIndex"))
     except (TypeError, ValueError):
         return FAIL, "Its statusListIndex is not a number."
-    if not isinstance(url, str) or not url.startswith(settings.SITE_URL + "/"):
+    if not isinstance(url, str):
+        return FAIL, "Its statusListCredential is not a URL."
+    if url.startswith(settings.SITE_URL + "/"):
+        match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
+        if match is None:
+            return FAIL, f"Its status list {url} does not exist on this site."
+        token = _once(("status list", url), lambda: _local_status_list(match))
+        if token is None:
+            return FAIL, f"Its status list {url} does not exist on this site."
+    elif _fetch_remote.get() and url.startswith("https://"):
+        token = _once(("status list", url), lambda: _remote_status_list(url))
+        if token is None:
+            return SKIP, f"Its status list {url} could not be fetched as a VC-JWT."
+    else:
         return SKIP, f"Its status list is on another site ({url}); it is not fetched."
-    match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
-    if match is None:
-        return FAIL, f"Its status list {url} does not exist on this site."
-    token = _once(("status list", url), lambda: _local_status_list(match))
-    if token is None:
-        return FAIL, f"Its status list {url} does not exist on this site."
     list_report = Report()
     list_header, list_payload = signing.unverified_parts(token)
     if _issuer_id(list_payload) != issuer_id:

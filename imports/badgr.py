@@ -23,6 +23,7 @@ from datetime import datetime
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions.api.v2.serializers import recipient_name
 from assertions.models import Assertion, AssertionStatus
@@ -32,6 +33,7 @@ from assertions.services import (
     assertion_revoke,
     assertion_update,
     assertions_import,
+    evidence_as_text,
     evidence_clean,
     imported_row_clean,
 )
@@ -43,7 +45,7 @@ from imports.badgr_client import BadgrClient, BadgrError
 from imports.legacy import legacy_record, legacy_record_assertions, legacy_target
 from imports.models import LegacyKind
 from imports.progress import Progress
-from imports.report import Report
+from imports.report import LINKED, Report
 from issuers.models import Issuer
 from issuers.services import issuer_create, issuer_update
 from templates_app.models import BadgeTemplate, Kind, ValidityUnit
@@ -62,6 +64,7 @@ def badgr_import(
     into: Issuer | None = None,
     owner=None,
     dry_run: bool = False,
+    anyway: bool = False,
     progress: Progress | None = None,
 ) -> Report:
     """Import what `client`'s token can see (or only the issuers `issuer_ids`).
@@ -71,9 +74,48 @@ def badgr_import(
     """
     progress = progress or Progress()
     report = Report(dry_run=dry_run)
+    try:
+        _run(
+            client=client,
+            issuer_ids=issuer_ids,
+            into=into,
+            owner=owner,
+            dry_run=dry_run,
+            anyway=anyway,
+            progress=progress,
+            report=report,
+        )
+    except BadgrError as exc:
+        # The source failed (down, token revoked, rate-limited): stop at once, saying
+        # so, rather than trying every remaining item. What was done is committed.
+        exc.report = report
+        if exc.fatal:
+            exc.message = f"{exc.message} {STOPPED}"
+        raise
+    progress.stage("Finished")
+    return report
+
+
+STOPPED = _(
+    "The import stopped there; what was imported so far is kept, and running it again "
+    "carries on from where it stopped."
+)
+
+
+def _run(*, client, issuer_ids, into, owner, dry_run, anyway, progress, report) -> None:
     source = client.origin
     progress.stage("Reading issuers")
     remote_issuers = _remote_issuers(client, issuer_ids)
+    if not remote_issuers:
+        raise BadgrError(
+            _(
+                "The token's user is staff on no issuer at %(origin)s, so there is nothing to "
+                "import: use a token of a staff member (owner, editor or staff) of the "
+                "issuers to bring."
+            )
+            % {"origin": source},
+            fatal=True,
+        )
 
     # Every badge class first: the number of them is the progress bar's length.
     plan = []
@@ -81,6 +123,7 @@ def badgr_import(
         try:
             classes = client.badgeclasses(remote["entityId"])
         except BadgrError as exc:
+            _item_failure(exc)
             report.fail(LegacyKind.ISSUER, remote.get("entityId"), exc.message)
             continue
         plan.append((remote, classes))
@@ -100,6 +143,7 @@ def badgr_import(
                 dry_run=dry_run,
             )
         except (ApplicationError, BadgrError) as exc:
+            _item_failure(exc)
             report.fail(LegacyKind.ISSUER, remote.get("entityId"), _message(exc))
             progress.advance(len(classes))
             continue
@@ -112,11 +156,16 @@ def badgr_import(
                 source=source,
                 report=report,
                 dry_run=dry_run,
+                anyway=anyway,
                 progress=progress,
             )
             progress.advance()
-    progress.stage("Finished")
-    return report
+
+
+def _item_failure(exc) -> None:
+    """Carry on past one item's failure; a failure of the source itself stops the run."""
+    if isinstance(exc, BadgrError) and exc.fatal:
+        raise exc
 
 
 def _message(exc) -> str:
@@ -187,7 +236,7 @@ def _import_issuer(remote, *, client, source, into, owner, report, dry_run) -> I
             )
         if existing is None and not dry_run:
             legacy_record(source=source, kind=LegacyKind.ISSUER, legacy_id=legacy_id, target=into)
-        report.add(LegacyKind.ISSUER, "unchanged")
+        report.add(LegacyKind.ISSUER, LINKED if existing is None else "unchanged")
         return into
     fields = _issuer_fields(remote)
     if existing is not None:
@@ -293,12 +342,15 @@ def _import_badgeclass(remote, *, issuer, client, source, report, dry_run):
     return BadgeTemplate.objects.select_related("current_version").get(pk=existing.pk)
 
 
-def _import_badgeclass_with_badges(remote, *, issuer, client, source, report, dry_run, progress):
+def _import_badgeclass_with_badges(
+    remote, *, issuer, client, source, report, dry_run, progress, anyway=False
+):
     try:
         template = _import_badgeclass(
             remote, issuer=issuer, client=client, source=source, report=report, dry_run=dry_run
         )
     except (ApplicationError, BadgrError) as exc:
+        _item_failure(exc)
         report.fail(LegacyKind.BADGECLASS, remote.get("entityId"), _message(exc))
         return
     try:
@@ -310,10 +362,19 @@ def _import_badgeclass_with_badges(remote, *, issuer, client, source, report, dr
                 source=source,
                 report=report,
                 dry_run=dry_run,
+                anyway=anyway,
                 progress=progress,
             )
     except BadgrError as exc:
-        report.fail(LegacyKind.BADGECLASS, remote.get("entityId"), exc.message)
+        _item_failure(exc)
+        # The class itself is counted already (created, updated...): its badges that
+        # could not be read are a problem of its own, not a second count.
+        report.fail(
+            LegacyKind.BADGECLASS,
+            remote.get("entityId"),
+            _("Its badges could not all be read: %(reason)s") % {"reason": exc.message},
+            count=False,
+        )
 
 
 # --- badges ------------------------------------------------------------------------------
@@ -346,17 +407,12 @@ def assertion_row(item: dict) -> dict:
         )
     extensions = item.get("extensions") if isinstance(item.get("extensions"), dict) else {}
     first, last = recipient_name(extensions)
-    try:
-        evidence = evidence_clean(
-            [
-                {k: v for k, v in e.items() if k in ("url", "narrative") and v}
-                for e in (item.get("evidence") or [])
-                if isinstance(e, dict)
-            ]
-        )
-    except ApplicationError as exc:
-        problems = exc.field_errors.get("evidence") or [exc.message]
-        raise ApplicationError(" ".join(problems)) from None
+    # As given: imported_row_clean checks it (and, told "anyway", keeps bad links as text).
+    evidence = [
+        {k: v for k, v in e.items() if k in ("url", "narrative") and v}
+        for e in (item.get("evidence") or [])
+        if isinstance(e, dict)
+    ]
     return {
         "recipient_email": email,
         "recipient_first_name": first,
@@ -384,7 +440,18 @@ def _changes(assertion: Assertion, row: dict) -> dict:
     return changes
 
 
-def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
+def _stored_evidence(evidence: list, anyway: bool) -> list:
+    """The evidence as an imported badge stores it (as a new import would)."""
+    if anyway:
+        evidence = evidence_as_text(evidence)[0]
+    try:
+        return evidence_clean(evidence)
+    except ApplicationError as exc:
+        problems = exc.field_errors.get("evidence") or [exc.message]
+        raise ApplicationError(" ".join(problems)) from None
+
+
+def _update_existing(assertion: Assertion, row: dict, dry_run: bool, anyway: bool = False) -> bool:
     """Bring an imported badge up to date with the old server; whether it changed."""
     if assertion.recipient_email != row["recipient_email"].strip().lower():
         raise ApplicationError(
@@ -392,6 +459,7 @@ def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
             f"{row['recipient_email']}. Left as it was."
         )
     revoked = assertion.status == AssertionStatus.REVOKED
+    row = {**row, "evidence": _stored_evidence(row["evidence"], anyway)}
     changes = {} if revoked else _changes(assertion, row)
     revoke = row["revoked"] and not revoked
     if dry_run:
@@ -399,14 +467,22 @@ def _update_existing(assertion: Assertion, row: dict, dry_run: bool) -> bool:
     if changes:
         assertion_update(assertion=assertion, actor=None, **changes)
     if revoke:
+        # Badgr records no revocation date: "revoked, date unknown", not today.
         assertion_revoke(
-            assertion=assertion, actor=None, reason=row["revoked_reason"], notify=False
+            assertion=assertion,
+            actor=None,
+            reason=row["revoked_reason"],
+            notify=False,
+            date_unknown=True,
         )
     return bool(changes or revoke)
 
 
-def import_assertion_page(items, *, issuer, template, source, report, dry_run, progress=None):
-    """One page of a badge class's badges, in one transaction."""
+def import_assertion_page(
+    items, *, issuer, template, source, report, dry_run, progress=None, anyway=False
+):
+    """One page of a badge class's badges, in one transaction. `anyway`: keep what the
+    source holds where the data allows (`imported_row_clean`)."""
     progress = progress or Progress()
     now = timezone.now()
     with transaction.atomic():
@@ -423,29 +499,39 @@ def import_assertion_page(items, *, issuer, template, source, report, dry_run, p
             try:
                 row = assertion_row(item)
                 if legacy_id in existing:
-                    changed = _update_existing(existing[legacy_id], row, dry_run)
+                    changed = _update_existing(existing[legacy_id], row, dry_run, anyway)
                     report.add(LegacyKind.ASSERTION, "updated" if changed else "unchanged")
                     continue
             except ApplicationError as exc:
                 report.fail(LegacyKind.ASSERTION, legacy_id, exc.message)
                 continue
-            _, errors = imported_row_clean(None if template is WOULD_CREATE else template, row, now)
+            clean, errors = imported_row_clean(
+                None if template is WOULD_CREATE else template,
+                row,
+                now,
+                keep_source_dates=True,
+                anyway=anyway,
+            )
             if errors:
                 messages = [f"{field}: {' '.join(m)}" for field, m in errors.items()]
                 report.fail(LegacyKind.ASSERTION, legacy_id, "; ".join(messages))
                 continue
+            for warning in clean["warnings"]:
+                report.warn(LegacyKind.ASSERTION, legacy_id, warning)
             fresh.append(row)
         if fresh and not dry_run:
-            _create(fresh, template=template, source=source, report=report)
+            _create(fresh, template=template, source=source, report=report, anyway=anyway)
         elif fresh:
             report.add(LegacyKind.ASSERTION, "created", len(fresh))
         progress.note(report)
 
 
-def _create(rows, *, template, source, report) -> None:
+def _create(rows, *, template, source, report, anyway=False) -> None:
     for some in chunks(rows, MAX_IMPORT):
         try:
-            created = assertions_import(template=template, rows=some)
+            created = assertions_import(
+                template=template, rows=some, keep_source_dates=True, anyway=anyway
+            )
         except ApplicationError as exc:  # rows were checked: this is a concurrent import
             for row in some:
                 report.fail(LegacyKind.ASSERTION, row["imp_legacy_id"], exc.message)

@@ -16,6 +16,8 @@ import base64
 import time
 from urllib.parse import urljoin, urlsplit
 
+from django.utils.translation import gettext as _
+
 from core.http import OutboundClient, OutboundError, Response
 from imports.legacy import strip_nul
 
@@ -30,24 +32,35 @@ RETRY_STATUSES = {429, 500, 502, 503, 504}
 
 
 class BadgrError(Exception):
-    """The old server cannot be read; the message says why."""
+    """The old server cannot be read; the message says why.
 
-    def __init__(self, message: str, *, status: int | None = None):
+    `fatal`: the source itself failed (down, token refused, rate-limited past the
+    retries, no issuer to read), so the whole run stops at once rather than trying every
+    remaining item; otherwise one item failed and the run goes on.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None, fatal: bool = False):
         super().__init__(message)
         self.message = message
         self.status = status
+        self.fatal = fatal
+        self.report = None  # what the run did before it stopped (set by badgr_import)
 
 
 class BadgrAuthError(BadgrError):
-    pass
+    def __init__(self, message: str, *, status: int | None = None, fatal: bool = True):
+        super().__init__(message, status=status, fatal=fatal)
 
 
 class BadgrUnreachable(BadgrError):
     """The address is not allowed or did not answer (the two are not told apart)."""
 
 
-def _failure(exc: OutboundError) -> BadgrError:
+def _failure(exc: OutboundError, *, own: bool) -> BadgrError:
     unreachable = exc.reason in ("refused", "unreachable")
+    if own and (exc.retryable or unreachable):
+        # The API itself does not answer: nothing further can be read.
+        return BadgrUnreachable(exc.message, fatal=True)
     return (BadgrUnreachable if unreachable else BadgrError)(exc.message)
 
 
@@ -88,7 +101,7 @@ class BadgrClient:
         try:
             self.http.check(self.base_url)
         except OutboundError as exc:
-            raise _failure(exc) from None
+            raise _failure(exc, own=False) from None
 
     def _own(self, url: str) -> bool:
         """The token goes only to the API's own host, not to a CDN an image lives on nor
@@ -104,7 +117,7 @@ class BadgrClient:
                 response = self.http.get(url, params=params, headers=headers, max_bytes=max_bytes)
             except OutboundError as exc:
                 if last or not exc.retryable:
-                    raise _failure(exc) from None
+                    raise _failure(exc, own=self._own(url)) from None
             else:
                 if response.status_code not in RETRY_STATUSES or last:
                     return response
@@ -117,22 +130,57 @@ class BadgrClient:
 
     def _check(self, response: Response, url: str) -> None:
         status = response.status_code
-        if status == 401:
+        own = self._own(url)
+        if status == 401 and own:
             raise BadgrAuthError(
-                f"{self.origin} refused the token (HTTP 401): check that it is right and "
-                "has not expired.",
+                _(
+                    "%(origin)s refused the token (HTTP 401): check that it is right and has "
+                    "not expired or been revoked."
+                )
+                % {"origin": self.origin},
                 status=status,
             )
-        if status == 403:
+        if status == 403 and own:
             raise BadgrAuthError(
-                f"The token may not read {url} (HTTP 403): it needs the r:issuer scope "
-                "and staff access to the issuer.",
+                _(
+                    "The token may not read %(url)s (HTTP 403): it needs the r:issuer scope "
+                    "and staff access to the issuer."
+                )
+                % {"url": url},
                 status=status,
+                fatal=False,
+            )
+        if status == 429 and own:
+            raise BadgrError(
+                _(
+                    "%(origin)s is rate-limiting the import: it still answered HTTP 429 "
+                    "(too many requests) after %(retries)s retries."
+                )
+                % {"origin": self.origin, "retries": self.retries},
+                status=status,
+                fatal=True,
+            )
+        if status >= 500 and own:
+            raise BadgrError(
+                _(
+                    "%(origin)s is failing: it still answered HTTP %(status)s on %(url)s "
+                    "after %(retries)s retries."
+                )
+                % {"origin": self.origin, "status": status, "url": url, "retries": self.retries},
+                status=status,
+                fatal=True,
             )
         if status == 404:
-            raise BadgrError(f"{url} does not exist on {self.origin} (HTTP 404).", status=status)
+            raise BadgrError(
+                _("%(url)s does not exist on %(origin)s (HTTP 404).")
+                % {"url": url, "origin": urlsplit(url).netloc or self.origin},
+                status=status,
+            )
         if status >= 400:
-            raise BadgrError(f"{url} answered HTTP {status}.", status=status)
+            raise BadgrError(
+                _("%(url)s answered HTTP %(status)s.") % {"url": url, "status": status},
+                status=status,
+            )
 
     def get(self, path: str, params=None):
         """(result list, response) of a GET on the API, envelope unwrapped."""
@@ -181,10 +229,25 @@ class BadgrClient:
 
     def check(self) -> None:
         """Fail early, with a clear sentence, when the server or the token is wrong."""
-        self.get("/v2/issuers")
+        self.issuers()
 
     def issuers(self) -> list[dict]:
-        return self.get("/v2/issuers")[0]
+        try:
+            return self.get("/v2/issuers")[0]
+        except BadgrError as exc:
+            # Badgr answers a token without the issuer scope with 404 ("entity not
+            # found or insufficient privileges") on the list that always exists.
+            if exc.status in (403, 404):
+                raise BadgrAuthError(
+                    _(
+                        "This token cannot read issuers on %(origin)s (HTTP %(status)s on "
+                        "/v2/issuers): make one with the rw:issuer scope (r:issuer on this "
+                        "platform) as a staff member of the issuers to import."
+                    )
+                    % {"origin": self.origin, "status": exc.status},
+                    status=exc.status,
+                ) from None
+            raise
 
     def issuer(self, entity_id: str) -> dict:
         return self.get(f"/v2/issuers/{entity_id}")[0][0]

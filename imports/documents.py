@@ -42,7 +42,12 @@ from django.utils.translation import gettext_lazy
 from assertions import ob2_verify
 from assertions.baking import BakingError, BakingLimit, unbake
 from assertions.models import Assertion
-from assertions.services import assertions_import, evidence_clean, recipient_hash
+from assertions.services import (
+    assertions_import,
+    evidence_clean,
+    expiry_before_issue,
+    recipient_hash,
+)
 from core import http
 from core.exceptions import ApplicationError
 from core.storage import private_delete, private_open, private_storage
@@ -427,7 +432,9 @@ def _import_one(document: Document, *, issuer, actor, candidates, report) -> Non
             "evidence": _evidence(verified.assertion),
         }
         try:
-            [assertion] = assertions_import(template=template, rows=[badge], actor=actor)
+            [assertion] = assertions_import(
+                template=template, rows=[badge], actor=actor, keep_source_dates=True
+            )
         except ApplicationError as exc:
             details = exc.field_errors.get("badges", {}).get("0", {})
             messages = [m for ms in details.values() for m in ms] if details else [exc.message]
@@ -441,6 +448,9 @@ def _import_one(document: Document, *, issuer, actor, candidates, report) -> Non
                 target=assertion,
             )
         report.add(LegacyKind.ASSERTION, "created")
+        warning = expiry_before_issue(badge)
+        if warning:
+            report.warn("file", document.name, warning)
         if new_template:
             report.add(LegacyKind.BADGECLASS, "created")
 

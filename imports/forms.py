@@ -1,7 +1,20 @@
 from django import forms
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import WebURLField
 from imports.documents import MAX_FILES
+
+
+def anyway_field() -> forms.BooleanField:
+    """Keep what the source holds where the data allows (imported_row_clean's `anyway`)."""
+    return forms.BooleanField(
+        label=_("Import anyway where the data allows"),
+        required=False,
+        help_text=_(
+            "Keep a future issue date, and evidence links that are not web addresses (as "
+            "text), as the source holds them; each is named in the report."
+        ),
+    )
 
 
 class MultipleFileInput(forms.ClearableFileInput):
@@ -39,6 +52,7 @@ class BadgrImportForm(forms.Form):
         "token can see.",
     )
     dry_run = forms.BooleanField(label="Dry run (check, write nothing)", required=False)
+    anyway = anyway_field()
 
     def clean_issuers(self):
         raw = self.cleaned_data.get("issuers") or ""
@@ -81,3 +95,4 @@ class SpreadsheetImportForm(forms.Form):
         help_text="Columns: email, template, issued_on, and optionally first_name, "
         "last_name, expires, legacy_id, narrative, status, revoked_reason.",
     )
+    anyway = anyway_field()

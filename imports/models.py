@@ -93,6 +93,9 @@ class ImportRun(EntityModel):
     token = models.CharField(max_length=2048, blank=True)
     source_issuers = models.JSONField(default=list, blank=True)
     dry_run = models.BooleanField(default=False)
+    anyway = models.BooleanField(
+        default=False, help_text="Keep what the source holds where the data allows."
+    )
     status = models.CharField(
         max_length=10, choices=RunStatus.choices, default=RunStatus.PENDING, db_index=True
     )
@@ -103,6 +106,11 @@ class ImportRun(EntityModel):
         default=dict, blank=True, help_text="{kind: {created, updated, unchanged, failed}}"
     )
     errors = models.JSONField(default=list, blank=True, help_text="[{kind, id, message}]")
+    warnings = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="[{kind, id, message}]: imported, with something to know (kept as is).",
+    )
     message = models.TextField(blank=True, help_text="Why the run stopped, when it failed.")
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)

@@ -49,7 +49,8 @@ class RunProgress(Progress):
     def note(self, report: Report) -> None:
         self.run.counts = report.counts_dict()
         self.run.errors = report.errors_list()
-        self._save("counts", "errors")
+        self.run.warnings = report.warnings_list()
+        self._save("counts", "errors", "warnings")
 
 
 class TerminalProgress(Progress):

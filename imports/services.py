@@ -15,7 +15,7 @@ from datetime import timedelta
 from django.db import transaction
 from django.utils import timezone
 
-from assertions.models import Assertion
+from assertions.models import Acceptance, Assertion
 from core.enqueue import enqueue_on_commit, task
 from core.exceptions import ApplicationError
 from imports.badgr_client import BadgrClient, BadgrError
@@ -46,7 +46,8 @@ def legacy_assertion_for_redirect(legacy_id: str):
         return None
     return (
         Assertion.objects.filter(pk=targets[0], is_private=False)
-        .only("entity_id", "is_private")
+        .exclude(acceptance=Acceptance.REJECTED)
+        .only("entity_id")
         .first()
     )
 
@@ -55,7 +56,7 @@ def legacy_object_for_redirect(kind: str, legacy_id: str):
     """The template or issuer a legacy /public/badges|issuers/<id> names, if unambiguous."""
     rows = list(
         LegacyObject.objects.filter(kind=kind, legacy_id=legacy_id).select_related(
-            "issuer", "template"
+            "issuer", "template__current_version"
         )[:2]
     )
     if len(rows) != 1:
@@ -68,7 +69,14 @@ def legacy_object_for_redirect(kind: str, legacy_id: str):
 
 @transaction.atomic
 def import_run_create_badgr(
-    *, issuer: Issuer, actor, url: str, token: str, source_issuers=(), dry_run: bool = False
+    *,
+    issuer: Issuer,
+    actor,
+    url: str,
+    token: str,
+    source_issuers=(),
+    dry_run: bool = False,
+    anyway: bool = False,
 ) -> ImportRun:
     """Record an import from a Badgr server into `issuer`, run by a worker after commit."""
     require_role(actor, issuer, MANAGE_TEMPLATES)
@@ -86,6 +94,7 @@ def import_run_create_badgr(
         token=token.strip(),
         source_issuers=ids,
         dry_run=dry_run,
+        anyway=anyway,
         created_by=actor,
     )
     enqueue_on_commit(RUN_BADGR, run.pk)
@@ -137,7 +146,8 @@ def import_run_finish(run: ImportRun, report: Report | None, *, message: str = "
     if report is not None:
         run.counts = report.counts_dict()
         run.errors = report.errors_list()
-        fields += ["counts", "errors"]
+        run.warnings = report.warnings_list()
+        fields += ["counts", "errors", "warnings"]
     run.save(update_fields=fields)
     return run
 
@@ -158,6 +168,7 @@ def import_run_record(
         processed=total + report.total("failed"),
         counts=report.counts_dict(),
         errors=report.errors_list(),
+        warnings=report.warnings_list(),
         started_at=now,
         finished_at=now,
         created_by=actor,

@@ -30,7 +30,11 @@ from django.db import transaction
 
 from assertions.models import AssertionStatus
 from assertions.selectors import assertions_keyed
-from assertions.services import MAX_IMPORT, assertions_import, imported_row_clean
+from assertions.services import (
+    MAX_IMPORT,
+    assertions_import,
+    imported_row_clean,
+)
 from core.exceptions import ApplicationError
 from core.spreadsheets import TooManyRows, read_spreadsheet
 from core.timefmt import get_zone, parse_datetime
@@ -176,7 +180,9 @@ def _parse(row: dict, number: int, templates: _Templates, zone):
     return template, badge
 
 
-def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Report:
+def spreadsheet_import(
+    *, issuer: Issuer, rows: list[dict], actor=None, anyway: bool = False
+) -> Report:
     """Import the badges of `rows` (from read_sheet) into `issuer`; rows are numbered as
     in the sheet (the header is row 1)."""
     require_role(actor, issuer, ASSIGN)
@@ -190,7 +196,9 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
         except ApplicationError as exc:
             report.fail("row", f"row {number}", exc.message)
             continue
-        _, problems = imported_row_clean(template, badge, dt.datetime.now(dt.UTC))
+        clean, problems = imported_row_clean(
+            template, badge, dt.datetime.now(dt.UTC), keep_source_dates=True, anyway=anyway
+        )
         if problems:
             message = "; ".join(f"{f}: {' '.join(m)}" for f, m in problems.items())
             report.fail("row", f"row {number}", message)
@@ -201,6 +209,8 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
             continue
         seen[legacy] = number
         parsed.append((number, template, badge))
+        for warning in clean["warnings"]:
+            report.warn("row", f"row {number}", warning)
 
     existing = set()
     legacy_ids = [badge["imp_legacy_id"] for _, _, badge in parsed]
@@ -218,16 +228,22 @@ def spreadsheet_import(*, issuer: Issuer, rows: list[dict], actor=None) -> Repor
             groups.setdefault(item[1].pk, []).append(item)
     for items in groups.values():
         for start in range(0, len(items), MAX_IMPORT):
-            _import_chunk(items[start : start + MAX_IMPORT], actor=actor, report=report)
+            _import_chunk(
+                items[start : start + MAX_IMPORT], actor=actor, report=report, anyway=anyway
+            )
     return report
 
 
-def _import_chunk(items, *, actor, report: Report) -> None:
+def _import_chunk(items, *, actor, report: Report, anyway: bool = False) -> None:
     template = items[0][1]
     try:
         with transaction.atomic():
             created = assertions_import(
-                template=template, rows=[badge for _, _, badge in items], actor=actor
+                template=template,
+                rows=[badge for _, _, badge in items],
+                actor=actor,
+                keep_source_dates=True,
+                anyway=anyway,
             )
             # Old public URLs named by these ids redirect here (made-up sheet: ids never
             # were URLs).

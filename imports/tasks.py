@@ -34,10 +34,12 @@ def run_badgr_import(self, run_id: int) -> str:
             issuer_ids=run.source_issuers,
             into=run.issuer,
             dry_run=run.dry_run,
+            anyway=run.anyway,
             progress=RunProgress(run),
         )
     except BadgrError as exc:
-        return import_run_finish(run, None, message=exc.message).status
+        # Failed, with the reason; what it did before is counted. A new run resumes.
+        return import_run_finish(run, exc.report, message=exc.message).status
     except Exception as exc:
         if self.request.is_eager or self.request.retries >= self.max_retries:
             log.exception("Import run %s stopped", run.entity_id)

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from core.exceptions import ApplicationError
@@ -70,6 +71,7 @@ def import_badgr(request, entity_id: str):
             token=form.cleaned_data["token"],
             source_issuers=form.cleaned_data["issuers"],
             dry_run=form.cleaned_data["dry_run"],
+            anyway=form.cleaned_data["anyway"],
         )
     except ApplicationError as exc:
         form.add_error(None, exc.message)
@@ -111,7 +113,9 @@ def import_spreadsheet(request, entity_id: str):
         if upload.size > MAX_UPLOAD:
             raise ApplicationError("The spreadsheet is larger than 60 MB.")
         rows = read_sheet(upload.name, upload.read())
-        report = spreadsheet_import(issuer=issuer, rows=rows, actor=request.user)
+        report = spreadsheet_import(
+            issuer=issuer, rows=rows, actor=request.user, anyway=form.cleaned_data["anyway"]
+        )
     except ApplicationError as exc:
         form.add_error("sheet", exc.message)
         return _page(request, issuer, spreadsheet_form=form)
@@ -122,7 +126,20 @@ def import_spreadsheet(request, entity_id: str):
         report=report,
         source=upload.name,
     )
-    messages.success(request, f"{report.total('created')} badges imported from {upload.name}.")
+    messages.success(
+        request,
+        _(
+            "%(name)s: %(created)s badges imported, %(unchanged)s already here, %(failed)s "
+            "rows not imported, %(warnings)s to know about (listed below)."
+        )
+        % {
+            "name": upload.name,
+            "created": report.total("created"),
+            "unchanged": report.total("unchanged"),
+            "failed": report.total("failed"),
+            "warnings": len(report.warnings),
+        },
+    )
     return redirect(_run_url(issuer, run))
 
 
@@ -148,6 +165,8 @@ def progress_of(run: ImportRun) -> dict:
         "failed": sum(c.get("failed", 0) for c in counts.values()),
         "counts": counts,
         "errors": (run.errors or [])[:200],
+        "warnings": (run.warnings or [])[:200],
+        "linked": sum(c.get("linked", 0) for c in counts.values()),
         "message": run.message,
         "finished": run.status in (RunStatus.DONE, RunStatus.FAILED),
     }
@@ -157,10 +176,25 @@ def progress_of(run: ImportRun) -> dict:
 @require_GET
 def run_page(request, entity_id: str, run_id: str):
     issuer, run = _run(request, entity_id, run_id)
+    resume = None
+    if (
+        run.kind == RunKind.BADGR
+        and run.status == RunStatus.FAILED
+        and has_role(request.user, issuer, MANAGE_TEMPLATES)
+    ):
+        # The same import again (a run forgets its token): it carries on where it stopped.
+        resume = BadgrImportForm(
+            initial={
+                "url": run.source_url,
+                "issuers": " ".join(run.source_issuers or []),
+                "dry_run": run.dry_run,
+                "anyway": run.anyway,
+            }
+        )
     return render(
         request,
         "imports/run.html",
-        {"issuer": issuer, "run": run, "progress": progress_of(run)},
+        {"issuer": issuer, "run": run, "progress": progress_of(run), "resume_form": resume},
     )
 
 

@@ -39,7 +39,16 @@ def role_of(user, issuer) -> Role | None:
     return cache[issuer.pk]
 
 
+def token_limit(user) -> frozenset[str] | None:
+    """The issuers (entity ids) the request's issuer-scoped token limits `user` to
+    (`rw:issuer:<entityId>`, set by accounts.authentication), or None: not limited."""
+    return getattr(user, "token_issuer_ids", None)
+
+
 def has_role(user, issuer, needed: Role) -> bool:
+    limited = token_limit(user)
+    if limited is not None and issuer.entity_id not in limited:
+        return False
     if user is not None and user.is_authenticated and user.is_superuser:
         return True
     role = role_of(user, issuer)
@@ -70,6 +79,8 @@ def is_operator(user) -> bool:
     """A platform operator: an active superuser or holder of the operator permission."""
     if user is None or not user.is_authenticated or not user.is_active:
         return False
+    if token_limit(user) is not None:  # a token for one issuer runs no platform
+        return False
     return user.is_superuser or user.has_perm(OPERATE_PLATFORM)
 
 
@@ -83,17 +94,22 @@ def issuer_creation() -> IssuerCreation:
     return IssuerCreation(settings.ISSUER_CREATION)
 
 
+def _acts_for_themself(user) -> bool:
+    """Signed in and active, not through a token limited to some issuers."""
+    signed_in = user is not None and user.is_authenticated and user.is_active
+    return signed_in and token_limit(user) is None
+
+
 def may_create_issuer(user) -> bool:
     """Whether `user` may create an issuer right away (ISSUER_CREATION)."""
     if is_operator(user):
         return True
-    signed_in = user is not None and user.is_authenticated and user.is_active
-    return signed_in and issuer_creation() == IssuerCreation.OPEN
+    return _acts_for_themself(user) and issuer_creation() == IssuerCreation.OPEN
 
 
 def must_ask_for_issuer(user) -> bool:
     """Whether a new issuer for `user` is a request for an operator to decide."""
-    signed_in = user is not None and user.is_authenticated and user.is_active
+    signed_in = _acts_for_themself(user)
     return (
         signed_in and not may_create_issuer(user) and (issuer_creation() == IssuerCreation.APPROVAL)
     )

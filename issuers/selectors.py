@@ -4,7 +4,7 @@ from django.db.models import Q, QuerySet
 from accounts.models import User
 from core.exceptions import NotFoundError
 from issuers.models import Issuer, Role
-from issuers.permissions import OPERATE_PLATFORM, RANK, is_operator
+from issuers.permissions import OPERATE_PLATFORM, RANK, is_operator, token_limit
 
 
 def roles_at_least(role: Role) -> list[str]:
@@ -16,10 +16,15 @@ def issuers_for_user(user, min_role: Role = Role.STAFF) -> QuerySet[Issuer]:
     if user is None or not user.is_authenticated:
         return Issuer.objects.none()
     if user.is_superuser:
-        return Issuer.objects.all()
-    return Issuer.objects.filter(
-        memberships__user=user, memberships__role__in=roles_at_least(min_role)
-    ).distinct()
+        issuers = Issuer.objects.all()
+    else:
+        issuers = Issuer.objects.filter(
+            memberships__user=user, memberships__role__in=roles_at_least(min_role)
+        ).distinct()
+    limited = token_limit(user)
+    if limited is not None:  # an issuer-scoped token: only its issuers
+        issuers = issuers.filter(entity_id__in=limited)
+    return issuers
 
 
 def issuer_for_user(user, entity_id: str, min_role: Role = Role.STAFF) -> Issuer:

@@ -1,6 +1,7 @@
 import hashlib
 import secrets
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
@@ -13,6 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
 from accounts.services import clean_email
+from accounts.tokens import ISSUER_SCOPE_PREFIX, access_token_create
 from core.exceptions import (
     ApplicationError,
     ConflictError,
@@ -43,6 +45,7 @@ from issuers.permissions import (
     MANAGE_ISSUER,
     MANAGE_TEMPLATES,
     forget_roles,
+    has_role,
     must_ask_for_issuer,
     require_issuer_creation,
     require_operator,
@@ -756,3 +759,41 @@ def issuer_email_settings_update(*, issuer: Issuer, actor=None, **changes) -> Is
     full_clean_or_raise(issuer, _("The email settings are not valid."))
     issuer.save(update_fields=[*changes, "updated_at"])
     return issuer
+
+
+@dataclass(frozen=True)
+class IssuerToken:
+    issuer: str  # entity id
+    token: str  # the raw value, shown once
+    expires: datetime
+
+
+@transaction.atomic
+def issuer_tokens_create(*, actor, application, issuer_ids: list[str]) -> list[IssuerToken]:
+    """Badgr's issuer tokens: for each issuer `actor` owns, an access token of
+    `application` acting as `actor` in that issuer only (scope `rw:issuer:<entityId>`).
+    Any issuer they do not own (or that does not exist) refuses all, by name."""
+    if application is None:
+        raise PermissionDeniedError(
+            _("Issuer tokens are asked for with an OAuth2 access token."),
+            field_errors={"issuers": [_("Sign in with an OAuth2 token to ask for these.")]},
+        )
+    ids = list(dict.fromkeys(str(i) for i in issuer_ids))
+    issuers = {i.entity_id: i for i in Issuer.objects.filter(entity_id__in=ids)}
+    unknown = [i for i in ids if i not in issuers or not has_role(actor, issuers[i], Role.OWNER)]
+    if unknown:
+        raise ApplicationError(
+            _("You own no issuer with the id %(ids)s.") % {"ids": ", ".join(unknown)},
+            field_errors={"issuers": [_("Give the entityIds of issuers you own.")]},
+        )
+    lifetime = timedelta(days=settings.ISSUER_TOKEN_LIFETIME_DAYS)
+    made = []
+    for entity_id in ids:
+        token, raw = access_token_create(
+            user=actor,
+            application=application,
+            scope=f"{ISSUER_SCOPE_PREFIX}{entity_id}",
+            lifetime=lifetime,
+        )
+        made.append(IssuerToken(issuer=entity_id, token=raw, expires=token.expires))
+    return made

@@ -18,5 +18,6 @@ urlpatterns = [
         name="badgeclass-version",
     ),
     re_path(rf"^issuers/{ID}{JSON}$", public_views.issuer_page, name="issuer"),
+    re_path(rf"^collections/{ID}$", public_views.collection_page, name="collection"),
     re_path(rf"^issuers/{ID}/revocations$", public_views.revocation_list, name="revocations"),
 ]

@@ -1,7 +1,8 @@
 """Public pages and Open Badges 2.0 documents: no login, anyone can verify.
 
-Each URL answers people with an HTML page and machines with JSON-LD: `Accept:
-application/ld+json` or `application/json`, a `.json` suffix, or `?v=2_0`. The
+Each URL answers people with an HTML page and machines with JSON-LD: a browser (its
+Accept names text/html first) gets the page; `Accept: application/ld+json` or
+`application/json`, `*/*` or none, a `.json` suffix, or `?v=2_0` get JSON-LD. The
 assertion's page, document and baked image are cached (assertions.public_cache); a
 cache miss costs one query.
 """
@@ -10,18 +11,25 @@ import logging
 
 from django.conf import settings
 from django.core.cache import cache
-from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.http import (
+    Http404,
+    HttpResponse,
+    HttpResponsePermanentRedirect,
+    HttpResponseRedirect,
+    JsonResponse,
+)
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.cache import get_conditional_response, patch_cache_control, set_response_etag
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from assertions import baking, openbadges, public_cache
 from assertions.baked import baked_image
 from assertions.models import AssertionStatus
 from assertions.public_cache import CachedResponse
-from assertions.selectors import public_assertion, revoked_assertions
+from assertions.selectors import public_assertion, public_collection, revoked_assertions
 from assertions.sharing import badge_page_context
 from core.uploads import MEDIA_CSP
 from imports.models import LegacyKind
@@ -35,6 +43,7 @@ logger = logging.getLogger(__name__)
 HTTP_MAX_AGE = 60
 DOCUMENT_MAX_AGE = 300
 JSON_TYPES = ("application/ld+json", "application/json")
+HTML_TYPES = ("text/html", "application/xhtml+xml")
 # What a visitor's browser may do with a baked SVG opened on its own: draw it, nothing else.
 
 
@@ -44,9 +53,21 @@ def json_type(request, suffix: str | None) -> str | None:
         # JSON whatever the Accept header says; JSON-LD's own type only when asked for.
         preferred = request.get_preferred_type(["application/json", "application/ld+json"])
         return preferred or "application/json"
-    # Browsers list text/html first; machines name a JSON type and no HTML.
-    preferred = request.get_preferred_type(["text/html", *JSON_TYPES])
-    return preferred if preferred in JSON_TYPES else None
+    # A browser names text/html and prefers it: it gets the page. Everything else gets
+    # the JSON-LD document, as from Badgr: a verifier naming a JSON type, and curl's or
+    # requests' `*/*` or no Accept at all (which would otherwise match HTML first).
+    preferred = request.get_preferred_type([*HTML_TYPES, *JSON_TYPES])
+    if preferred in HTML_TYPES and _names_html(request):
+        return None
+    return preferred if preferred in JSON_TYPES else "application/ld+json"
+
+
+def _names_html(request) -> bool:
+    """Whether the Accept header asks for HTML by name (not only through a wildcard)."""
+    return any(
+        f"{media.main_type}/{media.sub_type}" in HTML_TYPES and media.quality > 0
+        for media in request.accepted_types
+    )
 
 
 def _json(doc: dict, status: int = 200) -> HttpResponse:
@@ -104,7 +125,7 @@ def assertion_page(request, entity_id: str, suffix: str | None = None):
     assertion = public_assertion(entity_id)
     if assertion is None:
         return _legacy_or_404(request, "assertions", entity_id, suffix)
-    if assertion.is_private:
+    if assertion.is_hidden:
         if _viewer_is_earner(request, assertion) and not content_type:
             response = _render_assertion(request, assertion, owner_view=True)
             patch_cache_control(response, private=True, no_store=True)
@@ -142,8 +163,8 @@ def assertion_image(request, entity_id: str):
         assertion = public_assertion(entity_id)
         if assertion is None:
             return _legacy_or_404(request, "assertions", entity_id, "/image")
-        owner = assertion.is_private and _viewer_is_earner(request, assertion)
-        if assertion.is_private and not owner:
+        owner = assertion.is_hidden and _viewer_is_earner(request, assertion)
+        if assertion.is_hidden and not owner:
             entry = CachedResponse(404, "text/plain", b"", private=True)
         elif assertion.status == AssertionStatus.REVOKED:
             body = b"This badge was revoked; it has no image to share."
@@ -252,32 +273,96 @@ def revocation_list(request, entity_id: str):
 # --- legacy public URLs -------------------------------------------------------------------
 
 
+# What Badgr answers under each kind of public URL (apps/issuer/public_api_urls.py there).
+LEGACY_SUFFIXES = {
+    "assertions": {"", ".json", "/image", "/baked"},
+    "badges": {"", ".json", "/image", "/criteria"},
+    "issuers": {"", ".json", "/image", "/badges"},
+}
+
+
 def _legacy_redirect(request, kind: str, legacy_id: str, suffix: str = ""):
-    """301 from an old platform's public URL (kept working once its domain points here)
-    to the page the badge, badge class or issuer has now; None when unknown."""
+    """A redirect from an old platform's public URL (kept working once its domain points
+    here) to what the badge, badge class or issuer has now, of the same kind of content
+    (docs/migration-in.md, "Old public URLs"); None when the id is unknown or the thing
+    has no such content."""
+    if suffix not in LEGACY_SUFFIXES[kind]:
+        return None
     if kind == "assertions":
         target = legacy_assertion_for_redirect(legacy_id)
-        name = "public:assertion"
     elif kind == "badges":
         target = legacy_object_for_redirect(LegacyKind.BADGECLASS, legacy_id)
-        name = "public:badgeclass"
     else:
         target = legacy_object_for_redirect(LegacyKind.ISSUER, legacy_id)
-        name = "public:issuer"
     if target is None:
         return None
+    if suffix == "/image" and kind != "assertions":
+        # A file whose address changes with a new image: found again on every visit.
+        url = _legacy_image_url(request, kind, target)
+        return HttpResponseRedirect(url) if url else None
+    if suffix == "/criteria":
+        version = target.current_version
+        if version.criteria_url and not version.criteria_narrative:
+            return HttpResponseRedirect(version.criteria_url)  # the criteria live there
+        url = reverse("public:badgeclass", kwargs={"entity_id": target.entity_id})
+        return HttpResponsePermanentRedirect(_with_query(request, url) + "#criteria")
+    if kind == "assertions" and suffix in ("/image", "/baked"):
+        name = "public:assertion-image"  # Badgr's assertion image is its baked image
+    else:
+        # The page (or its JSON); an issuer's badge list is its page, which lists them.
+        name = {
+            "assertions": "public:assertion",
+            "badges": "public:badgeclass",
+            "issuers": "public:issuer",
+        }[kind]
     url = reverse(name, kwargs={"entity_id": target.entity_id})
     if suffix == ".json":
         url += ".json"
-    elif suffix == "/image" and kind == "assertions":
-        url = reverse("public:assertion-image", kwargs={"entity_id": target.entity_id})
-    if request.META.get("QUERY_STRING"):
-        url += "?" + request.META["QUERY_STRING"]
-    return HttpResponsePermanentRedirect(url)
+    return HttpResponsePermanentRedirect(_with_query(request, url))
+
+
+def _with_query(request, url: str) -> str:
+    query = request.META.get("QUERY_STRING")
+    return f"{url}?{query}" if query else url
+
+
+def _legacy_image_url(request, kind: str, target) -> str | None:
+    """The image a Badgr image URL names: the original, or a PNG where Badgr's
+    `?type=png` or `&fmt=wide` asked for one (link previews that cannot show SVG)."""
+    if kind == "issuers":
+        return openbadges.file_url(target.image)
+    version = target.current_version
+    if request.GET.get("type") == "png" or request.GET.get("fmt"):
+        return openbadges.png_image_url(version) or openbadges.file_url(version.image)
+    return openbadges.file_url(version.image)
 
 
 @require_GET
 def legacy_public(request, kind: str, legacy_id: str, suffix: str = ""):
-    """/public/<kind>/<legacy id>[.json|/image] that no current page matched (the last
-    route of badges_project/urls.py)."""
+    """/public/<kind>/<legacy id>[.json|/image|/baked|/criteria|/badges] that no current
+    page matched (the last route of badges_project/urls.py)."""
     return _legacy_or_404(request, kind, legacy_id, suffix)
+
+
+# --- an earner's published collection --------------------------------------------------------
+
+
+@require_GET
+def collection_page(request, entity_id: str):
+    """A collection its earner published: each badge links to its own page, where it
+    is verified (status, revocation, expiry). Unpublished or unknown: 404."""
+    found = public_collection(entity_id)
+    if found is None:
+        raise Http404(_("No such collection."))
+    collection, badges = found
+    now = timezone.now()
+    response = render(
+        request,
+        "public_pages/collection.html",
+        {
+            "collection": collection,
+            "cards": [badge_page_context(badge, now=now) for badge in badges],
+        },
+    )
+    patch_cache_control(response, no_cache=True)  # unpublishing takes effect at once
+    return response

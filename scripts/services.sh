@@ -41,9 +41,16 @@ mkdir -p "$workdir/pg"
 chown postgres "$workdir/pg"
 runuser -u postgres -- "$pg_bin/initdb" -D "$workdir/pg/data" -A trust -U postgres -E UTF8 >"$workdir/pg/initdb.log" 2>&1 \
   || { cat "$workdir/pg/initdb.log" >&2; exit 1; }
-# fsync off: this data is thrown away after the run. Never do this in production.
+# PG_DURABILITY: "fast" (the default, for tests: fsync, synchronous commit and full page
+# writes off; this data is thrown away after the run; never do this in production) or
+# "production" (PostgreSQL's defaults: every commit flushed, as a real server; `make bench`).
+case "${PG_DURABILITY:-fast}" in
+  fast) durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off" ;;
+  production) durability="" ;;
+  *) echo "PG_DURABILITY must be fast or production, not ${PG_DURABILITY}" >&2; exit 2 ;;
+esac
 runuser -u postgres -- "$pg_bin/pg_ctl" -D "$workdir/pg/data" -l "$workdir/pg/log" -w \
-  -o "-p $pg_port -k $workdir/pg -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=400" \
+  -o "-p $pg_port -k $workdir/pg -c listen_addresses=127.0.0.1 $durability -c max_connections=400" \
   start >/dev/null || { cat "$workdir/pg/log" >&2; exit 1; }
 pg_started=1
 "$pg_bin/createdb" -h 127.0.0.1 -p "$pg_port" -U postgres badges
@@ -62,7 +69,8 @@ export REDIS_URL="redis://127.0.0.1:$redis_port/2"
 # Tests that need these services fail, rather than skip, when they are missing.
 export REQUIRE_SERVICES=1
 export SERVICES_DIR="$workdir"
-echo "services: PostgreSQL on 127.0.0.1:$pg_port, Redis on 127.0.0.1:$redis_port"
+export PG_DURABILITY="${PG_DURABILITY:-fast}"
+echo "services: PostgreSQL on 127.0.0.1:$pg_port (durability: $PG_DURABILITY), Redis on 127.0.0.1:$redis_port"
 
 set +e
 "$@"

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 
 bash scripts/system-deps.sh
 bash scripts/compile-messages.sh
+bash scripts/js-deps.sh
 .venv/bin/ruff check .
 .venv/bin/lint-imports --no-logo
 

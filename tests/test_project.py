@@ -44,6 +44,7 @@ def test_static_files_are_served_by_whitenoise(client):
 @pytest.mark.django_db
 def test_seed_demo_is_idempotent_and_prints_a_working_login(settings, capsys):
     settings.DEBUG = True
+    settings.SITE_URL = "http://127.0.0.1:8123"  # make run's PORT=8123
     call_command("seed_demo")
     counts = _demo_counts()
     call_command("seed_demo")
@@ -53,6 +54,8 @@ def test_seed_demo_is_idempotent_and_prints_a_working_login(settings, capsys):
     assert counts["earners"] >= 3
     assert {"valid", "invalid", "revoked"} <= counts["statuses"]
     out = capsys.readouterr().out
+    assert "http://127.0.0.1:8123/accounts/login/" in out
+    assert ":8000" not in out
     assert out.count(demo.ADMIN.email) == 2
     assert demo.ADMIN.password in out
     assert User.objects.filter(email=demo.ADMIN.email).count() == 1
@@ -213,3 +216,12 @@ def test_production_uses_object_storage_a_pool_and_a_replica_when_configured():
     assert got["db"]["CONN_MAX_AGE"] == 0
     assert "pool" in got["db"]["OPTIONS"]
     assert got["routers"] == ["core.db_router.ReplicaRouter"]
+
+
+@pytest.mark.django_db
+def test_every_page_names_a_favicon_that_is_served(client):
+    home = client.get("/").content.decode()
+    assert 'rel="icon" href="/static/favicon.svg"' in home
+    icon = client.get("/static/favicon.svg")
+    assert icon.status_code == 200
+    assert b"<svg" in b"".join(icon.streaming_content)

@@ -1,11 +1,43 @@
-"""/issuers/ and /issuers/<entity_id>/: the issuer list and dashboard for its staff."""
+"""/issuers/ and /issuers/<entity_id>/: the issuer list and dashboard for its staff, and
+the issuer's badges (/issuers/<entity_id>/badges/...)."""
 
 from django.urls import path
 
-from workspace import views
+from workspace import badge_views, views
 
 urlpatterns = [
     path("", views.issuer_list, name="issuer-list"),
     path("<str:entity_id>/", views.dashboard, name="issuer-dashboard"),
     path("<str:entity_id>/emails/", views.email_settings, name="issuer-emails"),
+    path("<str:entity_id>/badges/", badge_views.badge_list, name="workspace-badges"),
+    path(
+        "<str:entity_id>/badges/export.csv",
+        badge_views.badge_export,
+        name="workspace-badges-export",
+    ),
+    path(
+        "<str:entity_id>/badges/<str:badge_id>/",
+        badge_views.badge_detail,
+        name="workspace-badge",
+    ),
+    path(
+        "<str:entity_id>/badges/<str:badge_id>/revoke/",
+        badge_views.badge_revoke,
+        name="workspace-badge-revoke",
+    ),
+    path(
+        "<str:entity_id>/badges/<str:badge_id>/resend/",
+        badge_views.badge_resend,
+        name="workspace-badge-resend",
+    ),
+    path(
+        "<str:entity_id>/badges/<str:badge_id>/name/",
+        badge_views.badge_rename,
+        name="workspace-badge-name",
+    ),
+    path(
+        "<str:entity_id>/badges/<str:badge_id>/expiry/",
+        badge_views.badge_expiry,
+        name="workspace-badge-expiry",
+    ),
 ]

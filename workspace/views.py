@@ -4,7 +4,7 @@ with the links into the assign wizard; and the page where an invited person join
 from urllib.parse import urlencode
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
@@ -25,10 +25,44 @@ from issuers import services
 from issuers.admin_scoping import add_application_error
 from issuers.links import credits_links
 from issuers.models import EMAIL_PLACEHOLDERS
+from issuers.permissions import is_operator
 from issuers.selectors import issuer_for_user, issuers_for_user
 from templates_app.models import BadgeTemplate
 
 RECENT = 10
+
+
+@login_required
+def landing(request):
+    """Where signing in leads when no page was asked for: operators to the admin, issuer
+    staff to their dashboard (or their list of issuers), earners to their badges."""
+    if is_operator(request.user):
+        return redirect("admin:index")
+    if issuers_for_user(request.user).exists():
+        return redirect("issuer-list")
+    return redirect("backpack")
+
+
+def admin_login(request):
+    """The admin's sign-in page, which by default leads to `landing` rather than to the
+    admin's index (staff work on their dashboard; the admin is for operators)."""
+    extra = {}
+    if "next" not in request.GET and "next" not in request.POST:
+        extra["next"] = reverse("landing")
+    return admin.site.login(request, extra_context=extra)
+
+
+def admin_index(request):
+    """/admin/: the admin's index for operators; issuer staff get a page that says where
+    their work is (their dashboards), with a way on to the admin's lists of their
+    issuers, which stay scoped to them."""
+    user = request.user
+    if not user.is_authenticated or is_operator(user) or request.GET.get("continue") == "1":
+        return admin.site.index(request)
+    issuers = list(issuers_for_user(user).order_by("name")[:200])
+    return render(
+        request, "workspace/admin_door.html", {"issuers": issuers, "may_open_admin": user.is_staff}
+    )
 
 
 @login_required

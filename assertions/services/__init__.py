@@ -12,6 +12,7 @@
 - `events`   the audit trail;
 - `update`, `revoke`, `backpack`  changes to badges once awarded;
 - `earner_data` an earner's data download and account deletion.
+- `collections` an earner's collections of their badges.
 
 The names below are the public ones; import them from here.
 """
@@ -19,10 +20,12 @@ The names below are the public ones; import them from here.
 from assertions.openbadges import recipient_hash
 from assertions.services.assign import SYNC_LIMIT, AssignResult, batch_assign
 from assertions.services.award import (
+    MAX_ISSUE,
     AwardOutcome,
     IssueResult,
     assertion_issue,
     assertions_award,
+    assertions_issue,
     status_for,
     template_awardable,
     template_fresh,
@@ -36,9 +39,15 @@ from assertions.services.batches import (
     batches_resume_stale,
     rows_file_name,
 )
+from assertions.services.collections import (
+    collection_create,
+    collection_delete,
+    collection_update,
+)
 from assertions.services.earner_data import earner_account_delete, earner_data_export
 from assertions.services.emails import (
     assertion_resend_email,
+    assertion_resend_latest_email,
     award_email,
     award_email_preview,
     expiry_reminders_queue,
@@ -62,18 +71,27 @@ from assertions.services.rows import (
     earner_row_clean,
     earner_rows_clean,
     email_message_clean,
+    evidence_as_text,
     evidence_clean,
+    expiry_before_issue,
     expiry_resolve,
     imported_row_clean,
     imported_rows_clean,
 )
-from assertions.services.update import UPDATABLE_FIELDS, assertion_set_private, assertion_update
+from assertions.services.update import (
+    UPDATABLE_FIELDS,
+    assertion_set_acceptance,
+    assertion_set_name_public,
+    assertion_set_private,
+    assertion_update,
+)
 
 __all__ = [
     "CHUNK",
     "ISSUED_ON_TOLERANCE",
     "MAX_EARNERS",
     "MAX_IMPORT",
+    "MAX_ISSUE",
     "SYNC_LIMIT",
     "TEMPLATE_DEFAULT",
     "UPDATABLE_FIELDS",
@@ -84,12 +102,16 @@ __all__ = [
     "RowError",
     "assertion_issue",
     "assertion_resend_email",
+    "assertion_resend_latest_email",
     "assertion_revoke",
+    "assertion_set_name_public",
+    "assertion_set_acceptance",
     "assertion_set_private",
     "assertion_update",
     "assertions_award",
     "assertions_expire_due",
     "assertions_import",
+    "assertions_issue",
     "assertions_revoke_many",
     "award_email",
     "award_email_preview",
@@ -103,12 +125,17 @@ __all__ = [
     "batch_fail",
     "batch_run",
     "batches_resume_stale",
+    "collection_create",
+    "collection_delete",
+    "collection_update",
     "dates_check",
     "default_expiry",
     "details_clean",
     "earner_row_clean",
     "earner_rows_clean",
+    "evidence_as_text",
     "evidence_clean",
+    "expiry_before_issue",
     "imported_badge_add",
     "imported_badge_remove",
     "imported_row_clean",

@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.services.award import AwardOutcome, assertions_award, template_awardable
-from assertions.services.batches import batch_create
+from assertions.services.batches import batch_create, batch_numbering_clean
 from assertions.services.rows import (
     TEMPLATE_DEFAULT,
     earner_rows_clean,
@@ -55,18 +55,24 @@ def batch_assign(
     notify: bool = True,
     allow_duplicate: bool = True,
     email_message: str = "",
+    source_rows: list[int] | None = None,
+    rejected: list[dict] | None = None,
 ) -> AssignResult:
     """Assign `template` to the earners of `rows` with one assignment context.
 
     Each earner with `notify` costs one credit (the email), which carries
     `email_message` (Markdown, placeholders as in the issuer's email template). Up to
     SYNC_LIMIT earners are awarded now, all or nothing; more are queued as a batch (see
-    the module docstring).
+    the module docstring). `source_rows` numbers the rows as the caller's list does (the
+    uploaded file's row numbers, one per row) and `rejected` names the rows of that list
+    left out before ([{row, email, message}]); the batch keeps both, so its report speaks
+    of the rows the way the file does.
     """
     require_role(actor, template.issuer, ASSIGN)
     template = template_awardable(template)
     rows = earner_rows_clean(rows)
     email_message = email_message_clean(email_message)
+    numbering = batch_numbering_clean(source_rows, rejected, count=len(rows))
     expires_at = expiry_resolve(
         template,
         emitted_at=timezone.now(),
@@ -89,7 +95,7 @@ def batch_assign(
             actor=actor,
             notify=notify,
             allow_duplicate=allow_duplicate,
-            context=context,
+            context={**context, **numbering},
             email_message=email_message,
         )
     batch = batch_create(
@@ -100,6 +106,7 @@ def batch_assign(
         allow_duplicate=allow_duplicate,
         email_message=email_message,
         **context,
+        **numbering,
     )
     return AssignResult(batch, None)
 
@@ -134,6 +141,7 @@ def _assign_now(
     *, template, rows, actor, notify, allow_duplicate, context, email_message=""
 ) -> AssignResult:
     """Award every row now (one expiry for all), all or nothing."""
+    defaults = {k: v for k, v in context.items() if k not in ("source_rows", "rejected")}
     batch = AssignmentBatch.objects.create(
         email_message=email_message,
         issuer=template.issuer,
@@ -152,7 +160,7 @@ def _assign_now(
         notify=notify,
         allow_duplicate=allow_duplicate,
         batch=batch,
-        defaults=context,
+        defaults=defaults,
         reserve=True,
         note=f"Assignment batch {batch.entity_id}",
     )

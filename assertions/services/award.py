@@ -11,16 +11,22 @@ number of rows (`assertions/tests/test_bulk_queries.py`):
 1. rows whose `idempotency_key` an earlier award of the issuer used are answered with
    that badge (when it is the same award: same earner and template) and not awarded
    again; a key used for another award is refused (422);
-2. with `reserve`, the credits of the rows left are reserved in one ledger entry;
-3. the earners are found or made, with their accounts, and locked
+2. the earners are found or made, with their accounts, and locked
    (`assertions.services.accounts`), and, unless duplicates are allowed, those who
    already hold the badge are refused, row by row;
-4. the badges, their events and (with `notify`) their emails are inserted, one
-   statement each; the emails go to the broker 100 per task once the transaction commits.
+3. the badges, their events and (with `notify`) their emails are inserted, one
+   statement each; the emails go to the broker 100 per task once the transaction commits;
+4. with `reserve`, the credits of the badges awarded are taken in one ledger entry
+   (402 when they are not there, which undoes the caller's transaction). Last, because
+   taking them locks the issuer's row until the transaction commits: every award of the
+   issuer waits for that lock, so it is held only for the award's last four statements
+   and its commit (taken first, it was held across a dozen, and a worker descheduled
+   meanwhile stalled every other award of the issuer).
 
 A row that breaks a rule is an error of the outcome, named by its number; the caller
 decides whether that undoes everything (single awards, small assignments, imports) or
-only that row (queued batches). Credits reserved for rows not awarded are refunded.
+only that row (queued batches, whose credits `assertions.services.batches` reserves for
+the whole batch up front and refunds for what was not delivered).
 """
 
 import secrets
@@ -35,7 +41,7 @@ from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.openbadges import recipient_hash
 from assertions.selectors import assertions_keyed, holders
 from assertions.services.accounts import earners_for_rows
-from assertions.services.credits import award_credits_refund, award_credits_reserve
+from assertions.services.credits import award_credits_reserve
 from assertions.services.emails import award_emails_queue
 from assertions.services.events import event, events_save
 from assertions.services.rows import (
@@ -72,7 +78,7 @@ class AwardOutcome:
     assertions: list[Assertion]  # awarded now, in the order of the rows
     earlier: list[Assertion]  # awarded before under the rows' idempotency keys
     errors: list[RowError]
-    reserved: int = 0  # credits reserved (and not refunded) for the badges awarded now
+    reserved: int = 0  # credits taken for the badges awarded now
 
     @property
     def issued(self) -> int:
@@ -192,11 +198,6 @@ def assertions_award(
     earlier, errors = _earlier(issuer, template, items)
     refused = {error.row for error in errors}
     todo = [(n, row) for n, row in items if n not in earlier and n not in refused]
-    reserved = 0
-    if reserve and notify:
-        reserved = award_credits_reserve(
-            issuer=issuer, amount=len(todo), actor=actor, batch=batch, note=note
-        )
     assertions: list[Assertion] = []
     if todo:
         now = timezone.now()
@@ -217,6 +218,7 @@ def assertions_award(
                     expires_at=values.get("expires_at"),
                     started=values.get("activity_started_at"),
                     ended=values.get("activity_ended_at"),
+                    imported=imported,
                 )
             except ApplicationError as exc:
                 errors.append(RowError(number, exc))
@@ -262,15 +264,11 @@ def assertions_award(
             message = batch.email_message if batch is not None else ""
             events += award_emails_queue(assertions, message=message)
         events_save(events)
-    if reserved > len(assertions):
-        award_credits_refund(
-            issuer=issuer,
-            unused=reserved - len(assertions),
-            actor=actor,
-            batch=batch,
-            note=_("Credits of badges not awarded"),
+    reserved = 0
+    if reserve and notify:
+        reserved = award_credits_reserve(
+            issuer=issuer, amount=len(assertions), actor=actor, batch=batch, note=note
         )
-        reserved = len(assertions)
     errors.sort(key=lambda error: error.row)
     return AwardOutcome(assertions, [earlier[n] for n in sorted(earlier)], errors, reserved)
 
@@ -284,6 +282,51 @@ V2_FIELDS = {"email": "recipient", "badge_template": "badgeclass"}
 def _in_v2_names(exc: ApplicationError) -> ApplicationError:
     exc.field_errors = {V2_FIELDS.get(k, k): v for k, v in exc.field_errors.items()}
     return exc
+
+
+def _issue_row(
+    *,
+    now: datetime,
+    recipient_email: str,
+    recipient_first_name: str = "",
+    recipient_last_name: str = "",
+    issued_on: datetime | None = None,
+    expires_at=TEMPLATE_DEFAULT,
+    activity_title: str = "",
+    activity_started_at: datetime | None = None,
+    activity_ended_at: datetime | None = None,
+    notes: str = "",
+    narrative: str = "",
+    evidence=None,
+    additional_details: dict | None = None,
+    metadata: dict | None = None,
+    idempotency_key: str | None = None,
+    recipient_language: str = "",
+) -> dict:
+    """One award's row for `assertions_award`, checked; ApplicationError naming what is wrong."""
+    issued_on = issued_on or now
+    issued_on_check(issued_on, now, field="issuedOn")
+    return {
+        **earner_row_check(
+            {
+                "email": recipient_email,
+                "first_name": recipient_first_name,
+                "last_name": recipient_last_name,
+                "language": recipient_language,
+                "metadata": metadata,
+            }
+        ),
+        "emitted_at": issued_on,
+        "expires_at": expires_at,
+        "activity_title": activity_title,
+        "activity_started_at": activity_started_at,
+        "activity_ended_at": activity_ended_at,
+        "notes": notes,
+        "narrative": narrative,
+        "evidence": evidence_clean(evidence),
+        "additional_details": details_clean(additional_details),
+        "idempotency_key": str(idempotency_key or "").strip()[:255],
+    }
 
 
 def assertion_issue(
@@ -318,30 +361,24 @@ def assertion_issue(
     """
     issuer = template.issuer
     require_role(actor, issuer, ASSIGN)
-    now = timezone.now()
-    issued_on = issued_on or now
-    issued_on_check(issued_on, now, field="issuedOn")
-    row = {
-        **earner_row_check(
-            {
-                "email": recipient_email,
-                "first_name": recipient_first_name,
-                "last_name": recipient_last_name,
-                "language": recipient_language,
-                "metadata": metadata,
-            }
-        ),
-        "emitted_at": issued_on,
-        "expires_at": expires_at,
-        "activity_title": activity_title,
-        "activity_started_at": activity_started_at,
-        "activity_ended_at": activity_ended_at,
-        "notes": notes,
-        "narrative": narrative,
-        "evidence": evidence_clean(evidence),
-        "additional_details": details_clean(additional_details),
-        "idempotency_key": str(idempotency_key or "").strip()[:255],
-    }
+    row = _issue_row(
+        now=timezone.now(),
+        recipient_email=recipient_email,
+        recipient_first_name=recipient_first_name,
+        recipient_last_name=recipient_last_name,
+        issued_on=issued_on,
+        expires_at=expires_at,
+        activity_title=activity_title,
+        activity_started_at=activity_started_at,
+        activity_ended_at=activity_ended_at,
+        notes=notes,
+        narrative=narrative,
+        evidence=evidence,
+        additional_details=additional_details,
+        metadata=metadata,
+        idempotency_key=idempotency_key,
+        recipient_language=recipient_language,
+    )
 
     @transaction.atomic
     def award() -> AwardOutcome:
@@ -374,3 +411,103 @@ def assertion_issue(
     if outcome.earlier:
         return IssueResult(outcome.earlier[0], created=False)
     return IssueResult(outcome.assertions[0], created=True)
+
+
+# --- several badges of one template, in one request ----------------------------------------
+
+MAX_ISSUE = 100  # awards per request: done in the request, like a small assignment
+
+
+def _problems(exc: ApplicationError) -> dict:
+    exc = _in_v2_names(exc)
+    return exc.field_errors or {"non_field_errors": [exc.message]}
+
+
+def _batch_refused(problems: list[dict], first: ApplicationError | None = None):
+    refused = sum(1 for problem in problems if problem)
+    error = ApplicationError(
+        _("%(refused)d of the %(total)d badges cannot be issued; none was issued.")
+        % {"refused": refused, "total": len(problems)},
+        field_errors={"assertions": problems},
+        code=first.code if first else None,
+    )
+    if first is not None:  # a duplicate is 409, a reused Idempotency-Key 422
+        error.status_code = first.status_code
+    return error
+
+
+def assertions_issue(
+    *,
+    template: BadgeTemplate,
+    awards: list[dict],
+    actor=None,
+    notify: bool = True,
+    allow_duplicate: bool = True,
+    idempotency_key: str | None = None,
+) -> list[IssueResult]:
+    """Award `template` to several earners at once (Badgr's batch issue): each award a
+    dict of `assertion_issue`'s recipient and badge arguments, all awarded by one
+    `assertions_award` (one credit reservation, the emails with the badges), or none.
+
+    Any award refused refuses them all: the ApplicationError's `field_errors` is
+    `{"assertions": [problems of the first award, {} for one that was fine, ...]}`.
+    With `idempotency_key`, each award keeps `<key>#<index>`, so the same request again
+    answers the same badges (`created=False`)."""
+    require_role(actor, template.issuer, ASSIGN)
+    if not awards:
+        raise ApplicationError(
+            _("Give at least one badge to issue."),
+            field_errors={"assertions": [_("This list may not be empty.")]},
+        )
+    if len(awards) > MAX_ISSUE:
+        raise ApplicationError(
+            _("At most %(max)d badges can be issued in one request.") % {"max": MAX_ISSUE},
+            field_errors={"assertions": [_("Too many items.")]},
+        )
+    now = timezone.now()
+    key = str(idempotency_key or "").strip()[:240]
+    keys = [f"{key}#{index}" if key else None for index in range(len(awards))]
+    items, problems = [], [{} for _award in awards]
+    for index, award in enumerate(awards):
+        try:
+            row = _issue_row(now=now, idempotency_key=keys[index], **award)
+        except ApplicationError as exc:
+            problems[index] = _problems(exc)
+        else:
+            items.append((index + 1, row))
+    if any(problems):
+        raise _batch_refused(problems)
+
+    @transaction.atomic
+    def award() -> AwardOutcome:
+        try:
+            fresh = template_awardable(template)
+        except ApplicationError as exc:
+            raise _in_v2_names(exc) from None
+        outcome = assertions_award(
+            template=fresh,
+            items=items,
+            actor=actor,
+            notify=notify,
+            allow_duplicate=allow_duplicate,
+            reserve=True,
+            note=_("Badge assignment email"),
+        )
+        if outcome.errors:
+            for error in outcome.errors:
+                problems[error.row - 1] = _problems(error.error)
+            raise _batch_refused(problems, outcome.errors[0].error)
+        return outcome
+
+    try:
+        outcome = award()
+    except IntegrityError:
+        if not key:
+            raise
+        outcome = award()  # a concurrent repeat committed first: now its badges are found
+    if not key:
+        return [IssueResult(badge, created=True) for badge in outcome.assertions]
+    index_of = {k: index for index, k in enumerate(keys)}
+    results = [IssueResult(b, created=True) for b in outcome.assertions]
+    results += [IssueResult(b, created=False) for b in outcome.earlier]
+    return sorted(results, key=lambda result: index_of[result.assertion.idempotency_key])

@@ -21,14 +21,21 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions.models import AssignmentBatch, BatchStatus
 from assertions.services.award import assertions_award, template_awardable
 from assertions.services.credits import award_credits_refund, award_credits_reserve
-from assertions.services.rows import dates_check, earner_rows_clean, email_message_clean
-from core.enqueue import enqueue_on_commit, task
-from core.exceptions import ConflictError, NotFoundError
+from assertions.services.rows import (
+    MAX_EARNERS,
+    dates_check,
+    earner_rows_clean,
+    email_message_clean,
+)
+from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length
+from core.exceptions import ApplicationError, ConflictError, NotFoundError
 from core.iterables import chunks
 from core.storage import private_delete, private_open, private_storage
 from issuers.permissions import ASSIGN, require_role
@@ -47,6 +54,39 @@ def rows_file_name(batch: AssignmentBatch) -> str:
     return f"{ROWS_DIR}/{batch.entity_id}.jsonl"
 
 
+def batch_numbering_clean(source_rows, rejected, *, count: int) -> dict:
+    """How the caller's list numbers an assignment's rows, checked: `source_rows`, one
+    distinct positive number per row (None or empty: 1.. in order), and `rejected`, the rows of
+    that list left out before, each {row, email, message} (at most MAX_EARNERS)."""
+    errors = {}
+    numbers = list(source_rows or [])
+    if numbers and (
+        len(numbers) != count
+        or not all(type(n) is int and n > 0 for n in numbers)
+        or len(set(numbers)) != len(numbers)
+    ):
+        errors["source_rows"] = [_("Give one distinct positive row number per earner.")]
+    left_out = []
+    if not isinstance(rejected or [], list) or len(rejected or []) > MAX_EARNERS:
+        errors["rejected"] = [_("Give at most %(n)s rows left out.") % {"n": MAX_EARNERS}]
+    else:
+        for item in rejected or []:
+            row = item.get("row") if isinstance(item, dict) else None
+            if type(row) is not int or row <= 0:
+                errors["rejected"] = [_("Each row left out needs its row number.")]
+                break
+            left_out.append(
+                {
+                    "row": row,
+                    "email": str(item.get("email") or "")[:254],
+                    "message": str(item.get("message") or "")[:1000],
+                }
+            )
+    if errors:
+        raise ApplicationError(_("The rows' numbers are not consistent."), field_errors=errors)
+    return {"source_rows": numbers, "rejected": left_out}
+
+
 @transaction.atomic
 def batch_create(
     *,
@@ -62,14 +102,18 @@ def batch_create(
     notify: bool = True,
     allow_duplicate: bool = True,
     email_message: str = "",
+    source_rows: list[int] | None = None,
+    rejected: list[dict] | None = None,
 ) -> AssignmentBatch:
     """Record a batch to be run by a worker: rows checked, credits reserved, rows stored,
     the run enqueued once this commits. `expires_at` is the badges' expiry (None: never).
+    `source_rows` and `rejected`: see `batch_numbering_clean`.
     """
     require_role(actor, template.issuer, ASSIGN)
     template = template_awardable(template)
     issuer = template.issuer
     rows = earner_rows_clean(rows)
+    numbering = batch_numbering_clean(source_rows, rejected, count=len(rows))
     dates_check(
         emitted_at=timezone.now(),
         expires_at=expires_at,
@@ -90,6 +134,7 @@ def batch_create(
         status=BatchStatus.PENDING,
         total=len(rows),
         created_by=actor,
+        **numbering,
     )
     if notify:
         batch.credits_reserved = award_credits_reserve(
@@ -228,16 +273,39 @@ def batch_fail(*, batch_id: int, message: str) -> AssignmentBatch:
     return _finish(batch_id, message=message)
 
 
-def batches_resume_stale(*, older_than_seconds: int = 900) -> int:
-    """Enqueue again the batches pending or running with no progress for a while; return
-    how many. Running one twice is harmless (see batch_run)."""
-    stale = list(
-        AssignmentBatch.objects.filter(
-            status__in=[BatchStatus.PENDING, BatchStatus.RUNNING],
-            updated_at__lt=timezone.now() - timedelta(seconds=older_than_seconds),
-        ).values_list("pk", flat=True)[:1000]
+BULK_QUEUE = "bulk"  # where RUN_BATCH goes (CELERY_TASK_ROUTES)
+
+
+def batches_resume_stale(*, older_than_seconds: int | None = None) -> int:
+    """Enqueue again the batches whose run was lost; return how many. Running one twice
+    is harmless (see batch_run).
+
+    A running batch moves its `updated_at` with every chunk: one idle for
+    ASSIGN_BATCH_IDLE_SECONDS lost its worker, unless a chunk holds its row locked right
+    now (a live worker on a slow chunk), which is skipped. A pending batch has waited
+    that long for a worker: its message was lost (broker down at commit, Redis restarted
+    empty) when nothing waits in the bulk queue; with a backlog queued it may be in
+    there, so it is left to it until ASSIGN_BATCH_BACKLOG_SECONDS (unless the broker lost
+    its messages since the last sweep: Redis restarted empty). The batches sent again
+    are touched, so the next sweep leaves them to the run enqueued now.
+    """
+    idle = settings.ASSIGN_BATCH_IDLE_SECONDS if older_than_seconds is None else older_than_seconds
+    now = timezone.now()
+    waiting = idle
+    # A broker that lost its messages (Redis restarted empty) holds no pending batch's.
+    lost = broker_lost_its_messages(BULK_QUEUE)
+    if queue_length(BULK_QUEUE) and not lost:
+        waiting = max(idle, settings.ASSIGN_BATCH_BACKLOG_SECONDS)
+    stale = Q(status=BatchStatus.RUNNING, updated_at__lt=now - timedelta(seconds=idle)) | Q(
+        status=BatchStatus.PENDING, updated_at__lt=now - timedelta(seconds=waiting)
     )
-    run = task(RUN_BATCH)
-    for batch_id in stale:
-        run.delay(batch_id)
-    return len(stale)
+    with transaction.atomic():
+        found = list(
+            AssignmentBatch.objects.select_for_update(skip_locked=True)
+            .filter(stale)
+            .values_list("pk", flat=True)[:1000]
+        )
+        AssignmentBatch.objects.filter(pk__in=found).update(updated_at=now)
+        for batch_id in found:
+            enqueue_on_commit(RUN_BATCH, batch_id)
+    return len(found)

@@ -54,7 +54,8 @@ def badge_email_context(assertion: Assertion) -> dict:
         "badge_image_url": image,
         "activity_title": assertion.activity_title,
         "assertion_url": absolute_url(assertion.url),
-        "backpack_url": absolute_url(reverse("backpack")),
+        # Where the earner accepts or rejects it (signed in): the backpack's buttons.
+        "backpack_url": absolute_url(reverse("backpack")) + f"#{assertion.entity_id}",
         "login_url": absolute_url(reverse("login")),
         # The day in the issuer's zone; the template writes it in the email's language.
         "expires_at": timezone.localtime(assertion.expires_at, zoneinfo.ZoneInfo(issuer.timezone))
@@ -295,3 +296,22 @@ def award_email_preview(
     row = OutboundEmail(kind=kind, to_email=email, subject=subject, context=context)
     subject, text, html = render_email(row)
     return {"kind": kind, "subject": subject, "text": text, "html": html, "to": email}
+
+
+@transaction.atomic
+def assertion_resend_latest_email(*, assertion: Assertion, actor=None):
+    """Send again the newest email a badge was sent (the award or account-creation
+    email): a badge issued without one has nothing to resend (ConflictError)."""
+    require_role(actor, assertion.organization, ASSIGN)
+    latest = (
+        OutboundEmail.objects.select_related("assertion__organization", "user")
+        .filter(assertion=assertion, kind__in=[EmailKind.BADGE_AWARDED, EmailKind.ACCOUNT_CREATED])
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if latest is None:
+        raise ConflictError(
+            _("This badge was issued without an email, so there is none to send again."),
+            code="never_emailed",
+        )
+    return assertion_resend_email(email=latest, actor=actor)

@@ -41,15 +41,24 @@ def _taken(issuer, rows: list[dict]) -> ConflictError | None:
 
 @transaction.atomic
 def assertions_import(
-    *, template: BadgeTemplate, rows, actor=None, notify: bool = False, limit: int = MAX_IMPORT
+    *,
+    template: BadgeTemplate,
+    rows,
+    actor=None,
+    notify: bool = False,
+    limit: int = MAX_IMPORT,
+    keep_source_dates: bool = False,
+    anyway: bool = False,
 ) -> list[Assertion]:
     """Import badges issued by another system, all or nothing (rows as
     `imported_row_clean` takes them, at most `limit`). No email is sent unless `notify`
     (each email costs a credit, as for an assignment). An archived template still takes
-    the badges it had."""
+    the badges it had. `keep_source_dates`, `anyway`: see `imported_row_clean`."""
     require_role(actor, template.issuer, ASSIGN)
     template = template_fresh(template)
-    rows = imported_rows_clean(template, rows, limit=limit)
+    rows = imported_rows_clean(
+        template, rows, limit=limit, keep_source_dates=keep_source_dates, anyway=anyway
+    )
     taken = _taken(template.issuer, rows)
     if taken is not None:
         raise taken
@@ -79,7 +88,12 @@ def assertions_import(
         )
     for assertion, row in zip(outcome.assertions, rows, strict=True):
         if row["revoked"]:
+            # The sources give no revocation date: none is invented.
             assertion_revoke(
-                assertion=assertion, actor=actor, reason=row["revoked_reason"], notify=False
+                assertion=assertion,
+                actor=actor,
+                reason=row["revoked_reason"],
+                notify=False,
+                date_unknown=True,
             )
     return outcome.assertions

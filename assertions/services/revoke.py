@@ -6,6 +6,7 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions import public_cache
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, EventKind
@@ -19,18 +20,28 @@ from issuers.permissions import ASSIGN, require_role
 
 @transaction.atomic
 def assertion_revoke(
-    *, assertion: Assertion, actor=None, reason: str = "", notify: bool = True
+    *,
+    assertion: Assertion,
+    actor=None,
+    reason: str = "",
+    notify: bool = True,
+    date_unknown: bool = False,
 ) -> tuple[Assertion, bool]:
     """Revoke a badge. Idempotent: revoking a revoked badge changes nothing (False).
 
     With `notify` (the default) the earner is told by email, queued in this transaction;
-    imports, which bring in badges revoked elsewhere, pass False."""
+    imports, which bring in badges revoked elsewhere, pass False.
+    `date_unknown`: an imported badge that its source says was revoked without saying
+    when (Badgr records no date) keeps no revocation date rather than an invented one.
+    """
     require_role(actor, assertion.organization, ASSIGN)
     assertion = Assertion.objects.select_for_update().get(pk=assertion.pk)
     if assertion.status == AssertionStatus.REVOKED:
         return assertion, False
+    if date_unknown and not assertion.imported:
+        raise ApplicationError(_("Only an imported badge may be revoked on an unknown date."))
     assertion.status = AssertionStatus.REVOKED
-    assertion.revoked_at = timezone.now()
+    assertion.revoked_at = None if date_unknown else timezone.now()
     assertion.revoked_reason = (reason or "").strip()
     assertion.save(update_fields=["status", "revoked_at", "revoked_reason", "updated_at"])
     event_record(assertion, EventKind.REVOKED, actor, reason=assertion.revoked_reason)

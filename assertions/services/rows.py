@@ -13,6 +13,7 @@ from dateutil.relativedelta import relativedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
 from core.i18n import language_clean
@@ -69,9 +70,11 @@ def default_expiry(template: BadgeTemplate, issued_on: datetime) -> datetime | N
     return issued_on + step
 
 
-def dates_check(*, emitted_at, expires_at, started, ended) -> None:
+def dates_check(*, emitted_at, expires_at, started, ended, imported: bool = False) -> None:
+    """The dates of a badge agree. An imported badge keeps its source's expiry even when
+    it precedes the issue date (`expiry_before_issue` says so to the importer)."""
     errors = {}
-    if expires_at is not None and expires_at <= emitted_at:
+    if expires_at is not None and expires_at <= emitted_at and not imported:
         errors["expires_at"] = ["The expiry must be after the issue date."]
     if started is not None and ended is not None and ended < started:
         errors["activity_ended_at"] = ["The activity cannot end before it starts."]
@@ -79,13 +82,35 @@ def dates_check(*, emitted_at, expires_at, started, ended) -> None:
         raise ApplicationError("The dates are not consistent.", field_errors=errors)
 
 
-def expiry_resolve(template, *, emitted_at, expires_at, started, ended) -> datetime | None:
+def expiry_resolve(
+    template, *, emitted_at, expires_at, started, ended, imported: bool = False
+) -> datetime | None:
     """A badge's expiry (TEMPLATE_DEFAULT: the template's default validity from its issue
     date), checked with its other dates."""
     if expires_at is TEMPLATE_DEFAULT:
         expires_at = default_expiry(template, emitted_at)
-    dates_check(emitted_at=emitted_at, expires_at=expires_at, started=started, ended=ended)
+    dates_check(
+        emitted_at=emitted_at,
+        expires_at=expires_at,
+        started=started,
+        ended=ended,
+        imported=imported,
+    )
     return expires_at
+
+
+def expiry_before_issue(row: dict) -> str:
+    """The warning for an imported badge whose expiry is not after its issue date (kept
+    as its source holds it, shown as expired), or "" when its dates agree."""
+    emitted_at, expires_at = row.get("emitted_at"), row.get("expires_at")
+    if not isinstance(emitted_at, datetime) or not isinstance(expires_at, datetime):
+        return ""
+    if expires_at > emitted_at:
+        return ""
+    return _(
+        "Its expiry (%(expires)s) is not after its issue date (%(issued)s): imported as it "
+        "is, with both dates kept, and shown as expired."
+    ) % {"expires": expires_at.isoformat(), "issued": emitted_at.isoformat()}
 
 
 def issued_on_check(issued_on: datetime, now: datetime, *, field: str = "emitted_at") -> None:
@@ -204,12 +229,49 @@ def earner_rows_clean(rows, *, limit: int = MAX_EARNERS, field: str = "earners")
 # --- imported badges ------------------------------------------------------------------
 
 
-def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tuple[dict, dict]:
+def evidence_as_text(evidence) -> tuple[list, list[str]]:
+    """Evidence whose link cannot be shown as one (not http(s)) kept as text: (evidence,
+    what was changed, item by item). Other items stay as given."""
+    kept, changed = [], []
+    for i, item in enumerate(evidence if isinstance(evidence, list | tuple) else [], start=1):
+        url = item.get("url") if isinstance(item, dict) else None
+        if url and not is_web_url(str(url)) and not set(item) - {"url", "narrative"}:
+            narrative = str(item.get("narrative") or "").strip()
+            kept.append({"narrative": f"{narrative}\n\n{url}" if narrative else str(url)})
+            changed.append(
+                _("Evidence %(number)s: its link %(url)s is not a web address; kept as text.")
+                % {"number": i, "url": url}
+            )
+        else:
+            kept.append(item)
+    return kept, changed
+
+
+ANYWAY_HINT = gettext_lazy(
+    "Importing anyway (import_badgr --anyway, or the import page's box) keeps it as it is."
+)
+
+
+def imported_row_clean(
+    template: BadgeTemplate | None,
+    row,
+    now: datetime,
+    *,
+    keep_source_dates: bool = False,
+    anyway: bool = False,
+) -> tuple[dict, dict]:
     """(clean row, field errors) of a badge another system issued, in the badge's field
     names: recipient_email / first_name / last_name, emitted_at (required), expires_at
     (left out: the template's default), activity_*, notes, narrative, evidence,
     additional_details, imp_legacy_id, and whether it was revoked there (revoked,
-    revoked_reason). `template` may be None when the expiry is given (a dry run)."""
+    revoked_reason). `template` may be None when the expiry is given (a dry run).
+
+    `keep_source_dates`: the importers of another platform's badges (Badgr, Open Badges
+    files, spreadsheets of past awards) keep an expiry that is not after the issue date
+    as the source holds it, with a warning in the clean row's `warnings`; a client of
+    the API is told to fix it. Told to import `anyway`, they also keep a future issue
+    date and evidence links that are not web addresses (as text), with a warning each;
+    otherwise these errors say that importing anyway would keep them."""
     if not isinstance(row, dict):
         return {}, {"non_field_errors": ["Give an object with the badge's fields."]}
     earner, earner_errors = earner_row_clean(
@@ -220,6 +282,7 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
         }
     )
     errors = {f"recipient_{field}": messages for field, messages in earner_errors.items()}
+    warnings = []
     emitted_at = row.get("emitted_at")
     if not isinstance(emitted_at, datetime):
         errors["emitted_at"] = ["When the badge was issued is required."]
@@ -227,13 +290,27 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
         try:
             issued_on_check(emitted_at, now)
         except ApplicationError as exc:
-            errors.update(exc.field_errors)
+            if anyway:
+                warnings.append(
+                    _("Its issue date (%(issued)s) is in the future: imported as it is.")
+                    % {"issued": emitted_at.isoformat()}
+                )
+            else:
+                errors.update(_with_hint(exc.field_errors, keep_source_dates))
+    evidence = row.get("evidence")
+    if anyway:
+        evidence, changed = evidence_as_text(evidence)
+        warnings += changed
     clean = {"evidence": [], "additional_details": {}}
-    for name, rule in (("additional_details", details_clean), ("evidence", evidence_clean)):
+    for name, rule, value in (
+        ("additional_details", details_clean, row.get("additional_details")),
+        ("evidence", evidence_clean, evidence),
+    ):
         try:
-            clean[name] = rule(row.get(name))
+            clean[name] = rule(value)
         except ApplicationError as exc:
-            errors.update(exc.field_errors)
+            fixable = name == "evidence" and bool(evidence_as_text(value)[1])
+            errors.update(_with_hint(exc.field_errors, keep_source_dates and fixable))
     legacy = str(row.get("imp_legacy_id") or "").strip()
     if len(legacy) > 255:
         errors["imp_legacy_id"] = ["Ensure this field has no more than 255 characters."]
@@ -246,9 +323,13 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
                 expires_at=expires_at,
                 started=row.get("activity_started_at"),
                 ended=row.get("activity_ended_at"),
+                imported=keep_source_dates,
             )
         except ApplicationError as exc:
             errors.update(exc.field_errors)
+    if keep_source_dates and not errors:
+        odd = expiry_before_issue({"emitted_at": emitted_at, "expires_at": expires_at})
+        warnings += [odd] if odd else []
     return {
         **earner,
         **clean,
@@ -262,10 +343,25 @@ def imported_row_clean(template: BadgeTemplate | None, row, now: datetime) -> tu
         "imp_legacy_id": legacy,
         "revoked": bool(row.get("revoked")),
         "revoked_reason": (row.get("revoked_reason") or "").strip(),
+        "warnings": warnings,
     }, errors
 
 
-def imported_rows_clean(template: BadgeTemplate, rows, *, limit: int = MAX_IMPORT) -> list[dict]:
+def _with_hint(field_errors: dict, hint: bool) -> dict:
+    """An importer's errors that importing anyway would get past say so."""
+    if not hint:
+        return field_errors
+    return {field: [*messages, str(ANYWAY_HINT)] for field, messages in field_errors.items()}
+
+
+def imported_rows_clean(
+    template: BadgeTemplate,
+    rows,
+    *,
+    limit: int = MAX_IMPORT,
+    keep_source_dates: bool = False,
+    anyway: bool = False,
+) -> list[dict]:
     """Every imported badge checked (legacy ids not repeated within `rows`);
     ApplicationError naming each bad one by its index when any is wrong."""
     if not isinstance(rows, list | tuple) or not rows:
@@ -280,7 +376,9 @@ def imported_rows_clean(template: BadgeTemplate, rows, *, limit: int = MAX_IMPOR
     now = timezone.now()
     cleaned, problems, first_with = [], {}, {}
     for index, row in enumerate(rows):
-        clean, errors = imported_row_clean(template, row, now)
+        clean, errors = imported_row_clean(
+            template, row, now, keep_source_dates=keep_source_dates, anyway=anyway
+        )
         legacy = clean.get("imp_legacy_id")
         if legacy and legacy in first_with:
             errors["imp_legacy_id"] = [

@@ -4,9 +4,10 @@ from datetime import datetime
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from assertions import public_cache
-from assertions.models import Assertion, AssertionStatus, EventKind
+from assertions.models import Acceptance, Assertion, AssertionStatus, EventKind
 from assertions.services.award import status_for
 from assertions.services.events import event_record
 from assertions.services.rows import dates_check, details_clean, evidence_clean
@@ -76,6 +77,7 @@ def assertion_update(*, assertion: Assertion, actor=None, **changes) -> Assertio
         expires_at=assertion.expires_at,
         started=assertion.activity_started_at,
         ended=assertion.activity_ended_at,
+        imported=assertion.imported,
     )
     assertion.status = status_for(assertion.expires_at, timezone.now())
     assertion.save()
@@ -84,25 +86,69 @@ def assertion_update(*, assertion: Assertion, actor=None, **changes) -> Assertio
     return assertion
 
 
-@transaction.atomic
 def assertion_set_private(*, assertion: Assertion, actor, private: bool) -> Assertion:
     """Hide a badge from everyone but its earner, or show it again. Only the earner
     (the user the badge was awarded to) decides; a hidden badge's public page, JSON
     document and baked image answer 404 to others."""
+    return _earner_sets(
+        assertion=assertion,
+        actor=actor,
+        field="is_private",
+        value=bool(private),
+        kind=EventKind.UPDATED,
+        refusal=_("Only the badge's earner can change who sees it."),
+    )
+
+
+@transaction.atomic
+def _earner_sets(*, assertion: Assertion, actor, field: str, value, kind, refusal: str):
+    """Set one of the earner's own choices on their badge, with its event; anyone else
+    is refused with `refusal`."""
     assertion = (
         Assertion.objects.select_for_update(of=("self",))
         .select_related("earner")
         .get(pk=assertion.pk)
     )
     if actor is None or not actor.is_authenticated or assertion.earner.user_id != actor.pk:
-        raise PermissionDeniedError("Only the badge's earner can change who sees it.")
-    private = bool(private)
-    if assertion.is_private == private:
+        raise PermissionDeniedError(refusal)
+    before = getattr(assertion, field)
+    if before == value:
         return assertion
-    assertion.is_private = private
-    assertion.save(update_fields=["is_private", "updated_at"])
-    event_record(
-        assertion, EventKind.UPDATED, actor, changes={"is_private": [not private, private]}
-    )
+    setattr(assertion, field, value)
+    assertion.save(update_fields=[field, "updated_at"])
+    event_record(assertion, kind, actor, changes={field: [before, value]})
     public_cache.invalidate_on_commit(assertion.entity_id)
     return assertion
+
+
+def assertion_set_name_public(*, assertion: Assertion, actor, public: bool) -> Assertion:
+    """Publish the earner's name in the badge's Open Badges document (Badgr's
+    `extensions:recipientProfile`, which badges imported from Badgr carry) or stop
+    publishing it. Only the earner decides."""
+    return _earner_sets(
+        assertion=assertion,
+        actor=actor,
+        field="recipient_name_hidden",
+        value=not public,
+        kind=EventKind.UPDATED,
+        refusal=_("Only the badge's earner can choose whether it shows their name."),
+    )
+
+
+def assertion_set_acceptance(*, assertion: Assertion, actor, acceptance: str) -> Assertion:
+    """The earner accepts or rejects a badge awarded to them (Badgr's `acceptance`).
+    A rejected badge is hidden from its public page, documents and image and from the
+    earner's backpack, until they accept it after all."""
+    if acceptance not in (Acceptance.ACCEPTED, Acceptance.REJECTED):
+        raise ApplicationError(
+            _("A badge can be accepted or rejected."),
+            field_errors={"acceptance": [_('Give "Accepted" or "Rejected".')]},
+        )
+    return _earner_sets(
+        assertion=assertion,
+        actor=actor,
+        field="acceptance",
+        value=acceptance,
+        kind=EventKind.ACCEPTANCE,
+        refusal=_("Only the badge's earner can accept or reject it."),
+    )

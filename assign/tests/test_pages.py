@@ -151,18 +151,24 @@ def test_a_bulk_file_with_italian_headers_is_mapped_checked_and_issued(
     batch = AssignmentBatch.objects.exclude(total=1).get()
     assert batch.status == BatchStatus.DONE
     assert batch.issued == 150
-    # the batch page's one-off message stays true once the batch is done
+    # the batch page says what is true now: done, with the rows left out
     html = client.get(done["Location"]).content.decode()
-    assert "The assignment of 150 badges has started." in html
-    assert "being issued" not in html
+    assert "has started" not in html
+    assert "150 badges were issued." in html
+    assert "3 rows of the file were left out." in html
+    assert "You can leave this page" not in html
     assert batch.narrative == "Built a **CLI**"
     earner_badge = Assertion.objects.get(recipient_email="p7@example.it")
     assert earner_badge.earner.metadata == {"Matricola": "S-7"}
     report = client.get(f"/issuers/{issuer.entity_id}/batches/{batch.entity_id}/report.csv")
     lines = list(csv.reader(io.StringIO(b"".join(report.streaming_content).decode("utf-8-sig"))))
     assert lines[0][:5] == ["row", "email", "first_name", "last_name", "result"]
-    assert len(lines) == 151
-    assert lines[1][:5] == ["1", "p0@example.it", "Nome0", "Cognome0", "issued"]
+    # every row of the file, numbered as the file numbers them (the header is row 1)
+    assert len(lines) == 154
+    assert lines[1][:5] == ["2", "p0@example.it", "Nome0", "Cognome0", "issued"]
+    assert lines[151][:5] == ["152", "not-an-email", "", "", "rejected"]
+    assert lines[151][8] == '"not-an-email" is not a valid email.'
+    assert [line[0] for line in lines[152:]] == ["153", "154"]
 
 
 def test_bad_files_come_back_to_the_form_with_a_message_never_a_500(client, issuer):

@@ -55,7 +55,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz for probes that address the machine, not a listed host.
+    "core.health.ProbesMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Marks the requests whose reads may go to the read replica (core/db_router.py).
+    "core.db_router.ReplicaReadsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "core.i18n.LocaleMiddleware",
@@ -66,6 +70,16 @@ MIDDLEWARE = [
     "core.throttle.LoginThrottleMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# GET/HEAD paths whose reads tolerate replication lag: with DATABASE_REPLICA_URL they read
+# from the replica (core/db_router.py). Public pages, documents, images and keys; exports
+# and statistics (a second's lag does not change a report).
+REPLICA_READ_PATHS = [
+    r"^/public/",
+    r"^/issuers/[A-Za-z0-9_-]{22}/(did\.json|jwks\.json|status/[0-9]+)$",
+    r"^/api/v1/badges/export/?$",
+    r"^/api/v1/statistics/?",
 ]
 
 ROOT_URLCONF = "badges_project.urls"
@@ -132,7 +146,9 @@ EMAIL_PORT = env.int("EMAIL_PORT", default=25)
 EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
 EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
 EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
-EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
+# Each step of an SMTP conversation gives up after this; keep it well under
+# OUTBOX_STUCK_SENDING_SECONDS, or a slow live send may be taken for a dead one.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="badges@localhost")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
@@ -153,6 +169,9 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
+# Named here (django-oauth-toolkit's default) so that other apps' models may point at it:
+# credentials.RegisteredClient, the OB 3.0 API's dynamically registered clients.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
 OAUTH2_PROVIDER = {
     "SCOPES": {
         "r:profile": "See who you are",
@@ -161,6 +180,16 @@ OAUTH2_PROVIDER = {
         "rw:issuer": "Award badges and update your issuers",
         "r:backpack": "See the badges you have earned",
         "rw:backpack": "Manage the badges you have earned",
+        # The Open Badges 3.0 API (credentials.api.ob3; clients register by RFC 7591 and
+        # their tokens are limited to the scopes they registered).
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.readonly": (
+            "See the Open Badges credentials you hold"
+        ),
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/credential.upsert": (
+            "Add Open Badges credentials to your backpack"
+        ),
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.readonly": "See your profile",
+        "https://purl.imsglobal.org/spec/ob/v3p0/scope/profile.update": "Update your profile",
     },
     "DEFAULT_SCOPES": ["r:profile"],
     "OAUTH2_VALIDATOR_CLASS": "accounts.oauth.BadgrCompatibleValidator",
@@ -184,6 +213,9 @@ OAUTH2_PROVIDER = {
     "ALLOWED_REDIRECT_URI_SCHEMES": env.list("OAUTH2_REDIRECT_URI_SCHEMES", default=["https"]),
     "ACCESS_TOKEN_EXPIRE_SECONDS": env.int("OAUTH2_ACCESS_TOKEN_EXPIRE_SECONDS", default=86400),
 }
+
+# How long a token of POST /v2/tokens/issuers (one issuer's, for scripts) lives.
+ISSUER_TOKEN_LIFETIME_DAYS = env.int("ISSUER_TOKEN_LIFETIME_DAYS", default=365)
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Badges platform API",
@@ -234,11 +266,25 @@ CELERY_TASK_ROUTES = {
     "imports.tasks.run_badgr_import": {"queue": "bulk"},
     "imports.tasks.run_documents_import": {"queue": "bulk"},
 }
+# Beat's record of when each periodic task last ran: a file the beat user can write (the
+# container image's /app is not), never inside an installed package.
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME", default=str(BASE_DIR / "var" / "celerybeat-schedule")
+)
 CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=600)
 CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=900)
+# Redis gives a message that a worker took and never acknowledged (acks_late: it died) to
+# another worker after this many seconds. It stays above the time limit, so a task still
+# running is never handed to a second worker; what a dead worker held is taken over
+# sooner by the beat sweeps below, from the database (docs/deployment.md).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=CELERY_TASK_TIME_LIMIT + 60),
+}
 CELERY_BEAT_SCHEDULE = {
     # Re-enqueue outbox rows whose task was lost (broker down at commit, worker killed).
-    "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 60.0},
+    # Both every 5 s, so that work a dead worker held is taken over within a minute
+    # (docs/deployment.md, "Workers that die"); each is an indexed query or two when idle.
+    "sweep-outbox": {"task": "core.tasks.sweep_outbox", "schedule": 5.0},
     # Valid badges past their expiry become "invalid".
     "expire-badges": {"task": "assertions.tasks.expire_badges", "schedule": 300.0},
     # Reminders of badges about to expire, for issuers that ask for them (once a badge).
@@ -247,7 +293,7 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     # Assignment batches whose run was lost (broker down at commit, worker killed).
-    "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 300.0},
+    "resume-batches": {"task": "assertions.tasks.resume_assignment_batches", "schedule": 5.0},
     # Import runs (Badgr server, Open Badges files) whose run was lost the same way.
     "resume-imports": {"task": "imports.tasks.resume_import_runs", "schedule": 300.0},
     # CREDITS_MONTHLY_GRANT: hourly, so a beat that was down on the 1st still grants; once
@@ -256,10 +302,19 @@ CELERY_BEAT_SCHEDULE = {
     # The assign wizard's drafts (earners' names and emails) a day after they were started.
     "expire-wizard-drafts": {"task": "assign.tasks.expire_wizard_drafts", "schedule": 3600.0},
 }
-# An outbox row pending this long without being sent is re-enqueued; one stuck in
-# "sending" this long (its worker died mid-send) is tried again.
-OUTBOX_RETRY_AFTER_SECONDS = env.int("OUTBOX_RETRY_AFTER_SECONDS", default=120)
-OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=900)
+# A running assignment batch with no progress for this long, and whose row no worker
+# holds locked (a live one holds it through each chunk), lost its worker and is run again;
+# a pending one waits that long for a worker, or ASSIGN_BATCH_BACKLOG_SECONDS while other
+# batches are queued (assertions.services.batches).
+ASSIGN_BATCH_IDLE_SECONDS = env.int("ASSIGN_BATCH_IDLE_SECONDS", default=15)
+ASSIGN_BATCH_BACKLOG_SECONDS = env.int("ASSIGN_BATCH_BACKLOG_SECONDS", default=600)
+# An outbox row pending this long without being sent is re-enqueued when nothing waits in
+# the emails queue (with a backlog queued, after OUTBOX_BACKLOG_RETRY_SECONDS); one stuck
+# in "sending" this long (its worker died mid-send) is tried again, once (core.services).
+# A live send holds "sending" for one SMTP transaction, each step at most EMAIL_TIMEOUT.
+OUTBOX_RETRY_AFTER_SECONDS = env.int("OUTBOX_RETRY_AFTER_SECONDS", default=30)
+OUTBOX_BACKLOG_RETRY_SECONDS = env.int("OUTBOX_BACKLOG_RETRY_SECONDS", default=600)
+OUTBOX_STUCK_SENDING_SECONDS = env.int("OUTBOX_STUCK_SENDING_SECONDS", default=45)
 # A failed send is retried after this many seconds, doubling each time (at most an hour).
 OUTBOX_RETRY_BACKOFF_SECONDS = env.float("OUTBOX_RETRY_BACKOFF_SECONDS", default=30)
 
@@ -319,10 +374,15 @@ if "BADGE_IMPORT_ALLOW_PRIVATE_NETWORKS" in os.environ:
         "the networks the server may fetch from (docs/deployment.md)."
     )
 
-# Open Badges 3.0: the issuers' Ed25519 signing keys are stored encrypted with a key
+# Open Badges 3.0: the issuers' signing keys are stored encrypted with a key
 # derived from this (a random string of 32+ characters). Changing it makes the stored
 # keys unusable: keep it with the database backups. Required in production.
 CREDENTIALS_ENCRYPTION_KEY = env("CREDENTIALS_ENCRYPTION_KEY", default="")
+# The algorithm of the issuers' new VC-JWT keys: RS256 (RSA 2048, what OB 3.0 §8.2
+# requires every verifier to accept) or ES256 (P-256). Existing keys keep theirs.
+CREDENTIALS_JWT_ALGORITHM = env("CREDENTIALS_JWT_ALGORITHM", default="RS256")
+if CREDENTIALS_JWT_ALGORITHM not in ("RS256", "ES256"):
+    raise ImproperlyConfigured("CREDENTIALS_JWT_ALGORITHM must be RS256 or ES256.")
 
 # The largest request body read into memory (JSON, or a form's fields without its
 # files): an API assignment may carry 10,000 earners with their metadata (about 3 MB);

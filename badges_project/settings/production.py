@@ -36,9 +36,12 @@ DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool
     "DB_SERVER_SIDE_BINDING", default=False
 )
 if env("DATABASE_REPLICA_URL", default=""):
-    # Public pages and documents read from the replica (core.db_router.ReplicaRouter).
+    # Public pages, documents, exports and statistics read from the replica
+    # (REPLICA_READ_PATHS, core.db_router); everything else uses the primary.
     DATABASES["replica"] = env.db("DATABASE_REPLICA_URL")
-    DATABASES["replica"]["CONN_MAX_AGE"] = DATABASES["default"].get("CONN_MAX_AGE", 0)
+    for _key in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "OPTIONS"):
+        if _key in DATABASES["default"]:
+            DATABASES["replica"][_key] = DATABASES["default"][_key]
     DATABASE_ROUTERS = ["core.db_router.ReplicaRouter"]
 
 # --- cache: Redis, shared by every web process -----------------------------------------
@@ -48,6 +51,11 @@ CACHES = {
         "LOCATION": env("REDIS_URL", default=CELERY_BROKER_URL),
         "KEY_PREFIX": "badges",
         "TIMEOUT": 300,
+        # Redis unreachable: give up quickly and serve without the cache (core/cache.py).
+        "OPTIONS": {
+            "socket_connect_timeout": env.float("REDIS_CONNECT_TIMEOUT", default=0.5),
+            "socket_timeout": env.float("REDIS_TIMEOUT", default=1.0),
+        },
     }
 }
 
@@ -146,6 +154,10 @@ LOGGING = {
         }
     },
 }
+
+# Celery workers and beat log through the handler above (JSON lines) instead of setting up
+# their own text handlers (badges_project/celery.py).
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 
 # --- error reporting: Sentry when a DSN is given --------------------------------------
 SENTRY_DSN = env("SENTRY_DSN", default="")

@@ -1,7 +1,7 @@
 """pytest. SQLite unless DATABASE_URL is set; `make test` sets it to a private PostgreSQL."""
 
 from .base import *  # noqa: F403
-from .base import env
+from .base import DATABASES, env
 
 DEBUG = False
 SECRET_KEY = "test-only-not-secret"  # noqa: S105
@@ -18,3 +18,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=True)
 # Serve static files from the app directories, as runserver does, with no collectstatic.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+# A second alias as production has with DATABASE_REPLICA_URL, mirroring the test database
+# (its own connection): tests that install core.db_router.ReplicaRouter see which reads
+# go where. Unused otherwise (no router).
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}

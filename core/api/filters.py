@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django import forms
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django_filters import rest_framework as filters
 
 from core.timefmt import UTC, parse_datetime
@@ -80,3 +80,17 @@ class StrictBooleanFilter(filters.ChoiceFilter):
         if value in (None, ""):
             return qs
         return qs.filter(**{self.field_name: value in ("1", "true")})
+
+
+class EntityIdFilter(filters.CharFilter):
+    """Rows whose foreign key `field_name` (a key, not a path) points at the row with
+    this entity id, as `key_id = (SELECT id ... WHERE entity_id = ...)`. PostgreSQL runs
+    that once and then reads an index led by the key in its own order; through a join
+    (`key__entity_id`) it must fetch all the rows and sort them for one page."""
+
+    def filter(self, qs, value):
+        if value in ("", None):
+            return qs
+        related = qs.model._meta.get_field(self.field_name).related_model
+        target = related._default_manager.filter(entity_id=value).values("pk")[:1]
+        return qs.filter(**{self.field_name: Subquery(target)})

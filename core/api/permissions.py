@@ -1,7 +1,8 @@
 """OAuth2 scope checks shared by both APIs.
 
 A view names its scope family (`oauth_scope = "issuer"`, "profile" or "backpack").
-Reading needs `r:<family>` or `rw:<family>`; writing needs `rw:<family>`. Requests
+Reading needs `r:<family>` or `rw:<family>`; writing needs `rw:<family>`, and so does
+reading where the view says `oauth_write_to_read` (your tokens, as Badgr). Requests
 authenticated by session (the site's own pages) are not token-limited.
 """
 
@@ -28,7 +29,15 @@ class HasScope(BasePermission):
         if family is None:
             return False  # a view that forgot to say what it needs is closed to tokens
         write = f"rw:{family}"
-        if request.method in SAFE_METHODS:
+        if (
+            family == "issuer"
+            and getattr(view, "issuer_scoped_tokens", True)
+            and any(scope.startswith("rw:issuer:") for scope in scopes)
+        ):
+            # Badgr's `rw:issuer:<entityId>`: full access, to that issuer only (the
+            # selectors and role checks limit it: accounts.authentication).
+            scopes = scopes | {write}
+        if request.method in SAFE_METHODS and not getattr(view, "oauth_write_to_read", False):
             allowed = write in scopes or f"r:{family}" in scopes
             needed = f"r:{family}"
         else:

@@ -3,6 +3,7 @@ from django.utils import timezone
 
 from core.i18n import format_day, format_moment
 from core.markdown import render_markdown
+from core.templatetags.zoned_times import zoned_text
 
 register = template.Library()
 
@@ -16,10 +17,11 @@ def markdown(text):
 # date filter would move them back into the site's (UTC).
 @register.filter(expects_localtime=False)
 def when(value):
-    """`1 May 2024, 09:30 CEST` in the value's own zone."""
+    """`1 May 2024 09:30 (Europe/Rome)` in the value's own zone (the issuer's): the one
+    rule of every page, core.templatetags.zoned_times."""
     if not value:
         return ""
-    return f"{format_moment(value)} {value.tzname()}"
+    return zoned_text(value, getattr(value.tzinfo, "key", "UTC"))
 
 
 @register.filter(expects_localtime=False)

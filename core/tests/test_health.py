@@ -90,3 +90,16 @@ def test_readyz_names_the_database_when_postgresql_does_not_answer(client):
     assert response.status_code == 503
     assert response.json()["failing"] == ["database"]
     assert "OperationalError" in response.json()["checks"]["database"]["error"]
+
+
+def test_probes_by_address_over_plain_http_are_answered_whatever_allowed_hosts_says(
+    client, settings
+):
+    # given production's host list and HTTPS redirect, and a probe naming an address
+    settings.ALLOWED_HOSTS = ["badges.example.org"]
+    settings.SECURE_SSL_REDIRECT = True
+    probe = {"HTTP_HOST": "10.0.3.7:8000"}
+    # then the probes answer, and nothing else does for that host
+    assert client.get("/healthz", **probe).status_code == 200
+    assert client.get("/readyz", **probe).status_code == 200
+    assert client.get("/public/issuers/x", **probe).status_code == 400

@@ -3,13 +3,13 @@
 import datetime as dt
 
 import pytest
-from django.db import IntegrityError, connection
+from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
-from core.inserts import insert_many
+from core.inserts import copy_many, insert_many
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
 from issuers.tests.factories import IssuerFactory
@@ -110,3 +110,40 @@ def test_nothing_to_insert_costs_nothing():
     with CaptureQueriesContext(connection) as queries:
         assert insert_many([]) == []
     assert not queries
+
+
+@on_postgresql
+def test_copy_many_stores_what_the_objects_say_with_keys_from_the_sequence():
+    issuer, user = IssuerFactory(), UserFactory()
+    before = EarnerFactory(issuer=issuer)
+    earners = [
+        Earner(
+            issuer=issuer,
+            email=f"c{i}@learners.example",
+            first_name="Zoë\ttab" if i else "",
+            last_name='O\'Brien \\ "quoted"\n',
+            metadata={"cohort": i, "nested": {"list": [1, None, "ü"]}} if i else {},
+            user=user if i % 2 else None,
+        )
+        for i in range(5)
+    ]
+    with CaptureQueriesContext(connection) as queries:
+        assert copy_many(earners) == earners
+    assert len(queries) == 1  # the keys drawn (the COPY is not a captured statement)
+    assert [e.pk for e in earners] == list(range(before.pk + 1, before.pk + 6))
+    assert all(e.created_at and not e._state.adding for e in earners)
+    stored = {e.pk: e for e in Earner.objects.filter(pk__in=[e.pk for e in earners])}
+    assert [_fields(stored[e.pk]) for e in earners] == [_fields(e) for e in earners]
+    assert EarnerFactory(issuer=issuer).pk == before.pk + 6  # the sequence moved on
+
+
+@on_postgresql
+def test_copy_many_fails_whole_on_a_constraint():
+    issuer = IssuerFactory()
+    EarnerFactory(issuer=issuer, email="taken@learners.example")
+    rows = [
+        Earner(issuer=issuer, email=e) for e in ("new@learners.example", "taken@learners.example")
+    ]
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy_many(rows)
+    assert not Earner.objects.filter(email="new@learners.example").exists()

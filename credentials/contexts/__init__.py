@@ -11,6 +11,7 @@ HERE = Path(__file__).resolve().parent
 FILES = {
     "https://www.w3.org/ns/credentials/v2": "credentials-v2.json",
     "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json": "ob-v3p0-context-3.0.3.json",
+    "https://w3id.org/security/multikey/v1": "multikey-v1.json",
 }
 
 

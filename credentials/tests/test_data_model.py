@@ -104,8 +104,8 @@ def test_achievement_subject_has_every_required_property(credential):
     subject = credential["credentialSubject"]
     assert "AchievementSubject" in types_of(subject)
     assert isinstance(subject["achievement"], dict)
-    # No id (the earner has no DID here): the spec then wants an identifier.
-    assert "id" not in subject
+    # A stable urn:uuid for the earner (the JWT's sub) and the hashed email to prove it
+    assert re.match(r"^urn:uuid:[0-9a-f-]{36}$", subject["id"])
     (identity,) = subject["identifier"]
     assert identity["type"] == "IdentityObject"
     assert identity["hashed"] is True
@@ -143,7 +143,9 @@ def test_status_and_evidence_have_every_required_property(credential):
     assert status["type"] == "BitstringStatusListEntry"
     assert is_uri(status["id"])
     assert status["statusPurpose"] == "revocation"
-    assert status["statusListIndex"] == "0"  # a string, by the Bitstring Status List spec
+    # a string of digits, by the Bitstring Status List spec
+    assert re.fullmatch(r"0|[1-9][0-9]*", status["statusListIndex"])
+    assert status["id"].endswith("#" + status["statusListIndex"])
     assert status["statusListCredential"].endswith("/status/1")
     (evidence,) = credential["evidence"]
     assert "Evidence" in types_of(evidence)

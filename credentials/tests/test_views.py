@@ -59,9 +59,8 @@ def test_the_jwks_lists_the_public_keys_by_their_did_urls(client, issuer):
     keys = client.get(f"/issuers/{issuer.entity_id}/jwks.json").json()["keys"]
     (key,) = keys
     assert key["kid"] == f"{did.issuer_did(issuer)}#key-1"
-    assert key["kty"] == "OKP"
-    assert key["crv"] == "Ed25519"
-    assert key["alg"] == "EdDSA"
+    assert key["kty"] == "RSA"
+    assert key["alg"] == "RS256"
     assert "d" not in key
 
 
@@ -242,7 +241,7 @@ def test_a_bundle_resolves_each_issuer_and_status_list_once(
     with django_assert_max_num_queries(10):
         reports = verify.verify_input(bundle)
 
-    assert len(reports) == 432
+    assert len(reports) == len(json.loads(bundle))
     assert all(report.valid for report in reports)
 
 
@@ -261,10 +260,12 @@ def test_the_verifier_gives_up_after_its_time_budget_saying_how_far_it_got(
     ]
 
 
-def test_a_credential_with_a_data_integrity_proof_is_reported_unsupported(client):
-    doc = {"type": ["VerifiableCredential"], "proof": {"type": "DataIntegrityProof"}}
+def test_a_proof_of_another_cryptosuite_is_reported_unsupported(client):
+    proof = {"type": "DataIntegrityProof", "cryptosuite": "ecdsa-rdfc-2019"}
+    doc = {"type": ["VerifiableCredential"], "proof": proof}
     page = client.post("/verify/", {"credential": json.dumps(doc)}).content.decode()
-    assert "VC-JWT (JOSE) credentials only" in page
+    assert "this verifier checks DataIntegrityProof/eddsa-rdfc-2022" in page
+    assert "Invalid" in page
 
 
 # --- the command ----------------------------------------------------------------------------

@@ -232,10 +232,12 @@ def test_the_command_imports_badgr_json_lists_the_items_it_could_not_and_exits_n
     out = StringIO()
     with responses.RequestsMock() as mock:
         badgr_server(mock, png_bytes())
-        with pytest.raises(CommandError, match="1 item\\(s\\) could not be imported"):
+        with pytest.raises(
+            CommandError, match="1 problem\\(s\\), listed above \\(1 item\\(s\\) failed\\)"
+        ):
             call_command("import_badgr", url=OLD, token="tok", stdout=out, stderr=StringIO())
     text = out.getvalue()
-    assert "Import finished." in text
+    assert "Import finished, with problems." in text
     assert "badges              3 created" in text
     assert "assertion Assertion0000000000004: The recipient's email is hashed" in text
 

@@ -5,6 +5,7 @@ hands each request to our own public views with SITE_URL set to that host, so th
 documents, the baked image and the verification are the real ones.
 """
 
+import datetime as dt
 import io
 import json
 import re
@@ -17,7 +18,7 @@ from django.test import Client, override_settings
 
 from assertions import baking
 from assertions.models import Assertion
-from assertions.services import assertion_revoke
+from assertions.services import assertion_revoke, assertions_import
 from assertions.tests.factories import AssertionFactory
 from core.testing import PUBLIC_ADDRESS, fake_dns
 from imports.documents import Document, documents_from_upload, documents_import
@@ -233,3 +234,39 @@ def test_a_baked_svg_is_imported_too(old_platform, new_issuer):
     assert report.errors == []
     copy = Assertion.objects.get(organization=new_issuer)
     assert copy.badge_template.current_version.image.name.endswith(".svg")
+
+
+def test_a_hosted_badge_expiring_before_its_issue_date_is_kept_as_it_is_and_named(
+    old_platform, new_issuer
+):
+    # Given the old platform hosts a badge whose expiry precedes its issue date (one it
+    # imported itself from Badgr, say)
+    issued = dt.datetime(2022, 6, 1, 8, 30, tzinfo=dt.UTC)
+    [odd] = assertions_import(
+        template=BadgeTemplateFactory(issuer=IssuerFactory(name="Old University")),
+        rows=[
+            {
+                "recipient_email": "linus@example.org",
+                "emitted_at": issued,
+                "expires_at": issued - dt.timedelta(days=1),
+                "imp_legacy_id": "badgr-1",
+            }
+        ],
+        keep_source_dates=True,
+    )
+
+    # When its hosted URL is imported
+    report = documents_import(
+        issuer=new_issuer,
+        documents=[Document(name="linus", url=hosted_url(odd))],
+        emails=["linus@example.org"],
+    )
+
+    # Then it comes over with both dates, expired, and the report names it
+    assert report.errors == []
+    copy = Assertion.objects.get(organization=new_issuer)
+    assert (copy.emitted_at, copy.expires_at) == (issued, issued - dt.timedelta(days=1))
+    assert copy.status == "invalid"
+    assert [(w.legacy_id, "not after its issue date" in w.message) for w in report.warnings] == [
+        ("linus", True)
+    ]

@@ -151,5 +151,6 @@ def test_a_spreadsheet_uploaded_on_the_page(client):
     assert response.status_code == 302
     body = client.get(response["Location"]).content.decode()
     assert "row 3: template: No template of this issuer is called" in body
+    assert "old.csv: 1 badges imported, 0 already here, 1 rows not imported" in body
     progress = client.get(response["Location"] + ".json").json()
     assert (progress["created"], progress["failed"]) == (1, 1)

@@ -6,7 +6,7 @@ import io
 import pytest
 from openpyxl import Workbook
 
-from assertions.api.v1.exports import export_rows
+from assertions.api.v1.exports import EXPORT_FIELDS, export_rows
 from assertions.api.v1.serializers import BADGE_FIELDS
 from assertions.models import Assertion, AssertionStatus
 from assertions.services import assertion_revoke
@@ -94,7 +94,7 @@ def test_our_own_export_moves_to_another_instance_revocations_included(issuer):
     # Our export names template versions by this instance's ids; the other instance's
     # templates are named in an added "template" column.
     exported = export_rows(Assertion.objects.filter(pk__in=[b.pk for b in badges]))
-    lines = [("template", *BADGE_FIELDS)] + [("Python", *row) for row in exported]
+    lines = [("template", *EXPORT_FIELDS)] + [("Python", *row) for row in exported]
     csv_text = "\n".join(
         ",".join(f'"{v}"' if v is not None else "" for v in line) for line in lines
     )
@@ -134,7 +134,7 @@ def test_our_export_imports_again_on_the_same_instance_by_version_id(issuer):
     exported[0][column] = template.current_version.entity_id  # a version of this issuer's
     csv_text = "\n".join(
         ",".join(f'"{v}"' if v is not None else "" for v in line)
-        for line in [BADGE_FIELDS, *exported]
+        for line in [EXPORT_FIELDS, *exported]
     )
 
     report = spreadsheet_import(issuer=issuer, rows=read_sheet("export.csv", csv_text.encode()))
@@ -142,3 +142,50 @@ def test_our_export_imports_again_on_the_same_instance_by_version_id(issuer):
     assert report.errors == []
     copy = Assertion.objects.get(organization=issuer, imp_legacy_id=badge.entity_id)
     assert copy.badge_template == template
+
+
+def test_a_past_award_expiring_before_its_issue_date_is_kept_as_it_is_and_named(issuer, python):
+    # Given a sheet whose second row expires before it was issued (a typo at the source,
+    # or a badge the old platform accepted so)
+    sheet = (
+        "Email;Template;Issued on;Expires;Legacy ID;Status\n"
+        "ada@example.org;Python;2022-06-01;2023-06-01;old-1;\n"
+        "alan@example.org;Python;2022-06-01;2022-05-31;old-2;\n"
+        "edsger@example.org;Python;2020-01-01;;old-3;revoked\n"
+    )
+
+    # When it is imported
+    report = spreadsheet_import(issuer=issuer, rows=read_sheet("old.csv", sheet.encode()))
+
+    # Then nothing is refused: the odd badge is kept with both dates, shown as expired,
+    # and the report names it by its row
+    assert report.errors == []
+    assert report.counts_dict()["assertion"]["created"] == 3
+    alan = Assertion.objects.get(imp_legacy_id="old-2")
+    assert alan.expires_at < alan.emitted_at
+    assert alan.status == AssertionStatus.INVALID
+    assert [(w.legacy_id, "not after its issue date" in w.message) for w in report.warnings] == [
+        ("row 3", True)
+    ]
+    # A sheet that says "revoked" without a date gets no invented one.
+    edsger = Assertion.objects.get(imp_legacy_id="old-3")
+    assert (edsger.status, edsger.revoked_at) == (AssertionStatus.REVOKED, None)
+
+
+def test_a_future_issue_date_is_refused_saying_how_to_keep_it_and_kept_when_told_anyway(
+    issuer, python
+):
+    sheet = "Email;Template;Issued on;Legacy ID\nada@example.org;Python;2031-06-15;old-1\n"
+    rows = read_sheet("old.csv", sheet.encode())
+
+    # By default the row is reported, saying that importing anyway keeps it
+    refused = spreadsheet_import(issuer=issuer, rows=rows)
+    assert [e.legacy_id for e in refused.errors] == ["row 2"]
+    assert "Importing anyway" in refused.errors[0].message
+    assert not Assertion.objects.exists()
+
+    # Told to import anyway, it is kept as it is, and named
+    kept = spreadsheet_import(issuer=issuer, rows=rows, anyway=True)
+    assert kept.errors == []
+    assert Assertion.objects.get(imp_legacy_id="old-1").emitted_at.year == 2031
+    assert [w.legacy_id for w in kept.warnings] == ["row 2"]

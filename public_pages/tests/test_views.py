@@ -81,14 +81,41 @@ def test_machines_get_json_ld(client, accept, suffix, query, content_type):
     assert doc["id"] == f"{SITE}/public/assertions/{badge.entity_id}"
 
 
-@pytest.mark.parametrize("accept", [BROWSER, "*/*", ""])
-def test_browsers_and_vague_clients_get_the_page(client, accept):
+@pytest.mark.parametrize(
+    "accept", [BROWSER, "text/html", "application/xhtml+xml,*/*;q=0.8", "text/html, */*"]
+)
+def test_browsers_get_the_page(client, accept):
     badge = AssertionFactory()
     response = page(client, badge, accept=accept)
     assert response.status_code == 200
     assert response["Content-Type"].startswith("text/html")
     # the page is in the browser's language; no cookie makes it differ
     assert response["Vary"] == "Accept, Accept-Language"
+
+
+@pytest.mark.parametrize(
+    "accept",
+    [
+        "*/*",  # curl's and requests' default
+        "",
+        None,  # no Accept header at all
+        "application/json, text/html;q=0.5",
+        "text/html;q=0, */*",
+        "image/png",
+        "text/*",
+    ],
+)
+def test_clients_that_do_not_ask_for_html_first_get_json_ld_as_from_badgr(client, accept):
+    # Given a badge
+    badge = AssertionFactory()
+    # When a client that does not name text/html first asks for its hosted URL
+    headers = {} if accept is None else {"HTTP_ACCEPT": accept}
+    response = client.get(f"/public/assertions/{badge.entity_id}", **headers)
+    # Then it gets the Open Badges document, not the page
+    assert response.status_code == 200
+    assert response["Content-Type"] in ("application/ld+json", "application/json")
+    assert response["Vary"] == "Accept"
+    assert json.loads(response.content)["id"] == f"{SITE}/public/assertions/{badge.entity_id}"
 
 
 @pytest.mark.parametrize(
@@ -148,8 +175,9 @@ def test_the_page_shows_the_badge_the_earner_and_dates_in_the_issuers_zone(clien
     assert "https://academy.example/python" in body
     assert "Demo Academy" in body
     assert 'data-testid="earner">Ada Lovelace<' in body
-    assert "1 May 2024, 01:30 CEST" in body
-    assert "1 January 2031, 00:30 CET" in body
+    # times in the issuer's zone, labelled with it, as on every page
+    assert "1 May 2024 01:30 (Europe/Rome)" in body
+    assert "1 Jan 2031 00:30 (Europe/Rome)" in body
     assert "Spring cohort" in body
     assert "&lt;b&gt;tool&lt;/b&gt;" in body  # raw HTML in markdown is shown, not run
     assert "https://code.example/ada" in body
@@ -300,7 +328,7 @@ def test_badge_class_pages_show_the_version_a_badge_was_awarded_with(client):
     assert old["id"] == json.loads(page(client, badge, suffix=".json").content)["badge"]
     assert current["name"] == "New name"
     assert current["id"] == f"{SITE}{base}"
-    old_page = client.get(f"{base}/versions/1").content.decode()
+    old_page = client.get(f"{base}/versions/1", HTTP_ACCEPT=BROWSER).content.decode()
     assert "Old name" in old_page
     assert "version 1 of this badge" in old_page
     assert client.get(f"{base}/versions/3.json").status_code == 404

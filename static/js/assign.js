@@ -14,6 +14,29 @@
   radios.forEach(function (radio) { radio.addEventListener("change", showMode); });
   if (radios.length) showMode();
 
+  // The single earner: a field's problem shows under it as soon as the value is wrong
+  // (when the person leaves the field, then at each keystroke), before any submit.
+  document.querySelectorAll("[data-live-check] input").forEach(function (input) {
+    var list = document.getElementById(input.id + "-error");
+    var touched = false;
+    function check() {
+      var message = "";
+      if (!input.value.trim()) message = input.dataset.requiredMessage;
+      else if (input.dataset.emailMessage && input.validity.typeMismatch) message = input.dataset.emailMessage;
+      list.textContent = "";
+      if (message) {
+        var item = document.createElement("li");
+        item.textContent = message;
+        list.appendChild(item);
+      }
+      input.parentElement.classList.toggle("has-error", !!message);
+      if (message) input.setAttribute("aria-invalid", "true");
+      else input.removeAttribute("aria-invalid");
+    }
+    input.addEventListener("blur", function () { touched = true; check(); });
+    input.addEventListener("input", function () { if (touched) check(); });
+  });
+
   // Confirm: one click issues once.
   document.querySelectorAll(".confirm-form").forEach(function (form) {
     form.addEventListener("submit", function () {
@@ -32,16 +55,32 @@
       var value = data[el.dataset.field];
       if (value !== undefined) el.textContent = value;
     });
-    rowsBar.value = data.percent;
-    rowsBar.textContent = data.percent + "%";
-    emailsBar.value = data.emails_percent;
-    emailsBar.textContent = data.emails_percent + "%";
-    if (data.finished) {
-      box.querySelectorAll("[data-show-when-finished]").forEach(function (el) {
-        el.classList.remove("is-hidden");
-      });
+    if (rowsBar) {
+      rowsBar.value = data.percent;
+      rowsBar.textContent = data.percent + "%";
     }
-    return data.finished && data.emails_percent >= 100;
+    if (emailsBar) {
+      emailsBar.value = data.emails_percent;
+      emailsBar.textContent = data.emails_percent + "%";
+    }
+    var over = data.finished && data.emails_percent >= 100;
+    // The page's wording and its per-row table are the server's: once everything is
+    // over, take them from the page as it now is (in place, no navigation).
+    if (over && "reloadWhenDone" in box.dataset) {
+      delete box.dataset.reloadWhenDone;
+      fetch(window.location.href, { credentials: "same-origin" })
+        .then(function (response) { return response.text(); })
+        .then(function (html) {
+          var fresh = new DOMParser().parseFromString(html, "text/html");
+          var freshBox = fresh.getElementById("batch-progress");
+          if (freshBox) box.innerHTML = freshBox.innerHTML;
+          var rowsPanel = fresh.getElementById("batch-rows-panel");
+          var current = document.getElementById("batch-rows-panel");
+          if (rowsPanel && current) current.replaceWith(rowsPanel);
+          else if (rowsPanel) box.after(rowsPanel);
+        });
+    }
+    return over;
   }
   var delay = 1000;
   var last = "";

@@ -8,7 +8,7 @@ import openpyxl
 import pytest
 from django.contrib.messages import get_messages
 
-from assertions.api.v1.serializers import BADGE_FIELDS as COLUMNS
+from assertions.api.v1.exports import EXPORT_FIELDS as COLUMNS
 from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
@@ -212,6 +212,7 @@ def expected_row(badge) -> dict:
         "revoked_at": badge.revoked_at.astimezone(UTC).strftime(utc),
         "revoked_reason": "'=cmd|' /C calc'!A0",
         "imp_legacy_id": "",
+        "acceptance": "Unaccepted",
     }
 
 
@@ -359,5 +360,5 @@ def test_an_owner_withdraws_a_compromised_key_and_rotates_from_the_admin(client,
     assert IssuerKey.objects.get(issuer=a.issuer, active=True).key_id == "key-3"
     # the key's page shows its public half only
     html = client.get(admin_url(IssuerKey, "change", key_a.pk)).content.decode()
-    assert key_a.public_jwk["x"] in html
+    assert key_a.public_jwk["n"] in html
     assert "private_key_encrypted" not in html

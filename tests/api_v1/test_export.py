@@ -35,7 +35,7 @@ def test_csv_has_the_badge_objects_keys_and_formats(api, template, issuer):
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"].startswith('attachment; filename="badges-')
     header, row = csv_rows(response)
-    assert header == list(BADGE_SPEC)
+    assert header == [*BADGE_SPEC, "acceptance"]
     values = dict(zip(header, row, strict=True))
     detail = api.get(f"/api/v1/badges/{badge.entity_id}").json()
     for key in BADGE_SPEC:  # the same values as the API's badge object
@@ -45,6 +45,7 @@ def test_csv_has_the_badge_objects_keys_and_formats(api, template, issuer):
         assert values[key] == ("" if expected is None else str(expected)), key
     assert values["activity_started_at"] == "2024-03-01 09:00:00"  # Rome
     assert values["created_at"] == "2024-07-01 12:00:01"  # UTC
+    assert values["acceptance"] == "Unaccepted"  # the earner's answer, for the issuer
 
 
 def test_export_honours_the_filters_and_ordering(api, template):
@@ -95,7 +96,7 @@ def xlsx_sheet(response) -> list[tuple]:
 def test_xlsx_has_the_same_rows(api, template):
     badge = AssertionFactory(template=template, issued_on=utc(2024, 7, 1, 12, 0, 0))
     sheet = xlsx_sheet(api.get("/api/v1/badges/export?format=xlsx"))
-    assert list(sheet[0]) == list(BADGE_SPEC)
+    assert list(sheet[0]) == [*BADGE_SPEC, "acceptance"]
     values = dict(zip(sheet[0], sheet[1], strict=True))
     assert values["id"] == badge.entity_id
     assert values["emitted_at"] == "2024-07-01 14:00:00"
@@ -105,7 +106,7 @@ def test_xlsx_has_the_same_rows(api, template):
 def test_export_needs_auth_and_scopes_to_the_callers_organisations(client, outsider_api, template):
     AssertionFactory(template=template)
     assert client.get("/api/v1/badges/export").status_code == 401
-    assert csv_rows(outsider_api.get("/api/v1/badges/export")) == [list(BADGE_SPEC)]
+    assert csv_rows(outsider_api.get("/api/v1/badges/export")) == [[*BADGE_SPEC, "acceptance"]]
 
 
 def test_10k_rows_stream_in_bounded_memory_with_a_constant_number_of_queries(

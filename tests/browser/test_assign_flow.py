@@ -222,6 +222,11 @@ def _bulk_flow(academy, page, tmp_path, sink):
     assert page.evaluate("window.__not_reloaded") is True  # updated in place
     assert polled, "the page never asked for its progress"
     expect(page.get_by_test_id("failed")).to_have_text("0")
+    # once over, the wording and the per-row table are those of a finished batch
+    expect(page.get_by_test_id("batch-state")).to_contain_text("200 badges were issued.")
+    expect(page.get_by_test_id("batch-rows")).to_be_visible()
+    expect(page.get_by_test_id("leave-note")).to_have_count(0)
+    assert page.evaluate("window.__not_reloaded") is True
     page.screenshot(path=ARTIFACTS / "assign-bulk-progress-100.png", full_page=True)
 
     batch = AssignmentBatch.objects.get(total=200)
@@ -234,9 +239,13 @@ def _bulk_flow(academy, page, tmp_path, sink):
         page.get_by_test_id("report-link").click()
     text = Path(download.value.path()).read_text(encoding="utf-8-sig")
     rows = list(csv.reader(io.StringIO(text)))
-    assert len(rows) == 201
-    assert {r[4] for r in rows[1:]} == {"issued"}
-    assert {r[7] for r in rows[1:]} == {"sent"}
+    # every row of the file, the three left out with their reason, numbered as the file
+    assert len(rows) == 204
+    issued = [r for r in rows[1:] if r[4] == "issued"]
+    assert len(issued) == 200
+    assert {r[7] for r in issued} == {"sent"}
+    assert [r[0] for r in rows[1:] if r[4] == "rejected"] == ["202", "203", "204"]
+    assert [int(r[0]) for r in rows[1:]] == sorted(int(r[0]) for r in rows[1:])
     assert rows[1][2] == "Niccolò0"
 
 

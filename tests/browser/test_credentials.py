@@ -40,8 +40,8 @@ def test_download_for_wallet_then_verify_the_file(site, browser, device, tmp_pat
     page.get_by_role("button", name="Verify").click()
     # then every check passes, each one shown
     expect(page.get_by_test_id("verdict")).to_have_text("Valid")
-    expect(page.locator(".verify-report .check")).to_have_count(5)
-    expect(page.locator(".verify-report .check-ok")).to_have_count(5)
+    expect(page.locator(".verify-report .check")).to_have_count(6)
+    expect(page.locator(".verify-report .check-ok")).to_have_count(6)
     assert page.evaluate("document.documentElement.scrollWidth") <= VIEWPORTS[device]["width"]
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"verify-credential-{device}.png", full_page=True)

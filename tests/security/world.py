@@ -3,11 +3,15 @@ the path parameters of the OpenAPI document filled in with that issuer's objects
 
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 
 from drf_spectacular.generators import SchemaGenerator
+from oauth2_provider.models import get_application_model
 
 from accounts.models import User
-from assertions.models import Assertion, AssignmentBatch
+from accounts.oauth import ensure_public_client
+from accounts.tokens import access_token_create, token_entity_id
+from assertions.models import Assertion, AssignmentBatch, Collection
 from assertions.tests.factories import AssertionFactory
 from earners.models import Earner
 from earners.services import earner_get_or_create
@@ -29,6 +33,8 @@ class World:
     batch: AssignmentBatch
     invitation: Invitation  # pending, to someone with no account
     issuer_request: IssuerRequest  # the owner's request for another issuer
+    collection: Collection | None = None  # the owner's collection of badges (backpack)
+    token_id: str = ""  # the entityId of one of the owner's access tokens (/v2/auth/tokens)
 
 
 def make_world(name: str = "Issuer") -> World:
@@ -49,6 +55,13 @@ def make_world(name: str = "Issuer") -> World:
     issuer_request = IssuerRequest.objects.create(
         requested_by=owner.user, name=f"{name} Two", email=f"two@{name.lower()}.example"
     )
+    collection = Collection.objects.create(user=owner.user, name=f"{name} collection")
+    token, _raw = access_token_create(
+        user=owner.user,
+        application=ensure_public_client(get_application_model()),
+        scope="r:profile",
+        lifetime=timedelta(hours=1),
+    )
     return World(
         issuer,
         owner.user,
@@ -59,6 +72,8 @@ def make_world(name: str = "Issuer") -> World:
         batch,
         invitation,
         issuer_request,
+        collection,
+        token_entity_id(token),
     )
 
 
@@ -77,6 +92,9 @@ _COLLECTIONS = {
     "members": lambda w: w.member.entity_id,
     "invitations": lambda w: w.invitation.entity_id,
     "organization-requests": lambda w: w.issuer_request.entity_id,
+    "collections": lambda w: w.collection.entity_id,
+    "tokens": lambda w: w.token_id,
+    "users": lambda w: w.owner.entity_id,
 }
 
 

@@ -1,5 +1,8 @@
 from rest_framework import serializers
 
+from accounts.tokens import token_entity_id
+from core.api.fields import IsoZDateTimeField
+
 
 class UserSelfSerializer(serializers.Serializer):
     """Badgr's v2 BadgeUser, as far as this platform has it."""
@@ -19,3 +22,25 @@ class UserSelfSerializer(serializers.Serializer):
 
     def get_emails(self, obj) -> list[dict]:
         return [{"email": obj.email, "verified": True, "primary": True}]
+
+
+class ApplicationInfoSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    clientId = serializers.CharField(source="client_id")  # noqa: N815 (Badgr's name)
+
+
+class AccessTokenSerializer(serializers.Serializer):
+    """Badgr's AccessToken: never the token itself."""
+
+    entityType = serializers.SerializerMethodField()
+    entityId = serializers.SerializerMethodField()
+    application = ApplicationInfoSerializer(allow_null=True)
+    scope = serializers.CharField()
+    expires = IsoZDateTimeField()
+    created = IsoZDateTimeField()
+
+    def get_entityType(self, obj) -> str:
+        return "AccessToken"
+
+    def get_entityId(self, obj) -> str:
+        return token_entity_id(obj)

@@ -49,7 +49,11 @@ COLUMNS = (
     "revoked_at",
     "revoked_reason",
     "imp_legacy_id",
+    "acceptance",
 )
+# The badge object's keys, then what the issuer also sees of each badge: its earner's
+# answer (Unaccepted / Accepted / Rejected).
+EXPORT_FIELDS = (*BADGE_FIELDS, "acceptance")
 
 
 def _public_url(entity_id: str) -> str:
@@ -82,7 +86,7 @@ def _lookups(queryset) -> tuple[dict, dict]:
 
 
 def badge_values(row: tuple, versions: dict, issuers: dict) -> list:
-    """One values_list row (COLUMNS) as the badge object's values, in BADGE_FIELDS order."""
+    """One values_list row (COLUMNS) as the badge object's values, in EXPORT_FIELDS order."""
     (
         entity_id,
         imported,
@@ -104,6 +108,7 @@ def badge_values(row: tuple, versions: dict, issuers: dict) -> list:
         revoked_at,
         revoked_reason,
         imp_legacy_id,
+        acceptance,
     ) = row
     version_id, image, image_high, image_thumbnail = versions[version_pk]
     organization_id, zone = issuers[issuer_pk]
@@ -132,6 +137,7 @@ def badge_values(row: tuple, versions: dict, issuers: dict) -> list:
         format_v1(revoked_at),
         revoked_reason if status == AssertionStatus.REVOKED else "",
         imp_legacy_id,
+        acceptance,
     ]
 
 
@@ -144,13 +150,13 @@ def export_rows(queryset):
 
 def csv_response(queryset) -> StreamingHttpResponse:
     return exports.csv_response(
-        BADGE_FIELDS, export_rows(queryset), exports.stamped_filename("badges", "csv")
+        EXPORT_FIELDS, export_rows(queryset), exports.stamped_filename("badges", "csv")
     )
 
 
 def xlsx_response(queryset) -> FileResponse:
     return exports.xlsx_response(
-        BADGE_FIELDS,
+        EXPORT_FIELDS,
         export_rows(queryset),
         exports.stamped_filename("badges", "xlsx"),
         sheet="Badges",

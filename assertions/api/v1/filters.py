@@ -1,7 +1,12 @@
 from django_filters import rest_framework as filters
 
 from assertions.models import Assertion, AssertionStatus, AssignmentBatch, BatchStatus
-from core.api.filters import StableOrderingFilter, StrictBooleanFilter, V1DateTimeFilter
+from core.api.filters import (
+    EntityIdFilter,
+    StableOrderingFilter,
+    StrictBooleanFilter,
+    V1DateTimeFilter,
+)
 from issuers.api.v1.filters import IssuerZonesMixin
 
 ISSUER_ZONE = {"zone": "issuer", "zone_field": "organization__timezone"}
@@ -11,19 +16,21 @@ class BadgeFilterSet(IssuerZonesMixin, filters.FilterSet):
     """Filters of `GET /api/v1/badges` (and of its export and an earner's badges)."""
 
     status = filters.MultipleChoiceFilter(
-        choices=AssertionStatus.choices, help_text="valid, invalid or revoked; repeat for several"
+        distinct=False,  # one row per badge already; DISTINCT made PostgreSQL sort them all
+        choices=AssertionStatus.choices,
+        help_text="valid, invalid or revoked; repeat for several",
     )
-    organization_id = filters.CharFilter(
-        field_name="organization__entity_id", help_text="Badges of this organization"
+    organization_id = EntityIdFilter(
+        field_name="organization", help_text="Badges of this organization"
     )
-    template = filters.CharFilter(
-        field_name="badge_template__entity_id", help_text="Badges of this badge template"
+    template = EntityIdFilter(
+        field_name="badge_template", help_text="Badges of this badge template"
     )
-    template_version = filters.CharFilter(
-        field_name="badge_template_version__entity_id",
+    template_version = EntityIdFilter(
+        field_name="badge_template_version",
         help_text="Badges of this version of a badge template",
     )
-    earner_id = filters.CharFilter(field_name="earner__entity_id", help_text="Badges of an earner")
+    earner_id = EntityIdFilter(field_name="earner", help_text="Badges of an earner")
     recipient_email = filters.CharFilter(
         method="filter_recipient_email", help_text="Badges of this earner email (any case)"
     )
@@ -77,8 +84,8 @@ class BadgeFilterSet(IssuerZonesMixin, filters.FilterSet):
 
 
 class AssignmentFilterSet(filters.FilterSet):
-    organization_id = filters.CharFilter(
-        field_name="issuer__entity_id", help_text="Assignments of this organization"
+    organization_id = EntityIdFilter(
+        field_name="issuer", help_text="Assignments of this organization"
     )
     status = filters.ChoiceFilter(choices=BatchStatus.choices, help_text="Their status")
 
@@ -88,12 +95,8 @@ class AssignmentFilterSet(filters.FilterSet):
 
 
 class StatisticsFilterSet(IssuerZonesMixin, filters.FilterSet):
-    organization_id = filters.CharFilter(
-        field_name="organization__entity_id", help_text="Only this organization"
-    )
-    template = filters.CharFilter(
-        field_name="badge_template__entity_id", help_text="Only this badge template"
-    )
+    organization_id = EntityIdFilter(field_name="organization", help_text="Only this organization")
+    template = EntityIdFilter(field_name="badge_template", help_text="Only this badge template")
     emitted_after = V1DateTimeFilter(
         field_name="emitted_at", lookup_expr="gte", help_text="emitted_at ≥ this", **ISSUER_ZONE
     )

@@ -1,6 +1,8 @@
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from assertions.models import Acceptance
 from core.api.fields import IsoZDateTimeField, WebURLField
 from core.timefmt import format_iso_z
 
@@ -68,7 +70,11 @@ class AssertionSerializer(serializers.Serializer):
     evidence = EvidenceSerializer(many=True, required=False, allow_null=True)
     revoked = serializers.BooleanField(read_only=True)
     revocationReason = serializers.CharField(read_only=True, allow_null=True)
-    acceptance = serializers.CharField(read_only=True)
+    acceptance = serializers.ChoiceField(
+        choices=Acceptance.values,
+        read_only=True,
+        help_text="The earner's answer: Unaccepted until they accept or reject it.",
+    )
     expires = IsoZDateTimeField(source="expires_at", required=False, allow_null=True)
     notify = serializers.BooleanField(required=False, default=False, write_only=True)
     allowDuplicateAwards = serializers.BooleanField(required=False, default=True, write_only=True)
@@ -106,6 +112,7 @@ ROW_COLUMNS = (
     "revoked_reason",
     "expires_at",
     "additional_details",
+    "acceptance",
 )
 
 
@@ -130,6 +137,7 @@ def row_of(assertion) -> dict:
         "revoked_reason": assertion.revoked_reason,
         "expires_at": assertion.expires_at,
         "additional_details": assertion.additional_details,
+        "acceptance": assertion.acceptance,
     }
 
 
@@ -160,12 +168,33 @@ def assertion_v2(row: dict) -> dict:
         "evidence": row["evidence"],
         "revoked": revoked,
         "revocationReason": (row["revoked_reason"] or None) if revoked else None,
-        "acceptance": "Accepted",
+        "acceptance": row["acceptance"],
         "expires": format_iso_z(row["expires_at"]),
         "extensions": row["additional_details"].get("extensions", {}),
         # Not Badgr's: this platform's Open Badges 3.0 credential (credentials app).
         "credentialUrl": None if revoked else f"{open_badge_id}/credential",
     }
+
+
+class AcceptanceSerializer(serializers.Serializer):
+    """PUT /v2/backpack/assertions/{id}: the earner's answer."""
+
+    acceptance = serializers.ChoiceField(choices=[Acceptance.ACCEPTED, Acceptance.REJECTED])
+
+
+class BatchIssueSerializer(serializers.Serializer):
+    """POST /v2/badgeclasses/{id}/issue: Badgr's batch issue body."""
+
+    assertions = AssertionSerializer(many=True, allow_empty=False)
+    create_notification = serializers.BooleanField(
+        required=False, help_text="Email each recipient (one credit each); Badgr's name."
+    )
+    notify = serializers.BooleanField(required=False, help_text="The same as create_notification.")
+    allowDuplicateAwards = serializers.BooleanField(  # noqa: N815 (Badgr's name)
+        required=False,
+        help_text="False refuses recipients who already hold a valid badge of the class "
+        "(also when any item says false).",
+    )
 
 
 def recipient_name(extensions: dict | None) -> tuple[str, str]:
@@ -199,3 +228,106 @@ class RevokeResultSerializer(serializers.Serializer):
     revoked = serializers.BooleanField()
     reason = serializers.CharField(required=False)
     code = serializers.CharField(required=False)
+
+
+class CollectionSerializer(serializers.Serializer):
+    """Badgr's v2 Collection (a backpack collection): `assertions` are entityIds of your
+    own badges; `shareUrl`, the public page, is null until `published`."""
+
+    entityType = serializers.CharField(read_only=True, default="Collection")
+    entityId = serializers.CharField(read_only=True)
+    createdAt = IsoZDateTimeField(read_only=True)
+    createdBy = serializers.CharField(read_only=True)
+    name = serializers.CharField(max_length=128)
+    description = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=2000
+    )
+    published = serializers.BooleanField(required=False)
+    shareHash = serializers.CharField(read_only=True, allow_null=True)
+    shareUrl = serializers.URLField(read_only=True, allow_null=True)
+    assertions = serializers.ListField(
+        child=serializers.CharField(max_length=64), required=False, max_length=1000
+    )
+
+    def to_representation(self, instance):
+        return {
+            "entityType": "Collection",
+            "entityId": instance.entity_id,
+            "createdAt": format_iso_z(instance.created_at),
+            "createdBy": instance.user.entity_id,
+            "name": instance.name,
+            "description": instance.description or None,
+            "published": instance.published,
+            "shareHash": instance.entity_id if instance.published else None,
+            "shareUrl": instance.share_url,
+            # Badgr's clients read this as share_url; both are given.
+            "share_url": instance.share_url,
+            "assertions": [badge.entity_id for badge in instance.assertions.all()],
+        }
+
+
+class BackpackImportSerializer(serializers.Serializer):
+    """POST /v2/backpack/import (and /v2/backpack/assertions): one of the three."""
+
+    url = WebURLField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=1024,
+        help_text="The hosted Open Badges 2.0 assertion's URL.",
+    )
+    image = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A baked badge image as a data:image/png or image/svg+xml base64 URI.",
+    )
+    assertion = serializers.JSONField(
+        required=False,
+        allow_null=True,
+        help_text="The Open Badges 2.0 assertion (object or its URL); its hosted id is "
+        "fetched and verified.",
+    )
+
+    def validate(self, attrs):
+        given = [name for name in ("url", "image", "assertion") if attrs.get(name)]
+        if len(given) != 1:
+            raise serializers.ValidationError(_("Give exactly one of url, image or assertion."))
+        return attrs
+
+
+def imported_v2(imported) -> dict:
+    """A badge added from another platform, in the shape of a backpack Assertion. Its
+    ids are the other platform's; it was verified when added (`verifiedAt`)."""
+    badgeclass_id = imported.badgeclass.get("id") if isinstance(imported.badgeclass, dict) else None
+    issuer_id = imported.issuer.get("id") if isinstance(imported.issuer, dict) else None
+    return {
+        "entityType": "Assertion",
+        "entityId": imported.entity_id,
+        "openBadgeId": imported.source_url,
+        "createdAt": format_iso_z(imported.created_at),
+        "createdBy": None,
+        "badgeclass": None,
+        "badgeclassOpenBadgeId": badgeclass_id,
+        "issuer": None,
+        "issuerOpenBadgeId": issuer_id,
+        "image": imported.image_url or None,
+        "recipient": {
+            "identity": imported.recipient_email,
+            "hashed": False,
+            "type": "email",
+            "plaintextIdentity": imported.recipient_email,
+        },
+        "issuedOn": format_iso_z(imported.issued_on),
+        "narrative": None,
+        "evidence": [],
+        "revoked": False,
+        "revocationReason": None,
+        "acceptance": Acceptance.ACCEPTED,
+        "expires": format_iso_z(imported.expires_at),
+        "extensions": {},
+        "credentialUrl": None,
+        "verifiedAt": format_iso_z(imported.verified_at),
+        "name": imported.name,
+        "issuerName": imported.issuer_name,
+    }

@@ -6,18 +6,29 @@ from rest_framework.response import Response
 from assertions import services
 from assertions.api.v2.serializers import (
     ROW_COLUMNS,
+    AcceptanceSerializer,
     AssertionSerializer,
     AssertionUpdateSerializer,
+    BackpackImportSerializer,
+    BatchIssueSerializer,
+    CollectionSerializer,
     RevokeItemSerializer,
     RevokeResultSerializer,
     assertion_v2,
+    imported_v2,
     recipient_name,
 )
+from assertions.models import Acceptance
 from assertions.selectors import (
     assertion_for_user,
     assertions_for_user,
+    backpack_assertion,
     backpack_for_user,
+    collection_for_user,
+    collections_for_user,
     filter_listed,
+    imported_badge_for_user,
+    imported_for_user,
 )
 from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
 from core.api.cursor_pagination import paginate
@@ -80,25 +91,32 @@ def _template_from_body(request, issuer, data):
     return template
 
 
+def _award_arguments(data: dict) -> dict:
+    """A validated AssertionSerializer's recipient and badge, as the award services take them."""
+    extensions = data.get("extensions") or {}
+    first, last = recipient_name(extensions)
+    return {
+        "recipient_email": data["identity"],
+        "recipient_first_name": first,
+        "recipient_last_name": last,
+        "issued_on": data.get("emitted_at"),
+        "expires_at": data.get("expires_at", services.TEMPLATE_DEFAULT),
+        "narrative": data.get("narrative") or "",
+        "evidence": data.get("evidence") or [],
+        "additional_details": {"extensions": extensions} if extensions else None,
+    }
+
+
 def _award(request, template=None, issuer=None):
     serializer = AssertionSerializer(data=request.data)
     serializer.is_valid(raise_exception=True)
     data = serializer.validated_data
     if template is None:
         template = _template_from_body(request, issuer, data)
-    extensions = data.get("extensions") or {}
-    first, last = recipient_name(extensions)
     result = services.assertion_issue(
         template=template,
         actor=request.user,
-        recipient_email=data["identity"],
-        recipient_first_name=first,
-        recipient_last_name=last,
-        issued_on=data.get("emitted_at"),
-        expires_at=data.get("expires_at", services.TEMPLATE_DEFAULT),
-        narrative=data.get("narrative") or "",
-        evidence=data.get("evidence") or [],
-        additional_details={"extensions": extensions} if extensions else None,
+        **_award_arguments(data),
         allow_duplicate=data["allowDuplicateAwards"],
         notify=data["notify"],
         idempotency_key=idempotency_key(request),
@@ -107,6 +125,29 @@ def _award(request, template=None, issuer=None):
     return Response(
         AssertionSerializer(result.assertion).data, status=status.HTTP_201_CREATED, headers=headers
     )
+
+
+def _import(request):
+    serializer = BackpackImportSerializer(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    data = serializer.validated_data
+    imported = services.imported_badge_add(
+        user=request.user,
+        url=data.get("url") or "",
+        image_data_uri=data.get("image") or "",
+        assertion=data.get("assertion"),
+    )
+    return Response(imported_v2(imported), status=status.HTTP_201_CREATED)
+
+
+IMPORT_SCHEMA = {
+    "request": BackpackImportSerializer,
+    "responses": {201: AssertionSerializer},
+    "description": "The badge is fetched from where it is hosted (through the guarded "
+    "outbound client) and verified: an Open Badges 2.0 hosted assertion, not revoked, "
+    "awarded to your email. A baked image or a posted assertion only says where it is. "
+    "Signed badges cannot be imported yet. Already in your backpack: 409.",
+}
 
 
 class IssuerAssertionListView(BadgrAPIView):
@@ -149,6 +190,44 @@ class BadgeClassAssertionListView(BadgrAPIView):
     @idempotent
     def post(self, request, entity_id):
         return _award(request, template=template_for_user(request.user, entity_id))
+
+
+class BadgeClassIssueView(BadgrAPIView):
+    @extend_schema(
+        request=BatchIssueSerializer,
+        responses={201: AssertionSerializer(many=True)},
+        parameters=[IDEMPOTENCY],
+        summary="Award this badge class to several recipients at once",
+        description="All or none: when any item is refused nothing is issued, and "
+        "`fieldErrors.assertions` lists each item's problems (`{}` for an item that was "
+        f"fine). At most {services.MAX_ISSUE} items. Badgr's bare list of assertions is "
+        "accepted too.",
+    )
+    @idempotent
+    def post(self, request, entity_id):
+        template = template_for_user(request.user, entity_id)
+        body = request.data
+        if isinstance(body, list):  # Badgr's published description: the list itself
+            body = {"assertions": body}
+        serializer = BatchIssueSerializer(data=body)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        items = data["assertions"]
+        results = services.assertions_issue(
+            template=template,
+            actor=request.user,
+            awards=[_award_arguments(item) for item in items],
+            notify=data.get("create_notification", data.get("notify", False)),
+            allow_duplicate=data.get("allowDuplicateAwards", True)
+            and all(item["allowDuplicateAwards"] for item in items),
+            idempotency_key=idempotency_key(request),
+        )
+        headers = {} if any(r.created for r in results) else {"Idempotent-Replayed": "true"}
+        return Response(
+            [AssertionSerializer(result.assertion).data for result in results],
+            status=status.HTTP_201_CREATED,
+            headers=headers,
+        )
 
 
 class AssertionDetailView(BadgrAPIView):
@@ -236,6 +315,130 @@ class BackpackAssertionListView(BadgrAPIView):
         parameters=LIST_PARAMETERS,
         responses=AssertionSerializer(many=True),
         summary="Your own badges",
+        description="Those issued here, and (without `num`) those you added from other "
+        "platforms, newest first.",
     )
     def get(self, request):
-        return _list(request, backpack_for_user(request.user))
+        response = _list(request, backpack_for_user(request.user))
+        if "num" in request.query_params:
+            return response  # cursor pages: the badges issued here only (docs/api-v2.md)
+        imported = imported_for_user(
+            request.user,
+            recipient=request.query_params.get("recipient"),
+            include_expired=_flag(request, "include_expired"),
+        )
+        if not imported:
+            return response
+        items = response.data + [imported_v2(badge) for badge in imported]
+        items.sort(key=lambda item: item["issuedOn"] or "", reverse=True)
+        return Response(items)
+
+    @extend_schema(**IMPORT_SCHEMA, summary="Add a badge from another platform (as import)")
+    def post(self, request):
+        return _import(request)
+
+
+class BackpackImportView(BadgrAPIView):
+    oauth_scope = "backpack"
+
+    @extend_schema(**IMPORT_SCHEMA, summary="Add a badge from another platform")
+    def post(self, request):
+        return _import(request)
+
+
+class BackpackAssertionDetailView(BadgrAPIView):
+    """One of your own badges: read it, accept or reject it, remove it from the backpack
+    (which rejects it: the issuer's record stays, hidden from the public and from you).
+    A badge added from another platform is read and removed (deleted) the same way."""
+
+    oauth_scope = "backpack"
+
+    @extend_schema(responses=AssertionSerializer, summary="One of your own badges")
+    def get(self, request, entity_id):
+        imported = imported_badge_for_user(request.user, entity_id)
+        if imported is not None:
+            return Response(imported_v2(imported))
+        return Response(AssertionSerializer(backpack_assertion(request.user, entity_id)).data)
+
+    @extend_schema(
+        request=AcceptanceSerializer,
+        responses=AssertionSerializer,
+        summary="Accept or reject one of your badges",
+    )
+    def put(self, request, entity_id):
+        assertion = backpack_assertion(request.user, entity_id)
+        serializer = AcceptanceSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.assertion_set_acceptance(
+            assertion=assertion,
+            actor=request.user,
+            acceptance=serializer.validated_data["acceptance"],
+        )
+        return Response(AssertionSerializer(backpack_assertion(request.user, entity_id)).data)
+
+    @extend_schema(request=None, responses={200: None}, summary="Remove a badge from your backpack")
+    def delete(self, request, entity_id):
+        imported = imported_badge_for_user(request.user, entity_id)
+        if imported is not None:
+            services.imported_badge_remove(imported=imported, actor=request.user)
+            return Response([])
+        assertion = backpack_assertion(request.user, entity_id)
+        services.assertion_set_acceptance(
+            assertion=assertion, actor=request.user, acceptance=Acceptance.REJECTED
+        )
+        return Response([])
+
+
+def _collection_fields(request, partial: bool) -> dict:
+    serializer = CollectionSerializer(data=request.data, partial=partial)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+class CollectionListView(BadgrAPIView):
+    oauth_scope = "backpack"
+
+    @extend_schema(responses=CollectionSerializer(many=True), summary="Your collections")
+    def get(self, request):
+        collections = collections_for_user(request.user).select_related("user")
+        return Response([CollectionSerializer(c).data for c in collections])
+
+    @extend_schema(
+        request=CollectionSerializer,
+        responses={201: CollectionSerializer},
+        parameters=[IDEMPOTENCY],
+        summary="Make a collection of your badges",
+    )
+    @idempotent
+    def post(self, request):
+        fields = _collection_fields(request, partial=False)
+        collection = services.collection_create(actor=request.user, **fields)
+        collection = collection_for_user(request.user, collection.entity_id)
+        return Response(CollectionSerializer(collection).data, status=status.HTTP_201_CREATED)
+
+
+class CollectionDetailView(BadgrAPIView):
+    oauth_scope = "backpack"
+
+    @extend_schema(responses=CollectionSerializer, summary="One of your collections")
+    def get(self, request, entity_id):
+        return Response(CollectionSerializer(collection_for_user(request.user, entity_id)).data)
+
+    @extend_schema(
+        request=CollectionSerializer,
+        responses=CollectionSerializer,
+        summary="Change a collection (what is sent; `assertions` replaces its badges)",
+    )
+    def put(self, request, entity_id):
+        collection = collection_for_user(request.user, entity_id)
+        services.collection_update(
+            collection=collection, actor=request.user, **_collection_fields(request, partial=True)
+        )
+        return Response(CollectionSerializer(collection_for_user(request.user, entity_id)).data)
+
+    @extend_schema(request=None, responses={200: None}, summary="Delete a collection")
+    def delete(self, request, entity_id):
+        services.collection_delete(
+            collection=collection_for_user(request.user, entity_id), actor=request.user
+        )
+        return Response([])

@@ -23,8 +23,10 @@ class Command(BaseCommand):
         logins = demo.seed()
         self.stdout.write(
             self.style.SUCCESS(
-                "Demo data is loaded. Issuer staff log in at http://127.0.0.1:8000/admin/, "
-                "earners at http://127.0.0.1:8000/me/badges, with:"
+                # SITE_URL is where `make run` serves (HOST and PORT), so the links work
+                f"Demo data is loaded. Sign in at {settings.SITE_URL}/accounts/login/ "
+                "(issuer staff land on their dashboard, earners on their badges, "
+                f"operators in {settings.SITE_URL}/admin/) with:"
             )
         )
         for login in logins:

@@ -5,6 +5,7 @@ every credential is valid; 1 when one is not, 2 when the input cannot be read.""
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from credentials import verify
 
@@ -34,6 +35,15 @@ class Command(BaseCommand):
         for number, report in enumerate(reports, start=1):
             heading = report.title if len(reports) == 1 else f"{number}. {report.title}"
             self.stdout.write(heading)
+            hosted = _("hosted on this site") if report.hosted else _("not hosted on this site")
+            self.stdout.write(
+                _("  issuer: %(did)s (%(hosted)s)")
+                % {"did": report.issuer_did or _("(none)"), "hosted": hosted}
+            )
+            self.stdout.write(
+                _("  signed with: %(key)s")
+                % {"key": report.signed_with or _("no signature verified")}
+            )
             for check in report.checks:
                 self.stdout.write(f"  [{MARKS[check.status]}] {check.name}: {check.detail}")
             self.stdout.write(report.summary)

@@ -1,14 +1,12 @@
 from django.db.models import Q
 from django_filters import rest_framework as filters
 
-from core.api.filters import StableOrderingFilter, StrictBooleanFilter
+from core.api.filters import EntityIdFilter, StableOrderingFilter, StrictBooleanFilter
 from earners.models import Earner
 
 
 class EarnerFilterSet(filters.FilterSet):
-    organization_id = filters.CharFilter(
-        field_name="issuer__entity_id", help_text="Earners of this organization"
-    )
+    organization_id = EntityIdFilter(field_name="issuer", help_text="Earners of this organization")
     email = filters.CharFilter(method="filter_email", help_text="This email (any case)")
     has_account = StrictBooleanFilter(
         method="filter_has_account", help_text="1: only earners whose badges are kept in an account"

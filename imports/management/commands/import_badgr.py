@@ -3,14 +3,30 @@
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from imports.badgr import badgr_import
 from imports.badgr_client import BadgrClient, BadgrError, BadgrUnreachable
 from imports.progress import TerminalProgress
+from imports.report import LINKED, OUTCOMES
 from issuers.models import Issuer
 
 KINDS = (("issuer", "issuers"), ("badgeclass", "badge classes"), ("assertion", "badges"))
+
+
+def _problems_sentence(report) -> str:
+    failed = report.total("failed")
+    if report.dry_run:
+        return _(
+            "%(problems)s problem(s), listed above (%(failed)s item(s) would fail). Nothing "
+            "was written."
+        ) % {"problems": len(report.errors), "failed": failed}
+    return _(
+        "%(problems)s problem(s), listed above (%(failed)s item(s) failed); everything else "
+        "was imported. Run the command again once they are solved: it carries on and "
+        "duplicates nothing."
+    ) % {"problems": len(report.errors), "failed": failed}
 
 
 class Command(BaseCommand):
@@ -38,6 +54,12 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Read and check everything; write nothing."
+        )
+        parser.add_argument(
+            "--anyway",
+            action="store_true",
+            help="Keep a future issue date and evidence links that are not web addresses "
+            "(as text) as the source holds them; each is named in the report.",
         )
         parser.add_argument("--page-size", type=int, default=100, help="Badges per request.")
         parser.add_argument(
@@ -79,14 +101,21 @@ class Command(BaseCommand):
                 into=into,
                 owner=owner,
                 dry_run=options["dry_run"],
+                anyway=options["anyway"],
                 progress=progress,
             )
         except BadgrError as exc:
             progress.close()
-            raise CommandError(
-                f"{exc.message} What was imported so far is kept; run the command again to "
-                "carry on."
-            ) from None
+            if exc.report is not None and (exc.report.counts or exc.report.errors):
+                self._summary(
+                    exc.report,
+                    time.monotonic() - started,
+                    options["dry_run"],
+                    owner,
+                    into,
+                    stopped=True,
+                )
+            raise CommandError(exc.message) from None
         except KeyboardInterrupt:
             progress.close()
             raise CommandError(
@@ -95,28 +124,60 @@ class Command(BaseCommand):
         progress.close()
         self._summary(report, time.monotonic() - started, options["dry_run"], owner, into)
         if report.errors:
-            raise CommandError(
-                f"{len(report.errors)} item(s) could not be imported (listed above); the rest "
-                "was. Fix them on the old server and run the command again."
-            )
+            raise CommandError(_problems_sentence(report))
 
-    def _summary(self, report, seconds, dry_run, owner, into):
+    def _summary(self, report, seconds, dry_run, owner, into, stopped=False):
         out = self.stdout
-        title = "Dry run: nothing was written." if dry_run else "Import finished."
-        out.write(self.style.SUCCESS(f"{title} ({seconds:.1f} s)"))
-        verbs = ("would be created", "would change") if dry_run else ("created", "updated")
+        if stopped:
+            title = _("Stopped before the end; what was done until then:")
+            style = self.style.ERROR
+        elif dry_run:
+            title = _("Dry run: nothing was written. What the import would do:")
+            style = self.style.SUCCESS
+        elif report.errors:
+            title = _("Import finished, with problems.")
+            style = self.style.WARNING
+        else:
+            title = _("Import finished.")
+            style = self.style.SUCCESS
+        out.write(style(f"{title} ({seconds:.1f} s)"))
+        if dry_run:
+            words = {
+                "created": _("would be created"),
+                "linked": _("would be linked"),
+                "updated": _("would change"),
+                "unchanged": _("unchanged"),
+                "failed": _("would fail"),
+            }
+        else:
+            words = {
+                "created": _("created"),
+                "linked": _("linked"),
+                "updated": _("updated"),
+                "unchanged": _("unchanged"),
+                "failed": _("failed"),
+            }
         for kind, label in KINDS:
             c = report.counts.get(kind)
             if not c:
                 continue
+            # "linked" only where it happens: old issuers put into an issuer here.
+            shown = [OUTCOMES[0], LINKED, *OUTCOMES[1:]] if c.get(LINKED) else OUTCOMES
+            parts = ", ".join(f"{c.get(o, 0):6} {words[o]}" for o in shown)
+            out.write(f"  {label:14} {parts}  ({_('total')} {sum(c.values())})")
+        if into is not None and report.counts.get("issuer", {}).get("linked"):
             out.write(
-                f"  {label:14} {c['created']:6} {verbs[0]}, {c['updated']:6} {verbs[1]}, "
-                f"{c['unchanged']:6} unchanged, {c['failed']:6} failed"
+                _("Linked: the old issuers' badge classes and badges went into %(name)s.")
+                % {"name": into.name}
             )
         if report.errors:
-            out.write(self.style.WARNING("Problems, item by item:"))
+            out.write(self.style.WARNING(_("Problems, item by item:")))
             for error in report.errors:
                 out.write(f"  {error.kind} {error.legacy_id or '?'}: {error.message}")
+        if report.warnings:
+            out.write(self.style.WARNING(_("Imported, but worth knowing, item by item:")))
+            for warning in report.warnings:
+                out.write(f"  {warning.kind} {warning.legacy_id or '?'}: {warning.message}")
         if owner is None and into is None and report.counts.get("issuer", {}).get("created"):
             out.write(
                 "No --owner was given: only superusers see the new issuers until members are "

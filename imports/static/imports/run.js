@@ -5,6 +5,15 @@
   if (!box) return;
   var bar = document.getElementById("import-bar");
   var list = document.getElementById("import-errors");
+  var warnings = document.getElementById("import-warnings");
+  function items(target, entries) {
+    if (!target || !entries.length) return;
+    target.replaceChildren.apply(target, entries.map(function (e) {
+      var li = document.createElement("li");
+      li.textContent = e.kind + " " + e.id + ": " + e.message;
+      return li;
+    }));
+  }
   function render(data) {
     box.querySelectorAll("[data-field]").forEach(function (el) {
       var value = data[el.dataset.field];
@@ -12,13 +21,8 @@
     });
     bar.value = data.percent;
     bar.textContent = data.percent + "%";
-    if (data.errors.length) {
-      list.replaceChildren.apply(list, data.errors.map(function (e) {
-        var li = document.createElement("li");
-        li.textContent = e.kind + " " + e.id + ": " + e.message;
-        return li;
-      }));
-    }
+    items(list, data.errors);
+    items(warnings, data.warnings || []);
     return data.finished;
   }
   var delay = 1000;

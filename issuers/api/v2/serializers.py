@@ -54,3 +54,18 @@ class IssuerSerializer(serializers.Serializer):
         if data.get("image", 0) is None:
             data.pop("image")
         return data
+
+
+class IssuerTokensRequestSerializer(serializers.Serializer):
+    issuers = serializers.ListField(
+        child=serializers.CharField(max_length=64),
+        allow_empty=False,
+        max_length=100,
+        help_text="entityIds of issuers you own.",
+    )
+
+
+class IssuerTokenSerializer(serializers.Serializer):
+    issuer = serializers.CharField(help_text="The issuer's entityId.")
+    token = serializers.CharField(help_text="The access token; shown this once.")
+    expires = IsoZDateTimeField()

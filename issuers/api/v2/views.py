@@ -7,7 +7,11 @@ from core.api.badgr import IDEMPOTENCY, BadgrAPIView, BadgrErrorSerializer
 from core.api.exception_handler import error_body
 from core.idempotency import idempotent
 from issuers import services
-from issuers.api.v2.serializers import IssuerSerializer
+from issuers.api.v2.serializers import (
+    IssuerSerializer,
+    IssuerTokenSerializer,
+    IssuerTokensRequestSerializer,
+)
 from issuers.models import Role
 from issuers.permissions import must_ask_for_issuer, require_issuer_creation
 from issuers.selectors import issuer_for_user, issuers_for_user
@@ -25,6 +29,8 @@ def _with_staff(queryset):
 
 
 class IssuerListView(BadgrAPIView):
+    issuer_scoped_tokens = False  # a token for one issuer neither lists nor creates issuers
+
     @extend_schema(responses=IssuerSerializer(many=True), summary="Issuers you are a member of")
     def get(self, request):
         issuers = _with_staff(issuers_for_user(request.user)).order_by("name")
@@ -85,3 +91,31 @@ class IssuerDetailView(BadgrAPIView):
     def delete(self, request, entity_id):
         services.issuer_delete(issuer=self._issuer(request, entity_id), actor=request.user)
         return Response([])
+
+
+class IssuerTokensView(BadgrAPIView):
+    """POST /v2/tokens/issuers: tokens that act in one issuer each (`rw:issuer:<id>`)."""
+
+    issuer_scoped_tokens = False
+
+    @extend_schema(
+        request=IssuerTokensRequestSerializer,
+        responses={201: IssuerTokenSerializer(many=True)},
+        summary="Access tokens limited to issuers you own",
+        description="One token per issuer, scope `rw:issuer:<entityId>`, for the same "
+        "application as the token that asks, acting as you in that issuer only. Unlike "
+        "Badgr, no one is added to the issuer's staff, and a token lives "
+        "ISSUER_TOKEN_LIFETIME_DAYS (365 by default), not a century. Asking again makes a "
+        "new token. Needs an OAuth2 token with rw:issuer.",
+    )
+    def post(self, request):
+        serializer = IssuerTokensRequestSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.issuer_tokens_create(
+            actor=request.user,
+            application=getattr(request.auth, "application", None),
+            issuer_ids=serializer.validated_data["issuers"],
+        )
+        return Response(
+            IssuerTokenSerializer(tokens, many=True).data, status=status.HTTP_201_CREATED
+        )

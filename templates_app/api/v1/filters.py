@@ -1,12 +1,12 @@
 from django_filters import rest_framework as filters
 
-from core.api.filters import StableOrderingFilter, StrictBooleanFilter
+from core.api.filters import EntityIdFilter, StableOrderingFilter, StrictBooleanFilter
 from templates_app.models import BadgeTemplate, Kind
 
 
 class BadgeTemplateFilterSet(filters.FilterSet):
-    organization_id = filters.CharFilter(
-        field_name="issuer__entity_id", help_text="Templates of this organization"
+    organization_id = EntityIdFilter(
+        field_name="issuer", help_text="Templates of this organization"
     )
     archived = StrictBooleanFilter(help_text="1: only archived templates; 0: only active ones")
     kind = filters.ChoiceFilter(choices=Kind.choices, help_text="Of this kind")

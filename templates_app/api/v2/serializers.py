@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from core.api.fields import ImageUploadField, IsoZDateTimeField, WebURLField
@@ -25,13 +26,25 @@ class AlignmentSerializer(serializers.Serializer):
 class ExpirationSerializer(serializers.Serializer):
     """Badgr's `expires: {amount, duration}` ↔ the template's default validity."""
 
-    amount = serializers.IntegerField(min_value=1, source="validity_amount")
-    duration = serializers.ChoiceField(choices=ValidityUnit.values, source="validity_unit")
+    amount = serializers.IntegerField(min_value=1, source="validity_amount", allow_null=True)
+    duration = serializers.ChoiceField(
+        choices=ValidityUnit.values, source="validity_unit", allow_null=True
+    )
 
     def to_representation(self, instance):
-        if not instance.validity_amount:
-            return None
+        if not instance.validity_amount:  # no default validity: Badgr's two nulls
+            return {"amount": None, "duration": None}
         return {"amount": instance.validity_amount, "duration": instance.validity_unit}
+
+    def validate(self, attrs):
+        amount, unit = attrs.get("validity_amount"), attrs.get("validity_unit")
+        if amount is None and not unit:  # {"amount": null, "duration": null}: none
+            return {"validity_amount": None, "validity_unit": ""}
+        if amount is None or not unit:
+            raise serializers.ValidationError(
+                _("Give both amount and duration, or neither for no expiry.")
+            )
+        return attrs
 
     def validate_empty_values(self, data):
         if data is None:  # `expires: null` clears the default validity

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assertions', '0005_drop_indexes_led_by_composites'),
+        ('assertions', '0011_badge_list_indexes'),
     ]
 
     operations = [

@@ -1,0 +1,80 @@
+"""Forms of the issuer's staff pages. They check the shape of what was typed; the rules
+are the services' (assertions.services), whose errors come back under these fields."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from assertions.selectors import BADGE_STATUSES
+
+
+class BadgeFilterForm(forms.Form):
+    """The badge list's search and filters (GET); `templates` and `batches` are the
+    issuer's, as (entity_id, label) choices."""
+
+    q = forms.CharField(
+        required=False,
+        max_length=254,
+        label=_("Search"),
+        help_text=_("The start of a name, or of an email address"),
+    )
+    template = forms.ChoiceField(required=False, label=_("Badge"))
+    status = forms.ChoiceField(
+        required=False,
+        label=_("Status"),
+        choices=[("", _("Any"))]
+        + list(zip(BADGE_STATUSES, (_("Valid"), _("Expired"), _("Revoked")), strict=True)),
+    )
+    batch = forms.ChoiceField(required=False, label=_("Assignment"))
+    issued_from = forms.DateField(
+        required=False, label=_("Issued from"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    issued_to = forms.DateField(
+        required=False, label=_("Issued until"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    imported = forms.ChoiceField(
+        required=False,
+        label=_("Origin"),
+        choices=[("", _("Any")), ("0", _("Issued here")), ("1", _("Imported"))],
+    )
+
+    def __init__(self, *args, templates, batches, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].choices = [("", _("Any"))] + list(templates)
+        self.fields["batch"].choices = [("", _("Any"))] + list(batches)
+
+    def clean(self):
+        data = super().clean()
+        start, end = data.get("issued_from"), data.get("issued_to")
+        if start and end and end < start:
+            self.add_error("issued_to", _("Give a day on or after the first one."))
+        return data
+
+
+class RevokeForm(forms.Form):
+    reason = forms.CharField(
+        max_length=1000,
+        label=_("Reason"),
+        help_text=_("Shown on the badge's public page and to verifiers."),
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class NameForm(forms.Form):
+    recipient_first_name = forms.CharField(max_length=150, label=_("First name"))
+    recipient_last_name = forms.CharField(max_length=150, label=_("Last name"))
+
+
+class ExpiryForm(forms.Form):
+    CHOICES = (("date", _("Expires on a date")), ("never", _("Never expires")))
+    validity = forms.ChoiceField(
+        choices=CHOICES, widget=forms.RadioSelect, initial="date", label=_("Validity")
+    )
+    expires_on = forms.DateField(
+        required=False, label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("validity") == "date" and not data.get("expires_on"):
+            self.add_error("expires_on", _("Give the day the badge expires."))
+        return data
