@@ -27,6 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from assertions.selectors import holders
@@ -327,14 +328,18 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
         messages = []
         if "email" in errors:
             messages.append(
-                f'"{shown_email}" is not a valid email.' if shown_email else "The email is missing."
+                gettext('"%(email)s" is not a valid email.') % {"email": shown_email}
+                if shown_email
+                else gettext("The email is missing.")
             )
         for name in ("first_name", "last_name"):
             label = FIELD_LABELS[name]
             if name in errors:
                 messages.append(f"{label}: {' '.join(errors[name])}")
             elif not clean.get(name):
-                messages.append(f"The {label.lower()} is missing.")
+                messages.append(
+                    gettext("The %(field)s is missing.") % {"field": str(label).lower()}
+                )
         if "language" in errors:
             messages.append(f'"{raw.get("language")}": {" ".join(errors["language"])}')
         email = clean.get("email") or ""

@@ -75,9 +75,12 @@ def backpack_privacy(request, entity_id: str):
     name = assertion.badge_template_version.name
     messages.success(
         request,
-        f'"{name}" is now private: its page is hidden from everyone but you.'
-        if private
-        else f'"{name}" is public again: anyone with its link can see and verify it.',
+        (
+            _('"%(name)s" is now private: its page is hidden from everyone but you.')
+            if private
+            else _('"%(name)s" is public again: anyone with its link can see and verify it.')
+        )
+        % {"name": name},
     )
     return redirect("backpack")
 
@@ -138,7 +141,9 @@ def backpack_import(request):
             form.add_error(None, exc.message)
         else:
             messages.success(
-                request, f'"{imported.name}" from {imported.issuer_name} was verified and added.'
+                request,
+                _('"%(name)s" from %(issuer)s was verified and added.')
+                % {"name": imported.name, "issuer": imported.issuer_name},
             )
             return redirect("backpack")
     return render(request, "backpack/import.html", {"form": form})
@@ -149,9 +154,11 @@ def backpack_import(request):
 def backpack_import_remove(request, entity_id: str):
     imported = ImportedBadge.objects.filter(entity_id=entity_id, user=request.user).first()
     if imported is None:
-        raise Http404("No such imported badge.")
+        raise Http404(_("No such imported badge."))
     services.imported_badge_remove(imported=imported, actor=request.user)
-    messages.success(request, f'"{imported.name}" was removed from your backpack.')
+    messages.success(
+        request, _('"%(name)s" was removed from your backpack.') % {"name": imported.name}
+    )
     return redirect("backpack")
 
 

@@ -37,6 +37,7 @@ from datetime import UTC, datetime, timedelta
 from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from core import http
 from credentials import data_integrity, documents, signing
@@ -59,6 +60,26 @@ def is_compact_jws(text: str) -> bool:
     return bool(_JWT_RE.match(text))
 
 
+# What a page shows for a check's name, its status and a report's verdict.
+CHECK_LABELS = {
+    "format": gettext_lazy("Format"),
+    "signature": gettext_lazy("Signature"),
+    "issuer": gettext_lazy("Issuer"),
+    "dates": gettext_lazy("Dates"),
+    "status": gettext_lazy("Status"),
+}
+STATUS_LABELS = {
+    PASS: gettext_lazy("passed"),
+    FAIL: gettext_lazy("failed"),
+    SKIP: gettext_lazy("not checked"),
+}
+VERDICT_LABELS = {
+    "valid": gettext_lazy("Valid"),
+    "invalid": gettext_lazy("Not valid"),
+    "unverified": gettext_lazy("Not verified"),
+}
+
+
 @dataclass
 class Check:
     name: str
@@ -68,6 +89,14 @@ class Check:
     @property
     def passed(self) -> bool:
         return self.status == PASS
+
+    @property
+    def label(self) -> str:
+        return str(CHECK_LABELS.get(self.name, self.name))
+
+    @property
+    def status_label(self) -> str:
+        return str(STATUS_LABELS.get(self.status, self.status))
 
 
 @dataclass
@@ -99,6 +128,10 @@ class Report:
         return self.verdict == "valid"
 
     @property
+    def verdict_label(self) -> str:
+        return str(VERDICT_LABELS[self.verdict])
+
+    @property
     def title(self) -> str:
         cred = self.credential or {}
         name = cred.get("name")
@@ -106,7 +139,7 @@ class Report:
             subject = cred.get("credentialSubject")
             if isinstance(subject, dict) and isinstance(subject.get("achievement"), dict):
                 name = subject["achievement"].get("name")
-        return str(name or "Credential")
+        return str(name or _("Credential"))
 
     @property
     def issuer_name(self) -> str:
@@ -127,10 +160,10 @@ class Report:
     def summary(self) -> str:
         failed = [c for c in self.checks if c.status == FAIL]
         if failed:
-            return f"Not valid: {failed[0].detail}"
+            return _("Not valid: %(detail)s") % {"detail": failed[0].detail}
         skipped = [c for c in self.checks if c.status == SKIP]
         if skipped:
-            return f"Not verified: {skipped[0].detail}"
+            return _("Not verified: %(detail)s") % {"detail": skipped[0].detail}
         if self.hosted:
             return _(
                 "Valid: signed by its issuer, hosted on this site, within its dates, "
@@ -154,23 +187,25 @@ def parse_input(data: str | bytes) -> list:
     carrying no JWT (reported as unsupported)."""
     if isinstance(data, bytes):
         if len(data) > MAX_INPUT_BYTES:
-            raise InputError("The input is larger than 1 MB; give one credential or a bundle.")
+            raise InputError(_("The input is larger than 1 MB; give one credential or a bundle."))
         try:
             data = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise InputError("The input is not text (UTF-8): give a VC-JWT or JSON.") from None
+            raise InputError(_("The input is not text (UTF-8): give a VC-JWT or JSON.")) from None
     if len(data.encode("utf-8")) > MAX_INPUT_BYTES:
-        raise InputError("The input is larger than 1 MB; give one credential or a bundle.")
+        raise InputError(_("The input is larger than 1 MB; give one credential or a bundle."))
     text = data.strip()
     if not text:
-        raise InputError("The input is empty: paste a credential or choose a file.")
+        raise InputError(_("The input is empty: paste a credential or choose a file."))
     if text[0] in "{[":
         try:
             items = _json_items(json.loads(text))
         except InputError:
             raise
         except ValueError as exc:
-            raise InputError(f"The input looks like JSON but is not valid JSON ({exc}).") from None
+            raise InputError(
+                _("The input looks like JSON but is not valid JSON (%(error)s).") % {"error": exc}
+            ) from None
         except RecursionError:  # a credential or a bundle is a few levels deep
             raise InputError(
                 _("The JSON is nested too deeply to be a credential or a bundle.")
@@ -179,12 +214,12 @@ def parse_input(data: str | bytes) -> list:
         items = [text]
     else:
         raise InputError(
-            "The input is neither a VC-JWT (three base64url parts joined by dots) nor JSON."
+            _("The input is neither a VC-JWT (three base64url parts joined by dots) nor JSON.")
         )
     if not items:
-        raise InputError("The JSON holds no credential.")
+        raise InputError(_("The JSON holds no credential."))
     if len(items) > MAX_BUNDLE:
-        raise InputError(f"The bundle holds more than {MAX_BUNDLE} credentials.")
+        raise InputError(_("The bundle holds more than %(max)s credentials.") % {"max": MAX_BUNDLE})
     return items
 
 
@@ -205,7 +240,7 @@ def _json_items(value) -> list:
         prefix, _, token = ident.partition(",")
         if prefix.startswith(("data:application/vc+jwt", "data:application/jwt")):
             return [token.strip()]
-        raise InputError("The enveloped credential is not a VC-JWT data URL.")
+        raise InputError(_("The enveloped credential is not a VC-JWT data URL."))
     return [value]
 
 
@@ -269,7 +304,7 @@ def verify_item(item, *, now: datetime | None = None, fetch_remote: bool = False
 def _verify_item(item, *, now: datetime | None = None) -> Report:
     if isinstance(item, dict) and "proof" not in item:
         report = Report(credential=item)
-        report.add("format", FAIL, "It has no proof: nothing shows who issued it.")
+        report.add("format", FAIL, _("It has no proof: nothing shows who issued it."))
         return report
     try:
         if isinstance(item, dict):
@@ -278,7 +313,7 @@ def _verify_item(item, *, now: datetime | None = None) -> Report:
     except Exception:  # a verifier shows what it could not read; it never crashes
         logger.exception("Unexpected error verifying a credential")
         report = Report()
-        report.add("format", FAIL, "The credential could not be read.")
+        report.add("format", FAIL, _("The credential could not be read."))
         return report
 
 
@@ -291,7 +326,7 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
     try:
         header, payload = signing.unverified_parts(token)
     except signing.BadToken as exc:
-        report.add("format", FAIL, f"It is not a readable VC-JWT: {exc}.")
+        report.add("format", FAIL, _("It is not a readable VC-JWT: %(error)s.") % {"error": exc})
         return report
     report.credential = payload
 
@@ -299,7 +334,11 @@ def verify_token(token: str, *, now: datetime | None = None) -> Report:
     if problems:
         report.add("format", FAIL, " ".join(problems))
         return report
-    report.add("format", PASS, f"A VC-JWT ({header['alg']}) holding an OpenBadgeCredential.")
+    report.add(
+        "format",
+        PASS,
+        _("A VC-JWT (%(alg)s) holding an OpenBadgeCredential.") % {"alg": header["alg"]},
+    )
 
     return _check_signed(
         report,
@@ -318,7 +357,7 @@ def _check_signed(report, payload: dict, now, header: dict, check, *, ed25519=Fa
     _check_origin(report, payload, issuer_id)
     method = _resolve_key(report, header, issuer_id, ed25519=ed25519)
     if method is None:
-        report.add("signature", SKIP, "Not checked: the issuer's key could not be resolved.")
+        report.add("signature", SKIP, _("Not checked: the issuer's key could not be resolved."))
     else:
         try:
             check(method)
@@ -326,12 +365,15 @@ def _check_signed(report, payload: dict, now, header: dict, check, *, ed25519=Fa
             report.add(
                 "signature",
                 FAIL,
-                f"The signature does not match the content: it was changed after signing, "
-                f"or signed by another key ({exc}).",
+                _(
+                    "The signature does not match the content: it was changed after signing, "
+                    "or signed by another key (%(error)s)."
+                )
+                % {"error": exc},
             )
         else:
             report.signed_with = method["id"]
-            report.add("signature", PASS, f"Signed with {method['id']}.")
+            report.add("signature", PASS, _("Signed with %(key)s.") % {"key": method["id"]})
     _check_dates(report, payload, now)
     _check_status(report, payload, issuer_id)
     return report
@@ -433,29 +475,31 @@ def _format_problems(header: dict | None, payload: dict) -> list[str]:
     header = {"alg": signing.RS256} if header is None else header
     if header.get("alg") not in signing.VERIFY_ALGORITHMS:
         problems.append(
-            f"Its algorithm is {header.get('alg')!r}; this verifier checks RS256, ES256 "
-            "and EdDSA (Ed25519)."
+            _("Its algorithm is %(alg)s; this verifier checks RS256, ES256 and EdDSA (Ed25519).")
+            % {"alg": repr(header.get("alg"))}
         )
     if header.get("typ") not in (None, "JWT", "vc+jwt", "vc+ld+json+jwt"):
-        problems.append(f"Its JOSE type {header.get('typ')!r} is not a credential's.")
+        problems.append(
+            _("Its JOSE type %(typ)s is not a credential's.") % {"typ": repr(header.get("typ"))}
+        )
     contexts = payload.get("@context")
     if not isinstance(contexts, list) or not contexts or contexts[0] != documents.VC_CONTEXT:
-        problems.append("Its first @context is not the Verifiable Credentials 2.0 context.")
+        problems.append(_("Its first @context is not the Verifiable Credentials 2.0 context."))
     elif not any(isinstance(c, str) and "/spec/ob/v3p0/context" in c for c in contexts):
-        problems.append("It names no Open Badges 3.0 @context.")
+        problems.append(_("It names no Open Badges 3.0 @context."))
     types = payload.get("type")
     types = types if isinstance(types, list) else [types]
     if "VerifiableCredential" not in types or not CREDENTIAL_TYPES & set(types):
-        problems.append("Its type is not VerifiableCredential + OpenBadgeCredential.")
+        problems.append(_("Its type is not VerifiableCredential + OpenBadgeCredential."))
     issuer_id = _issuer_id(payload)
     if not issuer_id:
-        problems.append("It names no issuer.")
+        problems.append(_("It names no issuer."))
     elif payload.get("iss") not in (None, issuer_id):
-        problems.append("The JWT's iss differs from the credential's issuer.")
+        problems.append(_("The JWT's iss differs from the credential's issuer."))
     if "jti" in payload and payload.get("jti") != payload.get("id"):
-        problems.append("The JWT's jti differs from the credential's id.")
+        problems.append(_("The JWT's jti differs from the credential's id."))
     if not isinstance(payload.get("credentialSubject"), dict):
-        problems.append("It has no credentialSubject.")
+        problems.append(_("It has no credentialSubject."))
     return problems
 
 
@@ -470,32 +514,33 @@ def _resolve_did(did: str) -> tuple[dict | None, str, bool]:
     if entity_id is not None:
         issuer = Issuer.objects.filter(entity_id=entity_id).first()
         if issuer is None:
-            return None, "no issuer of this site has that DID", True
+            return None, _("no issuer of this site has that DID"), True
         keys = issuer_keys(issuer)
         if not keys:
-            return None, "that issuer of this site has no published key", True
+            return None, _("that issuer of this site has no published key"), True
         doc = documents.did_document(issuer, keys)
-        return doc, "resolved locally (an issuer of this site)", False
+        return doc, _("resolved locally (an issuer of this site)"), False
     try:
         doc = dids.self_contained_document(did)
     except (ValueError, TypeError) as exc:
-        return None, f"the DID is malformed ({exc})", True
+        return None, _("the DID is malformed (%(error)s)") % {"error": exc}, True
     if doc is not None:
-        return doc, "resolved from the identifier itself", False
+        return doc, _("resolved from the identifier itself"), False
     if did.startswith("did:web:") and _fetch_remote.get() and dids.did_web_url(did):
         return _fetch_did_document(did, dids.did_web_url(did))
     if did.startswith("did:web:"):
         return (
             None,
-            (
-                f"it is another site's did:web ({dids.did_web_url(did)}); this verifier does not "
-                "fetch documents from other servers"
-            ),
+            _(
+                "it is another site's did:web (%(url)s); this verifier does not fetch "
+                "documents from other servers"
+            )
+            % {"url": dids.did_web_url(did)},
             False,
         )
     if did.startswith(("http://", "https://")):
-        return None, "the issuer is a URL, not a DID with keys; it is not fetched", False
-    return None, "this DID method cannot be resolved here", False
+        return None, _("the issuer is a URL, not a DID with keys; it is not fetched"), False
+    return None, _("this DID method cannot be resolved here"), False
 
 
 def _fetch_json_or_text(url: str, accept: str):
@@ -557,15 +602,19 @@ def _resolve_key(
         if kid.startswith("#"):
             kid = did + kid
         if kid.split("#", 1)[0] != did:
-            report.add("issuer", FAIL, "The signing key (kid) does not belong to the issuer.")
+            report.add("issuer", FAIL, _("The signing key (kid) does not belong to the issuer."))
             return None
     document, how, wrong = resolve_did(did)
     if document is None:
         # Unknown is not wrong: only a malformed DID or a missing issuer of ours fails.
-        report.add("issuer", FAIL if wrong else SKIP, f"Issuer {did} not resolved: {how}.")
+        report.add(
+            "issuer",
+            FAIL if wrong else SKIP,
+            _("Issuer %(did)s not resolved: %(how)s.") % {"did": did, "how": how},
+        )
         return None
     if document.get("id") != did:
-        report.add("issuer", FAIL, "The DID document is not the issuer's.")
+        report.add("issuer", FAIL, _("The DID document is not the issuer's."))
         return None
     methods = {
         m.get("id"): m for m in document.get("verificationMethod", []) if isinstance(m, dict)
@@ -579,25 +628,32 @@ def _resolve_key(
             report.add(
                 "issuer",
                 FAIL,
-                f"Issuer {did} {how}, but it publishes no assertion key {kid}.",
+                _("Issuer %(did)s %(how)s, but it publishes no assertion key %(kid)s.")
+                % {"did": did, "how": how, "kid": kid},
             )
             return None
     else:
         candidates = [methods[i] for i in allowed if i in methods]
         if len(candidates) != 1:
-            report.add("issuer", FAIL, "The JWT names no key (kid) and the issuer has several.")
+            report.add("issuer", FAIL, _("The JWT names no key (kid) and the issuer has several."))
             return None
         method = candidates[0]
     if ed25519:
         try:
             dids.ed25519_public_bytes(method)
         except (ValueError, KeyError, TypeError):
-            report.add("issuer", FAIL, f"The key {method.get('id')} is not an Ed25519 key.")
+            report.add(
+                "issuer",
+                FAIL,
+                _("The key %(key)s is not an Ed25519 key.") % {"key": method.get("id")},
+            )
             return None
     elif not isinstance(method.get("publicKeyJwk"), dict):
-        report.add("issuer", FAIL, f"The key {method.get('id')} is not given as a JWK.")
+        report.add(
+            "issuer", FAIL, _("The key %(key)s is not given as a JWK.") % {"key": method.get("id")}
+        )
         return None
-    report.add("issuer", PASS, f"Issuer {did} {how}.")
+    report.add("issuer", PASS, _("Issuer %(did)s %(how)s.") % {"did": did, "how": how})
     return method
 
 
@@ -614,13 +670,13 @@ def _parse_time(value) -> datetime | None:
 def _check_dates(report: Report, payload: dict, now: datetime) -> None:
     valid_from = _parse_time(payload.get("validFrom"))
     if valid_from is None:
-        report.add("dates", FAIL, "It has no valid validFrom date.")
+        report.add("dates", FAIL, _("It has no valid validFrom date."))
         return
     valid_until = None
     if payload.get("validUntil") is not None:
         valid_until = _parse_time(payload.get("validUntil"))
         if valid_until is None:
-            report.add("dates", FAIL, "Its validUntil is not a date.")
+            report.add("dates", FAIL, _("Its validUntil is not a date."))
             return
     for claim, value in (("nbf", valid_from), ("exp", valid_until)):
         if claim in payload and (
@@ -628,16 +684,29 @@ def _check_dates(report: Report, payload: dict, now: datetime) -> None:
             or not isinstance(payload[claim], int | float)
             or int(payload[claim]) != int(value.timestamp())
         ):
-            report.add("dates", FAIL, f"The JWT's {claim} disagrees with the credential's dates.")
+            report.add(
+                "dates",
+                FAIL,
+                _("The JWT's %(claim)s disagrees with the credential's dates.") % {"claim": claim},
+            )
             return
     if valid_from > now + CLOCK_LEEWAY:
-        report.add("dates", FAIL, f"It is not valid before {_show(valid_from)}.")
+        report.add(
+            "dates", FAIL, _("It is not valid before %(when)s.") % {"when": _show(valid_from)}
+        )
     elif valid_until is not None and valid_until <= now:
-        report.add("dates", FAIL, f"It expired on {_show(valid_until)}.")
+        report.add("dates", FAIL, _("It expired on %(when)s.") % {"when": _show(valid_until)})
     elif valid_until is not None:
-        report.add("dates", PASS, f"Valid from {_show(valid_from)} until {_show(valid_until)}.")
+        report.add(
+            "dates",
+            PASS,
+            _("Valid from %(start)s until %(end)s.")
+            % {"start": _show(valid_from), "end": _show(valid_until)},
+        )
     else:
-        report.add("dates", PASS, f"Valid from {_show(valid_from)}, with no expiry.")
+        report.add(
+            "dates", PASS, _("Valid from %(start)s, with no expiry.") % {"start": _show(valid_from)}
+        )
 
 
 def _show(value: datetime) -> str:
@@ -652,7 +721,7 @@ _LOCAL_STATUS_RE = re.compile(
 def _check_status(report: Report, payload: dict, issuer_id: str) -> None:
     status = payload.get("credentialStatus")
     if status is None:
-        report.add("status", PASS, "It has no status list: its issuer cannot revoke it.")
+        report.add("status", PASS, _("It has no status list: its issuer cannot revoke it."))
         return
     entries = status if isinstance(status, list) else [status]
     details = []
@@ -667,48 +736,58 @@ def _check_status(report: Report, payload: dict, issuer_id: str) -> None:
 
 def _status_of(entry, issuer_id: str) -> tuple[str, str]:
     if not isinstance(entry, dict) or entry.get("type") != "BitstringStatusListEntry":
-        return SKIP, "Its status is not a Bitstring Status List entry; not checked."
+        return SKIP, _("Its status is not a Bitstring Status List entry; not checked.")
     purpose = entry.get("statusPurpose")
     url = entry.get("statusListCredential")
     try:
         index = int(entry.get("statusListIndex"))
     except (TypeError, ValueError):
-        return FAIL, "Its statusListIndex is not a number."
+        return FAIL, _("Its statusListIndex is not a number.")
     if not isinstance(url, str):
-        return FAIL, "Its statusListCredential is not a URL."
+        return FAIL, _("Its statusListCredential is not a URL.")
     if url.startswith(settings.SITE_URL + "/"):
         match = _LOCAL_STATUS_RE.match(url[len(settings.SITE_URL) :])
         if match is None:
-            return FAIL, f"Its status list {url} does not exist on this site."
+            return FAIL, _("Its status list %(url)s does not exist on this site.") % {"url": url}
         token = _once(("status list", url), lambda: _local_status_list(match))
         if token is None:
-            return FAIL, f"Its status list {url} does not exist on this site."
+            return FAIL, _("Its status list %(url)s does not exist on this site.") % {"url": url}
     elif _fetch_remote.get() and url.startswith("https://"):
         token = _once(("status list", url), lambda: _remote_status_list(url))
         if token is None:
-            return SKIP, f"Its status list {url} could not be fetched as a VC-JWT."
+            return SKIP, _("Its status list %(url)s could not be fetched as a VC-JWT.") % {
+                "url": url
+            }
     else:
-        return SKIP, f"Its status list is on another site ({url}); it is not fetched."
+        return SKIP, _("Its status list is on another site (%(url)s); it is not fetched.") % {
+            "url": url
+        }
     list_report = Report()
     list_header, list_payload = signing.unverified_parts(token)
     if _issuer_id(list_payload) != issuer_id:
-        return FAIL, "Its status list was published by another issuer."
+        return FAIL, _("Its status list was published by another issuer.")
     method = _resolve_key(list_report, list_header, issuer_id)
     if method is None:
-        return FAIL, "The status list's key could not be resolved."
+        return FAIL, _("The status list's key could not be resolved.")
     try:
         signing.verify_signature(token, method["publicKeyJwk"])
         subject = list_payload["credentialSubject"]
         bits = _once(("bits", url), lambda: documents.decode_bitstring(subject["encodedList"]))
         revoked = documents.bit_is_set(bits, index)
     except (signing.BadToken, KeyError, TypeError, ValueError, IndexError) as exc:
-        return FAIL, f"Its status list could not be read ({exc})."
+        return FAIL, _("Its status list could not be read (%(error)s).") % {"error": exc}
     if subject.get("statusPurpose") != purpose:
-        return FAIL, "The status list is for another purpose than the entry says."
-    word = "suspended" if purpose == "suspension" else "revoked"
+        return FAIL, _("The status list is for another purpose than the entry says.")
+    where = {"index": index, "url": url}
+    if purpose == "suspension":
+        if revoked:
+            return FAIL, _(
+                "It was suspended by its issuer (bit %(index)s of %(url)s is set)."
+            ) % where
+        return PASS, _("Not suspended (bit %(index)s of %(url)s is clear).") % where
     if revoked:
-        return FAIL, f"It was {word} by its issuer (bit {index} of {url} is set)."
-    return PASS, f"Not {word} (bit {index} of {url} is clear)."
+        return FAIL, _("It was revoked by its issuer (bit %(index)s of %(url)s is set).") % where
+    return PASS, _("Not revoked (bit %(index)s of %(url)s is clear).") % where
 
 
 def _local_status_list(match) -> str | None:

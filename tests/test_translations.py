@@ -27,6 +27,7 @@ MARKED_TEMPLATE_DIRS = [
     "assign/templates",
     "workspace/templates",
     "imports/templates",
+    "credentials/templates",
 ]
 # Words that are names, not text: the platform's and standards' names.
 NAMES = {"Badges", "BadgeClass", "Assertion", "Issuer", "Open", "LinkedIn", "Badgr", "JSON"}

@@ -208,7 +208,7 @@ def badge_revoke(request, entity_id: str, badge_id: str):
 
     def revoke(data):
         _revoked, changed = assertion_revoke(
-            assertion=badge, actor=request.user, reason=data["reason"]
+            assertion=badge, actor=request.user, reason=data["reason"], notify=data["notify"]
         )
         return _("The badge is revoked.") if changed else _("The badge was already revoked.")
 

@@ -57,6 +57,12 @@ class RevokeForm(forms.Form):
         help_text=_("Shown on the badge's public page and to verifiers."),
         widget=forms.Textarea(attrs={"rows": 2}),
     )
+    notify = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=_("Email the earner"),
+        help_text=_("Tell the earner by email that the badge was revoked, and why."),
+    )
 
 
 class NameForm(forms.Form):

@@ -178,6 +178,21 @@ def test_revoking_needs_a_reason_and_goes_through_the_service(client, issuer, te
     assert 'data-testid="badge-actions"' not in page
 
 
+@pytest.mark.parametrize("notify", [True, False])
+def test_the_staff_revocation_emails_the_earner_unless_told_not_to(
+    client, issuer, template, notify
+):
+    # Given a badge, when staff revoke it from its page with or without the email box
+    badge = AssertionFactory(template=template)
+    form = {"reason": "Awarded by mistake", **({"notify": "on"} if notify else {})}
+    response = client.post(badges_url(issuer, f"{badge.entity_id}/revoke/"), form)
+    # then it is revoked, and the earner is told by email only when the box was ticked
+    assert response.status_code == 302
+    emails = OutboundEmail.objects.filter(assertion=badge, kind="badge_revoked")
+    assert emails.count() == (1 if notify else 0)
+    assert Assertion.objects.get(pk=badge.pk).status == AssertionStatus.REVOKED
+
+
 def test_correcting_the_name_keeps_the_badge(client, issuer, template):
     badge = AssertionFactory(
         template=template, recipient_first_name="Ada", recipient_last_name="Lovelac"
