@@ -85,6 +85,8 @@ def _every_kind_sent():
 def _fetch(url: str) -> int:
     """The status of the page a link leads to, following this site's redirects."""
     session = requests.Session()
+    # as the browser a mail client opens links in
+    session.headers["Accept"] = "text/html,application/xhtml+xml,*/*;q=0.8"
     response = session.get(url, timeout=10, allow_redirects=False)
     hops = 0
     while response.is_redirect and hops < 3:
