@@ -75,8 +75,8 @@ STATUS_LABELS = {
 }
 VERDICT_LABELS = {
     "valid": gettext_lazy("Valid"),
-    "invalid": gettext_lazy("Not valid"),
-    "unverified": gettext_lazy("Not verified"),
+    "invalid": gettext_lazy("Invalid"),
+    "unverified": gettext_lazy("Unverified"),
 }
 
 
@@ -237,7 +237,7 @@ def _json_items(value) -> list:
     types = types if isinstance(types, list) else [types]
     ident = value.get("id")
     if "EnvelopedVerifiableCredential" in types and isinstance(ident, str):
-        prefix, _, token = ident.partition(",")
+        prefix, _comma, token = ident.partition(",")
         if prefix.startswith(("data:application/vc+jwt", "data:application/jwt")):
             return [token.strip()]
         raise InputError(_("The enveloped credential is not a VC-JWT data URL."))
