@@ -250,3 +250,39 @@ def test_the_export_is_the_filtered_list_streamed_as_csv(client, issuer, templat
     # the list links to the export of what it shows
     page = client.get(badges_url(issuer), {"q": "grace@"})
     assert page.context["export_url"].endswith("export.csv?q=grace%40")
+
+
+def test_revoking_and_resending_a_selection_through_the_services(client, issuer, template):
+    ada = AssertionFactory(template=template, recipient_email="ada@example.org", notify=True)
+    grace = AssertionFactory(template=template, recipient_email="grace@example.org")
+    theirs = AssertionFactory(template=BadgeTemplateFactory())
+    url = badges_url(issuer, "selection/")
+    back = badges_url(issuer) + "?q=ada"
+    # revoking needs a reason: nothing changes without one
+    response = client.post(url, {"badge": [ada.entity_id], "action": "revoke", "back": back})
+    assert response["Location"] == back
+    assert Assertion.objects.get(pk=ada.pk).status == AssertionStatus.VALID
+    # resending: the badge with an email gets it again, the one without is named
+    before = OutboundEmail.objects.count()
+    response = client.post(
+        url, {"badge": [ada.entity_id, grace.entity_id], "action": "resend"}, follow=True
+    )
+    assert OutboundEmail.objects.count() == before + 1
+    html = response.content.decode()
+    assert "1 email is on its way again." in html
+    assert "grace@example.org: This badge was issued without an email" in html
+    # revoking two of ours; another issuer's badge ticked through our page is left alone
+    response = client.post(
+        url,
+        {
+            "badge": [ada.entity_id, grace.entity_id, theirs.entity_id],
+            "action": "revoke",
+            "reason": "Course cancelled",
+            "back": "https://elsewhere.example/",
+        },
+    )
+    assert response["Location"] == badges_url(issuer)  # never off the list
+    statuses = dict(Assertion.objects.values_list("recipient_email", "status"))
+    assert statuses["ada@example.org"] == statuses["grace@example.org"] == "revoked"
+    assert Assertion.objects.get(pk=theirs.pk).status == AssertionStatus.VALID
+    assert Assertion.objects.get(pk=ada.pk).revoked_reason == "Course cancelled"
