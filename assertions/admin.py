@@ -26,7 +26,7 @@ from issuers.admin_scoping import (
     ServiceModelForm,
     message_application_error,
 )
-from issuers.permissions import ASSIGN
+from issuers.permissions import ASSIGN, is_operator
 
 # The newest events shown on a badge's page; the event changelist has them all.
 EVENTS_ON_BADGE = 20
@@ -61,6 +61,9 @@ class AssertionIssueForm(ServiceModelForm):
             "narrative",
             "notes",
         )
+        # the model's help texts are written for developers
+        labels = {"badge_template": "Badge template"}
+        help_texts = {"badge_template": "The badge to award."}
 
     def run_service(self, actor):
         data = self.cleaned_data
@@ -202,7 +205,7 @@ class AssertionAdmin(IssuerScopedAdmin):
         ("Dates", {"fields": ("emitted_at", "expires_at", "revoked_at", "revoked_reason")}),
         (
             "Details",
-            {"fields": ("narrative", "notes", "evidence", "additional_details", "imp_legacy_id")},
+            {"fields": ("narrative", "notes", "evidence", "additional_details", "legacy_id")},
         ),
         ("History", {"fields": ("history",)}),
         (
@@ -223,12 +226,25 @@ class AssertionAdmin(IssuerScopedAdmin):
     # -- pages ---------------------------------------------------------------------
 
     def get_fieldsets(self, request, obj=None):
-        return self.fieldsets if obj else self.add_fieldsets
+        if obj is None:
+            return self.add_fieldsets
+        if is_operator(request.user):
+            return self.fieldsets
+        # Issuer staff get no storage internals (idempotency key, recipient hash).
+        internals = {"idempotency_key", "recipient_hash"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in internals]})
+            for name, options in self.fieldsets
+        ]
+
+    @admin.display(description="ID on the platform it was imported from")
+    def legacy_id(self, obj):
+        return obj.imp_legacy_id or "—"
 
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ()
-        shown = helpers.flatten_fieldsets(self.fieldsets)
+        shown = helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
         return [name for name in shown if name not in UPDATABLE_FIELDS]
 
     def get_form(self, request, obj=None, change=False, **kwargs):

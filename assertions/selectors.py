@@ -438,3 +438,9 @@ def badge_history(badge: Assertion) -> tuple[list, list]:
         OutboundEmail.objects.filter(assertion=badge).order_by("-created_at", "-id")[:100]
     )
     return events, emails
+
+
+def issuer_badges_among(issuer, entity_ids) -> list[Assertion]:
+    """Those of `entity_ids` that are the issuer's badges (a selection on its list)."""
+    ids = [str(i) for i in entity_ids][:BADGES_PAGE]
+    return list(Assertion.objects.filter(organization=issuer, entity_id__in=ids).order_by("pk"))

@@ -12,6 +12,7 @@ from django.http import Http404, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from assertions.api.v1 import exports as badge_exports
@@ -20,12 +21,14 @@ from assertions.selectors import (
     badge_for_issuer,
     badge_history,
     badges_page,
+    issuer_badges_among,
     issuer_badges_filtered,
 )
 from assertions.services import (
     assertion_resend_latest_email,
     assertion_revoke,
     assertion_update,
+    assertions_revoke_many,
 )
 from core.exceptions import ApplicationError
 from core.forms import add_application_error
@@ -34,7 +37,7 @@ from core.timefmt import day_end, day_start, get_zone
 from issuers.permissions import ASSIGN, has_role
 from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
-from workspace.forms import BadgeFilterForm, ExpiryForm, NameForm, RevokeForm
+from workspace.forms import BadgeFilterForm, ExpiryForm, NameForm, RevokeForm, SelectionForm
 
 CURSOR_SALT = "workspace.badges.after"
 FILTERS = ("q", "template", "status", "batch", "issued_from", "issued_to", "imported")
@@ -123,8 +126,57 @@ def badge_list(request, entity_id: str):
             "export_url": reverse("workspace-badges-export", args=[issuer.entity_id])
             + ("?" + query.urlencode() if query else ""),
             "filtered": bool(query),
+            "selection_form": SelectionForm(),
+            "back": request.get_full_path(),
         },
     )
+
+
+@login_required
+@require_POST
+def badge_selection(request, entity_id: str):
+    """Revoke, or send again the email of, the badges ticked on a page of the list, one
+    by one through the services; then back to that page with what happened."""
+    issuer = _issuer(request, entity_id)
+    form = SelectionForm(request.POST)
+    list_url = reverse("workspace-badges", args=[issuer.entity_id])
+    back = request.POST.get("back", "")
+    back = back if back.startswith(list_url) else list_url
+    badges = issuer_badges_among(issuer, request.POST.getlist("badge"))
+    if not badges:
+        messages.error(request, _("Tick at least one badge."))
+        return redirect(back)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+        return redirect(back)
+    if form.cleaned_data["action"] == "revoke":
+        reason = form.cleaned_data["reason"]
+        outcomes = assertions_revoke_many(
+            items=[(badge.entity_id, reason) for badge in badges],
+            actor=request.user,
+            notify=form.cleaned_data["notify"],
+        )
+        done = sum(1 for outcome in outcomes if outcome.revoked)
+        problems = [o.reason for o in outcomes if not o.revoked]
+        message = ngettext("%(n)s badge revoked.", "%(n)s badges revoked.", done) % {"n": done}
+    else:
+        done, problems = 0, []
+        for badge in badges:
+            try:
+                assertion_resend_latest_email(assertion=badge, actor=request.user)
+            except ApplicationError as exc:
+                problems.append(f"{badge.recipient_email}: {exc.message}")
+            else:
+                done += 1
+        message = ngettext(
+            "%(n)s email is on its way again.", "%(n)s emails are on their way again.", done
+        ) % {"n": done}
+    messages.success(request, message)
+    for problem in problems[:20]:
+        messages.warning(request, problem)
+    return redirect(back)
 
 
 @login_required

@@ -84,3 +84,27 @@ class ExpiryForm(forms.Form):
         if data.get("validity") == "date" and not data.get("expires_on"):
             self.add_error("expires_on", _("Give the day the badge expires."))
         return data
+
+
+class SelectionForm(forms.Form):
+    """An action on the badges ticked on a page of the list."""
+
+    ACTIONS = (("revoke", _("Revoke them")), ("resend", _("Send their email again")))
+    action = forms.ChoiceField(choices=ACTIONS, label=_("With the selected badges"))
+    reason = forms.CharField(
+        required=False,
+        max_length=1000,
+        label=_("Reason (to revoke)"),
+        widget=forms.TextInput(),
+    )
+    notify = forms.BooleanField(
+        required=False,
+        initial=True,
+        label=_("Email the earners (to revoke)"),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("action") == "revoke" and not (data.get("reason") or "").strip():
+            self.add_error("reason", _("Give the reason for revoking."))
+        return data

@@ -16,6 +16,11 @@ urlpatterns = [
         name="workspace-badges-export",
     ),
     path(
+        "<str:entity_id>/badges/selection/",
+        badge_views.badge_selection,
+        name="workspace-badges-selection",
+    ),
+    path(
         "<str:entity_id>/badges/<str:badge_id>/",
         badge_views.badge_detail,
         name="workspace-badge",

@@ -265,3 +265,60 @@ def test_the_export_is_the_filtered_list_streamed_as_csv(client, issuer, templat
     # the list links to the export of what it shows
     page = client.get(badges_url(issuer), {"q": "grace@"})
     assert page.context["export_url"].endswith("export.csv?q=grace%40")
+
+
+def test_revoking_and_resending_a_selection_through_the_services(client, issuer, template):
+    ada = AssertionFactory(template=template, recipient_email="ada@example.org", notify=True)
+    grace = AssertionFactory(template=template, recipient_email="grace@example.org")
+    theirs = AssertionFactory(template=BadgeTemplateFactory())
+    url = badges_url(issuer, "selection/")
+    back = badges_url(issuer) + "?q=ada"
+    # revoking needs a reason: nothing changes without one
+    response = client.post(url, {"badge": [ada.entity_id], "action": "revoke", "back": back})
+    assert response["Location"] == back
+    assert Assertion.objects.get(pk=ada.pk).status == AssertionStatus.VALID
+    # resending: the badge with an email gets it again, the one without is named
+    before = OutboundEmail.objects.count()
+    response = client.post(
+        url, {"badge": [ada.entity_id, grace.entity_id], "action": "resend"}, follow=True
+    )
+    assert OutboundEmail.objects.count() == before + 1
+    html = response.content.decode()
+    assert "1 email is on its way again." in html
+    assert "grace@example.org: This badge was issued without an email" in html
+    # revoking two of ours; another issuer's badge ticked through our page is left alone
+    response = client.post(
+        url,
+        {
+            "badge": [ada.entity_id, grace.entity_id, theirs.entity_id],
+            "action": "revoke",
+            "reason": "Course cancelled",
+            "back": "https://elsewhere.example/",
+        },
+    )
+    assert response["Location"] == badges_url(issuer)  # never off the list
+    statuses = dict(Assertion.objects.values_list("recipient_email", "status"))
+    assert statuses["ada@example.org"] == statuses["grace@example.org"] == "revoked"
+    assert Assertion.objects.get(pk=theirs.pk).status == AssertionStatus.VALID
+    assert Assertion.objects.get(pk=ada.pk).revoked_reason == "Course cancelled"
+
+
+@pytest.mark.parametrize("notify", [True, False])
+def test_revoking_a_selection_emails_the_earners_unless_told_not_to(
+    client, issuer, template, notify
+):
+    # Given two badges ticked on the list, when staff revoke them with or without the box
+    badges = [AssertionFactory(template=template) for _n in range(2)]
+    form = {
+        "badge": [badge.entity_id for badge in badges],
+        "action": "revoke",
+        "reason": "Course cancelled",
+        **({"notify": "on"} if notify else {}),
+    }
+    client.post(badges_url(issuer, "selection/"), form)
+    # then both are revoked, and their earners are emailed only when the box was ticked
+    assert {b.status for b in Assertion.objects.filter(pk__in=[b.pk for b in badges])} == {
+        AssertionStatus.REVOKED
+    }
+    sent = OutboundEmail.objects.filter(assertion__in=badges, kind="badge_revoked").count()
+    assert sent == (2 if notify else 0)

@@ -95,3 +95,20 @@ def test_the_admins_badge_list_shows_times_in_the_issuers_zone_labelled(client, 
     html = client.get("/admin/assertions/assertion/").content.decode()
     # then the time is the issuer's, with the zone's name
     assert "30 Jun 2028 23:59 (Europe/Rome)" in html
+
+
+def test_the_admin_speaks_to_staff_without_developer_wording(client):
+    # given a staff member of an issuer with a badge
+    membership = _member()
+    badge = AssertionFactory(template=BadgeTemplateFactory(issuer=membership.issuer))
+    client.force_login(membership.user)
+    # when they open the badge's page and the page to award one in the admin
+    change = client.get(f"/admin/assertions/assertion/{badge.pk}/change/").content.decode()
+    add = client.get("/admin/assertions/assertion/add/").content.decode()
+    # then no storage internals or notes for developers show
+    assert change.count("Idempotency key") == 0
+    assert "Recipient hash" not in change
+    assert "Imp legacy id" not in change
+    assert "ID on the platform it was imported from" in change
+    assert "need no join" not in add
+    assert "The badge to award." in add
