@@ -31,6 +31,13 @@ def _as_json(field):
     return None
 
 
+def _target(objs: list, using):
+    """(model, database alias, connection) that unsaved `objs` of one model go to."""
+    model = type(objs[0])
+    db = using or router.db_for_write(model)
+    return model, db, connections[db]
+
+
 def insert_many(
     objs: list, *, ignore_conflicts: bool = False, key: str | None = None, using=None
 ) -> list:
@@ -43,9 +50,7 @@ def insert_many(
     """
     if not objs:
         return []
-    model = type(objs[0])
-    db = using or router.db_for_write(model)
-    connection = connections[db]
+    model, db, connection = _target(objs, using)
     if connection.vendor != "postgresql":
         done = model._default_manager.using(db).bulk_create(objs, ignore_conflicts=ignore_conflicts)
         return [] if ignore_conflicts else done
@@ -101,9 +106,7 @@ def copy_many(objs: list, *, using=None) -> list:
     """
     if not objs:
         return []
-    model = type(objs[0])
-    db = using or router.db_for_write(model)
-    connection = connections[db]
+    model, db, connection = _target(objs, using)
     if connection.vendor != "postgresql":
         return model._default_manager.using(db).bulk_create(objs)
     meta = model._meta
