@@ -13,6 +13,7 @@ from assertions.models import (
 from core.exceptions import NotFoundError
 from core.iterables import chunks
 from core.models import EmailStatus, OutboundEmail
+from core.queries import unique_or_none
 from issuers.models import Issuer
 from issuers.selectors import issuers_for_user
 
@@ -57,7 +58,7 @@ def assertions_for_user(user) -> QuerySet[Assertion]:
 
 
 def assertion_for_user(user, entity_id: str) -> Assertion:
-    assertion = assertions_for_user(user).filter(entity_id=entity_id).first()
+    assertion = unique_or_none(assertions_for_user(user).filter(entity_id=entity_id))
     if assertion is None:
         raise NotFoundError("Badge not found.")
     return assertion
@@ -122,12 +123,10 @@ def batches_for_user(user) -> QuerySet[AssignmentBatch]:
 
 def public_assertion(entity_id: str) -> Assertion | None:
     """An assertion with everything its public page and documents show (one query)."""
-    return (
+    return unique_or_none(
         Assertion.objects.select_related(
             "badge_template_version", "badge_template", "organization", "earner"
-        )
-        .filter(entity_id=entity_id)
-        .first()
+        ).filter(entity_id=entity_id)
     )
 
 

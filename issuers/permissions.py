@@ -14,6 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.exceptions import PermissionDeniedError
+from core.queries import unique_or_none
 from issuers.exceptions import IssuerCreationRefusedError
 from issuers.models import IssuerCreation, IssuerMembership, Role
 
@@ -29,11 +30,8 @@ def role_of(user, issuer) -> Role | None:
         return None
     cache = user.__dict__.setdefault("_issuer_roles", {})
     if issuer.pk not in cache:
-        role = (
-            IssuerMembership.objects.filter(user=user, issuer=issuer)
-            .order_by("pk")  # not the model's ordering, which joins issuer and user
-            .values_list("role", flat=True)
-            .first()
+        role = unique_or_none(
+            IssuerMembership.objects.filter(user=user, issuer=issuer).values_list("role", flat=True)
         )
         cache[issuer.pk] = Role(role) if role else None
     return cache[issuer.pk]

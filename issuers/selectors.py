@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User
 from core.exceptions import NotFoundError
+from core.queries import unique_or_none
 from issuers.models import Issuer, Role
 from issuers.permissions import OPERATE_PLATFORM, RANK, is_operator, token_limit
 
@@ -30,7 +31,7 @@ def issuers_for_user(user, min_role: Role = Role.STAFF) -> QuerySet[Issuer]:
 def issuer_for_user(user, entity_id: str, min_role: Role = Role.STAFF) -> Issuer:
     """The issuer with this entity id if `user` holds `min_role` in it; NotFoundError
     otherwise (other issuers are indistinguishable from missing ones)."""
-    issuer = issuers_for_user(user, min_role).filter(entity_id=entity_id).first()
+    issuer = unique_or_none(issuers_for_user(user, min_role).filter(entity_id=entity_id))
     if issuer is None:
         raise NotFoundError("Issuer not found.")
     return issuer

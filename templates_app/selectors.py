@@ -1,6 +1,7 @@
 from django.db.models import QuerySet
 
 from core.exceptions import NotFoundError
+from core.queries import unique_or_none
 from issuers.models import Role
 from issuers.permissions import has_role
 from issuers.selectors import issuers_for_user
@@ -9,7 +10,7 @@ from templates_app.models import BadgeTemplate, BadgeTemplateVersion
 
 class TemplateQuerySet(QuerySet):
     def get_or_404(self, entity_id: str) -> BadgeTemplate:
-        template = self.filter(entity_id=entity_id).first()
+        template = unique_or_none(self.filter(entity_id=entity_id))
         if template is None:
             raise NotFoundError("Badge template not found.")
         return template
@@ -29,10 +30,10 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     """One template by entity id if `user` is a member (with `min_role`, default staff)
     of its issuer; NotFoundError otherwise. One simple query plus the role lookup, which
     is remembered on the user for the services that check it again."""
-    template = (
-        BadgeTemplate.objects.select_related("issuer", "current_version")
-        .filter(entity_id=entity_id)
-        .first()
+    template = unique_or_none(
+        BadgeTemplate.objects.select_related("issuer", "current_version").filter(
+            entity_id=entity_id
+        )
     )
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
         raise NotFoundError("Badge template not found.")
@@ -43,10 +44,10 @@ def public_badge_version(template_entity_id: str, number: int | None = None):
     """A template version with its template and issuer, for the public BadgeClass: the
     given version number, or the template's current version. None when there is none."""
     if number is None:
-        template = (
-            BadgeTemplate.objects.select_related("current_version", "issuer")
-            .filter(entity_id=template_entity_id)
-            .first()
+        template = unique_or_none(
+            BadgeTemplate.objects.select_related("current_version", "issuer").filter(
+                entity_id=template_entity_id
+            )
         )
         if template is None or template.current_version is None:
             return None

@@ -58,12 +58,12 @@ def _accounts_for(people: dict[str, Earner]) -> dict[str, User]:
 def _locked(issuer: Issuer, emails: list[str]) -> dict[str, Earner]:
     # Their accounts are read only if an email needs them (accounts_load): a join here
     # costs every award, most of which send no email.
-    return {
-        earner.email: earner
-        for earner in Earner.objects.select_for_update(of=("self",)).filter(
-            issuer=issuer, email__in=emails
-        )
-    }
+    locking = Earner.objects.select_for_update(of=("self",)).filter(issuer=issuer, email__in=emails)
+    if len(emails) == 1:
+        # Several rows are locked in the model's order (by email), so that two awards
+        # to the same earners cannot each wait for the other; one row needs no order.
+        locking = locking.order_by()
+    return {earner.email: earner for earner in locking}
 
 
 def accounts_load(earners: list[Earner]) -> None:

@@ -54,3 +54,19 @@ def test_an_award_costs_a_fixed_number_of_statements(api, template):
     # (elsewhere than PostgreSQL the new earner and account are read back: two more)
     assert counts[0] <= (11 if connection.vendor == "postgresql" else 13), counts
     assert counts[1] <= 9, counts
+
+
+@pytest.mark.parametrize("email", ["new@learners.example", "again@learners.example"])
+def test_an_award_looks_rows_up_by_their_keys_without_sorting_them(api, template, email):
+    # Given an earner there already (the second case) or not
+    # When a token awards the badge
+    # Then no statement sorts: the token, template, role and earner are each one row by a
+    # unique key, and compiling an ORDER BY for them was a tenth of an award's CPU
+    url = f"/v2/badgeclasses/{template.entity_id}/assertions"
+    if email.startswith("again"):
+        api.post(url, {"recipient": {"identity": email}}, format="json")
+    with CaptureQueriesContext(connection) as ctx:
+        response = api.post(url, {"recipient": {"identity": email}}, format="json")
+    assert response.status_code == 201, response.content
+    sorted_ = [q["sql"] for q in ctx.captured_queries if "ORDER BY" in q["sql"]]
+    assert sorted_ == []

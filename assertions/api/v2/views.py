@@ -34,6 +34,7 @@ from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
 from core.api.cursor_pagination import paginate
 from core.exceptions import ApplicationError
 from core.idempotency import idempotent
+from core.queries import unique_or_none
 from issuers.selectors import issuer_for_user
 from templates_app.selectors import template_for_user, templates_for_user
 
@@ -66,10 +67,10 @@ def _list(request, queryset):
 def _template_from_body(request, issuer, data):
     templates = templates_for_user(request.user).filter(issuer=issuer)
     if data.get("badge_template"):
-        template = templates.filter(entity_id=data["badge_template"]["entity_id"]).first()
+        template = unique_or_none(templates.filter(entity_id=data["badge_template"]["entity_id"]))
     elif data.get("badgeclassOpenBadgeId"):
         entity_id = data["badgeclassOpenBadgeId"].rstrip("/").rsplit("/", 1)[-1]
-        template = templates.filter(entity_id=entity_id).first()
+        template = unique_or_none(templates.filter(entity_id=entity_id))
     elif data.get("badgeclassName"):
         matches = list(templates.filter(name__iexact=data["badgeclassName"])[:2])
         if len(matches) > 1:
