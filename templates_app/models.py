@@ -43,6 +43,12 @@ class BadgeTemplate(EntityModel):
     )
     validity_unit = models.CharField(max_length=10, choices=ValidityUnit.choices, blank=True)
     archived = models.BooleanField(default=False)
+    design = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The badge designer's choices that drew the image (templates_app.designer); "
+        "empty when the image was uploaded.",
+    )
     current_version = models.ForeignKey(
         "BadgeTemplateVersion",
         null=True,
