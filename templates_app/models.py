@@ -86,6 +86,18 @@ class BadgeTemplate(EntityModel):
         return self.name
 
 
+# What a version snapshots of its template (besides the image): what an awarded badge shows.
+VERSION_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "criteria_url",
+    "criteria_narrative",
+    "tags",
+    "alignments",
+)
+
+
 class BadgeTemplateVersion(EntityModel):
     """Immutable snapshot of everything an awarded badge shows.
 

@@ -6,7 +6,7 @@ from core.exceptions import NotFoundError
 from issuers.models import Role
 from issuers.permissions import has_role
 from issuers.selectors import issuers_for_user
-from templates_app.models import BadgeTemplate, BadgeTemplateVersion
+from templates_app.models import VERSION_FIELDS, BadgeTemplate, BadgeTemplateVersion
 
 
 class TemplateQuerySet(QuerySet):
@@ -75,18 +75,6 @@ class VersionEntry:
     changes: list[VersionChange]  # empty for version 1
 
 
-# The fields a version snapshots, in the order a reader expects them.
-VERSIONED_FIELDS = (
-    "name",
-    "description",
-    "kind",
-    "criteria_url",
-    "criteria_narrative",
-    "tags",
-    "alignments",
-)
-
-
 def template_history(template: BadgeTemplate, limit: int = 200) -> list[VersionEntry]:
     """The template's versions, newest first, each with what it changed against the one
     before it (field by field; the image by its checksum). One query."""
@@ -103,7 +91,7 @@ def template_history(template: BadgeTemplate, limit: int = 200) -> list[VersionE
             break
         changes = [
             VersionChange(field, getattr(older, field), getattr(newer, field))
-            for field in VERSIONED_FIELDS
+            for field in VERSION_FIELDS
             if getattr(older, field) != getattr(newer, field)
         ]
         if older.image_sha256 != newer.image_sha256:

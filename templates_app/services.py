@@ -10,18 +10,10 @@ from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
 from templates_app.designer import design_clean
 from templates_app.images import make_renditions
-from templates_app.models import BadgeTemplate, BadgeTemplateVersion
+from templates_app.models import VERSION_FIELDS, BadgeTemplate, BadgeTemplateVersion
 
 # What an awarded badge shows. A change to any of these (or to the image) makes a version.
-SHOWN_FIELDS = (
-    "name",
-    "description",
-    "kind",
-    "criteria_url",
-    "criteria_narrative",
-    "tags",
-    "alignments",
-)
+SHOWN_FIELDS = VERSION_FIELDS
 EDITABLE_FIELDS = (*SHOWN_FIELDS, "validity_amount", "validity_unit", "image")
 ALIGNMENT_KEYS = {"targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode"}
 

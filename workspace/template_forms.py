@@ -28,6 +28,7 @@ ALIGNMENT_INPUTS = (
     ("alignment_name", "targetName"),
     ("alignment_url", "targetUrl"),
 )
+MAX_ALIGNMENTS = 50
 COLOUR = forms.TextInput(attrs={"type": "color"})
 
 
@@ -136,7 +137,7 @@ class TemplateForm(forms.Form):
                     key: (c[i] if i < len(c) else "").strip()
                     for (_n, key), c in zip(ALIGNMENT_INPUTS, columns, strict=True)
                 }
-                for i in range(min(count, 50))
+                for i in range(count)
             ]
             rows = [row for row in rows if any(row.values())]
         else:
@@ -158,6 +159,8 @@ class TemplateForm(forms.Form):
         if data.get("image_source") == "upload" and not data.get("image"):
             self.add_error("image", _("Choose the image file to upload."))
         data["tags"] = tags_from_text(data.get("tags", ""))
+        if len(self.alignment_rows()) > MAX_ALIGNMENTS + 1:
+            self.add_error("alignments", _("At most %(n)s alignments.") % {"n": MAX_ALIGNMENTS})
         data["alignments"] = [
             {key: value for key, value in row.items() if value}
             for row in self.alignment_rows()

@@ -6,6 +6,7 @@ Owners and editors change templates (issuers.permissions.MANAGE_TEMPLATES); staf
 the same pages read-only. Every change is a templates_app service's."""
 
 import base64
+from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -266,29 +267,34 @@ def template_preview(request, entity_id: str):
     )
 
 
-@login_required
-@require_POST
-def template_duplicate_view(request, entity_id: str, template_id: str):
-    issuer = _issuer(request, entity_id)
-    template = _template(issuer, template_id)
-    if not has_role(request.user, issuer, MANAGE_TEMPLATES):
-        return _forbidden(request, issuer)
-    try:
-        copy = template_duplicate(template=template, actor=request.user)
-    except ApplicationError as exc:
-        messages.error(request, exc.message)
-        return redirect("workspace-templates", entity_id=issuer.entity_id)
+def _editor_action(view):
+    """A POST that changes one template: for its issuer's owners and editors (403 for
+    staff, 404 for everyone else); a service's refusal comes back as a message."""
+
+    @wraps(view)
+    def action(request, entity_id: str, template_id: str):
+        issuer = _issuer(request, entity_id)
+        template = _template(issuer, template_id)
+        if not has_role(request.user, issuer, MANAGE_TEMPLATES):
+            return _forbidden(request, issuer)
+        try:
+            return view(request, issuer, template)
+        except ApplicationError as exc:
+            messages.error(request, exc.message)
+            return redirect("workspace-templates", entity_id=issuer.entity_id)
+
+    return login_required(require_POST(action))
+
+
+@_editor_action
+def template_duplicate_view(request, issuer, template):
+    copy = template_duplicate(template=template, actor=request.user)
     messages.success(request, _("“%(name)s” is a copy: change what differs.") % {"name": copy.name})
     return redirect("workspace-template", entity_id=issuer.entity_id, template_id=copy.entity_id)
 
 
-@login_required
-@require_POST
-def template_archive_view(request, entity_id: str, template_id: str):
-    issuer = _issuer(request, entity_id)
-    template = _template(issuer, template_id)
-    if not has_role(request.user, issuer, MANAGE_TEMPLATES):
-        return _forbidden(request, issuer)
+@_editor_action
+def template_archive_view(request, issuer, template):
     archived = request.POST.get("archived") != "0"
     template_archive(template=template, actor=request.user, archived=archived)
     if archived:

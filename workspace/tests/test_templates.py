@@ -107,6 +107,11 @@ def test_an_owner_creates_a_template_from_an_upload(client, issuer, staff):
         ({"shape": "blob"}, "shape", ""),
         ({"alignment_url": ["ftp://x.example/", ""]}, "alignments", "http"),
         ({"alignment_url": ["", ""]}, "alignments", "targetUrl"),
+        (
+            {"alignment_name": ["x"] * 51, "alignment_url": ["https://a.example"] * 51},
+            "alignments",
+            "At most 50",
+        ),
         ({"image_source": "upload"}, "image", "Choose the image file"),
         (
             {"image_source": "upload", "image": SimpleUploadedFile("a.gif", b"GIF89a" + b"0" * 9)},
