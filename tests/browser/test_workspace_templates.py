@@ -98,7 +98,10 @@ def test_an_editor_designs_a_template_and_assigns_it(editor, page):
     expect(versions.locator("li").first).to_contain_text("Git Essentials")
     shoot(page, "template-versions")
 
-    page.goto(f"{site}/issuers/{issuer.entity_id}/templates/")
+    page.goto(f"{site}/issuers/{issuer.entity_id}/")
+    expect(page.get_by_test_id("templates").locator("li")).to_have_count(1)
+    shoot(page, "template-dashboard-editor")
+    page.get_by_test_id("all-templates").click()
     expect(page.get_by_test_id("template-rows").locator("li")).to_have_count(1)
     shoot(page, "template-list")
 
