@@ -153,6 +153,19 @@ def test_editing_makes_a_version_and_the_history_shows_the_change(client, issuer
     assert "Old name" in text
     assert "New name" in text
     assert "a, b" in text
+    # an alignment's address alone changing shows in the history too
+    client.post(
+        url(issuer, f"{template.entity_id}/"),
+        designed(
+            name="New name",
+            tags="a, b",
+            image_source="keep",
+            alignment_url=["https://esco.example/v2", ""],
+        ),
+    )
+    text = client.get(url(issuer, f"{template.entity_id}/versions/")).content.decode()
+    assert "https://esco.example/s1.2" in text
+    assert "https://esco.example/v2" in text
 
 
 def test_the_preview_renders_the_markdown_safely_and_draws_the_design(client, issuer, staff):
