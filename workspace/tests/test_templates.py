@@ -266,6 +266,18 @@ def test_the_badge_downloads_as_a_png_of_each_size(client, issuer, staff, size):
     assert client.get(url(issuer, f"{template.entity_id}/badge-97.png")).status_code == 404
 
 
+def test_an_uploaded_png_downloads_fitted_never_enlarged(client, issuer, staff):
+    template = BadgeTemplateFactory(
+        issuer=issuer, image=SimpleUploadedFile("b.png", png_bytes(size=300), "image/png")
+    )
+    response = client.get(url(issuer, f"{template.entity_id}/badge-96.png"))
+    with Image.open(BytesIO(response.content)) as img:
+        assert img.size == (96, 96)
+    response = client.get(url(issuer, f"{template.entity_id}/badge-1024.png"))
+    with Image.open(BytesIO(response.content)) as img:
+        assert img.size == (300, 300)
+
+
 def test_staff_see_templates_read_only_and_cannot_change_them(client, issuer):
     template = BadgeTemplateFactory(issuer=issuer, name="Git")
     login_as(client, issuer, Role.STAFF)
