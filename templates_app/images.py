@@ -69,3 +69,20 @@ def _fitted_png(source: Image.Image, size: int, icc: bytes | None) -> bytes:
     options = {"icc_profile": icc} if icc else {}
     img.save(out, format="PNG", **options)
     return out.getvalue()
+
+
+# The PNG sizes the template pages offer for download.
+EXPORT_SIZES = (96, 256, 512, 1024)
+
+
+def version_png(version, size: int) -> bytes:
+    """The version's badge as a PNG fitted into size×size: drawn again from the SVG (any
+    size, sharp), or fitted from the stored PNG (never enlarged)."""
+    with version.image.open("rb") as file:
+        data = file.read()
+    if version.image.name.lower().endswith(SVG.ext):
+        return render_svg_png(data, size)
+    with Image.open(BytesIO(data)) as img:
+        source = img.convert("RGBA" if _has_alpha(img) else "RGB")
+        icc = img.info.get("icc_profile")
+    return _fitted_png(source, size, icc)

@@ -43,6 +43,12 @@ class BadgeTemplate(EntityModel):
     )
     validity_unit = models.CharField(max_length=10, choices=ValidityUnit.choices, blank=True)
     archived = models.BooleanField(default=False)
+    design = models.JSONField(
+        default=dict,
+        blank=True,
+        help_text="The badge designer's choices that drew the image (templates_app.designer); "
+        "empty when the image was uploaded.",
+    )
     current_version = models.ForeignKey(
         "BadgeTemplateVersion",
         null=True,
@@ -78,6 +84,18 @@ class BadgeTemplate(EntityModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+# What a version snapshots of its template (besides the image): what an awarded badge shows.
+VERSION_FIELDS = (
+    "name",
+    "description",
+    "kind",
+    "criteria_url",
+    "criteria_narrative",
+    "tags",
+    "alignments",
+)
 
 
 class BadgeTemplateVersion(EntityModel):

@@ -1,11 +1,13 @@
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Q, QuerySet
 
 from core.exceptions import NotFoundError
 from core.queries import unique_or_none
 from issuers.models import Role
 from issuers.permissions import has_role
 from issuers.selectors import issuers_for_user
-from templates_app.models import BadgeTemplate, BadgeTemplateVersion
+from templates_app.models import VERSION_FIELDS, BadgeTemplate, BadgeTemplateVersion
 
 
 class TemplateQuerySet(QuerySet):
@@ -59,3 +61,52 @@ def public_badge_version(template_entity_id: str, number: int | None = None):
         .filter(template__entity_id=template_entity_id, number=number)
         .first()
     )
+
+
+@dataclass(frozen=True)
+class VersionChange:
+    field: str  # one of services.SHOWN_FIELDS, or "image"
+    before: object
+    after: object
+
+
+@dataclass(frozen=True)
+class VersionEntry:
+    version: BadgeTemplateVersion
+    changes: list[VersionChange]  # empty for version 1
+
+
+def template_history(template: BadgeTemplate, limit: int = 200) -> list[VersionEntry]:
+    """The template's versions, newest first, each with what it changed against the one
+    before it (field by field; the image by its checksum). One query."""
+    versions = list(
+        BadgeTemplateVersion.objects.filter(template=template)
+        .select_related("created_by")
+        .order_by("-number")[: limit + 1]
+    )
+    entries = []
+    for newer, older in zip(versions, [*versions[1:], None], strict=True):
+        if older is None:
+            if len(versions) <= limit:
+                entries.append(VersionEntry(newer, []))
+            break
+        changes = [
+            VersionChange(field, getattr(older, field), getattr(newer, field))
+            for field in VERSION_FIELDS
+            if getattr(older, field) != getattr(newer, field)
+        ]
+        if older.image_sha256 != newer.image_sha256:
+            changes.append(VersionChange("image", older, newer))
+        entries.append(VersionEntry(newer, changes))
+    return entries
+
+
+def templates_of_issuer(issuer, *, q: str = "", kind: str = "", archived: bool = False):
+    """An issuer's templates for its workspace list: searched by name (any part, any
+    case) or tag, by kind, archived or not; with the current version for the thumbnail."""
+    qs = BadgeTemplate.objects.filter(issuer=issuer, archived=archived)
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(tags__icontains=q))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs.select_related("current_version", "created_by").order_by("name", "pk")

@@ -1,25 +1,19 @@
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, ConflictError, full_clean_or_raise
 from core.uploads import image_accept
 from core.validators import is_web_url
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
+from templates_app.designer import design_clean
 from templates_app.images import make_renditions
-from templates_app.models import BadgeTemplate, BadgeTemplateVersion
+from templates_app.models import VERSION_FIELDS, BadgeTemplate, BadgeTemplateVersion
 
 # What an awarded badge shows. A change to any of these (or to the image) makes a version.
-SHOWN_FIELDS = (
-    "name",
-    "description",
-    "kind",
-    "criteria_url",
-    "criteria_narrative",
-    "tags",
-    "alignments",
-)
+SHOWN_FIELDS = VERSION_FIELDS
 EDITABLE_FIELDS = (*SHOWN_FIELDS, "validity_amount", "validity_unit", "image")
 ALIGNMENT_KEYS = {"targetName", "targetUrl", "targetDescription", "targetFramework", "targetCode"}
 
@@ -112,12 +106,17 @@ def _new_version(template: BadgeTemplate, *, image, actor) -> BadgeTemplateVersi
 
 def _apply(template: BadgeTemplate, changes: dict):
     """Set `changes` on the template; return the new image (through the gate), or None."""
-    unknown = set(changes) - set(EDITABLE_FIELDS)
+    unknown = set(changes) - {*EDITABLE_FIELDS, "design"}
     if unknown:
         raise ApplicationError(
             f"These template fields cannot be set: {', '.join(sorted(unknown))}."
         )
     image = changes.pop("image", None)
+    if "design" in changes:
+        # Kept only to open the designer again: checked as the designer checks it.
+        changes["design"] = design_clean(changes["design"]).as_dict() if changes["design"] else {}
+    elif image is not None:
+        changes["design"] = {}  # an uploaded image: the designer did not draw it
     if "tags" in changes:
         changes["tags"] = _clean_tags(changes["tags"])
     if "alignments" in changes:
@@ -194,3 +193,26 @@ def template_delete(*, template: BadgeTemplate, actor=None) -> None:
     BadgeTemplate.objects.filter(pk=template.pk).update(current_version=None)
     template.versions.all().delete()
     template.delete()
+
+
+@transaction.atomic
+def template_duplicate(*, template: BadgeTemplate, actor=None, name: str = "") -> BadgeTemplate:
+    """A new template (with its version 1) that starts as a copy of `template` as it is
+    now: its fields, its image (the same sanitised file, through the gate again) and its
+    design; never archived, whatever the original is."""
+    require_role(actor, template.issuer, MANAGE_TEMPLATES)
+    version = template.current_version
+    if version is None or not version.image:
+        raise ConflictError(_("This template has no image to copy."), code="template_no_image")
+    with version.image.open("rb") as file:
+        image = file.read()
+    fields = {field: getattr(template, field) for field in EDITABLE_FIELDS if field != "image"}
+    fields["name"] = (name or "").strip() or _("Copy of %(name)s") % {"name": template.name}
+    fields["name"] = fields["name"][: BadgeTemplate._meta.get_field("name").max_length]
+    return template_create(
+        issuer=template.issuer,
+        actor=actor,
+        image=image,
+        design=dict(template.design or {}),
+        **fields,
+    )

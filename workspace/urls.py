@@ -1,7 +1,7 @@
 """/issuers/ and /issuers/<entity_id>/: the issuer list and dashboard for its staff, and
 the issuer's badges (/issuers/<entity_id>/badges/...)."""
 
-from django.urls import path
+from django.urls import include, path
 
 from workspace import badge_views, views
 
@@ -45,4 +45,6 @@ urlpatterns = [
         badge_views.badge_expiry,
         name="workspace-badge-expiry",
     ),
+    # The badge template pages: their own file, workspace/template_urls.py.
+    path("<str:entity_id>/templates/", include("workspace.template_urls")),
 ]

@@ -25,7 +25,7 @@ from issuers import services
 from issuers.admin_scoping import add_application_error
 from issuers.links import credits_links
 from issuers.models import EMAIL_PLACEHOLDERS
-from issuers.permissions import is_operator
+from issuers.permissions import MANAGE_TEMPLATES, has_role, is_operator
 from issuers.selectors import issuer_for_user, issuers_for_user
 from templates_app.models import BadgeTemplate
 
@@ -107,6 +107,7 @@ def dashboard(request, entity_id: str):
             "running": running,
             "recent_batches": recent_batches,
             "recent_badges": recent_badges,
+            "may_edit_templates": has_role(request.user, issuer, MANAGE_TEMPLATES),
             **credits_links(request.user, issuer),
         },
     )

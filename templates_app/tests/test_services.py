@@ -6,8 +6,15 @@ from core.exceptions import ApplicationError, PermissionDeniedError
 from core.testing import png_upload
 from issuers.models import Role
 from issuers.tests.factories import IssuerFactory, MembershipFactory
+from templates_app.designer import design_clean, design_svg
 from templates_app.models import BadgeTemplate, BadgeTemplateVersion, Kind
-from templates_app.services import template_archive, template_create, template_update
+from templates_app.selectors import template_history
+from templates_app.services import (
+    template_archive,
+    template_create,
+    template_duplicate,
+    template_update,
+)
 from templates_app.tests.factories import BadgeTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -151,3 +158,70 @@ def test_unknown_fields_are_refused():
     template = BadgeTemplateFactory()
     with pytest.raises(ApplicationError, match="issuer"):
         template_update(template=template, issuer=IssuerFactory())
+
+
+# --- the workspace's template pages (issue 20): design, duplicate, history ------------------
+
+
+def test_a_design_is_kept_checked_and_an_upload_forgets_it():
+
+    design = design_clean({"shape": "shield", "title": "Git"})
+    template = BadgeTemplateFactory(image=design_svg(design), design=design.as_dict())
+    assert template.design["shape"] == "shield"
+    assert template.current_version.image.name.endswith(".svg")
+    with pytest.raises(ApplicationError) as caught:
+        template_update(template=template, design={"shape": "blob"})
+    assert "shape" in caught.value.field_errors
+    template = template_update(template=template, image=png_upload())
+    assert template.design == {}
+
+
+def test_duplicate_copies_the_fields_image_and_design_but_not_the_archiving():
+
+    # given an archived template with tags, alignments and a validity
+    original = BadgeTemplateFactory(
+        name="Git Basics",
+        tags=["git", "vcs"],
+        alignments=[{"targetName": "ESCO git", "targetUrl": "https://esco.example/git"}],
+        validity_amount=2,
+        validity_unit="years",
+    )
+    template_archive(template=original)
+    # when an editor duplicates it
+    editor = MembershipFactory(issuer=original.issuer, role=Role.EDITOR).user
+    copy = template_duplicate(template=original, actor=editor)
+    # then the copy is a new, assignable template with the same content and image
+    assert copy.pk != original.pk
+    assert copy.entity_id != original.entity_id
+    assert copy.name == "Copy of Git Basics"
+    assert (copy.tags, copy.alignments) == (original.tags, original.alignments)
+    assert (copy.validity_amount, copy.validity_unit) == (2, "years")
+    assert copy.archived is False
+    assert copy.current_version.number == 1
+    assert copy.current_version.image_sha256 == original.current_version.image_sha256
+    assert copy.created_by == editor
+
+
+def test_staff_may_not_duplicate():
+
+    original = BadgeTemplateFactory()
+    staff = MembershipFactory(issuer=original.issuer, role=Role.STAFF).user
+    with pytest.raises(PermissionDeniedError):
+        template_duplicate(template=original, actor=staff)
+    assert BadgeTemplate.objects.count() == 1
+
+
+def test_the_history_says_what_each_version_changed():
+
+    template = BadgeTemplateFactory(name="Old", tags=["a"])
+    template_update(template=template, name="New", tags=["a", "b"])
+    template_update(template=template, validity_amount=3, validity_unit="days")  # not shown
+    template_update(template=template, image=png_upload(color="#ff0000"))
+    history = template_history(template)
+    assert [entry.version.number for entry in history] == [3, 2, 1]
+    assert [c.field for c in history[0].changes] == ["image"]
+    assert [(c.field, c.before, c.after) for c in history[1].changes] == [
+        ("name", "Old", "New"),
+        ("tags", ["a"], ["a", "b"]),
+    ]
+    assert history[2].changes == []
