@@ -440,6 +440,14 @@ def badge_history(badge: Assertion) -> tuple[list, list]:
     return events, emails
 
 
+def earner_badges(earner) -> QuerySet[Assertion]:
+    """The badges the earner's issuer gave them, newest first (-emitted_at, -pk, the
+    order `badges_page` pages by), found through the (earner, badge_template) index."""
+    return Assertion.objects.filter(earner=earner, organization_id=earner.issuer_id).order_by(
+        "-emitted_at", "-pk"
+    )
+
+
 def issuer_badges_among(issuer, entity_ids) -> list[Assertion]:
     """Those of `entity_ids` that are the issuer's badges (a selection on its list)."""
     ids = [str(i) for i in entity_ids][:BADGES_PAGE]

@@ -7,8 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -38,6 +37,7 @@ from issuers.permissions import ASSIGN, has_role
 from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
 from workspace.forms import BadgeFilterForm, ExpiryForm, NameForm, RevokeForm, SelectionForm
+from workspace.paging import cursor_key, cursor_token, page_links
 
 CURSOR_SALT = "workspace.badges.after"
 FILTERS = ("q", "template", "status", "batch", "issued_from", "issued_to", "imported")
@@ -82,21 +82,14 @@ def _filtered(form: BadgeFilterForm, issuer):
     )
 
 
-def _cursor(after) -> str:
-    emitted_at, pk = after
-    return signing.dumps([emitted_at.isoformat(), pk], salt=CURSOR_SALT, compress=True)
-
-
 def _after(request):
-    """The page's starting point from its signed `after` (an opaque token: no database
-    key shows in a URL); None for the first page or a token that is not ours."""
-    token = request.GET.get("after")
-    if not token:
-        return None
+    """The page's starting point (emitted_at, pk) from its signed `after`; None for the
+    first page or a token that is not ours."""
+    key = cursor_key(request, salt=CURSOR_SALT)
     try:
-        iso, pk = signing.loads(token, salt=CURSOR_SALT)
+        iso, pk = key
         return dt.datetime.fromisoformat(iso), int(pk)
-    except (signing.BadSignature, ValueError, TypeError):
+    except (ValueError, TypeError):
         return None
 
 
@@ -105,15 +98,9 @@ def badge_list(request, entity_id: str):
     issuer = _issuer(request, entity_id)
     form = _filter_form(request, issuer)
     badges, more = badges_page(_filtered(form, issuer), after=_after(request))
-    query = QueryDict(mutable=True)
-    for name in FILTERS:
-        if request.GET.get(name):
-            query[name] = request.GET[name]
-    next_url = ""
-    if more:
-        following = query.copy()
-        following["after"] = _cursor(more)
-        next_url = "?" + following.urlencode()
+    token = cursor_token([more[0].isoformat(), more[1]], salt=CURSOR_SALT) if more else None
+    links = page_links(request, FILTERS, token)
+    query = links["query"]
     return render(
         request,
         "workspace/badges.html",
@@ -121,8 +108,8 @@ def badge_list(request, entity_id: str):
             "issuer": issuer,
             "form": form,
             "badges": badges,
-            "next_url": next_url,
-            "first_url": ("?" + query.urlencode()) if _after(request) else "",
+            "next_url": links["next_url"],
+            "first_url": links["first_url"],
             "export_url": reverse("workspace-badges-export", args=[issuer.entity_id])
             + ("?" + query.urlencode() if query else ""),
             "filtered": bool(query),

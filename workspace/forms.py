@@ -108,3 +108,12 @@ class SelectionForm(forms.Form):
         if data.get("action") == "revoke" and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason for revoking."))
         return data
+
+
+class EarnerSearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=254,
+        label=_("Search"),
+        help_text=_("The start of a name, or of an email address"),
+    )
