@@ -1,4 +1,4 @@
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Func, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -452,3 +452,55 @@ def issuer_badges_among(issuer, entity_ids) -> list[Assertion]:
     """Those of `entity_ids` that are the issuer's badges (a selection on its list)."""
     ids = [str(i) for i in entity_ids][:BADGES_PAGE]
     return list(Assertion.objects.filter(organization=issuer, entity_id__in=ids).order_by("pk"))
+
+
+# --- the issuer's assignments, as the staff pages list them --------------------------
+
+BATCHES_PAGE = 25
+
+
+class _JSONArrayLength(Func):
+    """The number of items of a JSON array column, counted by the database (the rows
+    themselves, possibly thousands, are never read)."""
+
+    function = "jsonb_array_length"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="json_array_length", **extra)
+
+
+def batches_page(issuer, *, after: tuple | None, size: int = BATCHES_PAGE):
+    """One page of the issuer's assignments, newest first, after the batch `after` =
+    (created_at, pk) (keyset pagination), each with `rejected_count` (rows left out
+    before issuing), `emails_sent` and `emails_failed`; its per-row lists are not read.
+    Three queries whatever the number of batches and rows. Returns (batches, the key of
+    the last one when there are more, else None)."""
+    queryset = (
+        AssignmentBatch.objects.filter(issuer=issuer)
+        .defer("errors", "source_rows", "rejected", "notes", "narrative", "email_message")
+        .select_related("badge_template_version", "created_by")
+        .annotate(rejected_count=_JSONArrayLength("rejected"))
+        .order_by("-created_at", "-pk")
+    )
+    if after is not None:
+        created_at, pk = after
+        queryset = queryset.filter(created_at__lte=created_at).exclude(
+            created_at=created_at, pk__gte=pk
+        )
+    batches = list(queryset[: size + 1])
+    more = len(batches) > size
+    batches = batches[:size]
+    emails: dict[tuple[int, str], int] = {}
+    if batches:
+        for batch_id, status, n in (
+            OutboundEmail.objects.filter(assertion__batch__in=[b.pk for b in batches])
+            .order_by()
+            .values_list("assertion__batch", "status")
+            .annotate(n=Count("id"))
+        ):
+            emails[(batch_id, status)] = n
+    for batch in batches:
+        batch.emails_sent = emails.get((batch.pk, EmailStatus.SENT), 0)
+        batch.emails_failed = emails.get((batch.pk, EmailStatus.FAILED), 0)
+    return batches, ((batches[-1].created_at, batches[-1].pk) if more and batches else None)

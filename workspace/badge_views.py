@@ -37,7 +37,7 @@ from issuers.permissions import ASSIGN, has_role
 from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
 from workspace.forms import BadgeFilterForm, ExpiryForm, NameForm, RevokeForm, SelectionForm
-from workspace.paging import cursor_key, cursor_token, page_links
+from workspace.paging import page_links, time_key, time_token
 
 CURSOR_SALT = "workspace.badges.after"
 FILTERS = ("q", "template", "status", "batch", "issued_from", "issued_to", "imported")
@@ -82,24 +82,12 @@ def _filtered(form: BadgeFilterForm, issuer):
     )
 
 
-def _after(request):
-    """The page's starting point (emitted_at, pk) from its signed `after`; None for the
-    first page or a token that is not ours."""
-    key = cursor_key(request, salt=CURSOR_SALT)
-    try:
-        iso, pk = key
-        return dt.datetime.fromisoformat(iso), int(pk)
-    except (ValueError, TypeError):
-        return None
-
-
 @login_required
 def badge_list(request, entity_id: str):
     issuer = _issuer(request, entity_id)
     form = _filter_form(request, issuer)
-    badges, more = badges_page(_filtered(form, issuer), after=_after(request))
-    token = cursor_token([more[0].isoformat(), more[1]], salt=CURSOR_SALT) if more else None
-    links = page_links(request, FILTERS, token)
+    badges, more = badges_page(_filtered(form, issuer), after=time_key(request, salt=CURSOR_SALT))
+    links = page_links(request, FILTERS, time_token(more, salt=CURSOR_SALT))
     query = links["query"]
     return render(
         request,

@@ -2,8 +2,6 @@
 name or email, keyset pages) and each earner's page with the badges this issuer gave
 them. Reads only: earners change through the awards (assertions.services)."""
 
-import datetime as dt
-
 from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import render
@@ -13,7 +11,7 @@ from core.exceptions import ApplicationError
 from earners.selectors import earner_for_issuer, earners_page, issuer_earners_filtered
 from issuers.selectors import issuer_for_user
 from workspace.forms import EarnerSearchForm
-from workspace.paging import cursor_key, cursor_token, page_links
+from workspace.paging import cursor_key, cursor_token, page_links, time_key, time_token
 
 EARNERS_SALT = "workspace.earners.after"
 EARNER_BADGES_SALT = "workspace.earner-badges.after"
@@ -57,15 +55,10 @@ def earner_detail(request, entity_id: str, earner_id: str):
         earner = earner_for_issuer(issuer, earner_id)
     except ApplicationError:
         raise Http404("Earner not found.") from None
-    after = None
-    key = cursor_key(request, salt=EARNER_BADGES_SALT)
-    try:
-        after = (dt.datetime.fromisoformat(key[0]), int(key[1]))
-    except (TypeError, ValueError, IndexError, KeyError):
-        after = None
-    badges, more = badges_page(earner_badges(earner), after=after)
-    token = cursor_token([more[0].isoformat(), more[1]], salt=EARNER_BADGES_SALT) if more else None
-    links = page_links(request, (), token)
+    badges, more = badges_page(
+        earner_badges(earner), after=time_key(request, salt=EARNER_BADGES_SALT)
+    )
+    links = page_links(request, (), time_token(more, salt=EARNER_BADGES_SALT))
     return render(
         request,
         "workspace/earner.html",

@@ -1,6 +1,8 @@
 """Keyset pages of the staff lists: the key of a page's last row travels in the URL as a
 signed, opaque token (no database key shows, and a forged token is ignored)."""
 
+import datetime as dt
+
 from django.core import signing
 from django.http import QueryDict
 
@@ -37,3 +39,17 @@ def page_links(request, names, more_token: str | None) -> dict:
         "next_url": next_url,
         "first_url": ("?" + query.urlencode()) if request.GET.get("after") else "",
     }
+
+
+def time_token(key, *, salt: str) -> str | None:
+    """The token of a (datetime, pk) key (the lists ordered newest first), or None."""
+    return cursor_token([key[0].isoformat(), key[1]], salt=salt) if key else None
+
+
+def time_key(request, *, salt: str):
+    """The (datetime, pk) key of the request's `after`, or None."""
+    key = cursor_key(request, salt=salt)
+    try:
+        return dt.datetime.fromisoformat(key[0]), int(key[1])
+    except (TypeError, ValueError, IndexError, KeyError):
+        return None

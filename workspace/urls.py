@@ -3,12 +3,13 @@ the issuer's badges (/issuers/<entity_id>/badges/...)."""
 
 from django.urls import path
 
-from workspace import badge_views, earner_views, views
+from workspace import badge_views, batch_views, earner_views, views
 
 urlpatterns = [
     path("", views.issuer_list, name="issuer-list"),
     path("<str:entity_id>/", views.dashboard, name="issuer-dashboard"),
     path("<str:entity_id>/emails/", views.email_settings, name="issuer-emails"),
+    path("<str:entity_id>/assignments/", batch_views.batch_list, name="workspace-batches"),
     path("<str:entity_id>/earners/", earner_views.earner_list, name="workspace-earners"),
     path(
         "<str:entity_id>/earners/<str:earner_id>/",
