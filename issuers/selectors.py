@@ -1,9 +1,9 @@
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from core.exceptions import NotFoundError
-from issuers.models import Issuer, Role
+from issuers.models import Invitation, InvitationStatus, Issuer, IssuerMembership, Role
 from issuers.permissions import OPERATE_PLATFORM, RANK, is_operator, token_limit
 
 
@@ -59,3 +59,45 @@ def issuer_for_operator(user, entity_id: str) -> Issuer:
     if issuer is None:
         raise NotFoundError("Issuer not found.")
     return issuer
+
+
+MEMBERS_SHOWN = 500
+
+
+def issuer_members(issuer) -> list[IssuerMembership]:
+    """The issuer's members with their accounts: owners first, then editors, then
+    staff, each by email."""
+    members = list(
+        IssuerMembership.objects.filter(issuer=issuer)
+        .select_related("user")
+        .order_by("user__email")[:MEMBERS_SHOWN]
+    )
+    return sorted(members, key=lambda m: -RANK[Role(m.role)])
+
+
+def issuer_pending_invitations(issuer) -> list[Invitation]:
+    """The issuer's invitations not yet accepted nor revoked, newest first."""
+    return list(
+        Invitation.objects.filter(issuer=issuer, status=InvitationStatus.PENDING)
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")[:MEMBERS_SHOWN]
+    )
+
+
+def issuer_membership_of(issuer, email: str) -> IssuerMembership:
+    """The membership of the account with `email` in the issuer; NotFoundError else."""
+    membership = (
+        IssuerMembership.objects.filter(issuer=issuer, user__email=normalize_email(email))
+        .select_related("user", "issuer")
+        .first()
+    )
+    if membership is None:
+        raise NotFoundError("No such member.")
+    return membership
+
+
+def issuer_invitation(issuer, entity_id: str) -> Invitation:
+    invitation = Invitation.objects.filter(issuer=issuer, entity_id=entity_id).first()
+    if invitation is None:
+        raise NotFoundError("No such invitation.")
+    return invitation

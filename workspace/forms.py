@@ -117,3 +117,24 @@ class EarnerSearchForm(forms.Form):
         label=_("Search"),
         help_text=_("The start of a name, or of an email address"),
     )
+
+
+ROLE_CHOICES = (("staff", _("Staff")), ("editor", _("Editor")), ("owner", _("Owner")))
+ROLE_HELP = _(
+    "Staff assign and revoke badges; editors also make badge templates; owners also "
+    "manage members and ask for credits."
+)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254, label=_("Email address"))
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial="staff", label=_("Role"))
+
+
+class MemberRoleForm(forms.Form):
+    email = forms.EmailField(widget=forms.HiddenInput)
+    role = forms.ChoiceField(choices=ROLE_CHOICES, label=_("Role"))
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(widget=forms.HiddenInput)

@@ -3,13 +3,30 @@ the issuer's badges (/issuers/<entity_id>/badges/...)."""
 
 from django.urls import path
 
-from workspace import badge_views, batch_views, earner_views, views
+from workspace import badge_views, batch_views, earner_views, member_views, views
 
 urlpatterns = [
     path("", views.issuer_list, name="issuer-list"),
     path("<str:entity_id>/", views.dashboard, name="issuer-dashboard"),
     path("<str:entity_id>/emails/", views.email_settings, name="issuer-emails"),
     path("<str:entity_id>/assignments/", batch_views.batch_list, name="workspace-batches"),
+    path("<str:entity_id>/members/", member_views.member_list, name="workspace-members"),
+    path(
+        "<str:entity_id>/members/invite/",
+        member_views.member_invite,
+        name="workspace-member-invite",
+    ),
+    path("<str:entity_id>/members/role/", member_views.member_role, name="workspace-member-role"),
+    path(
+        "<str:entity_id>/members/remove/",
+        member_views.member_remove,
+        name="workspace-member-remove",
+    ),
+    path(
+        "<str:entity_id>/members/invitations/<str:invitation_id>/revoke/",
+        member_views.invitation_revoke,
+        name="workspace-invitation-revoke",
+    ),
     path("<str:entity_id>/earners/", earner_views.earner_list, name="workspace-earners"),
     path(
         "<str:entity_id>/earners/<str:earner_id>/",
