@@ -3,7 +3,16 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User, normalize_email
 from core.exceptions import NotFoundError
-from issuers.models import Invitation, InvitationStatus, Issuer, IssuerMembership, Role
+from issuers.models import (
+    CreditLedgerEntry,
+    CreditRequest,
+    CreditRequestStatus,
+    Invitation,
+    InvitationStatus,
+    Issuer,
+    IssuerMembership,
+    Role,
+)
 from issuers.permissions import OPERATE_PLATFORM, RANK, is_operator, token_limit
 
 
@@ -101,3 +110,40 @@ def issuer_invitation(issuer, entity_id: str) -> Invitation:
     if invitation is None:
         raise NotFoundError("No such invitation.")
     return invitation
+
+
+LEDGER_PAGE = 50
+
+
+def ledger_page(issuer, *, after: tuple | None, size: int = LEDGER_PAGE):
+    """One page of the issuer's credit ledger, newest first, after the entry `after` =
+    (created_at, pk) (keyset pagination on the issuers_ledger_issuer_time index), each
+    entry with its batch's template version and its author. Returns (entries, the key
+    of the last one when there are more, else None)."""
+    queryset = (
+        CreditLedgerEntry.objects.filter(issuer=issuer)
+        .select_related("created_by", "batch__badge_template_version")
+        .order_by("-created_at", "-id")
+    )
+    if after is not None:
+        created_at, pk = after
+        queryset = queryset.filter(created_at__lte=created_at).exclude(
+            created_at=created_at, pk__gte=pk
+        )
+    entries = list(queryset[: size + 1])
+    more = len(entries) > size
+    entries = entries[:size]
+    return entries, ((entries[-1].created_at, entries[-1].pk) if more and entries else None)
+
+
+def credit_requests_recent(issuer, limit: int = 5) -> list[CreditRequest]:
+    """The issuer's latest requests for credits (a pending one first, if any)."""
+    return list(
+        CreditRequest.objects.filter(issuer=issuer)
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def credit_request_pending(issuer) -> CreditRequest | None:
+    return CreditRequest.objects.filter(issuer=issuer, status=CreditRequestStatus.PENDING).first()

@@ -138,3 +138,15 @@ class MemberRoleForm(forms.Form):
 
 class MemberForm(forms.Form):
     email = forms.EmailField(widget=forms.HiddenInput)
+
+
+class CreditRequestForm(forms.Form):
+    amount = forms.IntegerField(
+        min_value=1, max_value=1_000_000_000, label=_("How many credits"), initial=100
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=255,
+        label=_("Note for the operators"),
+        help_text=_("What the credits are for, or by when you need them."),
+    )

@@ -3,13 +3,14 @@ the issuer's badges (/issuers/<entity_id>/badges/...)."""
 
 from django.urls import path
 
-from workspace import badge_views, batch_views, earner_views, member_views, views
+from workspace import badge_views, batch_views, credit_views, earner_views, member_views, views
 
 urlpatterns = [
     path("", views.issuer_list, name="issuer-list"),
     path("<str:entity_id>/", views.dashboard, name="issuer-dashboard"),
     path("<str:entity_id>/emails/", views.email_settings, name="issuer-emails"),
     path("<str:entity_id>/assignments/", batch_views.batch_list, name="workspace-batches"),
+    path("<str:entity_id>/credits/", credit_views.credits, name="workspace-credits"),
     path("<str:entity_id>/members/", member_views.member_list, name="workspace-members"),
     path(
         "<str:entity_id>/members/invite/",
