@@ -100,6 +100,8 @@ def badge_list(request, entity_id: str):
             "first_url": links["first_url"],
             "export_url": reverse("workspace-badges-export", args=[issuer.entity_id])
             + ("?" + query.urlencode() if query else ""),
+            "export_xlsx_url": reverse("workspace-badges-export-xlsx", args=[issuer.entity_id])
+            + ("?" + query.urlencode() if query else ""),
             "filtered": bool(query),
             "selection_form": SelectionForm(),
             "back": request.get_full_path(),
@@ -155,12 +157,15 @@ def badge_selection(request, entity_id: str):
 
 
 @login_required
-def badge_export(request, entity_id: str):
-    """The filtered list, every page of it, as CSV (the Open Badge API's badge columns,
-    streamed: assertions.api.v1.exports)."""
+def badge_export(request, entity_id: str, fmt: str = "csv"):
+    """The filtered list, every page of it, as CSV or XLSX: the Open Badge API's badge
+    columns and time formats, rows read in chunks and written as they come (CSV
+    streamed; XLSX in openpyxl's write-only mode, then streamed from a temporary file):
+    assertions.api.v1.exports."""
     issuer = _issuer(request, entity_id)
     form = _filter_form(request, issuer)
-    return badge_exports.csv_response(_filtered(form, issuer))
+    respond = badge_exports.xlsx_response if fmt == "xlsx" else badge_exports.csv_response
+    return respond(_filtered(form, issuer))
 
 
 def _badge(request, entity_id, badge_id):

@@ -41,6 +41,12 @@ urlpatterns = [
         name="workspace-badges-export",
     ),
     path(
+        "<str:entity_id>/badges/export.xlsx",
+        badge_views.badge_export,
+        {"fmt": "xlsx"},
+        name="workspace-badges-export-xlsx",
+    ),
+    path(
         "<str:entity_id>/badges/selection/",
         badge_views.badge_selection,
         name="workspace-badges-selection",
