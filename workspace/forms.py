@@ -142,7 +142,11 @@ class MemberForm(forms.Form):
 
 class CreditRequestForm(forms.Form):
     amount = forms.IntegerField(
-        min_value=1, max_value=1_000_000_000, label=_("How many credits"), initial=100
+        min_value=1,
+        max_value=1_000_000_000,
+        label=_("How many credits"),
+        initial=100,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
     )
     note = forms.CharField(
         required=False,
