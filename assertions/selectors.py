@@ -12,6 +12,7 @@ from assertions.models import (
 )
 from core.exceptions import NotFoundError
 from core.iterables import chunks
+from core.keyset import newest_page
 from core.models import EmailStatus, OutboundEmail
 from issuers.models import Issuer
 from issuers.selectors import issuers_for_user
@@ -405,16 +406,12 @@ def badges_page(queryset: QuerySet[Assertion], *, after: tuple | None, size: int
     (emitted_at, pk) - keyset pagination: the database walks the index from there, so
     page 1,000 costs what page 1 does. Returns (badges, the key of the last one when
     there are more, else None)."""
-    if after is not None:
-        emitted_at, pk = after
-        # the first condition lets the index range start at `emitted_at`
-        queryset = queryset.filter(emitted_at__lte=emitted_at).exclude(
-            emitted_at=emitted_at, pk__gte=pk
-        )
-    rows = list(queryset.select_related("badge_template_version", "batch")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, ((rows[-1].emitted_at, rows[-1].pk) if more and rows else None)
+    return newest_page(
+        queryset.select_related("badge_template_version", "batch"),
+        field="emitted_at",
+        after=after,
+        size=size,
+    )
 
 
 def badge_for_issuer(issuer, entity_id: str) -> Assertion:
@@ -483,14 +480,7 @@ def batches_page(issuer, *, after: tuple | None, size: int = BATCHES_PAGE):
         .annotate(rejected_count=_JSONArrayLength("rejected"))
         .order_by("-created_at", "-pk")
     )
-    if after is not None:
-        created_at, pk = after
-        queryset = queryset.filter(created_at__lte=created_at).exclude(
-            created_at=created_at, pk__gte=pk
-        )
-    batches = list(queryset[: size + 1])
-    more = len(batches) > size
-    batches = batches[:size]
+    batches, more = newest_page(queryset, field="created_at", after=after, size=size)
     emails: dict[tuple[int, str], int] = {}
     if batches:
         for batch_id, status, n in (
@@ -503,4 +493,4 @@ def batches_page(issuer, *, after: tuple | None, size: int = BATCHES_PAGE):
     for batch in batches:
         batch.emails_sent = emails.get((batch.pk, EmailStatus.SENT), 0)
         batch.emails_failed = emails.get((batch.pk, EmailStatus.FAILED), 0)
-    return batches, ((batches[-1].created_at, batches[-1].pk) if more and batches else None)
+    return batches, more

@@ -3,6 +3,7 @@ from django.db.models import Q, QuerySet
 
 from accounts.models import User, normalize_email
 from core.exceptions import NotFoundError
+from core.keyset import newest_page
 from issuers.models import (
     CreditLedgerEntry,
     CreditRequest,
@@ -125,15 +126,7 @@ def ledger_page(issuer, *, after: tuple | None, size: int = LEDGER_PAGE):
         .select_related("created_by", "batch__badge_template_version")
         .order_by("-created_at", "-id")
     )
-    if after is not None:
-        created_at, pk = after
-        queryset = queryset.filter(created_at__lte=created_at).exclude(
-            created_at=created_at, pk__gte=pk
-        )
-    entries = list(queryset[: size + 1])
-    more = len(entries) > size
-    entries = entries[:size]
-    return entries, ((entries[-1].created_at, entries[-1].pk) if more and entries else None)
+    return newest_page(queryset, field="created_at", after=after, size=size)
 
 
 def credit_requests_recent(issuer, limit: int = 5) -> list[CreditRequest]:

@@ -34,20 +34,13 @@ from core.forms import add_application_error
 from core.templatetags.zoned_times import zoned_text
 from core.timefmt import day_end, day_start, get_zone
 from issuers.permissions import ASSIGN, has_role
-from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
+from workspace.access import issuer_or_404
 from workspace.forms import BadgeFilterForm, ExpiryForm, NameForm, RevokeForm, SelectionForm
 from workspace.paging import page_links, time_key, time_token
 
 CURSOR_SALT = "workspace.badges.after"
 FILTERS = ("q", "template", "status", "batch", "issued_from", "issued_to", "imported")
-
-
-def _issuer(request, entity_id):
-    try:
-        return issuer_for_user(request.user, entity_id)
-    except ApplicationError:
-        raise Http404("Issuer not found.") from None
 
 
 def _filter_form(request, issuer) -> BadgeFilterForm:
@@ -84,7 +77,7 @@ def _filtered(form: BadgeFilterForm, issuer):
 
 @login_required
 def badge_list(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = _filter_form(request, issuer)
     badges, more = badges_page(_filtered(form, issuer), after=time_key(request, salt=CURSOR_SALT))
     links = page_links(request, FILTERS, time_token(more, salt=CURSOR_SALT))
@@ -114,7 +107,7 @@ def badge_list(request, entity_id: str):
 def badge_selection(request, entity_id: str):
     """Revoke, or send again the email of, the badges ticked on a page of the list, one
     by one through the services; then back to that page with what happened."""
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = SelectionForm(request.POST)
     list_url = reverse("workspace-badges", args=[issuer.entity_id])
     back = request.POST.get("back", "")
@@ -162,14 +155,14 @@ def badge_export(request, entity_id: str, fmt: str = "csv"):
     columns and time formats, rows read in chunks and written as they come (CSV
     streamed; XLSX in openpyxl's write-only mode, then streamed from a temporary file):
     assertions.api.v1.exports."""
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = _filter_form(request, issuer)
     respond = badge_exports.xlsx_response if fmt == "xlsx" else badge_exports.csv_response
     return respond(_filtered(form, issuer))
 
 
 def _badge(request, entity_id, badge_id):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     try:
         return issuer, badge_for_issuer(issuer, badge_id)
     except ApplicationError:

@@ -2,12 +2,10 @@
 with its counts and a link to its own page (assign.views.batch_detail)."""
 
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
 from django.shortcuts import render
 
 from assertions.selectors import batches_page
-from core.exceptions import ApplicationError
-from issuers.selectors import issuer_for_user
+from workspace.access import issuer_or_404
 from workspace.paging import page_links, time_key, time_token
 
 BATCHES_SALT = "workspace.batches.after"
@@ -15,10 +13,7 @@ BATCHES_SALT = "workspace.batches.after"
 
 @login_required
 def batch_list(request, entity_id: str):
-    try:
-        issuer = issuer_for_user(request.user, entity_id)
-    except ApplicationError:
-        raise Http404("Issuer not found.") from None
+    issuer = issuer_or_404(request, entity_id)
     batches, more = batches_page(issuer, after=time_key(request, salt=BATCHES_SALT))
     links = page_links(request, (), time_token(more, salt=BATCHES_SALT))
     return render(

@@ -5,7 +5,6 @@ platform's operators; they grant or decline it in the admin)."""
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -15,8 +14,9 @@ from core.exceptions import ApplicationError, PermissionDeniedError
 from core.forms import add_application_error
 from issuers.links import credits_links
 from issuers.permissions import MANAGE_ISSUER, has_role
-from issuers.selectors import credit_requests_recent, issuer_for_user, ledger_page
+from issuers.selectors import credit_requests_recent, ledger_page
 from issuers.services import credit_request_create
+from workspace.access import issuer_or_404
 from workspace.forms import CreditRequestForm
 from workspace.paging import page_links, time_key, time_token
 
@@ -36,10 +36,7 @@ REQUEST_STATUSES = {
 @login_required
 @require_http_methods(["GET", "POST"])
 def credits(request, entity_id: str):
-    try:
-        issuer = issuer_for_user(request.user, entity_id)
-    except ApplicationError:
-        raise Http404("Issuer not found.") from None
+    issuer = issuer_or_404(request, entity_id)
     may_ask = has_role(request.user, issuer, MANAGE_ISSUER)
     form = CreditRequestForm(request.POST or None)
     status = 200

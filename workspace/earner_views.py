@@ -9,7 +9,7 @@ from django.shortcuts import render
 from assertions.selectors import badges_page, earner_badges
 from core.exceptions import ApplicationError
 from earners.selectors import earner_for_issuer, earners_page, issuer_earners_filtered
-from issuers.selectors import issuer_for_user
+from workspace.access import issuer_or_404
 from workspace.forms import EarnerSearchForm
 from workspace.paging import cursor_key, cursor_token, page_links, time_key, time_token
 
@@ -17,16 +17,9 @@ EARNERS_SALT = "workspace.earners.after"
 EARNER_BADGES_SALT = "workspace.earner-badges.after"
 
 
-def _issuer(request, entity_id):
-    try:
-        return issuer_for_user(request.user, entity_id)
-    except ApplicationError:
-        raise Http404("Issuer not found.") from None
-
-
 @login_required
 def earner_list(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = EarnerSearchForm(request.GET if request.GET.get("q") else None)
     q = form.cleaned_data["q"] if form.is_bound and form.is_valid() else ""
     after = cursor_key(request, salt=EARNERS_SALT)
@@ -50,7 +43,7 @@ def earner_list(request, entity_id: str):
 
 @login_required
 def earner_detail(request, entity_id: str, earner_id: str):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     try:
         earner = earner_for_issuer(issuer, earner_id)
     except ApplicationError:

@@ -22,16 +22,10 @@ from issuers.selectors import (
     issuer_membership_of,
     issuer_pending_invitations,
 )
+from workspace.access import issuer_or_404
 from workspace.forms import ROLE_CHOICES, ROLE_HELP, InviteForm, MemberForm, MemberRoleForm
 
 ROLE_LABELS = dict(ROLE_CHOICES)
-
-
-def _issuer(request, entity_id):
-    try:
-        return issuer_for_user(request.user, entity_id)
-    except ApplicationError:
-        raise Http404("Issuer not found.") from None
 
 
 def _page(request, issuer, *, invite_form=None, row_errors=None, status=200):
@@ -67,7 +61,7 @@ def _page(request, issuer, *, invite_form=None, row_errors=None, status=200):
 
 @login_required
 def member_list(request, entity_id: str):
-    return _page(request, _issuer(request, entity_id))
+    return _page(request, issuer_or_404(request, entity_id))
 
 
 def _refused(exc: ApplicationError):
@@ -79,7 +73,7 @@ def _refused(exc: ApplicationError):
 @login_required
 @require_POST
 def member_invite(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = InviteForm(request.POST)
     if form.is_valid():
         try:
@@ -105,7 +99,7 @@ def member_invite(request, entity_id: str):
 def _member_change(request, entity_id, form_class, change):
     """A form about one member (named by their email): `change(membership, data)` calls
     the service and returns the message; its refusal shows on that member's row."""
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = form_class(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose a member and a role."))
@@ -156,7 +150,7 @@ def member_remove(request, entity_id: str):
 @login_required
 @require_POST
 def invitation_revoke(request, entity_id: str, invitation_id: str):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     try:
         invitation = issuer_invitation(issuer, invitation_id)
         services.invitation_revoke(invitation=invitation, actor=request.user)
