@@ -142,3 +142,13 @@ def test_another_issuers_owner_gets_404(client, staff):
     client.force_login(MembershipFactory(role=Role.OWNER).user)
     assert client.get(url(staff.issuer)).status_code == 404
     assert client.post(url(staff.issuer, "remove/"), {"email": staff.user.email}).status_code == 404
+
+
+def test_an_owner_who_leaves_goes_back_to_their_issuers(client, staff):
+    # given a second owner, so that the first may leave
+    MembershipFactory(issuer=staff.issuer, role=Role.OWNER)
+    response = client.post(url(staff.issuer, "remove/"), {"email": staff.user.email})
+    assert response.status_code == 302
+    assert response["Location"] == "/issuers/"
+    assert not IssuerMembership.objects.filter(pk=staff.pk).exists()
+    assert client.get(url(staff.issuer)).status_code == 404
