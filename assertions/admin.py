@@ -84,15 +84,22 @@ class AssertionIssueForm(ServiceModelForm):
         ).assertion
 
 
+# What the admin corrects of an awarded badge: what `assertion_update` allows, but the
+# issue date, which is the record of when the badge was given (imports and the Badgr
+# API, which bring dates from elsewhere, still set it).
+ADMIN_UPDATABLE_FIELDS = UPDATABLE_FIELDS - {"emitted_at"}
+
+
 class AssertionUpdateForm(ServiceModelForm):
-    """Correct an awarded badge in place: only what `assertion_update` allows."""
+    """Correct an awarded badge in place: only what `assertion_update` allows, and
+    never the issue date."""
 
     class Meta:
         model = Assertion
-        fields = sorted(UPDATABLE_FIELDS)
+        fields = sorted(ADMIN_UPDATABLE_FIELDS)
 
     def run_service(self, actor):
-        changes = self.changed_fields(UPDATABLE_FIELDS)
+        changes = self.changed_fields(ADMIN_UPDATABLE_FIELDS)
         # An emptied JSON box means "none", not null.
         if "additional_details" in changes and changes["additional_details"] is None:
             changes["additional_details"] = {}
@@ -245,7 +252,7 @@ class AssertionAdmin(IssuerScopedAdmin):
         if obj is None:
             return ()
         shown = helpers.flatten_fieldsets(self.get_fieldsets(request, obj))
-        return [name for name in shown if name not in UPDATABLE_FIELDS]
+        return [name for name in shown if name not in ADMIN_UPDATABLE_FIELDS]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:

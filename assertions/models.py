@@ -54,7 +54,9 @@ class AssignmentBatch(EntityModel):
     issued = models.PositiveIntegerField(default=0)
     failed = models.PositiveIntegerField(default=0)
     errors = models.JSONField(
-        default=list, blank=True, help_text="Per-row problems: [{row, field, message}]."
+        default=list,
+        blank=True,
+        help_text=_("The rows that could not be issued, each with the reason."),
     )
     # The caller's own numbering of the rows (the wizard: the uploaded file's row
     # numbers), by position; empty when the rows are numbered 1.. in the order given.
@@ -114,7 +116,7 @@ class Assertion(EntityModel):
     recipient_last_name = models.CharField(max_length=150, blank=True)
     notes = models.TextField(blank=True)
     additional_details = models.JSONField(default=dict, blank=True)
-    emitted_at = models.DateTimeField(help_text="When the badge was issued (Open Badges issuedOn).")
+    emitted_at = models.DateTimeField(help_text=_("When the badge was issued; it stays as it was."))
     expires_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
     revoked_reason = models.TextField(blank=True)
@@ -126,15 +128,24 @@ class Assertion(EntityModel):
         on_delete=models.PROTECT,
         related_name="assertions",
         db_index=False,  # assertions_template_time leads with it
-        help_text="The version's template, kept here so lists by template need no join.",
+        help_text=_("The badge template it was issued from."),
     )
     earner = models.ForeignKey(
         "earners.Earner", on_delete=models.PROTECT, related_name="assertions", db_index=False
     )
     recipient_salt = models.CharField(max_length=32)
-    recipient_hash = models.CharField(max_length=71, help_text="sha256$ + hex of email + salt.")
-    narrative = models.TextField(blank=True, help_text="Markdown.")
-    evidence = models.JSONField(default=list, blank=True, help_text="[{url, narrative}]")
+    recipient_hash = models.CharField(
+        max_length=71,
+        help_text=_("The earner's address, salted and hashed, as Open Badges documents carry it."),
+    )
+    narrative = models.TextField(
+        blank=True, help_text=_("How the earner met the criteria (Markdown).")
+    )
+    evidence = models.JSONField(
+        default=list,
+        blank=True,
+        help_text=_("Links to, or words about, the work that earned the badge."),
+    )
     batch = models.ForeignKey(
         AssignmentBatch, null=True, blank=True, on_delete=models.SET_NULL, related_name="assertions"
     )
@@ -143,12 +154,11 @@ class Assertion(EntityModel):
     )
     idempotency_key = models.CharField(max_length=255, blank=True)
     is_private = models.BooleanField(
-        default=False, help_text="Hidden by its earner: the public page and JSON answer 404."
+        default=False, help_text=_("Hidden by its earner: nobody else can open its public page.")
     )
     recipient_name_hidden = models.BooleanField(
         default=False,
-        help_text="Its earner chose not to publish their name (extensions:recipientProfile) "
-        "in the badge's Open Badges document.",
+        help_text=_("Its earner chose not to show their name on the badge's shared document."),
     )
     acceptance = models.CharField(
         max_length=10,

@@ -1,4 +1,4 @@
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Func, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 from django.utils import timezone
 
@@ -12,6 +12,7 @@ from assertions.models import (
 )
 from core.exceptions import NotFoundError
 from core.iterables import chunks
+from core.keyset import newest_page
 from core.models import EmailStatus, OutboundEmail
 from core.queries import unique_or_none
 from issuers.models import Issuer
@@ -404,16 +405,12 @@ def badges_page(queryset: QuerySet[Assertion], *, after: tuple | None, size: int
     (emitted_at, pk) - keyset pagination: the database walks the index from there, so
     page 1,000 costs what page 1 does. Returns (badges, the key of the last one when
     there are more, else None)."""
-    if after is not None:
-        emitted_at, pk = after
-        # the first condition lets the index range start at `emitted_at`
-        queryset = queryset.filter(emitted_at__lte=emitted_at).exclude(
-            emitted_at=emitted_at, pk__gte=pk
-        )
-    rows = list(queryset.select_related("badge_template_version", "batch")[: size + 1])
-    more = len(rows) > size
-    rows = rows[:size]
-    return rows, ((rows[-1].emitted_at, rows[-1].pk) if more and rows else None)
+    return newest_page(
+        queryset.select_related("badge_template_version", "batch"),
+        field="emitted_at",
+        after=after,
+        size=size,
+    )
 
 
 def badge_for_issuer(issuer, entity_id: str) -> Assertion:
@@ -439,7 +436,60 @@ def badge_history(badge: Assertion) -> tuple[list, list]:
     return events, emails
 
 
+def earner_badges(earner) -> QuerySet[Assertion]:
+    """The badges the earner's issuer gave them, newest first (-emitted_at, -pk, the
+    order `badges_page` pages by), found through the (earner, badge_template) index."""
+    return Assertion.objects.filter(earner=earner, organization_id=earner.issuer_id).order_by(
+        "-emitted_at", "-pk"
+    )
+
+
 def issuer_badges_among(issuer, entity_ids) -> list[Assertion]:
     """Those of `entity_ids` that are the issuer's badges (a selection on its list)."""
     ids = [str(i) for i in entity_ids][:BADGES_PAGE]
     return list(Assertion.objects.filter(organization=issuer, entity_id__in=ids).order_by("pk"))
+
+
+# --- the issuer's assignments, as the staff pages list them --------------------------
+
+BATCHES_PAGE = 25
+
+
+class _JSONArrayLength(Func):
+    """The number of items of a JSON array column, counted by the database (the rows
+    themselves, possibly thousands, are never read)."""
+
+    function = "jsonb_array_length"
+    output_field = IntegerField()
+
+    def as_sqlite(self, compiler, connection, **extra):
+        return super().as_sql(compiler, connection, function="json_array_length", **extra)
+
+
+def batches_page(issuer, *, after: tuple | None, size: int = BATCHES_PAGE):
+    """One page of the issuer's assignments, newest first, after the batch `after` =
+    (created_at, pk) (keyset pagination), each with `rejected_count` (rows left out
+    before issuing), `emails_sent` and `emails_failed`; its per-row lists are not read.
+    Three queries whatever the number of batches and rows. Returns (batches, the key of
+    the last one when there are more, else None)."""
+    queryset = (
+        AssignmentBatch.objects.filter(issuer=issuer)
+        .defer("errors", "source_rows", "rejected", "notes", "narrative", "email_message")
+        .select_related("badge_template_version", "created_by")
+        .annotate(rejected_count=_JSONArrayLength("rejected"))
+        .order_by("-created_at", "-pk")
+    )
+    batches, more = newest_page(queryset, field="created_at", after=after, size=size)
+    emails: dict[tuple[int, str], int] = {}
+    if batches:
+        for batch_id, status, n in (
+            OutboundEmail.objects.filter(assertion__batch__in=[b.pk for b in batches])
+            .order_by()
+            .values_list("assertion__batch", "status")
+            .annotate(n=Count("id"))
+        ):
+            emails[(batch_id, status)] = n
+    for batch in batches:
+        batch.emails_sent = emails.get((batch.pk, EmailStatus.SENT), 0)
+        batch.emails_failed = emails.get((batch.pk, EmailStatus.FAILED), 0)
+    return batches, more

@@ -23,9 +23,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods
 
+from accounts.selectors import emails_with_password
 from assertions import openbadges
 from assertions.exports import batch_report_response
 from assertions.models import AssignmentBatch
@@ -678,6 +679,7 @@ def assign_review(request, issuer, draft):
             "ended": _dt(draft.get("activity_ended_at")),
             "narrative_html": render_markdown(draft.get("narrative") or ""),
             "email_preview": _email_preview(draft, template, expiry),
+            "email_previews": _email_previews(draft, template, expiry),
             "problems": problems,
             "more_problems": more,
             "first_rows": draft.rows[:5],
@@ -697,8 +699,46 @@ def _email_preview(draft, template, expiry):
         return None  # the dates or the message are refused on confirming, with the reason
 
 
-def _preview_of(draft, template, expiry, first):
+def _email_previews(draft, template, expiry) -> list[dict]:
+    """The email each kind of earner gets, for the first earner of that kind, with how
+    many get it: those who sign in already get the award email; the others (no account,
+    or one never given a password) the account-creation email with its set-password
+    link. Empty when no email is sent."""
+    if not draft.get("notify", True) or not draft.rows:
+        return []
+    signed_up = emails_with_password(row["email"] for row in draft.rows)
+    kinds = (
+        (False, [r for r in draft.rows if r["email"].lower() in signed_up]),
+        (True, [r for r in draft.rows if r["email"].lower() not in signed_up]),
+    )
+    previews = []
+    for new_account, rows in kinds:
+        if not rows:
+            continue
+        try:
+            preview = _preview_of(draft, template, expiry, rows[0], new_account=new_account)
+        except ApplicationError:
+            return []  # the dates or the message are refused on confirming, with the reason
+        caption = (
+            ngettext(
+                "%(n)s earner without an account gets this email: it makes their account.",
+                "%(n)s earners without an account get this email: it makes their account.",
+                len(rows),
+            )
+            if new_account
+            else ngettext(
+                "%(n)s earner who has an account gets this email.",
+                "%(n)s earners who have an account get this email.",
+                len(rows),
+            )
+        )
+        previews.append({"preview": preview, "caption": caption % {"n": len(rows)}})
+    return previews
+
+
+def _preview_of(draft, template, expiry, first, new_account=None):
     return award_email_preview(
+        new_account=new_account,
         template=template,
         email=first["email"],
         first_name=first.get("first_name", ""),

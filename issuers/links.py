@@ -1,8 +1,6 @@
 """Where the pages send someone who needs credits: operators grant them in the admin,
 owners ask the operators for them, others ask an owner."""
 
-from urllib.parse import urlencode
-
 from django.urls import reverse
 
 from issuers.permissions import MANAGE_ISSUER, has_role, is_operator
@@ -13,6 +11,5 @@ def credits_links(user, issuer) -> dict[str, str]:
     if is_operator(user):
         return {"top_up_url": reverse("admin:issuers_issuer_top_up", args=[issuer.pk])}
     if has_role(user, issuer, MANAGE_ISSUER):
-        query = urlencode({"issuer": issuer.pk})
-        return {"credits_request_url": f"{reverse('admin:issuers_creditrequest_add')}?{query}"}
+        return {"credits_request_url": reverse("workspace-credits", args=[issuer.entity_id])}
     return {}

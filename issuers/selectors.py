@@ -1,10 +1,20 @@
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
 
-from accounts.models import User
+from accounts.models import User, normalize_email
 from core.exceptions import NotFoundError
+from core.keyset import newest_page
 from core.queries import unique_or_none
-from issuers.models import Issuer, Role
+from issuers.models import (
+    CreditLedgerEntry,
+    CreditRequest,
+    CreditRequestStatus,
+    Invitation,
+    InvitationStatus,
+    Issuer,
+    IssuerMembership,
+    Role,
+)
 from issuers.permissions import OPERATE_PLATFORM, RANK, is_operator, token_limit
 
 
@@ -60,3 +70,74 @@ def issuer_for_operator(user, entity_id: str) -> Issuer:
     if issuer is None:
         raise NotFoundError("Issuer not found.")
     return issuer
+
+
+MEMBERS_SHOWN = 500
+
+
+def issuer_members(issuer) -> list[IssuerMembership]:
+    """The issuer's members with their accounts: owners first, then editors, then
+    staff, each by email."""
+    members = list(
+        IssuerMembership.objects.filter(issuer=issuer)
+        .select_related("user")
+        .order_by("user__email")[:MEMBERS_SHOWN]
+    )
+    return sorted(members, key=lambda m: -RANK[Role(m.role)])
+
+
+def issuer_pending_invitations(issuer) -> list[Invitation]:
+    """The issuer's invitations not yet accepted nor revoked, newest first."""
+    return list(
+        Invitation.objects.filter(issuer=issuer, status=InvitationStatus.PENDING)
+        .select_related("invited_by")
+        .order_by("-created_at", "-id")[:MEMBERS_SHOWN]
+    )
+
+
+def issuer_membership_of(issuer, email: str) -> IssuerMembership:
+    """The membership of the account with `email` in the issuer; NotFoundError else."""
+    membership = (
+        IssuerMembership.objects.filter(issuer=issuer, user__email=normalize_email(email))
+        .select_related("user", "issuer")
+        .first()
+    )
+    if membership is None:
+        raise NotFoundError("No such member.")
+    return membership
+
+
+def issuer_invitation(issuer, entity_id: str) -> Invitation:
+    invitation = Invitation.objects.filter(issuer=issuer, entity_id=entity_id).first()
+    if invitation is None:
+        raise NotFoundError("No such invitation.")
+    return invitation
+
+
+LEDGER_PAGE = 50
+
+
+def ledger_page(issuer, *, after: tuple | None, size: int = LEDGER_PAGE):
+    """One page of the issuer's credit ledger, newest first, after the entry `after` =
+    (created_at, pk) (keyset pagination on the issuers_ledger_issuer_time index), each
+    entry with its batch's template version and its author. Returns (entries, the key
+    of the last one when there are more, else None)."""
+    queryset = (
+        CreditLedgerEntry.objects.filter(issuer=issuer)
+        .select_related("created_by", "batch__badge_template_version")
+        .order_by("-created_at", "-id")
+    )
+    return newest_page(queryset, field="created_at", after=after, size=size)
+
+
+def credit_requests_recent(issuer, limit: int = 5) -> list[CreditRequest]:
+    """The issuer's latest requests for credits (a pending one first, if any)."""
+    return list(
+        CreditRequest.objects.filter(issuer=issuer)
+        .select_related("requested_by")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def credit_request_pending(issuer) -> CreditRequest | None:
+    return CreditRequest.objects.filter(issuer=issuer, status=CreditRequestStatus.PENDING).first()

@@ -163,7 +163,11 @@ def membership_add(*, issuer: Issuer, user, role: str = Role.STAFF) -> IssuerMem
 def membership_change_role(*, membership: IssuerMembership, role: str, actor=None):
     require_role(actor, membership.issuer, MANAGE_ISSUER)
     if role not in Role.values:
-        raise ApplicationError(f"{role!r} is not a role; use one of {', '.join(Role.values)}.")
+        raise ApplicationError(
+            _("%(role)r is not a role; use one of %(roles)s.")
+            % {"role": role, "roles": ", ".join(Role.values)},
+            field_errors={"role": [_("Choose one of %(r)s.") % {"r": ", ".join(Role.values)}]},
+        )
     # Lock the issuer's owners so two demotions cannot each leave the other as last owner.
     list(
         IssuerMembership.objects.select_for_update().filter(
@@ -175,7 +179,10 @@ def membership_change_role(*, membership: IssuerMembership, role: str, actor=Non
         and role != Role.OWNER
         and _owner_count(membership.issuer) == 1
     ):
-        raise ConflictError(f"{membership.issuer.name} must keep at least one owner.")
+        raise ConflictError(
+            _("%(issuer)s must keep at least one owner.") % {"issuer": membership.issuer.name},
+            code="last_owner",
+        )
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     forget_roles(membership.user)
@@ -191,7 +198,10 @@ def membership_remove(*, membership: IssuerMembership, actor=None) -> None:
         )
     )
     if membership.role == Role.OWNER and _owner_count(membership.issuer) == 1:
-        raise ConflictError(f"{membership.issuer.name} must keep at least one owner.")
+        raise ConflictError(
+            _("%(issuer)s must keep at least one owner.") % {"issuer": membership.issuer.name},
+            code="last_owner",
+        )
     membership.delete()
     forget_roles(membership.user)
 

@@ -7,8 +7,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
-from django.http import Http404, QueryDict
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -35,19 +34,13 @@ from core.forms import add_application_error
 from core.templatetags.zoned_times import zoned_text
 from core.timefmt import day_end, day_start, get_zone
 from issuers.permissions import ASSIGN, has_role
-from issuers.selectors import issuer_for_user
 from templates_app.models import BadgeTemplate
+from workspace.access import issuer_or_404
 from workspace.forms import BadgeFilterForm, ExpiryForm, NameForm, RevokeForm, SelectionForm
+from workspace.paging import page_links, time_key, time_token
 
 CURSOR_SALT = "workspace.badges.after"
 FILTERS = ("q", "template", "status", "batch", "issued_from", "issued_to", "imported")
-
-
-def _issuer(request, entity_id):
-    try:
-        return issuer_for_user(request.user, entity_id)
-    except ApplicationError:
-        raise Http404("Issuer not found.") from None
 
 
 def _filter_form(request, issuer) -> BadgeFilterForm:
@@ -82,38 +75,13 @@ def _filtered(form: BadgeFilterForm, issuer):
     )
 
 
-def _cursor(after) -> str:
-    emitted_at, pk = after
-    return signing.dumps([emitted_at.isoformat(), pk], salt=CURSOR_SALT, compress=True)
-
-
-def _after(request):
-    """The page's starting point from its signed `after` (an opaque token: no database
-    key shows in a URL); None for the first page or a token that is not ours."""
-    token = request.GET.get("after")
-    if not token:
-        return None
-    try:
-        iso, pk = signing.loads(token, salt=CURSOR_SALT)
-        return dt.datetime.fromisoformat(iso), int(pk)
-    except (signing.BadSignature, ValueError, TypeError):
-        return None
-
-
 @login_required
 def badge_list(request, entity_id: str):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = _filter_form(request, issuer)
-    badges, more = badges_page(_filtered(form, issuer), after=_after(request))
-    query = QueryDict(mutable=True)
-    for name in FILTERS:
-        if request.GET.get(name):
-            query[name] = request.GET[name]
-    next_url = ""
-    if more:
-        following = query.copy()
-        following["after"] = _cursor(more)
-        next_url = "?" + following.urlencode()
+    badges, more = badges_page(_filtered(form, issuer), after=time_key(request, salt=CURSOR_SALT))
+    links = page_links(request, FILTERS, time_token(more, salt=CURSOR_SALT))
+    query = links["query"]
     return render(
         request,
         "workspace/badges.html",
@@ -121,9 +89,11 @@ def badge_list(request, entity_id: str):
             "issuer": issuer,
             "form": form,
             "badges": badges,
-            "next_url": next_url,
-            "first_url": ("?" + query.urlencode()) if _after(request) else "",
+            "next_url": links["next_url"],
+            "first_url": links["first_url"],
             "export_url": reverse("workspace-badges-export", args=[issuer.entity_id])
+            + ("?" + query.urlencode() if query else ""),
+            "export_xlsx_url": reverse("workspace-badges-export-xlsx", args=[issuer.entity_id])
             + ("?" + query.urlencode() if query else ""),
             "filtered": bool(query),
             "selection_form": SelectionForm(),
@@ -137,7 +107,7 @@ def badge_list(request, entity_id: str):
 def badge_selection(request, entity_id: str):
     """Revoke, or send again the email of, the badges ticked on a page of the list, one
     by one through the services; then back to that page with what happened."""
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     form = SelectionForm(request.POST)
     list_url = reverse("workspace-badges", args=[issuer.entity_id])
     back = request.POST.get("back", "")
@@ -180,16 +150,19 @@ def badge_selection(request, entity_id: str):
 
 
 @login_required
-def badge_export(request, entity_id: str):
-    """The filtered list, every page of it, as CSV (the Open Badge API's badge columns,
-    streamed: assertions.api.v1.exports)."""
-    issuer = _issuer(request, entity_id)
+def badge_export(request, entity_id: str, fmt: str = "csv"):
+    """The filtered list, every page of it, as CSV or XLSX: the Open Badge API's badge
+    columns and time formats, rows read in chunks and written as they come (CSV
+    streamed; XLSX in openpyxl's write-only mode, then streamed from a temporary file):
+    assertions.api.v1.exports."""
+    issuer = issuer_or_404(request, entity_id)
     form = _filter_form(request, issuer)
-    return badge_exports.csv_response(_filtered(form, issuer))
+    respond = badge_exports.xlsx_response if fmt == "xlsx" else badge_exports.csv_response
+    return respond(_filtered(form, issuer))
 
 
 def _badge(request, entity_id, badge_id):
-    issuer = _issuer(request, entity_id)
+    issuer = issuer_or_404(request, entity_id)
     try:
         return issuer, badge_for_issuer(issuer, badge_id)
     except ApplicationError:

@@ -108,3 +108,49 @@ class SelectionForm(forms.Form):
         if data.get("action") == "revoke" and not (data.get("reason") or "").strip():
             self.add_error("reason", _("Give the reason for revoking."))
         return data
+
+
+class EarnerSearchForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=254,
+        label=_("Search"),
+        help_text=_("The start of a name, or of an email address"),
+    )
+
+
+ROLE_CHOICES = (("staff", _("Staff")), ("editor", _("Editor")), ("owner", _("Owner")))
+ROLE_HELP = _(
+    "Staff assign and revoke badges; editors also make badge templates; owners also "
+    "manage members and ask for credits."
+)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(max_length=254, label=_("Email address"))
+    role = forms.ChoiceField(choices=ROLE_CHOICES, initial="staff", label=_("Role"))
+
+
+class MemberRoleForm(forms.Form):
+    email = forms.EmailField(widget=forms.HiddenInput)
+    role = forms.ChoiceField(choices=ROLE_CHOICES, label=_("Role"))
+
+
+class MemberForm(forms.Form):
+    email = forms.EmailField(widget=forms.HiddenInput)
+
+
+class CreditRequestForm(forms.Form):
+    amount = forms.IntegerField(
+        min_value=1,
+        max_value=1_000_000_000,
+        label=_("How many credits"),
+        initial=100,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    note = forms.CharField(
+        required=False,
+        max_length=255,
+        label=_("Note for the operators"),
+        help_text=_("What the credits are for, or by when you need them."),
+    )

@@ -282,11 +282,13 @@ def award_email_preview(
     activity_title: str = "",
     expires_at=None,
     message: str = "",
+    new_account: bool | None = None,
 ) -> dict:
     """The exact award email an earner would get now (subject, text, HTML), without
     saving anything: the issuer's email template and `message` filled in, in the
     earner's language. An earner without a password sees the account-creation email;
-    its set-password link is only made when an email is sent."""
+    its set-password link is only made when an email is sent. `new_account` True or
+    False shows that kind of email whatever the address's account."""
     issuer = template.issuer
     version = template.current_version
     earner = Earner.objects.filter(issuer=issuer, email=email).select_related("user").first()
@@ -304,7 +306,8 @@ def award_email_preview(
         activity_title=activity_title,
         expires_at=expires_at,
     )
-    new_account = user is None or not user.has_usable_password()
+    if new_account is None:
+        new_account = user is None or not user.has_usable_password()
     kind, subject, context = award_email(
         assertion, None, new_account=False, message=email_message_clean(message)
     )

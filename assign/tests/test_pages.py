@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 
+from accounts.tests.factories import UserFactory
 from assertions.models import Assertion, AssignmentBatch, BatchStatus
 from assertions.tests.factories import AssertionFactory
 from assign.models import WizardDraft
@@ -214,7 +215,7 @@ def test_not_enough_credits_shows_the_numbers_and_a_link_to_ask_and_issues_nothi
     assert "needs 3 credits" in html
     assert "has 2" in html
     # an owner is linked to asking the operators for credits (operators get the top-up)
-    assert f"/admin/issuers/creditrequest/add/?issuer={issuer.pk}" in html
+    assert f"/issuers/{issuer.entity_id}/credits/" in html
     r = client.post(url(issuer, "confirm"))
     assert r.status_code == 302
     assert not Assertion.objects.exists()
@@ -441,3 +442,36 @@ def test_the_review_shows_the_exact_email_with_the_assignments_message(
     (sent,) = mail.outbox
     assert sent.subject == preview["subject"]
     assert "Welcome, **Ada**!" in sent.body
+
+
+def test_the_review_previews_the_email_of_each_kind_of_earner(client, issuer, template):
+    # given a file of three earners: one signs in already, two have no account
+    UserFactory(email="member@example.org")
+    text = "email,first_name,last_name\nnew1@example.org,Ada,One\n"
+    text += "member@example.org,Grace,Two\nnew2@example.org,Alan,Three\n"
+    client.get(f"/issuers/{issuer.entity_id}/assign/?template={template.entity_id}")
+    r = client.post(url(issuer, "earners"), {"mode": "bulk", "file": csv_upload(text)})
+    assert r.status_code == 302
+    r = client.post(
+        url(issuer, "earners/columns"),
+        {"email": "0", "first_name": "1", "last_name": "2", "action": "continue"},
+    )
+    assert r.status_code == 302
+    # when the review is shown
+    review = walk_to_review(client, issuer, template)
+    # then each kind's email is previewed, for the first earner of that kind, with counts
+    previews = review.context["email_previews"]
+    assert [(p["preview"]["to"], p["preview"]["kind"]) for p in previews] == [
+        ("member@example.org", "badge_awarded"),
+        ("new1@example.org", "account_created"),
+    ]
+    assert previews[0]["caption"] == "1 earner who has an account gets this email."
+    assert previews[1]["caption"].startswith("2 earners without an account get this email")
+    html = review.content.decode()
+    assert html.count('data-testid="email-preview"') == 2
+    # and the badge's image and the expiry that will apply, with its value
+    assert 'data-testid="review-badge-image"' in html
+    assert "never" in review.context["validity_rule"]
+    # without emails, no preview
+    review = walk_to_review(client, issuer, template, notify=False)
+    assert review.context["email_previews"] == []

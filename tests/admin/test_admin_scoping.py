@@ -651,9 +651,14 @@ def test_a_staff_member_corrects_a_badge_through_the_service(client, two_issuers
     url = admin_url(Assertion, "change", a.assertion.pk)
     page = client.get(url)
     form = page.context["adminform"].form
-    # then only what assertion_update allows is editable
+    # then only what assertion_update allows is editable, and never the issue date
     assert "recipient_email" not in form.fields
+    assert "emitted_at" not in form.fields
     assert "notes" in form.fields
+    # in plain words: no developer notes among the help texts
+    html = page.content.decode()
+    for wording in ("need no join", "[{url", "sha256$", "answer 404", "extensions:", "issuedOn"):
+        assert wording not in html, wording
     # when they change the notes
     response = client.post(url, form_data(page, notes="Corrected."))
     # then the badge has them, with an "updated" event naming them

@@ -269,7 +269,7 @@ def test_not_enough_credits_is_refused_with_the_numbers(academy, page):
     expect(refusal).to_contain_text("1 more is needed")
     # an owner asks the platform's operators (who alone top up)
     expect(refusal.get_by_test_id("ask-for-credits")).to_have_attribute(
-        "href", re.compile(r"/admin/issuers/creditrequest/add/\?issuer=\d+")
+        "href", re.compile(r"/issuers/[\w-]+/credits/$")
     )
     expect(page.get_by_role("button", name=re.compile("Confirm"))).to_be_disabled()
     page.screenshot(path=ARTIFACTS / "assign-credits-refused.png", full_page=True)

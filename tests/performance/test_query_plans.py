@@ -132,3 +132,28 @@ def test_the_check_sees_a_statement_that_no_index_narrows(db):
     assert _unindexed(page.format("recipient_last_name"))
     assert not _unindexed(page.format("recipient_last_name"), ordered=False)
     assert not _unindexed(page.format("emitted_at DESC, id DESC"))
+
+
+def test_the_staff_earner_list_and_search_find_their_rows_through_an_index(world, client):
+    owner, _urls = world
+    issuer = owner.issuer_memberships.get().issuer
+    earner = issuer.earners.order_by("pk")[100]
+    client.force_login(owner)
+    base = f"/issuers/{issuer.entity_id}/earners/"
+    problems = {}
+    for url, ordered in (
+        (base, True),
+        (f"{base}?q={earner.email[:6]}", False),  # OR of three indexes, then the page sorted
+        (f"{base}?q={earner.email}", True),
+        (f"{base}?q={earner.last_name}", False),
+        (f"{base}{earner.entity_id}/", False),  # one earner's few badges, sorted
+    ):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        for query in ctx.captured_queries:
+            sql = query["sql"]
+            if sql.startswith("SELECT") and any(f'"{t}"' in sql for t in LARGE):
+                bad = _unindexed(sql, ordered=ordered)
+                if bad:
+                    problems.setdefault(url, []).append((bad, sql[:400]))
+    assert not problems, json.dumps(problems, indent=1)

@@ -9,6 +9,7 @@ import pytest
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
+from openpyxl import load_workbook
 
 from assertions.models import Assertion, AssertionStatus, EventKind
 from assertions.services import assertion_revoke, batch_assign
@@ -322,3 +323,33 @@ def test_revoking_a_selection_emails_the_earners_unless_told_not_to(
     }
     sent = OutboundEmail.objects.filter(assertion__in=badges, kind="badge_revoked").count()
     assert sent == (2 if notify else 0)
+
+
+def test_the_xlsx_export_is_the_filtered_list_in_the_issuers_zone(client, issuer, template):
+    # given two badges, one issued at a known moment
+    ada = AssertionFactory(template=template, recipient_email="ada@example.org")
+    AssertionFactory(template=template, recipient_email="=cmd@example.org")
+    Assertion.objects.filter(pk=ada.pk).update(
+        emitted_at=dt.datetime(2026, 7, 1, 8, 30, tzinfo=dt.UTC)
+    )
+    # when the list filtered by "ada@" is exported as XLSX
+    response = client.get(badges_url(issuer, "export.xlsx"), {"q": "ada@"})
+    # then it is streamed, and holds that one badge with its time in Rome's summer time
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    sheet = load_workbook(io.BytesIO(b"".join(response.streaming_content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    header, body = rows[0], rows[1:]
+    assert len(body) == 1
+    record = dict(zip(header, body[0], strict=True))
+    assert record["recipient_email"] == "ada@example.org"
+    assert record["emitted_at"] == "2026-07-01 10:30:00"
+    # a cell that a spreadsheet would run as a formula is made text
+    everything = client.get(badges_url(issuer, "export.xlsx"))
+    sheet = load_workbook(io.BytesIO(b"".join(everything.streaming_content))).active
+    emails = [row[header.index("recipient_email")] for row in sheet.iter_rows(values_only=True)]
+    assert "'=cmd@example.org" in emails
+    # the list links to the export of what it shows
+    page = client.get(badges_url(issuer), {"q": "ada@"})
+    assert page.context["export_xlsx_url"].endswith("export.xlsx?q=ada%40")
