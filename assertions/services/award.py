@@ -55,6 +55,7 @@ from assertions.services.rows import (
 )
 from core.exceptions import ApplicationError, ConflictError, IdempotencyKeyReusedError
 from core.inserts import insert_many
+from core.queries import values_by_pk
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate
 
@@ -107,7 +108,7 @@ AWARD_FIELDS = ("current_version_id", "archived", "validity_amount", "validity_u
 def template_fresh(template: BadgeTemplate) -> BadgeTemplate:
     """The template as it is now, with its issuer and current version: the caller's copy
     may be stale, and the version current now is the one awarded."""
-    now = BadgeTemplate.objects.filter(pk=template.pk).values_list(*AWARD_FIELDS).get()
+    now = values_by_pk(BadgeTemplate, template.pk, AWARD_FIELDS)
     loaded = all(
         BadgeTemplate._meta.get_field(name).is_cached(template)
         for name in ("issuer", "current_version")

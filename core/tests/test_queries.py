@@ -1,0 +1,56 @@
+"""core.queries: unique lookups without a sort, and narrow reads by primary key whose
+SQL is compiled once."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from assertions.models import Assertion
+from assertions.tests.factories import AssertionFactory
+from core import queries
+from core.queries import unique_or_none, values_by_pk
+from earners.models import Earner
+from earners.tests.factories import EarnerFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_unique_or_none_finds_the_row_or_none_without_sorting():
+    # Given an earner (Earner is ordered by email)
+    earner = EarnerFactory()
+    # When it is looked up by its unique id, and a missing id is
+    with CaptureQueriesContext(connection) as ctx:
+        found = unique_or_none(Earner.objects.filter(entity_id=earner.entity_id))
+        missing = unique_or_none(Earner.objects.filter(entity_id="nope"))
+    # Then the row and None come back, and neither statement sorts
+    assert (found, missing) == (earner, None)
+    assert [q["sql"] for q in ctx.captured_queries if "ORDER BY" in q["sql"]] == []
+
+
+FIELDS = ("status", "is_private", "emitted_at", "expires_at", "additional_details", "earner_id")
+
+
+def test_values_by_pk_reads_what_the_orm_reads_each_time():
+    # Given a badge with a datetime, a boolean, JSON and a foreign key among its fields
+    badge = AssertionFactory(additional_details={"extensions": {"a": [1, 2]}})
+    orm = Assertion.objects.filter(pk=badge.pk).values_list(*FIELDS).get()
+    # When its values are read twice, the second time after they changed
+    first = values_by_pk(Assertion, badge.pk, FIELDS)
+    Assertion.objects.filter(pk=badge.pk).update(is_private=True, additional_details={"b": 1})
+    second = values_by_pk(Assertion, badge.pk, FIELDS)
+    # Then each read is the ORM's, values converted alike (JSON decoded, datetimes aware)
+    assert first == orm
+    assert second == Assertion.objects.filter(pk=badge.pk).values_list(*FIELDS).get()
+    assert second[1] is True
+    assert second[4] == {"b": 1}
+
+
+def test_values_by_pk_compiles_its_sql_once_and_finds_no_row_for_a_missing_key(monkeypatch):
+    badge = AssertionFactory()
+    values_by_pk(Assertion, badge.pk, ("status",))
+    compiled = queries._VALUES_SQL.copy()
+    # When it is read again with the same fields, and for a key no row has
+    monkeypatch.setattr(Assertion.objects, "filter", None)  # no queryset is built again
+    assert values_by_pk(Assertion, badge.pk, ("status",)) == (badge.status,)
+    assert values_by_pk(Assertion, badge.pk + 1000, ("status",)) is None
+    assert compiled == queries._VALUES_SQL
