@@ -16,7 +16,7 @@ from oauth2_provider.models import AbstractApplication, get_access_token_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import TokenView as DotTokenView
 
-from core.queries import unique_or_none
+from core.queries import unique_compiled
 
 PUBLIC_CLIENT_ID = "public"
 # What Badgr grants its public client when the request names no scope.
@@ -42,16 +42,20 @@ def ensure_public_client(application_model):
     )[0]
 
 
+def _access_token(checksum: str):
+    return (
+        get_access_token_model()
+        .objects.select_related("application", "user")
+        .filter(token_checksum=checksum)
+    )
+
+
 class BadgrCompatibleValidator(OAuth2Validator):
     def _load_access_token(self, token):
-        # As django-oauth-toolkit's, by the token's unique checksum, without the ORDER BY
-        # its `.first()` adds: every authenticated API request makes this lookup.
+        # django-oauth-toolkit's lookup (by the token's unique checksum, with its
+        # application and user), compiled once: every authenticated API request makes it.
         checksum = hashlib.sha256(token.encode("utf-8")).hexdigest()
-        return unique_or_none(
-            get_access_token_model()
-            .objects.select_related("application", "user")
-            .filter(token_checksum=checksum)
-        )
+        return unique_compiled(_access_token, checksum)
 
     def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
         if grant_type == "password" and client.client_id == PUBLIC_CLIENT_ID:

@@ -1,6 +1,8 @@
 """Small helpers over querysets."""
 
 from django.db import connections, router
+from django.db.models.lookups import Exact
+from django.db.models.query import get_related_populators
 
 
 def unique_or_none(queryset):
@@ -32,20 +34,91 @@ def values_by_pk(model, pk, fields: tuple[str, ...]):
         if list(params) != [0]:
             raise TypeError(f"Unexpected parameters {params!r} in {sql!r}.")
         selected = [expression for expression, _sql, _alias in compiler.select]
-        converters = [
-            (position, functions, expression)
-            for position, (functions, expression) in compiler.get_converters(selected).items()
-        ]
-        _VALUES_SQL[key] = (sql, converters)
+        _VALUES_SQL[key] = (sql, compiler.get_converters(selected))
     sql, converters = _VALUES_SQL[key]
     connection = connections[using]
+    field = model._meta.pk
+    value = field.get_db_prep_value(field.get_prep_value(pk), connection, prepared=True)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [pk])
+        cursor.execute(sql, [value])
         row = cursor.fetchone()
     if row is None or not converters:
         return row
+    return _converted(row, converters, connection)
+
+
+def _converted(row, converters, connection) -> tuple:
+    """`row` with each value passed through the ORM's converters for its column."""
     row = list(row)
-    for position, functions, expression in converters:
+    for position, (functions, expression) in converters.items():
         for convert in functions:
             row[position] = convert(row[position], expression, connection)
     return tuple(row)
+
+
+class _Plan:
+    """A lookup's SQL and how its row becomes objects (as Django's ModelIterable makes
+    them), worked out once."""
+
+    def __init__(self, queryset, value):
+        where = queryset.query.where.children
+        if len(where) != 1 or not isinstance(where[0], Exact):
+            raise TypeError(f"{queryset.query} is not a lookup by one value.")
+        self.field = where[0].lhs.output_field
+        compiler = queryset.query.get_compiler(using=queryset.db)
+        self.sql, params = compiler.as_sql()  # fills compiler.select and klass_info
+        if list(params) != [self.param(value, compiler.connection)]:
+            raise TypeError(f"{self.sql!r} is not a plain lookup by {value!r}.")
+        if compiler.annotation_col_map:
+            raise TypeError(f"{self.sql!r} has annotations.")
+        if queryset._known_related_objects:
+            raise TypeError("A related manager's queryset cannot be compiled once.")
+        select, klass_info = compiler.select, compiler.klass_info
+        self.model = klass_info["model"]
+        columns = klass_info["select_fields"]
+        self.own = slice(columns[0], columns[-1] + 1)
+        self.init_list = [column[0].target.attname for column in select[self.own]]
+        self.related = get_related_populators(klass_info, select, queryset.db)
+        self.converters = compiler.get_converters([column[0] for column in select])
+
+    def param(self, value, connection):
+        """`value` as the lookup sends it (prepared by its field as the ORM prepares it:
+        an entity id with a NUL byte becomes unmatchable text, for one)."""
+        prepared = self.field.get_prep_value(value)
+        return self.field.get_db_prep_value(prepared, connection, prepared=True)
+
+
+_MODELS: dict = {}
+_PLANS: dict = {}
+
+
+def unique_compiled(build, value):
+    """`unique_or_none(build(value))`, with the SQL and the way its row becomes objects
+    (select_related ones included) worked out at the first call per `build` and database
+    and reused after: building and compiling a queryset costs more CPU than reading one
+    row by its key, and every API request makes such lookups (its token, its template).
+
+    `build` is a module-level function of the lookup's value returning the queryset: a
+    plain filter by that one value (its only SQL parameter), such as
+    `lambda key: Token.objects.select_related("user").filter(checksum=key)`. One value
+    only: with several, equal values at the first call could hide their order."""
+    model = _MODELS.get(build)
+    if model is None:
+        model = _MODELS[build] = build(value).model
+    using = router.db_for_read(model)
+    plan = _PLANS.get((build, using))
+    if plan is None:
+        queryset = build(value).order_by()[:1].using(using)
+        plan = _PLANS[(build, using)] = _Plan(queryset, value)
+    connection = connections[using]
+    with connection.cursor() as cursor:
+        cursor.execute(plan.sql, [plan.param(value, connection)])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    if plan.converters:
+        row = _converted(row, plan.converters, connection)
+    obj = plan.model.from_db(using, plan.init_list, row[plan.own])
+    for populator in plan.related:
+        populator.populate(row, obj)
+    return obj

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from django.db.models import Q, QuerySet
 
 from core.exceptions import NotFoundError
-from core.queries import unique_or_none
+from core.queries import unique_compiled, unique_or_none
 from issuers.models import Role
 from issuers.permissions import has_role
 from issuers.selectors import issuers_for_user
@@ -28,15 +28,17 @@ def templates_for_user(user) -> TemplateQuerySet:
     )
 
 
+def _template_by_entity_id(entity_id: str):
+    return BadgeTemplate.objects.select_related("issuer", "current_version").filter(
+        entity_id=entity_id
+    )
+
+
 def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     """One template by entity id if `user` is a member (with `min_role`, default staff)
     of its issuer; NotFoundError otherwise. One simple query plus the role lookup, which
     is remembered on the user for the services that check it again."""
-    template = unique_or_none(
-        BadgeTemplate.objects.select_related("issuer", "current_version").filter(
-            entity_id=entity_id
-        )
-    )
+    template = unique_compiled(_template_by_entity_id, entity_id)
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
         raise NotFoundError("Badge template not found.")
     return template

@@ -8,7 +8,7 @@ from django.test.utils import CaptureQueriesContext
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
 from core import queries
-from core.queries import unique_or_none, values_by_pk
+from core.queries import unique_compiled, unique_or_none, values_by_pk
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
 
@@ -54,3 +54,63 @@ def test_values_by_pk_compiles_its_sql_once_and_finds_no_row_for_a_missing_key(m
     assert values_by_pk(Assertion, badge.pk, ("status",)) == (badge.status,)
     assert values_by_pk(Assertion, badge.pk + 1000, ("status",)) is None
     assert compiled == queries._VALUES_SQL
+
+
+def _badge_with_earner(entity_id):
+    return Assertion.objects.select_related("earner", "organization").filter(entity_id=entity_id)
+
+
+def _fields(obj) -> dict:
+    return {f.attname: getattr(obj, f.attname) for f in type(obj)._meta.concrete_fields}
+
+
+def test_unique_compiled_makes_the_objects_the_orm_makes_related_ones_included():
+    # Given a badge whose own row and its earner's hold JSON and datetimes
+    badge = AssertionFactory(additional_details={"extensions": {"a": 1}})
+    Earner.objects.filter(pk=badge.earner_id).update(metadata={"cohort": "2026"})
+    orm = _badge_with_earner(badge.entity_id).get()
+    # When it is looked up twice through the compiled plan
+    first = unique_compiled(_badge_with_earner, badge.entity_id)
+    with CaptureQueriesContext(connection) as ctx:
+        again = unique_compiled(_badge_with_earner, badge.entity_id)
+        earner, issuer = again.earner, again.organization
+    # Then the badge, its earner and its issuer are the ORM's, read in one statement
+    for found in (first, again):
+        assert _fields(found) == _fields(orm)
+        assert _fields(found.earner) == _fields(orm.earner)
+        assert _fields(found.organization) == _fields(orm.organization)
+    assert earner.metadata == {"cohort": "2026"}
+    assert issuer.pk == badge.organization_id
+    assert len(ctx.captured_queries) == 1
+    assert "ORDER BY" not in ctx.captured_queries[0]["sql"]
+
+
+def test_unique_compiled_builds_the_queryset_only_at_the_first_call():
+    badge = AssertionFactory()
+    built = []
+
+    def build(entity_id):
+        built.append(entity_id)
+        return Assertion.objects.filter(entity_id=entity_id)
+
+    assert unique_compiled(build, badge.entity_id) == badge
+    calls = len(built)
+    # When it is looked up again, and a key no row has
+    assert unique_compiled(build, badge.entity_id) == badge
+    assert unique_compiled(build, "no-such-badge") is None
+    # Then no queryset was built again
+    assert len(built) == calls
+
+
+def test_unique_compiled_refuses_a_lookup_whose_parameters_are_not_its_values():
+    # icontains sends '%value%', not the value: such a lookup cannot be reused as is
+    with pytest.raises(TypeError):
+        unique_compiled(lambda v: Earner.objects.filter(email__icontains=v), "ada")
+
+
+def test_unique_compiled_prepares_the_value_as_the_orm_does():
+    # An entity id with a NUL byte (which PostgreSQL refuses in a query) is prepared by
+    # its field into unmatchable text, through the compiled plan as through the ORM
+    badge = AssertionFactory()
+    assert unique_compiled(_badge_with_earner, badge.entity_id) == badge
+    assert unique_compiled(_badge_with_earner, badge.entity_id + "\x00") is None
