@@ -21,7 +21,9 @@ def _target(bound_field) -> str:
 def _forms(context):
     seen = set()
     for value in context.flatten().values():
-        if isinstance(value, BaseForm) and id(value) not in seen:
+        # type(), not isinstance(): isinstance would evaluate the lazy `user` (and so
+        # read the session, adding `Vary: Cookie` to cached public pages).
+        if issubclass(type(value), BaseForm) and id(value) not in seen:
             seen.add(id(value))
             yield value
 
