@@ -245,9 +245,9 @@ def signed_in(browser, site: str, who: str, user):
 
 # --- what axe cannot see, measured in the page --------------------------------------------
 
-CHECKS_JS = """
-() => {
-  const lum = (c) => {
+# The relative luminance of a CSS colour (WCAG 2.2's formula); null when transparent.
+COLOURS_JS = """
+const lum = (c) => {
     const m = c.match(/rgba?\\(([^)]+)\\)/);
     if (!m) return null;
     const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
@@ -255,6 +255,11 @@ CHECKS_JS = """
     const lin = p.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
     return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
   };
+"""
+
+CHECKS_JS = """
+() => {
+  ${COLOURS}
   const ratio = (a, b) => (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
   const background = (el) => {
     for (let node = el; node; node = node.parentElement) {
@@ -290,6 +295,8 @@ CHECKS_JS = """
 }
 """
 
+CHECKS_JS = CHECKS_JS.replace("${COLOURS}", COLOURS_JS)
+
 # The innermost elements that reach past the viewport's right edge, to say what to fix.
 WIDEST_JS = """
 () => [...document.querySelectorAll("body *")]
@@ -302,14 +309,7 @@ FOCUS_JS = """
 () => {
   const el = document.activeElement;
   if (!el || el === document.body) return null;
-  const lum = (c) => {
-    const m = c.match(/rgba?\\(([^)]+)\\)/);
-    if (!m) return null;
-    const p = m[1].split(/[ ,/]+/).filter(Boolean).map(Number);
-    if (p.length > 3 && p[3] === 0) return null;
-    const lin = p.slice(0, 3).map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; });
-    return 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2];
-  };
+  ${COLOURS}
   let around = 1;
   for (let node = el.parentElement; node; node = node.parentElement) {
     const l = lum(getComputedStyle(node).backgroundColor);
@@ -322,6 +322,9 @@ FOCUS_JS = """
   return { what: el.outerHTML.slice(0, 120), width, contrast };
 }
 """
+
+
+FOCUS_JS = FOCUS_JS.replace("${COLOURS}", COLOURS_JS)
 
 
 def axe_problems(page) -> list[str]:
