@@ -401,7 +401,7 @@ def test_every_page_state_meets_wcag_22_aa(world, browser):
         "staff": signed_in(browser, world["site"], "staff", world["staff"]),
         "earner": signed_in(browser, world["site"], "earner", world["earner"]),
     }
-    found = {}
+    found, titles = {}, {}
     for state in [
         s
         for s in PAGES
@@ -419,7 +419,12 @@ def test_every_page_state_meets_wcag_22_aa(world, browser):
         problems = check_state(page, state)
         if problems:
             found[state.name] = problems
+        titles[state.name] = page.title()
     assert not found, json.dumps(found, indent=1)
+    # and each step of the wizard has a title of its own, naming the step
+    steps = [titles[n] for n in titles if n.startswith("wizard-") and not n.endswith("-errors")]
+    assert len(set(steps)) == len(steps), steps
+    assert all(re.search(r"Step \d of 6: ", title) for title in steps), steps
 
 
 def tab_to(page, predicate: str, limit: int = 80) -> None:
