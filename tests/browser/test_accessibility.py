@@ -75,7 +75,7 @@ class State:
     """One page state: who looks at it, where, and what is done there first."""
 
     name: str
-    who: str  # "anon", "staff" or "earner": one browser context each
+    who: str  # "anon", "anon-it" (Italian), "staff" or "earner": one browser context each
     path: str  # formatted with the world's ids ({issuer}, {badge}, ...)
     act: Callable | None = None  # fills and submits; None: the page as it opens
     errors: bool = False  # the state is a submit with errors
@@ -125,6 +125,8 @@ W = "/issuers/{issuer}/assign"
 # fmt: off
 PAGES = [
     State("home", "anon", "/"),
+    State("home-italian", "anon-it", "/"),
+    State("public-badge-italian", "anon-it", "/public/assertions/{badge}"),
     State("sign-in", "anon", "/accounts/login/"),
     State("sign-in-errors", "anon", "/accounts/login/", submit("Sign in"), errors=True),
     State("staff-sign-in", "anon", "/admin/login/"),
@@ -226,7 +228,12 @@ def world(browser_django, settings):
 
 
 def signed_in(browser, site: str, who: str, user):
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=site)
+    language = "it" if who.endswith("-it") else "en"
+    context = browser.new_context(
+        viewport={"width": 1280, "height": 900},
+        base_url=site,
+        extra_http_headers={"Accept-Language": language},
+    )
     context.add_init_script(path=str(AXE))
     page = context.new_page()
     if who == "staff":
@@ -372,6 +379,9 @@ def focus_ring_problems(page, limit: int = 60) -> list[str]:
 
 def check_state(page, state: State) -> list[str]:
     problems = []
+    language = "it" if state.who.endswith("-it") else "en"
+    if page.evaluate("document.documentElement.lang") != language:
+        problems.append(f"<html lang> is not {language!r}")
     if state.errors:
         focused = page.evaluate("document.activeElement.dataset.errorSummary !== undefined")
         if not focused:
@@ -398,6 +408,7 @@ def test_every_page_state_meets_wcag_22_aa(world, browser):
     # Given the site with an issuer, its staff, an earner with badges, and a new account
     pages = {
         "anon": signed_in(browser, world["site"], "anon", None),
+        "anon-it": signed_in(browser, world["site"], "anon-it", None),
         "staff": signed_in(browser, world["site"], "staff", world["staff"]),
         "earner": signed_in(browser, world["site"], "earner", world["earner"]),
     }
