@@ -16,9 +16,11 @@ from core.timefmt import day_end
 
 class EarnersForm(forms.Form):
     MODES = (("single", _("One earner")), ("bulk", _("Many earners (file or pasted rows)")))
-    mode = forms.ChoiceField(choices=MODES, widget=forms.RadioSelect, initial="single")
-    first_name = forms.CharField(max_length=150, required=False)
-    last_name = forms.CharField(max_length=150, required=False)
+    mode = forms.ChoiceField(
+        choices=MODES, widget=forms.RadioSelect, initial="single", label=_("Assign to")
+    )
+    first_name = forms.CharField(max_length=150, required=False, label=_("First name"))
+    last_name = forms.CharField(max_length=150, required=False, label=_("Last name"))
     email = forms.CharField(max_length=254, required=False, label=_("Email"))
     file = forms.FileField(
         required=False,
@@ -104,6 +106,13 @@ class ContextForm(forms.Form):
     def __init__(self, *args, issuer, **kwargs):
         self.issuer = issuer
         super().__init__(*args, **kwargs)
+        # The zone in each time's own label, so it is read with the field.
+        for name in ("activity_started_at", "activity_ended_at"):
+            field = self.fields[name]
+            field.label = _("%(label)s (%(zone)s)") % {
+                "label": field.label,
+                "zone": issuer.timezone or "UTC",
+            }
 
     def _in_zone(self, value):
         # Typed in the issuer's time zone, whatever the server's or the browser's is.
@@ -131,7 +140,9 @@ class ValidityForm(forms.Form):
         ("none", _("Never expires")),
         ("explicit", _("Expires on a date")),
     )
-    validity = forms.ChoiceField(choices=CHOICES, widget=forms.RadioSelect, initial="default")
+    validity = forms.ChoiceField(
+        choices=CHOICES, widget=forms.RadioSelect, initial="default", label=_("Validity")
+    )
     expires_on = forms.DateField(
         required=False, label=_("Expires on"), widget=forms.DateInput(attrs={"type": "date"})
     )
@@ -139,6 +150,9 @@ class ValidityForm(forms.Form):
     def __init__(self, *args, issuer, **kwargs):
         self.issuer = issuer
         super().__init__(*args, **kwargs)
+        self.fields["expires_on"].help_text = _(
+            "The badges are valid through that day (%(issuer_timezone)s)."
+        ) % {"issuer_timezone": issuer.timezone}
 
     def clean(self):
         data = super().clean()
@@ -159,6 +173,7 @@ def expiry_of(day, issuer) -> datetime:
 class NotesForm(forms.Form):
     notes = forms.CharField(
         required=False,
+        label=_("Notes"),
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text=_("Kept with each badge, for your organisation."),
     )

@@ -485,7 +485,7 @@ def assign_template(request, issuer, draft):
     if request.method == "POST":
         chosen = _template(issuer, request.POST.get("template"))
         if chosen is None:
-            error = "Choose a badge template."
+            error = _("Choose a badge template.")
         else:
             draft["template"] = chosen.entity_id
             # Who already holds this badge is known only now: check the rows again.
@@ -520,7 +520,14 @@ def assign_template(request, issuer, draft):
         request,
         issuer,
         "template",
-        {"cards": cards, "query": query, "error": error, "chosen": draft.get("template")},
+        {
+            "cards": cards,
+            "query": query,
+            "error": error,
+            "chosen": draft.get("template"),
+            # The error summary (templates/base.html) links to the first choice.
+            "page_errors": [{"message": error, "target": "template-choice-0"}] if error else [],
+        },
         draft=draft,
     )
 

@@ -60,6 +60,11 @@ class BadgrImportForm(forms.Form):
 
 
 class DocumentsImportForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        # Both forms share the page and a field name (`anyway`): ids of their own.
+        kwargs.setdefault("auto_id", "documents_%s")
+        super().__init__(*args, **kwargs)
+
     files = MultipleFileField(
         label="Baked badge images (PNG, SVG) or a zip of them",
         required=False,
@@ -90,6 +95,11 @@ class DocumentsImportForm(forms.Form):
 
 
 class SpreadsheetImportForm(forms.Form):
+    def __init__(self, *args, **kwargs):
+        # Both forms share the page and a field name (`anyway`): ids of their own.
+        kwargs.setdefault("auto_id", "spreadsheet_%s")
+        super().__init__(*args, **kwargs)
+
     sheet = forms.FileField(
         label="Spreadsheet of past awards (CSV or XLSX)",
         help_text="Columns: email, template, issued_on, and optionally first_name, "

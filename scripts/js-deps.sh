@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Installs the npm packages the tests use as independent verifiers of our Open Badges 3.0
-# credentials (npm `jose` for the VC-JWT; Digital Bazaar's vc / data-integrity /
-# eddsa-rdfc-2022-cryptosuite for Data Integrity proofs) from the lock file, once per
-# change of the lock file. Nothing is downloaded while the tests run.
+# Installs the npm packages the tests use, from their lock files, once per change of a
+# lock file. Nothing is downloaded while the tests run.
+# - credentials/tests/js: independent verifiers of our Open Badges 3.0 credentials (npm
+#   `jose` for the VC-JWT; Digital Bazaar's vc / data-integrity /
+#   eddsa-rdfc-2022-cryptosuite for Data Integrity proofs).
+# - tests/browser/js: axe-core, injected into the pages by the accessibility tests.
 set -euo pipefail
-cd "$(dirname "$0")/../credentials/tests/js"
+cd "$(dirname "$0")/.."
 
-marker=node_modules/.installed-lock
-if [ -f "$marker" ] && cmp -s package-lock.json "$marker"; then
-  exit 0
-fi
-npm ci --no-audit --no-fund --loglevel=error
-cp package-lock.json "$marker"
+for dir in credentials/tests/js tests/browser/js; do
+  marker="$dir/node_modules/.installed-lock"
+  if [ -f "$marker" ] && cmp -s "$dir/package-lock.json" "$marker"; then
+    continue
+  fi
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  cp "$dir/package-lock.json" "$marker"
+done

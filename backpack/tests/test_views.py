@@ -84,7 +84,7 @@ def test_filters(client, query, shown):
     client.force_login(me)
     body = client.get("/me/badges?" + query.replace("ISSUER_B", issuer_b.entity_id)).content
     names = {"Python", "SQL", "Old", "Gone"}
-    assert {n for n in names if f">{n}</a></h3>" in body.decode()} == shown
+    assert {n for n in names if f">{n}</a></h2>" in body.decode()} == shown
 
 
 def test_the_earner_makes_a_badge_private_and_public_again(

@@ -34,6 +34,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
+    # The form widgets' own templates, for FORM_RENDERER below.
+    "django.forms",
     "rest_framework",
     "django_filters",
     "oauth2_provider",
@@ -99,6 +101,9 @@ TEMPLATES = [
         },
     },
 ]
+# Forms render with the site's templates (templates/django/forms/field.html: a field's
+# label, control, help and errors together, with the ids aria-describedby names).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}"),
