@@ -263,6 +263,7 @@ CELERY_TASK_ROUTES = {
     "core.tasks.send_outbound_email": {"queue": "emails"},
     "core.tasks.send_outbound_emails": {"queue": "emails"},
     "assertions.tasks.run_assignment_batch": {"queue": "bulk"},
+    "assertions.tasks.run_assignment_chunk": {"queue": "bulk"},
     "imports.tasks.run_badgr_import": {"queue": "bulk"},
     "imports.tasks.run_documents_import": {"queue": "bulk"},
 }
