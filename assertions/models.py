@@ -105,7 +105,8 @@ class AssignmentChunk(BaseModel):
     attempts = models.PositiveIntegerField(default=0)
 
     class Meta:
-        ordering = ["batch", "first_row"]
+        # No ordering: a query of chunks joins no other table, so that locking a chunk's
+        # row (FOR UPDATE) never locks its batch's with it.
         constraints = [
             models.UniqueConstraint(
                 fields=["batch", "first_row"], name="assertions_chunk_unique_first_row"

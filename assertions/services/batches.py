@@ -302,7 +302,7 @@ def _chunk_claim(chunk_id: int) -> AssignmentChunk | None:
 @transaction.atomic
 def _chunk_award(chunk_id: int, rows: list[tuple[int, dict]], *, allow_duplicate: bool) -> bool:
     chunk = (
-        AssignmentChunk.objects.select_for_update(skip_locked=True)
+        AssignmentChunk.objects.select_for_update(skip_locked=True, of=("self",))
         .filter(pk=chunk_id, done=False)
         .first()
     )
@@ -361,12 +361,12 @@ def _chunk_award(chunk_id: int, rows: list[tuple[int, dict]], *, allow_duplicate
 
 
 def _errors_add(batch_id: int, errors: list[dict]) -> None:
-    """Keep the rows' errors on the batch (locked by the caller), in row order, at most
-    MAX_STORED_ERRORS of them (its `failed` count stays exact)."""
+    """Keep the rows' errors on the batch (locked by the caller): the MAX_STORED_ERRORS
+    first by row (its `failed` count stays exact)."""
     kept = AssignmentBatch.objects.filter(pk=batch_id).values_list("errors", flat=True).get()
-    if len(kept) < MAX_STORED_ERRORS:
-        merged = sorted([*kept, *errors], key=lambda e: e["row"] or 0)[:MAX_STORED_ERRORS]
-        AssignmentBatch.objects.filter(pk=batch_id).update(errors=merged)
+    # The first rows' errors whatever order the chunks finish in.
+    merged = sorted([*kept, *errors], key=lambda e: e["row"] or 0)[:MAX_STORED_ERRORS]
+    AssignmentBatch.objects.filter(pk=batch_id).update(errors=merged)
 
 
 @transaction.atomic

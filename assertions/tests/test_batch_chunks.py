@@ -168,6 +168,49 @@ def test_a_chunk_claimed_twice_is_awarded_once(settings, monkeypatch):
     assert _ledger(batch) == [(CreditReason.ASSIGNMENT, -10)]
 
 
+@pytest.mark.django_db(transaction=True)
+def test_two_chunks_of_one_batch_are_awarded_side_by_side(settings, monkeypatch):
+    # given a started batch of two chunks, the first being awarded by a worker right now
+    settings.ASSIGN_BATCH_CHUNK = 10
+    batch = _queued_batch(20)
+    batch_start(batch_id=batch.pk, enqueue=False)
+    first, second = AssignmentChunk.objects.filter(batch=batch).order_by("first_row")
+    real = batches.assertions_award
+    inside, release = threading.Event(), threading.Event()
+
+    def slow_award(**kwargs):
+        outcome = real(**kwargs)
+        inside.set()
+        release.wait(10)
+        return outcome
+
+    monkeypatch.setattr(batches, "assertions_award", slow_award)
+    results = []
+
+    def first_worker():
+        try:
+            results.append(batch_chunk_run(chunk_id=first.pk))
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    try:
+        assert inside.wait(10)
+        # when a second worker takes the other chunk meanwhile
+        monkeypatch.setattr(batches, "assertions_award", real)
+        second_result = batch_chunk_run(chunk_id=second.pk)
+    finally:
+        release.set()
+        thread.join(20)
+    # then it awards it at once (the first's lock is on its own chunk, not the batch),
+    # and the batch ends with both
+    assert (second_result, results) == ("done", ["done"])
+    batch.refresh_from_db()
+    assert (batch.status, batch.issued, batch.credits_used) == (BatchStatus.DONE, 20, 20)
+    assert Assertion.objects.filter(batch=batch).count() == 20
+
+
 @pytest.fixture
 def sent_again(monkeypatch):
     """What the sweep enqueues: ("batch" | "chunk", id)."""
