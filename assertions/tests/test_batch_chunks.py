@@ -123,15 +123,12 @@ def test_a_batch_stopped_while_a_chunk_runs_keeps_that_chunk_out(settings, monke
     assert not AssignmentChunk.objects.get(pk=second.pk).done
 
 
-@pytest.mark.django_db(transaction=True)
-def test_a_chunk_claimed_twice_is_awarded_once(settings, monkeypatch):
-    # given a started batch of one chunk, which a first worker is awarding right now
-    settings.ASSIGN_BATCH_CHUNK = 10
-    batch = _queued_batch(10)
-    batch_start(batch_id=batch.pk, enqueue=False)
-    chunk = AssignmentChunk.objects.get(batch=batch)
+def _while_a_worker_awards(monkeypatch, chunk, then):
+    """Call `then()` while a first worker (a thread, on its own connection) is inside the
+    award of `chunk`: (the first worker's result, what `then()` returned)."""
     real = batches.assertions_award
     inside, release = threading.Event(), threading.Event()
+    results = []
 
     def slow_award(**kwargs):
         outcome = real(**kwargs)
@@ -139,27 +136,36 @@ def test_a_chunk_claimed_twice_is_awarded_once(settings, monkeypatch):
         release.wait(10)
         return outcome
 
-    monkeypatch.setattr(batches, "assertions_award", slow_award)
-    results = []
-
     def first_worker():
         try:
             results.append(batch_chunk_run(chunk_id=chunk.pk))
         finally:
             connection.close()
 
+    monkeypatch.setattr(batches, "assertions_award", slow_award)
     thread = threading.Thread(target=first_worker)
     thread.start()
     try:
         assert inside.wait(10)
-        # when a second worker gets the same chunk (a redelivery, the sweep's copy)
         monkeypatch.setattr(batches, "assertions_award", real)
-        second = batch_chunk_run(chunk_id=chunk.pk)
+        meanwhile = then()
     finally:
         release.set()
         thread.join(20)
+    return (results or [None])[0], meanwhile
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_chunk_claimed_twice_is_awarded_once(settings, monkeypatch):
+    # given a started batch of one chunk, which a first worker is awarding right now
+    settings.ASSIGN_BATCH_CHUNK = 10
+    batch = _queued_batch(10)
+    batch_start(batch_id=batch.pk, enqueue=False)
+    chunk = AssignmentChunk.objects.get(batch=batch)
+    # when a second worker gets the same chunk (a redelivery, the sweep's copy)
+    results = _while_a_worker_awards(monkeypatch, chunk, lambda: batch_chunk_run(chunk_id=chunk.pk))
     # then it leaves it to the first, which awards it once and closes the batch
-    assert (second, results) == ("skipped", ["done"])
+    assert results == ("done", "skipped")
     batch.refresh_from_db()
     assert (batch.status, batch.issued, batch.credits_used) == (BatchStatus.DONE, 10, 10)
     assert Assertion.objects.filter(batch=batch).count() == 10
@@ -175,37 +181,13 @@ def test_two_chunks_of_one_batch_are_awarded_side_by_side(settings, monkeypatch)
     batch = _queued_batch(20)
     batch_start(batch_id=batch.pk, enqueue=False)
     first, second = AssignmentChunk.objects.filter(batch=batch).order_by("first_row")
-    real = batches.assertions_award
-    inside, release = threading.Event(), threading.Event()
-
-    def slow_award(**kwargs):
-        outcome = real(**kwargs)
-        inside.set()
-        release.wait(10)
-        return outcome
-
-    monkeypatch.setattr(batches, "assertions_award", slow_award)
-    results = []
-
-    def first_worker():
-        try:
-            results.append(batch_chunk_run(chunk_id=first.pk))
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=first_worker)
-    thread.start()
-    try:
-        assert inside.wait(10)
-        # when a second worker takes the other chunk meanwhile
-        monkeypatch.setattr(batches, "assertions_award", real)
-        second_result = batch_chunk_run(chunk_id=second.pk)
-    finally:
-        release.set()
-        thread.join(20)
+    # when a second worker takes the other chunk meanwhile
+    results = _while_a_worker_awards(
+        monkeypatch, first, lambda: batch_chunk_run(chunk_id=second.pk)
+    )
     # then it awards it at once (the first's lock is on its own chunk, not the batch),
     # and the batch ends with both
-    assert (second_result, results) == ("done", ["done"])
+    assert results == ("done", "done")
     batch.refresh_from_db()
     assert (batch.status, batch.issued, batch.credits_used) == (BatchStatus.DONE, 20, 20)
     assert Assertion.objects.filter(batch=batch).count() == 20
