@@ -98,6 +98,33 @@ def test_chunks_finish_in_any_order_and_the_last_closes_the_batch_once(
 
 
 @pytest.mark.django_db
+def test_a_batch_begun_before_chunks_is_split_after_its_rows_done(settings):
+    # given a batch that a release before chunks ran to row 20 of 35 (its rows done were
+    # a prefix, counted on the batch), then its worker was replaced
+    settings.ASSIGN_BATCH_CHUNK = 10
+    batch = _queued_batch(35)
+    AssignmentBatch.objects.filter(pk=batch.pk).update(
+        status=BatchStatus.RUNNING, issued=19, failed=1, credits_used=19
+    )
+    # when it is started again (the sweep's way)
+    batch_start(batch_id=batch.pk, enqueue=False)
+    # then only the rows after 20 are split into chunks, and running them ends the batch
+    chunks = AssignmentChunk.objects.filter(batch=batch).order_by("first_row")
+    assert [(c.first_row, c.last_row) for c in chunks] == [(21, 30), (31, 35)]
+    for chunk in chunks:
+        assert batch_chunk_run(chunk_id=chunk.pk) == "done"
+    batch.refresh_from_db()
+    assert (batch.status, batch.issued, batch.failed, batch.credits_used) == (
+        BatchStatus.DONE,
+        34,
+        1,
+        34,
+    )
+    assert Assertion.objects.filter(batch=batch).count() == 15
+    assert _ledger(batch) == [(CreditReason.ASSIGNMENT, -35), (CreditReason.REFUND, 1)]
+
+
+@pytest.mark.django_db
 def test_a_batch_stopped_while_a_chunk_runs_keeps_that_chunk_out(settings, monkeypatch):
     # given a started batch of two chunks, the first done
     settings.ASSIGN_BATCH_CHUNK = 10
