@@ -206,7 +206,9 @@ def batch_start(*, batch_id: int, enqueue: bool = True) -> AssignmentBatch:
         return _unreadable(batch_id, batch)
     with transaction.atomic():
         batch = (
-            AssignmentBatch.objects.select_for_update().select_related("issuer").get(pk=batch_id)
+            AssignmentBatch.objects.select_for_update(of=("self",))
+            .select_related("issuer")
+            .get(pk=batch_id)
         )
         if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
             return batch
