@@ -3,7 +3,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
-from core.models import EntityModel, WebURLField
+from core.models import BaseModel, EntityModel, WebURLField
 
 
 class AssertionStatus(models.TextChoices):
@@ -88,6 +88,45 @@ class AssignmentBatch(EntityModel):
 
     def __str__(self) -> str:
         return f"Batch {self.entity_id} ({self.issued}/{self.total})"
+
+
+class AssignmentChunk(BaseModel):
+    """Consecutive rows of a queued batch (`first_row`..`last_row`, numbered from 1),
+    awarded by one task in one transaction: any worker of the bulk queue takes any chunk
+    (assertions.services.batches). A worker holds its chunk's row locked while it awards
+    it, so a chunk claimed and not locked lost its worker."""
+
+    batch = models.ForeignKey(AssignmentBatch, on_delete=models.CASCADE, related_name="chunks")
+    first_row = models.PositiveIntegerField()
+    last_row = models.PositiveIntegerField()
+    done = models.BooleanField(default=False)
+    issued = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    # When a worker last took it (committed before it starts), and how many times.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        # No ordering: a query of chunks joins no other table, so that locking a chunk's
+        # row (FOR UPDATE) never locks its batch's with it.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["batch", "first_row"], name="assertions_chunk_unique_first_row"
+            ),
+            models.CheckConstraint(
+                condition=Q(first_row__gte=1) & Q(last_row__gte=F("first_row")),
+                name="assertions_chunk_rows_in_order",
+            ),
+        ]
+        indexes = [
+            # The sweep's question every few seconds: the chunks not done.
+            models.Index(
+                fields=["updated_at"], condition=Q(done=False), name="assertions_chunk_todo"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Rows {self.first_row}-{self.last_row} of batch {self.batch_id}"
 
 
 class Assertion(EntityModel):

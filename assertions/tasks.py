@@ -4,8 +4,10 @@ from celery import shared_task
 
 from assertions.services import (
     assertions_expire_due,
+    batch_chunk_fail,
+    batch_chunk_run,
     batch_fail,
-    batch_run,
+    batch_start,
     batches_resume_stale,
     expiry_reminders_queue,
 )
@@ -14,21 +16,44 @@ from core.exceptions import NotFoundError
 log = logging.getLogger(__name__)
 
 
+def _stop_or_retry(task, exc, stop):
+    """Inline (make run) or out of retries: stop the batch rather than the caller (what
+    was issued stays, the rest of the credits go back); otherwise retry, backing off."""
+    if task.request.is_eager or task.request.retries >= task.max_retries:
+        message = f"The batch stopped on an error: {type(exc).__name__}. Ask support."
+        return stop(message)
+    raise task.retry(exc=exc, countdown=min(30 * 2**task.request.retries, 900)) from exc
+
+
 @shared_task(bind=True, acks_late=True, max_retries=5)
 def run_assignment_batch(self, batch_id: int) -> str:
-    """Run or resume a batch; a retry (or a redelivery) continues where it stopped."""
+    """Start a batch: split it into chunks, each a task of its own (run_assignment_chunk)."""
     try:
-        return batch_run(batch_id=batch_id).status
+        return batch_start(batch_id=batch_id).status
     except NotFoundError:
         return "missing"
     except Exception as exc:
-        if self.request.is_eager or self.request.retries >= self.max_retries:
-            # Inline (make run) or out of retries: stop the batch rather than the caller;
-            # what was issued stays, the rest of the credits go back.
-            log.exception("Assignment batch %s stopped", batch_id)
-            message = f"The batch stopped on an error: {type(exc).__name__}. Ask support."
+        log.exception("Assignment batch %s: its start failed", batch_id)
+
+        def stop(message):
             return batch_fail(batch_id=batch_id, message=message).status
-        raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from exc
+
+        return _stop_or_retry(self, exc, stop)
+
+
+@shared_task(bind=True, acks_late=True, max_retries=5)
+def run_assignment_chunk(self, chunk_id: int) -> str:
+    """Award a chunk of a batch; a retry (or a redelivery) finds it done or does it."""
+    try:
+        return batch_chunk_run(chunk_id=chunk_id)
+    except Exception as exc:
+        log.exception("Assignment chunk %s failed", chunk_id)
+
+        def stop(message):
+            batch = batch_chunk_fail(chunk_id=chunk_id, message=message)
+            return "missing" if batch is None else batch.status
+
+        return _stop_or_retry(self, exc, stop)
 
 
 @shared_task(acks_late=True)

@@ -5,8 +5,9 @@ The service path is what the assign wizard does with an uploaded file: read and 
 CSV (`assign.files`), check every row (including who already holds the badge),
 `batch_create` (credits reserved in one ledger entry, rows stored) and `batch_run` (earners
 upserted, passwordless accounts created for new earners, badges, events and outbox rows
-bulk-inserted in chunks, unused credits refunded). The worker's task is `batch_run`; it is
-called here in-process so that the figure is the work, not the broker.
+bulk-inserted in chunks, unused credits refunded). The workers' tasks (`batch_start`, then
+`batch_chunk_run` per chunk) are run here in-process by `batch_run`, so that the figure is
+the work, not the broker (bench_bulk_workers times real workers).
 
 An assignment takes at most `MAX_EARNERS` (10,000) rows, so 100,000 earners are ten
 assignments of 10,000 run one after the other on a growing table: s per 10k at both sizes

@@ -33,9 +33,12 @@ from assertions.services.award import (
 from assertions.services.backpack import imported_badge_add, imported_badge_remove
 from assertions.services.batches import (
     CHUNK,
+    batch_chunk_fail,
+    batch_chunk_run,
     batch_create,
     batch_fail,
     batch_run,
+    batch_start,
     batches_resume_stale,
     rows_file_name,
 )
@@ -121,9 +124,12 @@ __all__ = [
     "earner_data_export",
     "expiry_reminders_queue",
     "batch_assign",
+    "batch_chunk_fail",
+    "batch_chunk_run",
     "batch_create",
     "batch_fail",
     "batch_run",
+    "batch_start",
     "batches_resume_stale",
     "collection_create",
     "collection_delete",

@@ -50,7 +50,8 @@ def test_a_batch_costs_the_same_statements_for_10_and_for_200_earners(settings):
     big = _queries_of_a_batch(template, _rows(200, "big"))
 
     assert big == small
-    assert big[1] <= 20, big
+    # the run: its split into chunks, then each chunk's claim (a committed mark) and award
+    assert big[1] <= 30, big
 
 
 def test_each_chunk_adds_a_fixed_number_of_statements(settings):

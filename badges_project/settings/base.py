@@ -268,6 +268,7 @@ CELERY_TASK_ROUTES = {
     "core.tasks.send_outbound_email": {"queue": "emails"},
     "core.tasks.send_outbound_emails": {"queue": "emails"},
     "assertions.tasks.run_assignment_batch": {"queue": "bulk"},
+    "assertions.tasks.run_assignment_chunk": {"queue": "bulk"},
     "imports.tasks.run_badgr_import": {"queue": "bulk"},
     "imports.tasks.run_documents_import": {"queue": "bulk"},
 }
@@ -307,10 +308,10 @@ CELERY_BEAT_SCHEDULE = {
     # The assign wizard's drafts (earners' names and emails) a day after they were started.
     "expire-wizard-drafts": {"task": "assign.tasks.expire_wizard_drafts", "schedule": 3600.0},
 }
-# A running assignment batch with no progress for this long, and whose row no worker
-# holds locked (a live one holds it through each chunk), lost its worker and is run again;
-# a pending one waits that long for a worker, or ASSIGN_BATCH_BACKLOG_SECONDS while other
-# batches are queued (assertions.services.batches).
+# A chunk of an assignment batch claimed this long ago, not done, and whose row no worker
+# holds locked (a live one holds it while it awards it) lost its worker and is sent again;
+# a chunk or pending batch waits that long for a worker, or ASSIGN_BATCH_BACKLOG_SECONDS
+# while others are queued (assertions.services.batches).
 ASSIGN_BATCH_IDLE_SECONDS = env.int("ASSIGN_BATCH_IDLE_SECONDS", default=15)
 ASSIGN_BATCH_BACKLOG_SECONDS = env.int("ASSIGN_BATCH_BACKLOG_SECONDS", default=600)
 # An outbox row pending this long without being sent is re-enqueued when nothing waits in

@@ -273,7 +273,7 @@ def test_a_batch_that_cannot_run_fails_and_refunds(template, issuer, owner, monk
 
 
 def test_an_unexpected_error_stops_the_batch_and_keeps_what_was_issued(
-    template, issuer, owner, monkeypatch
+    template, issuer, owner, monkeypatch, django_capture_on_commit_callbacks
 ):
     from assertions.tasks import run_assignment_batch
 
@@ -292,7 +292,9 @@ def test_an_unexpected_error_stops_the_batch_and_keeps_what_was_issued(
         return real(**kwargs)
 
     monkeypatch.setattr(batches, "assertions_award", broken_second_chunk)
-    assert run_assignment_batch.delay(batch.pk).get() == BatchStatus.FAILED
+    # the start enqueues a task per chunk (run inline, in order, once it commits)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert run_assignment_batch.delay(batch.pk).get() == BatchStatus.RUNNING
     batch.refresh_from_db()
     assert batch.status == BatchStatus.FAILED
     assert (batch.issued, batch.failed, batch.credits_used) == (60, 0, 60)

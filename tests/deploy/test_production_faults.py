@@ -220,9 +220,10 @@ class Supervisor:
         for process in self.processes.values():
             with suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 2  # nothing is checked after the test: no long wait
         for process in self.processes.values():
             try:
-                process.wait(timeout=30)
+                process.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
@@ -253,46 +254,46 @@ def stack(tmp_path, settings):
     port = free_port()
     db = connection.settings_dict
     supervisor = None
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
+    env.update(env_file())  # the documented environment file, its values for here
+    env.update(
+        ALLOWED_HOSTS="127.0.0.1",
+        SITE_URL=f"http://127.0.0.1:{port}",
+        GUNICORN_BIND=f"127.0.0.1:{port}",
+        WEB_CONCURRENCY="2",
+        SECURE_SSL_REDIRECT="false",
+        DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        CELERY_BROKER_URL=f"{redis.url}/0",
+        REDIS_URL=f"{redis.url}/1",
+        EMAIL_HOST="127.0.0.1",
+        EMAIL_PORT=str(smtp.port),
+        EMAIL_USE_TLS="false",
+        EMAIL_HOST_USER="",
+        EMAIL_HOST_PASSWORD="",
+        MEDIA_ROOT=str(tmp_path / "media"),
+        PRIVATE_MEDIA_ROOT=str(tmp_path / "private"),
+        STATIC_ROOT=str(tmp_path / "static"),
+        CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
+        AWS_STORAGE_BUCKET_NAME="stack-media",
+        AWS_PRIVATE_STORAGE_BUCKET_NAME="stack-private",
+        AWS_S3_REGION_NAME="us-east-1",
+        AWS_ACCESS_KEY_ID="stack",
+        AWS_SECRET_ACCESS_KEY="stack",  # noqa: S106
+    )
+    assert env["DJANGO_SETTINGS_MODULE"] == "badges_project.settings.production"
+    # collectstatic (files only: no database, no bucket) while the replica is made
+    collectstatic = subprocess.Popen(
+        [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
+        cwd=ROOT,
+        env=env,
+    )
     try:
         with streaming_replica() as (replica_url, replica_log), s3_endpoint() as (s3_url, s3):
-            env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG") if k in os.environ}
-            env.update(env_file())  # the documented environment file, its values for here
-            env.update(
-                ALLOWED_HOSTS="127.0.0.1",
-                SITE_URL=f"http://127.0.0.1:{port}",
-                GUNICORN_BIND=f"127.0.0.1:{port}",
-                WEB_CONCURRENCY="2",
-                SECURE_SSL_REDIRECT="false",
-                DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-                DATABASE_REPLICA_URL=replica_url,
-                CELERY_BROKER_URL=f"{redis.url}/0",
-                REDIS_URL=f"{redis.url}/1",
-                EMAIL_HOST="127.0.0.1",
-                EMAIL_PORT=str(smtp.port),
-                EMAIL_USE_TLS="false",
-                EMAIL_HOST_USER="",
-                EMAIL_HOST_PASSWORD="",
-                MEDIA_ROOT=str(tmp_path / "media"),
-                PRIVATE_MEDIA_ROOT=str(tmp_path / "private"),
-                STATIC_ROOT=str(tmp_path / "static"),
-                CELERY_BEAT_SCHEDULE_FILENAME=str(tmp_path / "celerybeat-schedule"),
-                AWS_STORAGE_BUCKET_NAME="stack-media",
-                AWS_PRIVATE_STORAGE_BUCKET_NAME="stack-private",
-                AWS_S3_ENDPOINT_URL=s3_url,
-                AWS_S3_REGION_NAME="us-east-1",
-                AWS_ACCESS_KEY_ID="stack",
-                AWS_SECRET_ACCESS_KEY="stack",  # noqa: S106
-            )
-            assert env["DJANGO_SETTINGS_MODULE"] == "badges_project.settings.production"
-            subprocess.run(
-                [str(BIN / "python"), "manage.py", "collectstatic", "--noinput", "-v0"],
-                cwd=ROOT,
-                env=env,
-                check=True,
-                timeout=300,
-            )
+            env.update(DATABASE_REPLICA_URL=replica_url, AWS_S3_ENDPOINT_URL=s3_url)
             supervisor = Supervisor(env, tmp_path)
-            supervisor.run("web", "worker_default", "worker_emails", "worker_bulk", "beat")
+            supervisor.run("worker_default", "worker_emails", "worker_bulk", "beat")
+            assert collectstatic.wait(timeout=300) == 0
+            supervisor.start("web")  # whitenoise reads the collected files as it starts
             base = f"http://127.0.0.1:{port}"
             wait_until(lambda: _answers(f"{base}/healthz"), 60, lambda: supervisor.log("web"))
             yield {
@@ -304,6 +305,8 @@ def stack(tmp_path, settings):
                 "s3": s3,
             }
     finally:
+        if collectstatic.poll() is None:
+            collectstatic.kill()
         if supervisor is not None:
             supervisor.stop_all()
         smtp.stop()
