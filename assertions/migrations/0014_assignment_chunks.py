@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assertions', '0012_assignment_email_message'),
+        ('assertions', '0013_plain_help_texts'),
     ]
 
     operations = [
