@@ -28,7 +28,8 @@
     var typing = document.createElement("input");
     typing.type = "text";
     typing.id = tagsInput.id;
-    typing.setAttribute("aria-describedby", tagsInput.id + "_help");
+    typing.setAttribute("aria-describedby", tagsInput.id + "_helptext");
+    tagsInput.removeAttribute("aria-describedby"); // hidden now: the typing box says it
     typing.placeholder = tagsInput.getAttribute("data-placeholder") || "";
     tagsInput.id = tagsInput.id + "_value";
     tagsInput.type = "hidden";

@@ -106,7 +106,7 @@ def test_an_editor_designs_a_template_and_assigns_it(editor, page):
     shoot(page, "template-list")
 
     # the assign wizard offers it
-    page.get_by_role("link", name="Assign").first.click()
+    page.get_by_role("link", name="Assign Git Essentials").click()
     page.get_by_label("One earner").check()
     page.fill("input[name=first_name]", "Ada")
     page.fill("input[name=last_name]", "Lovelace")
