@@ -152,3 +152,17 @@ def test_an_owner_who_leaves_goes_back_to_their_issuers(client, staff):
     assert response["Location"] == "/issuers/"
     assert not IssuerMembership.objects.filter(pk=staff.pk).exists()
     assert client.get(url(staff.issuer)).status_code == 404
+
+
+def test_each_rows_actions_name_the_member_or_invitation_they_are_for(client, staff):
+    # Given another member and a pending invitation
+    issuer = staff.issuer
+    MembershipFactory(issuer=issuer, role=Role.STAFF, user__email="zed@example.org")
+    InvitationFactory(issuer=issuer, email="invited@example.org")
+    # When an owner opens the members page
+    html = client.get(url(issuer)).content.decode()
+    # Then a screen reader hears whose role, removal or invitation each control is for
+    assert 'aria-label="Role of zed@example.org"' in html
+    assert 'aria-label="Change the role of zed@example.org"' in html
+    assert 'aria-label="Remove zed@example.org"' in html
+    assert 'aria-label="Revoke the invitation to invited@example.org"' in html
