@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
 from core.emails import absolute_url
-from core.exceptions import ApplicationError, RateLimitedError
+from core.exceptions import ApplicationError, NotFoundError, RateLimitedError
 from core.i18n import language_or_default
 from core.models import EmailKind
 from core.services import email_queue
@@ -182,10 +182,10 @@ def password_link_user(*, uidb64: str, token: str) -> User:
     except (TypeError, ValueError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
         user = None
     if user is None or not default_token_generator.check_token(user, token):
-        raise ApplicationError(
-            _("This link is not valid: it was used already or has expired. Ask for a new one."),
-            code="invalid_link",
+        message = _(
+            "This link is not valid: it was used already or has expired. Ask for a new one."
         )
+        raise NotFoundError(message, code="invalid_link", field_errors={"token": [message]})
     return user
 
 

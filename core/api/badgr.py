@@ -89,7 +89,10 @@ class BadgrAutoSchema(AutoSchema):
                     "content": {"application/json": {"schema": error_ref}},
                 },
             )
+        anonymous = not self.view.authentication_classes  # no token read: no 401 nor 403
         for code, description in V2_ERRORS.items():
+            if anonymous and code in ("401", "403"):
+                continue
             content = {"application/json": {"schema": error_ref}}
             responses.setdefault(code, {"description": description, "content": content})
         return responses

@@ -101,7 +101,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         set_rollback()
         body = error_body(exc.message, exc.code, field_errors=_plain(exc.field_errors))
-        return Response(body, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)  # RateLimitedError
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return Response(body, status=exc.status_code, headers=headers)
 
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
