@@ -91,14 +91,16 @@ def _template_from_body(request, issuer, data):
     return template
 
 
-def _award_arguments(data: dict) -> dict:
-    """A validated AssertionSerializer's recipient and badge, as the award services take them."""
+def _award_arguments(data: dict, language: str = "") -> dict:
+    """A validated AssertionSerializer's recipient and badge, as the award services take
+    them; `language` is the earner's when the item gives none (a batch's)."""
     extensions = data.get("extensions") or {}
     first, last = recipient_name(extensions)
     return {
         "recipient_email": data["identity"],
         "recipient_first_name": first,
         "recipient_last_name": last,
+        "recipient_language": data.get("language") or language,
         "issued_on": data.get("emitted_at"),
         "expires_at": data.get("expires_at", services.TEMPLATE_DEFAULT),
         "narrative": data.get("narrative") or "",
@@ -216,7 +218,7 @@ class BadgeClassIssueView(BadgrAPIView):
         results = services.assertions_issue(
             template=template,
             actor=request.user,
-            awards=[_award_arguments(item) for item in items],
+            awards=[_award_arguments(item, data.get("language", "")) for item in items],
             notify=data.get("create_notification", data.get("notify", False)),
             allow_duplicate=data.get("allowDuplicateAwards", True)
             and all(item["allowDuplicateAwards"] for item in items),
