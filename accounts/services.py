@@ -26,10 +26,11 @@ def clean_email(email) -> str:
     the `email` field: for earners, invitations, anything that names a person."""
     value = normalize_email(email if isinstance(email, str) else "")
     try:
-        if len(value) > 254:  # RFC 5321's limit, and the columns'
-            raise ValidationError("too long")
         validate_email(value)
+        valid = len(value) <= 254  # RFC 5321's limit, and the columns'
     except ValidationError:
+        valid = False
+    if not valid:
         raise ApplicationError(
             _("%(email)r is not a valid email address.") % {"email": email},
             field_errors={"email": [_("Enter a valid email address.")]},

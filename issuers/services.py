@@ -104,7 +104,8 @@ def issuer_update(*, issuer: Issuer, actor=None, **changes) -> Issuer:
     unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError(
-            f"These issuer fields cannot be changed: {', '.join(sorted(unknown))}."
+            _("These issuer fields cannot be changed: %(names)s.")
+            % {"names": ", ".join(sorted(unknown))}
         )
     if changes.get("image"):  # "" or None clears it
         changes["image"] = _gated_image(changes["image"])
@@ -143,16 +144,20 @@ def membership_add(*, issuer: Issuer, user, role: str = Role.STAFF) -> IssuerMem
     added to an issuer without having asked or accepted."""
     if role not in Role.values:
         raise ApplicationError(
-            f"{role!r} is not a role; use one of {', '.join(Role.values)}.",
-            field_errors={"role": [f"Choose one of {', '.join(Role.values)}."]},
+            _("%(role)r is not a role; use one of %(names)s.")
+            % {"role": role, "names": ", ".join(Role.values)},
+            field_errors={
+                "role": [_("Choose one of %(names)s.") % {"names": ", ".join(Role.values)}]
+            },
         )
     try:
         with transaction.atomic():
             membership = IssuerMembership.objects.create(issuer=issuer, user=user, role=role)
     except IntegrityError:
         raise ConflictError(
-            f"{user.email} is already a member of {issuer.name}.",
-            field_errors={"user": ["Already a member of this issuer."]},
+            _("%(email)s is already a member of %(issuer)s.")
+            % {"email": user.email, "issuer": issuer.name},
+            field_errors={"user": [_("Already a member of this issuer.")]},
         ) from None
     forget_roles(user)
     _admit_to_admin(user)
@@ -163,7 +168,10 @@ def membership_add(*, issuer: Issuer, user, role: str = Role.STAFF) -> IssuerMem
 def membership_change_role(*, membership: IssuerMembership, role: str, actor=None):
     require_role(actor, membership.issuer, MANAGE_ISSUER)
     if role not in Role.values:
-        raise ApplicationError(f"{role!r} is not a role; use one of {', '.join(Role.values)}.")
+        raise ApplicationError(
+            _("%(role)r is not a role; use one of %(names)s.")
+            % {"role": role, "names": ", ".join(Role.values)}
+        )
     # Lock the issuer's owners so two demotions cannot each leave the other as last owner.
     list(
         IssuerMembership.objects.select_for_update().filter(
@@ -175,7 +183,9 @@ def membership_change_role(*, membership: IssuerMembership, role: str, actor=Non
         and role != Role.OWNER
         and _owner_count(membership.issuer) == 1
     ):
-        raise ConflictError(f"{membership.issuer.name} must keep at least one owner.")
+        raise ConflictError(
+            _("%(issuer)s must keep at least one owner.") % {"issuer": membership.issuer.name}
+        )
     membership.role = role
     membership.save(update_fields=["role", "updated_at"])
     forget_roles(membership.user)
@@ -191,7 +201,9 @@ def membership_remove(*, membership: IssuerMembership, actor=None) -> None:
         )
     )
     if membership.role == Role.OWNER and _owner_count(membership.issuer) == 1:
-        raise ConflictError(f"{membership.issuer.name} must keep at least one owner.")
+        raise ConflictError(
+            _("%(issuer)s must keep at least one owner.") % {"issuer": membership.issuer.name}
+        )
     membership.delete()
     forget_roles(membership.user)
 
@@ -199,8 +211,8 @@ def membership_remove(*, membership: IssuerMembership, actor=None) -> None:
 def _positive(amount) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ApplicationError(
-            "The number of credits must be a whole number above zero.",
-            field_errors={"amount": ["Enter a whole number above zero."]},
+            _("The number of credits must be a whole number above zero."),
+            field_errors={"amount": [_("Enter a whole number above zero.")]},
         )
     return amount
 
@@ -296,12 +308,20 @@ def credits_reserve(
     )
     if not taken:
         if not Issuer.objects.filter(pk=issuer.pk).exists():
-            raise NotFoundError("The issuer no longer exists.")
+            raise NotFoundError(_("The issuer no longer exists."))
         balance = _balance(issuer.pk)
         raise InsufficientCreditsError(
-            f"Not enough credits: this needs {amount} and {issuer.name} has {balance}. "
-            "Ask an owner of the issuer to top up.",
-            field_errors={"credits": [f"Needed: {amount}. Available: {balance}."]},
+            _(
+                "Not enough credits: this needs %(amount)s and %(issuer)s has %(balance)s. "
+                "Ask an owner of the issuer to top up."
+            )
+            % {"amount": amount, "issuer": issuer.name, "balance": balance},
+            field_errors={
+                "credits": [
+                    _("Needed: %(amount)s. Available: %(balance)s.")
+                    % {"amount": amount, "balance": balance}
+                ]
+            },
         )
     balance = _balance(issuer.pk)
     issuer.credit_balance = balance
@@ -345,7 +365,8 @@ def issuer_delete(*, issuer: Issuer, actor=None) -> None:
     require_role(actor, issuer, MANAGE_ISSUER)
     if issuer.assertions.exists():
         raise ConflictError(
-            f"{issuer.name} has awarded badges and cannot be deleted; revoke them instead.",
+            _("%(issuer)s has awarded badges and cannot be deleted; revoke them instead.")
+            % {"issuer": issuer.name},
             code="issuer_has_badges",
         )
     issuer.assignment_batches.all().delete()

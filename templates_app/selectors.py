@@ -1,4 +1,5 @@
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 
 from core.exceptions import NotFoundError
 from issuers.models import Role
@@ -11,7 +12,7 @@ class TemplateQuerySet(QuerySet):
     def get_or_404(self, entity_id: str) -> BadgeTemplate:
         template = self.filter(entity_id=entity_id).first()
         if template is None:
-            raise NotFoundError("Badge template not found.")
+            raise NotFoundError(gettext("Badge template not found."))
         return template
 
 
@@ -35,7 +36,7 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
         .first()
     )
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
-        raise NotFoundError("Badge template not found.")
+        raise NotFoundError(gettext("Badge template not found."))
     return template
 
 

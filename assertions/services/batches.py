@@ -151,7 +151,7 @@ def batch_create(
     stored = private_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode("utf-8")))
     if stored != name:
         private_storage.delete(stored)
-        raise ConflictError("The rows of this batch could not be stored; try again.")
+        raise ConflictError(_("The rows of this batch could not be stored; try again."))
     # With the broker down the batch still stands (202); the sweep enqueues it.
     enqueue_on_commit(RUN_BATCH, batch.pk)
     return batch
@@ -178,7 +178,7 @@ def batch_run(*, batch_id: int) -> AssignmentBatch:
     with transaction.atomic():
         batch = AssignmentBatch.objects.select_for_update().filter(pk=batch_id).first()
         if batch is None:
-            raise NotFoundError("Assignment batch not found.")
+            raise NotFoundError(_("Assignment batch not found."))
         if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
             return batch
         if batch.status == BatchStatus.PENDING:

@@ -1,5 +1,6 @@
 """What every /v2 (Badgr-compatible) view shares."""
 
+from django.utils.translation import gettext
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -119,4 +120,4 @@ class BadgrAPIView(APIView):
 @permission_classes([AllowAny])
 @renderer_classes([BadgrEnvelopeRenderer])
 def unknown_endpoint(request):
-    raise NotFoundError("No such endpoint.")
+    raise NotFoundError(gettext("No such endpoint."))

@@ -32,7 +32,7 @@ class RecipientSerializer(serializers.Serializer):
 
     def validate_type(self, value):
         if value != "email":
-            raise serializers.ValidationError("Only email recipients are supported.")
+            raise serializers.ValidationError(_("Only email recipients are supported."))
         return value
 
 
@@ -43,7 +43,7 @@ class EvidenceSerializer(serializers.Serializer):
     def validate(self, attrs):
         attrs = {k: v for k, v in attrs.items() if v}
         if not attrs:
-            raise serializers.ValidationError("Either url or narrative is required.")
+            raise serializers.ValidationError(_("Either url or narrative is required."))
         return attrs
 
 

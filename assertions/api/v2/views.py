@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -74,19 +75,19 @@ def _template_from_body(request, issuer, data):
         matches = list(templates.filter(name__iexact=data["badgeclassName"])[:2])
         if len(matches) > 1:
             raise ApplicationError(
-                "More than one badge class has that name; give its entityId.",
-                field_errors={"badgeclassName": ["Ambiguous name."]},
+                gettext("More than one badge class has that name; give its entityId."),
+                field_errors={"badgeclassName": [gettext("Ambiguous name.")]},
             )
         template = matches[0] if matches else None
     else:
         raise ApplicationError(
-            "Say which badge class to award.",
-            field_errors={"badgeclass": ["Give badgeclass or badgeclassOpenBadgeId."]},
+            gettext("Say which badge class to award."),
+            field_errors={"badgeclass": [gettext("Give badgeclass or badgeclassOpenBadgeId.")]},
         )
     if template is None:
         raise ApplicationError(
-            "No such badge class in this issuer.",
-            field_errors={"badgeclass": ["No badge class of this issuer has that id."]},
+            gettext("No such badge class in this issuer."),
+            field_errors={"badgeclass": [gettext("No badge class of this issuer has that id.")]},
         )
     return template
 
@@ -293,7 +294,7 @@ class AssertionBulkRevokeView(BadgrAPIView):
     @idempotent
     def post(self, request):
         if not isinstance(request.data, list):
-            raise ValidationError(["Send a list of {entityId, revocationReason} objects."])
+            raise ValidationError([gettext("Send a list of {entityId, revocationReason} objects.")])
         serializer = RevokeItemSerializer(data=request.data, many=True)
         serializer.is_valid(raise_exception=True)
         items = [
