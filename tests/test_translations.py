@@ -180,7 +180,8 @@ def test_the_platform_speaks_english_and_italian():
 
 # --- strings in the code -------------------------------------------------------------------
 # What a person reads that Python writes: the errors services, forms and APIs raise (their
-# message and field errors), messages.*() on pages, form labels and help, email subjects.
+# message and field errors), messages.*() on pages, form labels and help, email subjects,
+# the labels of model choices.
 # Each such literal must be inside gettext (`_`, `gettext`, `gettext_lazy`, …) or makemessages
 # never sees it and Italian readers get English.
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext"}
@@ -284,6 +285,16 @@ def unmarked_code_strings(files) -> list[str]:
                             ]
                 if name != "extend_schema":
                     places += [k.value for k in node.keywords if k.arg == "subject"]
+            elif isinstance(node, ast.ClassDef) and any(
+                _name(base).endswith("Choices") for base in node.bases
+            ):  # the labels pages and emails show (get_FOO_display)
+                for member in node.body:
+                    value = getattr(member, "value", None)
+                    if isinstance(value, ast.Tuple) and len(value.elts) == 2:
+                        found += [
+                            f"{path}:{line}: {text!r}"
+                            for line, text in _unmarked_in(value.elts[1], label=True)
+                        ]
             elif isinstance(node, ast.Raise) and node.exc is not None:
                 internal = (
                     isinstance(node.exc, ast.Call) and _name(node.exc.func) in INTERNAL_ERRORS
@@ -313,6 +324,8 @@ def test_the_messages_the_code_writes_for_people_are_marked_for_translation():
         ('messages.success(request, "Saved.")', True),
         ('name = forms.CharField(label="First name")', True),
         ('email_queue(subject="Your badge")', True),
+        ('class Role(models.TextChoices):\n    OWNER = "owner", "Owner"', True),
+        ('class Role(models.TextChoices):\n    OWNER = "owner", _("Owner")', False),
     ],
 )
 def test_the_code_check_catches_each_kind_of_unmarked_string(source, caught):
