@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.utils.translation import gettext
 
 from assertions.services import (
     assertions_expire_due,
@@ -26,7 +27,9 @@ def run_assignment_batch(self, batch_id: int) -> str:
             # Inline (make run) or out of retries: stop the batch rather than the caller;
             # what was issued stays, the rest of the credits go back.
             log.exception("Assignment batch %s stopped", batch_id)
-            message = f"The batch stopped on an error: {type(exc).__name__}. Ask support."
+            message = gettext("The batch stopped on an error: %(error)s. Ask support.") % {
+                "error": type(exc).__name__
+            }
             return batch_fail(batch_id=batch_id, message=message).status
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 900)) from exc
 

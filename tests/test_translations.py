@@ -181,7 +181,7 @@ def test_the_platform_speaks_english_and_italian():
 # --- strings in the code -------------------------------------------------------------------
 # What a person reads that Python writes: the errors services, forms and APIs raise (their
 # message and field errors), messages.*() on pages, form labels and help, email subjects,
-# the labels of model choices.
+# the labels of model choices, permissions' refusals and fields' error messages.
 # Each such literal must be inside gettext (`_`, `gettext`, `gettext_lazy`, …) or makemessages
 # never sees it and Italian readers get English.
 GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext"}
@@ -295,6 +295,11 @@ def unmarked_code_strings(files) -> list[str]:
                             f"{path}:{line}: {text!r}"
                             for line, text in _unmarked_in(value.elts[1], label=True)
                         ]
+            elif isinstance(node, ast.Assign) and any(
+                _name(target) in ("message", "default_error_messages") for target in node.targets
+            ):  # DRF permissions' refusals, fields' error messages (not model fields)
+                if not isinstance(node.value, ast.Call):
+                    places.append(node.value)
             elif isinstance(node, ast.Raise) and node.exc is not None:
                 internal = (
                     isinstance(node.exc, ast.Call) and _name(node.exc.func) in INTERNAL_ERRORS
@@ -326,6 +331,8 @@ def test_the_messages_the_code_writes_for_people_are_marked_for_translation():
         ('email_queue(subject="Your badge")', True),
         ('class Role(models.TextChoices):\n    OWNER = "owner", "Owner"', True),
         ('class Role(models.TextChoices):\n    OWNER = "owner", _("Owner")', False),
+        ('class P(BasePermission):\n    message = "Your token may not."', True),
+        ('class F(Field):\n    default_error_messages = {"invalid": "Give an id."}', True),
     ],
 )
 def test_the_code_check_catches_each_kind_of_unmarked_string(source, caught):

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -150,8 +150,8 @@ class EntityIdField(serializers.SlugRelatedField):
     the caller may see (others read as missing)."""
 
     default_error_messages = {
-        "does_not_exist": "No {model} with id {value!r} that you can use.",
-        "invalid": "Give an id (text).",
+        "does_not_exist": gettext_lazy("No {model} with id {value!r} that you can use."),
+        "invalid": gettext_lazy("Give an id (text)."),
     }
 
     def __init__(self, model_label: str = "object", **kwargs):
