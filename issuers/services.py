@@ -10,7 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone as django_timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User, normalize_email
 from accounts.services import clean_email
@@ -22,6 +24,7 @@ from core.exceptions import (
     PermissionDeniedError,
     full_clean_or_raise,
 )
+from core.i18n import language_or_default
 from core.models import EmailKind
 from core.placeholders import placeholders_unknown
 from core.services import email_queue
@@ -383,13 +386,30 @@ def issuer_delete(*, issuer: Issuer, actor=None) -> None:
 # --- operators' emails -----------------------------------------------------------------
 
 
-def _email_operators(*, kind: str, subject: str, context: dict) -> int:
-    """Queue one email per operator (with the change that causes it); how many."""
+def _email_user(
+    *, kind: str, user, subject: str, params: dict, context: dict, to_email="", link=True
+):
+    """Queue an email to `user` in their language (else the requester's, else the
+    platform's): `subject` is the msgid (gettext_noop), filled with `params`. With
+    `link=False` the outbox row names no account (only the address)."""
+    language = language_or_default(getattr(user, "language", ""), translation.get_language())
+    with translation.override(language):
+        text = _(subject) % params
+    email_queue(
+        kind=kind,
+        to_email=to_email or user.email,
+        subject=text,
+        context={**context, "language": language},
+        user=user if link else None,
+    )
+
+
+def _email_operators(*, kind: str, subject: str, params: dict, context: dict) -> int:
+    """Queue one email per operator (with the change that causes it), each in the
+    operator's language; how many."""
     sent = 0
     for operator in operators().exclude(email=""):
-        email_queue(
-            kind=kind, to_email=operator.email, subject=subject, context=context, user=operator
-        )
+        _email_user(kind=kind, user=operator, subject=subject, params=params, context=context)
         sent += 1
     return sent
 
@@ -452,7 +472,8 @@ def issuer_request_create(*, actor, **fields) -> IssuerRequest:
         ) from None
     _email_operators(
         kind=EmailKind.ISSUER_REQUESTED,
-        subject=_("New issuer requested: %(name)s") % {"name": request.name},
+        subject=gettext_noop("New issuer requested: %(name)s"),
+        params={"name": request.name},
         context={
             "issuer_name": request.name,
             "issuer_email": request.email,
@@ -516,11 +537,13 @@ def issuer_request_decline(
 
 def _email_decision(request: IssuerRequest) -> None:
     approved = request.status == RequestStatus.APPROVED
-    email_queue(
+    _email_user(
         kind=EmailKind.ISSUER_REQUEST_DECIDED,
-        to_email=request.requested_by.email,
-        subject=(_("Your issuer %(name)s is ready") if approved else _("Your request for %(name)s"))
-        % {"name": request.name},
+        user=request.requested_by,
+        subject=gettext_noop("Your issuer %(name)s is ready")
+        if approved
+        else gettext_noop("Your request for %(name)s"),
+        params={"name": request.name},
         context={
             "issuer_name": request.name,
             "approved": approved,
@@ -530,7 +553,6 @@ def _email_decision(request: IssuerRequest) -> None:
             if approved
             else "",
         },
-        user=request.requested_by,
     )
 
 
@@ -554,8 +576,8 @@ def credit_request_create(*, issuer: Issuer, actor, amount: int, note: str = "")
         ) from None
     _email_operators(
         kind=EmailKind.CREDITS_REQUESTED,
-        subject=_("%(issuer)s asks for %(amount)s credits")
-        % {"issuer": issuer.name, "amount": amount},
+        subject=gettext_noop("%(issuer)s asks for %(amount)s credits"),
+        params={"issuer": issuer.name, "amount": amount},
         context={
             "issuer_name": issuer.name,
             "amount": amount,
@@ -633,10 +655,15 @@ def invitation_create(
             % {"email": email, "issuer": issuer.name},
             field_errors={"email": [_("Invited already; the invitation is pending.")]},
         ) from None
-    email_queue(
+    # The invited person's language if they have an account, else the inviter's.
+    invitee = User.objects.filter(email=email).first()
+    _email_user(
         kind=EmailKind.MEMBER_INVITED,
+        user=invitee,
+        link=False,
         to_email=email,
-        subject=_("Join %(issuer)s on Badges") % {"issuer": issuer.name},
+        subject=gettext_noop("Join %(issuer)s on Badges"),
+        params={"issuer": issuer.name},
         context={
             "invitation_id": invitation.pk,
             "issuer_name": issuer.name,
