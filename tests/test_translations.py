@@ -184,7 +184,15 @@ def test_the_platform_speaks_english_and_italian():
 # the labels of model choices, permissions' refusals and fields' error messages.
 # Each such literal must be inside gettext (`_`, `gettext`, `gettext_lazy`, …) or makemessages
 # never sees it and Italian readers get English.
-GETTEXT_NAMES = {"_", "gettext", "gettext_lazy", "ngettext", "ngettext_lazy", "pgettext"}
+GETTEXT_NAMES = {
+    "_",
+    "gettext",
+    "gettext_lazy",
+    "gettext_noop",
+    "ngettext",
+    "ngettext_lazy",
+    "pgettext",
+}
 USER_ERRORS = {"ApplicationError", "ValidationError"}  # and every subclass found in the code
 # Errors whose text is for developers and operators, not for the person at the page or API.
 INTERNAL_ERRORS = {
