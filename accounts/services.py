@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User, normalize_email
 from core.emails import absolute_url
-from core.exceptions import ApplicationError, RateLimitedError
+from core.exceptions import ApplicationError, NotFoundError, RateLimitedError
 from core.i18n import language_or_default
 from core.models import EmailKind
 from core.services import email_queue
@@ -26,10 +26,11 @@ def clean_email(email) -> str:
     the `email` field: for earners, invitations, anything that names a person."""
     value = normalize_email(email if isinstance(email, str) else "")
     try:
-        if len(value) > 254:  # RFC 5321's limit, and the columns'
-            raise ValidationError("too long")
         validate_email(value)
+        valid = len(value) <= 254  # RFC 5321's limit, and the columns'
     except ValidationError:
+        valid = False
+    if not valid:
         raise ApplicationError(
             _("%(email)r is not a valid email address.") % {"email": email},
             field_errors={"email": [_("Enter a valid email address.")]},
@@ -182,10 +183,10 @@ def password_link_user(*, uidb64: str, token: str) -> User:
     except (TypeError, ValueError, OverflowError, UnicodeDecodeError, User.DoesNotExist):
         user = None
     if user is None or not default_token_generator.check_token(user, token):
-        raise ApplicationError(
-            _("This link is not valid: it was used already or has expired. Ask for a new one."),
-            code="invalid_link",
+        message = _(
+            "This link is not valid: it was used already or has expired. Ask for a new one."
         )
+        raise NotFoundError(message, code="invalid_link", field_errors={"token": [message]})
     return user
 
 

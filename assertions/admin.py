@@ -5,6 +5,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext, gettext_lazy
 
 from assertions.api.v1 import exports as badge_exports
 from assertions.models import Assertion, AssertionEvent, AssertionStatus, AssignmentBatch
@@ -37,13 +38,17 @@ class AssertionIssueForm(ServiceModelForm):
 
     never_expires = forms.BooleanField(
         required=False,
-        help_text="Leave the expiry empty and untick this to use the template's default validity.",
+        help_text=gettext_lazy(
+            "Leave the expiry empty and untick this to use the template's default validity."
+        ),
     )
     notify = forms.BooleanField(
         required=False,
         initial=True,
-        label="Email the recipient",
-        help_text="Sends the badge (or an account invitation); uses one of the issuer's credits.",
+        label=gettext_lazy("Email the recipient"),
+        help_text=gettext_lazy(
+            "Sends the badge (or an account invitation); uses one of the issuer's credits."
+        ),
     )
     error_aliases = {"badgeclass": "badge_template", "recipient": "recipient_email"}
 
@@ -113,13 +118,13 @@ class AssertionUpdateForm(ServiceModelForm):
 class RevokeForm(forms.Form):
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Shown to anyone who verifies the badge.",
+        help_text=gettext_lazy("Shown to anyone who verifies the badge."),
     )
     notify = forms.BooleanField(
         required=False,
         initial=True,
-        label="Email the earner",
-        help_text="Tell the earner by email that the badge was revoked, and why.",
+        label=gettext_lazy("Email the earner"),
+        help_text=gettext_lazy("Tell the earner by email that the badge was revoked, and why."),
     )
 
 
@@ -437,7 +442,7 @@ def resend_emails(model_admin, request, emails) -> None:
             elif request.user.is_superuser:
                 email_resend(email=email)
             else:
-                raise PermissionDeniedError("Only superusers resend platform emails.")
+                raise PermissionDeniedError(gettext("Only superusers resend platform emails."))
         except ApplicationError as exc:
             model_admin.message_user(request, f"{email.to_email}: {exc.message}", messages.WARNING)
             continue

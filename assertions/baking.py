@@ -84,7 +84,7 @@ def unbake(image: bytes) -> str | None:
 def _chunks(png: bytes):
     """(start, end, type, data) of each chunk; raises BakingError on a broken file."""
     if not png.startswith(PNG_SIGNATURE):
-        raise BakingError("Not a PNG image.")
+        raise BakingError(_("Not a PNG image."))
     pos, count = len(PNG_SIGNATURE), 0
     while pos + 12 <= len(png):
         count += 1
@@ -97,12 +97,12 @@ def _chunks(png: bytes):
         kind = png[pos + 4 : pos + 8]
         end = pos + 12 + length
         if end > len(png):
-            raise BakingError("The PNG image is truncated.")
+            raise BakingError(_("The PNG image is truncated."))
         yield pos, end, kind, png[pos + 8 : pos + 8 + length]
         if kind == b"IEND":
             return
         pos = end
-    raise BakingError("The PNG image has no IEND chunk.")
+    raise BakingError(_("The PNG image has no IEND chunk."))
 
 
 def _chunk(kind: bytes, data: bytes) -> bytes:
@@ -187,7 +187,7 @@ def _start_tag_end(svg: bytes, start: int) -> int:
             quote = char
         elif char == b">":
             return i
-    raise BakingError("The SVG image's <svg> tag is not closed.")
+    raise BakingError(_("The SVG image's <svg> tag is not closed."))
 
 
 OLD_CREDENTIAL_RE = re.compile(
@@ -212,7 +212,7 @@ def _bake_svg_element(svg: bytes, element: str, namespace: str) -> bytes:
     any element baked under it are replaced)."""
     match = SVG_START_RE.search(svg)
     if match is None:
-        raise BakingError("Not an SVG image.")
+        raise BakingError(_("Not an SVG image."))
     svg = OLD_CREDENTIAL_RE.sub(b"", OLD_ASSERTION_RE.sub(b"", svg))
     close = _start_tag_end(svg, match.start())
     self_closing = svg[close - 1 : close] == b"/"
@@ -255,7 +255,7 @@ def unbake_svg(svg: bytes, *, tag: str = ASSERTION_TAG) -> str | None:
         ) from None
     except (DefusedXmlException, SyntaxError, ValueError, LookupError) as exc:
         # ParseError is a SyntaxError; an unknown encoding a LookupError or ValueError
-        raise BakingError(f"Not a readable SVG image ({exc}).") from None
+        raise BakingError(_("Not a readable SVG image (%(error)s).") % {"error": exc}) from None
     return None
 
 

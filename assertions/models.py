@@ -7,9 +7,9 @@ from core.models import BaseModel, EntityModel, WebURLField
 
 
 class AssertionStatus(models.TextChoices):
-    VALID = "valid", "Valid"
-    INVALID = "invalid", "Invalid (expired)"
-    REVOKED = "revoked", "Revoked"
+    VALID = "valid", _("Valid")
+    INVALID = "invalid", _("Invalid (expired)")
+    REVOKED = "revoked", _("Revoked")
 
 
 class Acceptance(models.TextChoices):
@@ -22,10 +22,10 @@ class Acceptance(models.TextChoices):
 
 
 class BatchStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class AssignmentBatch(EntityModel):
@@ -302,16 +302,16 @@ class Assertion(EntityModel):
 
 
 class EventKind(models.TextChoices):
-    ISSUED = "issued", "Issued"
-    IMPORTED = "imported", "Imported"
-    UPDATED = "updated", "Updated"
-    REVOKED = "revoked", "Revoked"
-    EXPIRED = "expired", "Expired"
-    EMAIL_QUEUED = "email_queued", "Email queued"
-    EMAILED = "emailed", "Emailed"
-    EMAIL_FAILED = "email_failed", "Email failed"
-    VIEWED = "viewed", "Viewed by a verifier"
-    ACCEPTANCE = "acceptance", "Accepted or rejected by its earner"
+    ISSUED = "issued", _("Issued")
+    IMPORTED = "imported", _("Imported")
+    UPDATED = "updated", _("Updated")
+    REVOKED = "revoked", _("Revoked")
+    EXPIRED = "expired", _("Expired")
+    EMAIL_QUEUED = "email_queued", _("Email queued")
+    EMAILED = "emailed", _("Emailed")
+    EMAIL_FAILED = "email_failed", _("Email failed")
+    VIEWED = "viewed", _("Viewed by a verifier")
+    ACCEPTANCE = "acceptance", _("Accepted or rejected by its earner")
 
 
 class AssertionEvent(models.Model):

@@ -1,6 +1,7 @@
 from django.db.models import Count, Func, IntegerField, Prefetch, Q, QuerySet
 from django.db.models.functions import Upper
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from assertions.models import (
     Acceptance,
@@ -61,7 +62,7 @@ def assertions_for_user(user) -> QuerySet[Assertion]:
 def assertion_for_user(user, entity_id: str) -> Assertion:
     assertion = unique_or_none(assertions_for_user(user).filter(entity_id=entity_id))
     if assertion is None:
-        raise NotFoundError("Badge not found.")
+        raise NotFoundError(gettext("Badge not found."))
     return assertion
 
 
@@ -93,7 +94,7 @@ def backpack_assertion(user, entity_id: str) -> Assertion:
     """One badge awarded to `user`, rejected or not; NotFoundError for anything else."""
     assertion = backpack_for_user(user, include_rejected=True).filter(entity_id=entity_id).first()
     if assertion is None:
-        raise NotFoundError("Badge not found.")
+        raise NotFoundError(gettext("Badge not found."))
     return assertion
 
 
@@ -223,7 +224,7 @@ def collections_for_user(user) -> QuerySet[Collection]:
 def collection_for_user(user, entity_id: str) -> Collection:
     collection = collections_for_user(user).filter(entity_id=entity_id).first()
     if collection is None:
-        raise NotFoundError("Collection not found.")
+        raise NotFoundError(gettext("Collection not found."))
     return collection
 
 
@@ -423,7 +424,7 @@ def badge_for_issuer(issuer, entity_id: str) -> Assertion:
         .first()
     )
     if badge is None:
-        raise NotFoundError("No such badge.")
+        raise NotFoundError(gettext("No such badge."))
     return badge
 
 

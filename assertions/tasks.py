@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.utils.translation import gettext
 
 from assertions.services import (
     assertions_expire_due,
@@ -20,7 +21,9 @@ def _stop_or_retry(task, exc, stop):
     """Inline (make run) or out of retries: stop the batch rather than the caller (what
     was issued stays, the rest of the credits go back); otherwise retry, backing off."""
     if task.request.is_eager or task.request.retries >= task.max_retries:
-        message = f"The batch stopped on an error: {type(exc).__name__}. Ask support."
+        message = gettext("The batch stopped on an error: %(error)s. Ask support.") % {
+            "error": type(exc).__name__
+        }
         return stop(message)
     raise task.retry(exc=exc, countdown=min(30 * 2**task.request.retries, 900)) from exc
 

@@ -27,6 +27,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 
+from django.utils.formats import number_format
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -134,13 +135,19 @@ def read_upload(upload) -> Table:
     size = upload.size or 0
     if size > MAX_UPLOAD_BYTES:
         raise _refuse(
-            f"The file is {_mb(size)}; the limit is {_mb(MAX_UPLOAD_BYTES)}. "
-            "Split it into smaller files, or keep only the earners' columns."
+            gettext(
+                "The file is %(size)s; the limit is %(limit)s. Split it into smaller files, "
+                "or keep only the earners' columns."
+            )
+            % {"size": _mb(size), "limit": _mb(MAX_UPLOAD_BYTES)}
         )
     upload.seek(0)
     data = upload.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:  # the size given was wrong
-        raise _refuse(f"The file is larger than the limit of {_mb(MAX_UPLOAD_BYTES)}.")
+        raise _refuse(
+            gettext("The file is larger than the limit of %(limit)s.")
+            % {"limit": _mb(MAX_UPLOAD_BYTES)}
+        )
     return read_bytes(data, name=getattr(upload, "name", "") or "")
 
 
@@ -161,12 +168,13 @@ def read_bytes(data: bytes, *, name: str = "") -> Table:
 def read_pasted(text: str) -> Table:
     if not (text or "").strip():
         raise FileRefused(
-            "Paste at least one row.", field_errors={"pasted": ["Paste at least one row."]}
+            gettext("Paste at least one row."),
+            field_errors={"pasted": [gettext("Paste at least one row.")]},
         )
     if len(text) > MAX_PASTE_CHARS:
         raise FileRefused(
-            "That is too much to paste; upload it as a file instead.",
-            field_errors={"pasted": ["Too long to paste; upload a file."]},
+            gettext("That is too much to paste; upload it as a file instead."),
+            field_errors={"pasted": [gettext("Too long to paste; upload a file.")]},
         )
     try:
         sheet = spreadsheets.read_text(text, max_rows=MAX_EARNERS + 1, max_columns=MAX_COLUMNS)
@@ -176,10 +184,9 @@ def read_pasted(text: str) -> Table:
 
 
 def _too_many() -> str:
-    return (
-        f"The file has more than {MAX_EARNERS:,} earners; split it into files of at most "
-        f"{MAX_EARNERS:,}."
-    )
+    return gettext(
+        "The file has more than %(max)s earners; split it into files of at most %(max)s."
+    ) % {"max": number_format(MAX_EARNERS, force_grouping=True)}
 
 
 def _cell_text(value) -> str:
@@ -203,22 +210,26 @@ def _table(sheet: spreadsheets.Sheet) -> Table:
     ]
     records = [(n, cells) for n, cells in records if any(cells)]
     if not records:
-        raise _refuse("The file has no rows.")
+        raise _refuse(gettext("The file has no rows."))
     width = max(len(cells) for _, cells in records)
     records = [(n, cells + [""] * (width - len(cells))) for n, cells in records]
     first = records[0][1]
     has_header = not any(EMAILISH.match(c) for c in first)
     if has_header:
-        columns = _unique_names([c or f"Column {i + 1}" for i, c in enumerate(first)])
+        columns = _unique_names([c or _column(i) for i, c in enumerate(first)])
         rows = records[1:]
     else:
-        columns = [f"Column {i + 1}" for i in range(width)]
+        columns = [_column(i) for i in range(width)]
         rows = records
     if not rows:
-        raise _refuse("The file has a header but no earners under it.")
+        raise _refuse(gettext("The file has a header but no earners under it."))
     if len(rows) > MAX_EARNERS:
         raise _refuse(_too_many())
     return Table(columns=columns, rows=rows, has_header=has_header, source=sheet.source)
+
+
+def _column(index: int) -> str:
+    return gettext("Column %(number)d") % {"number": index + 1}
 
 
 def _unique_names(names: list[str]) -> list[str]:
@@ -281,15 +292,17 @@ def clean_mapping(table: Table, raw: dict) -> dict[str, int | None]:
         except (TypeError, ValueError):
             index = -1
         if not 0 <= index < len(table.columns):
-            errors[name] = ["Choose one of the file's columns."]
+            errors[name] = [gettext("Choose one of the file's columns.")]
         mapping[name] = index
     if mapping.get("email") is None:
-        errors["email"] = ["Choose the column with the email addresses."]
+        errors["email"] = [gettext("Choose the column with the email addresses.")]
     used = [i for i in mapping.values() if i is not None]
     if len(used) != len(set(used)):
-        errors["non_field_errors"] = ["Use each column for one field only."]
+        errors["non_field_errors"] = [gettext("Use each column for one field only.")]
     if errors:
-        raise ApplicationError("The columns are not mapped correctly.", field_errors=errors)
+        raise ApplicationError(
+            gettext("The columns are not mapped correctly."), field_errors=errors
+        )
     return mapping
 
 
@@ -345,7 +358,10 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
         email = clean.get("email") or ""
         if email and "email" not in errors:
             if email in first_row_of:
-                messages.append(f"{email} is also in row {first_row_of[email]}.")
+                messages.append(
+                    gettext("%(email)s is also in row %(row)s.")
+                    % {"email": email, "row": first_row_of[email]}
+                )
             else:
                 first_row_of[email] = number
         if messages:
@@ -356,7 +372,7 @@ def check_rows(rows: list[dict], *, issuer, template=None) -> Checked:
         held = holders(template=template, emails=[r["email"] for r in candidates])
         for row in candidates:
             if row["email"] in held:
-                message = f"{row['email']} already holds this badge."
+                message = gettext("%(email)s already holds this badge.") % {"email": row["email"]}
                 result.problems.append(RowProblem(row["row"], row["email"], message))
             else:
                 result.valid.append(row)

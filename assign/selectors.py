@@ -3,6 +3,7 @@
 import json
 
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from assign.models import WizardDraft
 from core.exceptions import NotFoundError
@@ -18,7 +19,7 @@ def draft_for(*, user, issuer: Issuer, entity_id) -> WizardDraft | None:
     if draft is None:
         return None
     if draft.user_id != user.pk or draft.issuer_id != issuer.pk:
-        raise NotFoundError("No such assignment in progress.")
+        raise NotFoundError(gettext("No such assignment in progress."))
     return draft if draft.expires_at > timezone.now() else None
 
 
@@ -39,7 +40,9 @@ def draft_content(draft: WizardDraft) -> dict:
         try:
             draft.refresh_from_db(fields=["rows"])
         except WizardDraft.DoesNotExist:  # confirmed or discarded meanwhile
-            raise NotFoundError("This assignment in progress is no longer there.") from None
+            raise NotFoundError(
+                gettext("This assignment in progress is no longer there.")
+            ) from None
         return _read(draft)
 
 

@@ -493,7 +493,7 @@ def assign_template(request, issuer, draft):
             _save(request, issuer, draft, done="template")
             if not checked.valid:
                 messages.error(
-                    request, "Every earner already holds this badge; choose another template."
+                    request, _("Every earner already holds this badge; choose another template.")
                 )
                 draft["done"].remove("template")
                 _save(request, issuer, draft)

@@ -2,7 +2,12 @@
 
 from django.urls import path, re_path
 
-from accounts.api.v2.views import AccessTokenDetailView, AccessTokenListView, UserDetailView
+from accounts.api.v2.views import (
+    AccessTokenDetailView,
+    AccessTokenListView,
+    ForgotPasswordView,
+    UserDetailView,
+)
 from assertions.api.v2 import views as assertion_views
 from core.api.badgr import unknown_endpoint
 from issuers.api.v2.views import IssuerDetailView, IssuerListView, IssuerTokensView
@@ -47,6 +52,7 @@ urlpatterns = [
     path("users/<str:entity_id>", UserDetailView.as_view(), name="v2-user"),
     path("auth/tokens", AccessTokenListView.as_view(), name="v2-auth-tokens"),
     path("auth/tokens/<str:entity_id>", AccessTokenDetailView.as_view(), name="v2-auth-token"),
+    path("auth/forgot-password", ForgotPasswordView.as_view(), name="v2-forgot-password"),
     path("tokens/issuers", IssuerTokensView.as_view(), name="v2-issuer-tokens"),
     path(
         "backpack/assertions",

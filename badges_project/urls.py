@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
+from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.oauth import TokenView
@@ -16,6 +17,8 @@ admin.site.site_title = "Badges admin"
 urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", health.healthz, name="healthz"),
+    # The words of static/js in the visitor's language (locale/*/djangojs.po).
+    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("readyz", health.readyz, name="readyz"),
     # Staff sign in and land on their dashboard; /admin/ tells them where their work is
     # (the admin is the operators'): workspace.views.

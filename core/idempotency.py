@@ -16,6 +16,7 @@ import json
 
 from django.db import IntegrityError, transaction
 from django.http.request import RawPostDataException
+from django.utils.translation import gettext
 from rest_framework.response import Response
 
 from core.exceptions import ConflictError, IdempotencyKeyReusedError
@@ -62,11 +63,11 @@ def _replay(user, key: str, fingerprint: str) -> Response:
     earlier = IdempotencyRecord.objects.get(user=user, key=key)
     if earlier.fingerprint != fingerprint:
         raise IdempotencyKeyReusedError(
-            "This Idempotency-Key was already used with a different request."
+            gettext("This Idempotency-Key was already used with a different request.")
         )
     if earlier.status_code is None:  # a record kept from before records were transactional
         raise ConflictError(
-            "A request with this Idempotency-Key is still being processed; retry shortly.",
+            gettext("A request with this Idempotency-Key is still being processed; retry shortly."),
             code="idempotency_in_progress",
         )
     return Response(

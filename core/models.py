@@ -1,4 +1,5 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from core.forms import WebURLField as WebURLFormField
 from core.ids import ENTITY_ID_LENGTH, new_entity_id
@@ -57,24 +58,24 @@ class EntityModel(BaseModel):
 
 
 class EmailKind(models.TextChoices):
-    BADGE_AWARDED = "badge_awarded", "Badge awarded"
-    ACCOUNT_CREATED = "account_created", "Account created (badge awarded, set a password)"
-    MEMBER_INVITED = "member_invited", "Invitation to join an issuer"
-    ISSUER_REQUESTED = "issuer_requested", "A new issuer asked for (to operators)"
-    ISSUER_REQUEST_DECIDED = "issuer_request_decided", "Issuer request approved or declined"
-    CREDITS_REQUESTED = "credits_requested", "Credits asked for (to operators)"
-    BADGE_REVOKED = "badge_revoked", "Badge revoked"
-    BADGE_EXPIRING = "badge_expiring", "Badge about to expire (reminder)"
-    PASSWORD_RESET = "password_reset", "Password reset link"
-    EMAIL_CHANGE = "email_change", "Confirm a new email address"
-    EMAIL_IN_USE = "email_in_use", "An address asked for is already in use"
+    BADGE_AWARDED = "badge_awarded", _("Badge awarded")
+    ACCOUNT_CREATED = "account_created", _("Account created (badge awarded, set a password)")
+    MEMBER_INVITED = "member_invited", _("Invitation to join an issuer")
+    ISSUER_REQUESTED = "issuer_requested", _("A new issuer asked for (to operators)")
+    ISSUER_REQUEST_DECIDED = "issuer_request_decided", _("Issuer request approved or declined")
+    CREDITS_REQUESTED = "credits_requested", _("Credits asked for (to operators)")
+    BADGE_REVOKED = "badge_revoked", _("Badge revoked")
+    BADGE_EXPIRING = "badge_expiring", _("Badge about to expire (reminder)")
+    PASSWORD_RESET = "password_reset", _("Password reset link")
+    EMAIL_CHANGE = "email_change", _("Confirm a new email address")
+    EMAIL_IN_USE = "email_in_use", _("An address asked for is already in use")
 
 
 class EmailStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    SENDING = "sending", "Sending"
-    SENT = "sent", "Sent"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    SENDING = "sending", _("Sending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed")
 
 
 class OutboundEmail(BaseModel):

@@ -1,6 +1,7 @@
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.deconstruct import deconstructible
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.timefmt import is_valid_zone
@@ -13,7 +14,7 @@ WEB_URL_MAX_LENGTH = 2048
 def validate_timezone(value: str) -> None:
     if not is_valid_zone(value):
         raise ValidationError(
-            "%(value)s is not a known IANA time zone (e.g. Europe/Rome).",
+            gettext("%(value)s is not a known IANA time zone (e.g. Europe/Rome)."),
             code="invalid_timezone",
             params={"value": value},
         )

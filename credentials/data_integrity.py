@@ -13,6 +13,7 @@ import hashlib
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.utils.translation import gettext as _
 from pyld import jsonld
 
 from credentials import contexts
@@ -32,7 +33,7 @@ def _document_loader(url: str, options=None) -> dict:
         document = contexts.document(url)
     except KeyError:
         raise jsonld.JsonLdError(
-            f"The context {url} is not one this site ships; it is not fetched.",
+            _("The context %(url)s is not one this site ships; it is not fetched.") % {"url": url},
             "jsonld.LoadDocumentError",
             {"url": url},
             code="loading document failed",
@@ -54,7 +55,9 @@ def canonical(document: dict) -> str:
             },
         )
     except jsonld.JsonLdError as exc:
-        raise BadProof(f"the document is not valid JSON-LD here ({_reason(exc)})") from None
+        raise BadProof(
+            _("the document is not valid JSON-LD here (%(error)s)") % {"error": _reason(exc)}
+        ) from None
 
 
 def _reason(exc) -> str:
@@ -94,20 +97,28 @@ def proof_of(secured: dict) -> dict:
     proof = secured.get("proof")
     if isinstance(proof, list):
         if len(proof) != 1:
-            raise BadProof("it carries several proofs; this verifier checks one")
+            raise BadProof(_("it carries several proofs; this verifier checks one"))
         proof = proof[0]
     if not isinstance(proof, dict):
-        raise BadProof("its proof is not an object")
+        raise BadProof(_("its proof is not an object"))
     if proof.get("type") != PROOF_TYPE or proof.get("cryptosuite") != CRYPTOSUITE:
         raise BadProof(
-            f"its proof is {proof.get('type')!r}/{proof.get('cryptosuite')!r}; this verifier "
-            f"checks {PROOF_TYPE}/{CRYPTOSUITE}"
+            _(
+                "its proof is %(type)r/%(suite)r; this verifier checks "
+                "%(proof_type)s/%(cryptosuite)s"
+            )
+            % {
+                "type": proof.get("type"),
+                "suite": proof.get("cryptosuite"),
+                "proof_type": PROOF_TYPE,
+                "cryptosuite": CRYPTOSUITE,
+            }
         )
     if proof.get("proofPurpose") != "assertionMethod":
-        raise BadProof("its proof's purpose is not assertionMethod")
+        raise BadProof(_("its proof's purpose is not assertionMethod"))
     for name in ("verificationMethod", "proofValue", "created"):
         if not isinstance(proof.get(name), str):
-            raise BadProof(f"its proof has no {name}")
+            raise BadProof(_("its proof has no %(name)s") % {"name": name})
     return proof
 
 
@@ -117,11 +128,11 @@ def verify(secured: dict, public_key: bytes) -> None:
     proof = proof_of(secured)
     value = proof["proofValue"]
     if not value.startswith("z"):
-        raise BadProof("its proofValue is not multibase base58btc")
+        raise BadProof(_("its proofValue is not multibase base58btc"))
     try:
         signature = dids.b58decode(value[1:])
     except ValueError:
-        raise BadProof("its proofValue is not base58") from None
+        raise BadProof(_("its proofValue is not base58")) from None
     unsecured = {k: v for k, v in secured.items() if k != "proof"}
     options = {k: v for k, v in proof.items() if k != "proofValue"}
     options["@context"] = unsecured.get("@context")
@@ -130,4 +141,4 @@ def verify(secured: dict, public_key: bytes) -> None:
             signature, _hash_data(unsecured, options)
         )
     except (InvalidSignature, ValueError):
-        raise BadProof("the signature does not match the document") from None
+        raise BadProof(_("the signature does not match the document")) from None

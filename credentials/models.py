@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel
 
@@ -10,16 +11,16 @@ STATUS_LIST_SIZE = 131_072
 
 
 class KeyPurpose(models.TextChoices):
-    JWT = "jwt", "VC-JWT"
-    DATA_INTEGRITY = "data_integrity", "Data Integrity proof"
+    JWT = "jwt", _("VC-JWT")
+    DATA_INTEGRITY = "data_integrity", _("Data Integrity proof")
 
 
 class KeyAlgorithm(models.TextChoices):
-    RS256 = "RS256", "RS256 (RSA 2048+)"
-    ES256 = "ES256", "ES256 (P-256)"
+    RS256 = "RS256", _("RS256 (RSA 2048+)")
+    ES256 = "ES256", _("ES256 (P-256)")
     # Ed25519: the JWT keys made before OB 3.0 conformance (still published, never
     # signing again) and the Data Integrity keys (eddsa-rdfc-2022).
-    EDDSA = "EdDSA", "EdDSA (Ed25519)"
+    EDDSA = "EdDSA", _("EdDSA (Ed25519)")
 
 
 class IssuerKey(BaseModel):

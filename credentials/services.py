@@ -329,7 +329,7 @@ def credential_sign(*, assertion: Assertion, keys: dict | None = None) -> str:
     """The assertion's OpenBadgeCredential as a compact VC-JWT signed by its issuer.
     `keys`: a dict to keep decrypted issuer keys in while signing many."""
     if assertion.status == AssertionStatus.REVOKED:
-        raise CredentialUnavailableError("This badge was revoked; it has no credential.")
+        raise CredentialUnavailableError(_("This badge was revoked; it has no credential."))
     issuer = assertion.organization
     doc = credential_document(assertion)
     keys = {} if keys is None else keys

@@ -15,6 +15,7 @@ import json
 import warnings
 from datetime import datetime
 
+from django.utils.translation import gettext
 from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import ECKey, OKPKey, RSAKey
@@ -138,9 +139,11 @@ def unverified_parts(token: str) -> tuple[dict, dict]:
         obj = extract_compact(to_bytes(token.strip()))
         payload = json.loads(obj.payload)
     except (JoseError, ValueError, TypeError) as exc:
-        raise BadToken(f"not a compact JWS ({exc.__class__.__name__})") from None
+        raise BadToken(
+            gettext("not a compact JWS (%(kind)s)") % {"kind": exc.__class__.__name__}
+        ) from None
     if not isinstance(payload, dict):
-        raise BadToken("the JWT payload is not a JSON object")
+        raise BadToken(gettext("the JWT payload is not a JSON object"))
     return dict(obj.protected), payload
 
 
@@ -151,12 +154,17 @@ def verify_signature(token: str, jwk: dict) -> dict:
         key = load_public_key(jwk)
         expected = algorithm_of(jwk)
     except (ValueError, KeyError, TypeError, JoseError) as exc:
-        raise BadToken(f"the public key is not usable: {exc}") from None
+        raise BadToken(
+            gettext("the public key is not usable: %(error)s") % {"error": exc}
+        ) from None
     allowed = [EDDSA, "Ed25519"] if expected == EDDSA else [expected]
     try:
         header, _ = unverified_parts(token)
         if header.get("alg") not in allowed:
-            raise BadToken(f"the header says {header.get('alg')!r} but the key is for {expected}")
+            raise BadToken(
+                gettext("the header says %(value)r but the key is for %(expected)s")
+                % {"value": header.get("alg"), "expected": expected}
+            )
         # Claims (dates, status) are judged by the caller, check by check.
         return dict(jwt.decode(token.strip(), key, algorithms=allowed).claims)
     except JoseError as exc:

@@ -11,7 +11,7 @@ from issuers.permissions import ASSIGN, require_role
 def _clean_names(first_name, last_name, metadata):
     if metadata is not None and not isinstance(metadata, dict):
         raise ApplicationError(
-            "Metadata must be an object.", field_errors={"metadata": ["Give an object."]}
+            _("Metadata must be an object."), field_errors={"metadata": [_("Give an object.")]}
         )
     return (first_name or "").strip(), (last_name or "").strip()
 
@@ -74,7 +74,7 @@ def _check_metadata(metadata) -> dict:
         return {}
     if not isinstance(metadata, dict):
         raise ApplicationError(
-            "Metadata must be an object.", field_errors={"metadata": ["Give an object."]}
+            _("Metadata must be an object."), field_errors={"metadata": [_("Give an object.")]}
         )
     return dict(metadata)
 
@@ -108,8 +108,9 @@ def earner_create(
             earner.save()
     except IntegrityError:
         raise ConflictError(
-            f"{issuer.name} already has an earner with the email {email}.",
-            field_errors={"email": ["This organization already has an earner with this email."]},
+            _("%(issuer)s already has an earner with the email %(email)s.")
+            % {"issuer": issuer.name, "email": email},
+            field_errors={"email": [_("This organization already has an earner with this email.")]},
             code="duplicate_earner",
         ) from None
     return earner
@@ -126,8 +127,9 @@ def earner_update(*, earner: Earner, actor=None, **changes) -> Earner:
     unknown = set(changes) - EARNER_EDITABLE
     if unknown:
         raise ApplicationError(
-            f"These earner fields cannot be changed: {', '.join(sorted(unknown))}.",
-            field_errors={field: ["This field cannot be changed."] for field in sorted(unknown)},
+            _("These earner fields cannot be changed: %(names)s.")
+            % {"names": ", ".join(sorted(unknown))},
+            field_errors={field: [_("This field cannot be changed.")] for field in sorted(unknown)},
         )
     if "metadata" in changes:
         changes["metadata"] = _check_metadata(changes["metadata"])
@@ -156,7 +158,8 @@ def earner_delete(*, earner: Earner, actor=None) -> None:
     require_role(actor, earner.issuer, ASSIGN)
     if earner.assertions.exists():
         raise ConflictError(
-            f"{earner.email} holds badges and cannot be deleted; revoke the badges instead.",
+            _("%(email)s holds badges and cannot be deleted; revoke the badges instead.")
+            % {"email": earner.email},
             code="earner_has_badges",
         )
     earner.delete()

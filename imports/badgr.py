@@ -189,7 +189,8 @@ def _remote_issuers(client: BadgrClient, issuer_ids) -> list[dict]:
         except BadgrError as exc:
             if exc.status == 404:
                 raise BadgrError(
-                    f"The old server has no issuer {entity_id} that this token can see."
+                    _("The old server has no issuer %(entity_id)s that this token can see.")
+                    % {"entity_id": entity_id}
                 ) from None
             raise
     return chosen
@@ -227,12 +228,13 @@ def _image_file(client: BadgrClient, url, name: str) -> AcceptedImage | None:
 def _import_issuer(remote, *, client, source, into, owner, report, dry_run) -> Issuer | None:
     legacy_id = remote.get("entityId")
     if not legacy_id:
-        raise ApplicationError("An issuer has no entityId.")
+        raise ApplicationError(_("An issuer has no entityId."))
     existing = legacy_target(source=source, kind=LegacyKind.ISSUER, legacy_id=legacy_id)
     if into is not None:
         if existing is not None and existing.pk != into.pk:
             raise ApplicationError(
-                f"This issuer was imported into {existing.name} before; import it there again."
+                _("This issuer was imported into %(issuer)s before; import it there again.")
+                % {"issuer": existing.name}
             )
         if existing is None and not dry_run:
             legacy_record(source=source, kind=LegacyKind.ISSUER, legacy_id=legacy_id, target=into)
@@ -287,7 +289,9 @@ def _template_fields(remote: dict) -> dict:
     if isinstance(expires, dict) and expires.get("amount"):
         unit = str(expires.get("duration") or "").lower()
         if unit not in ValidityUnit.values:
-            raise ApplicationError(f"Unknown expiry duration {expires.get('duration')!r}.")
+            raise ApplicationError(
+                _("Unknown expiry duration %(value)r.") % {"value": expires.get("duration")}
+            )
         fields["validity_amount"], fields["validity_unit"] = int(expires["amount"]), unit
     if remote.get("kind") in Kind.values:  # this platform's own /v2 says what kind it is
         fields["kind"] = remote["kind"]
@@ -298,7 +302,7 @@ def _template_image(client: BadgrClient, remote: dict):
     """(the image through the upload gate, its sha256 as it would be stored)."""
     url = remote.get("image")
     if not url:
-        raise ApplicationError("The badge class has no image.")
+        raise ApplicationError(_("The badge class has no image."))
     upload = ContentFile(client.download(url), name=url.rsplit("/", 1)[-1][:80] or "badge")
     image = image_accept(upload)
     return image, image.sha256
@@ -308,7 +312,7 @@ def _template_image(client: BadgrClient, remote: dict):
 def _import_badgeclass(remote, *, issuer, client, source, report, dry_run):
     legacy_id = remote.get("entityId")
     if not legacy_id:
-        raise ApplicationError("A badge class has no entityId.")
+        raise ApplicationError(_("A badge class has no entityId."))
     fields = _template_fields(remote)
     archived = bool(remote.get("archived"))
     image, sha = _template_image(client, remote)
@@ -326,8 +330,8 @@ def _import_badgeclass(remote, *, issuer, client, source, report, dry_run):
         return template
     if issuer is not None and existing.issuer_id != issuer.pk:
         raise ApplicationError(
-            f"This badge class was imported into {existing.issuer.name} before; import it "
-            "there again."
+            _("This badge class was imported into %(issuer)s before; import it there again.")
+            % {"issuer": existing.issuer.name}
         )
     changes = {k: v for k, v in fields.items() if getattr(existing, k) != v}
     if sha != existing.current_version.image_sha256:
@@ -383,12 +387,14 @@ def _import_badgeclass_with_badges(
 def _date(value, name: str, *, required: bool) -> datetime | None:
     if value in (None, ""):
         if required:
-            raise ApplicationError(f"It has no {name}.")
+            raise ApplicationError(_("It has no %(name)s.") % {"name": name})
         return None
     try:
         return parse_datetime(str(value))
     except ValueError:
-        raise ApplicationError(f"Its {name} is not a date ({value!r}).") from None
+        raise ApplicationError(
+            _("Its %(name)s is not a date (%(value)r).") % {"name": name, "value": value}
+        ) from None
 
 
 def assertion_row(item: dict) -> dict:
@@ -396,14 +402,16 @@ def assertion_row(item: dict) -> dict:
     it cannot be one."""
     recipient = item.get("recipient") or {}
     if not isinstance(recipient, dict) or (recipient.get("type") or "email") != "email":
-        raise ApplicationError("Only badges awarded to an email address can be imported.")
+        raise ApplicationError(_("Only badges awarded to an email address can be imported."))
     email = recipient.get("plaintextIdentity")
     if not email and not recipient.get("hashed"):
         email = recipient.get("identity")
     if not email:
         raise ApplicationError(
-            "The recipient's email is hashed and the old server did not show it "
-            "(plaintextIdentity); use a token of the issuer's staff."
+            _(
+                "The recipient's email is hashed and the old server did not show it "
+                "(plaintextIdentity); use a token of the issuer's staff."
+            )
         )
     extensions = item.get("extensions") if isinstance(item.get("extensions"), dict) else {}
     first, last = recipient_name(extensions)
@@ -455,8 +463,8 @@ def _update_existing(assertion: Assertion, row: dict, dry_run: bool, anyway: boo
     """Bring an imported badge up to date with the old server; whether it changed."""
     if assertion.recipient_email != row["recipient_email"].strip().lower():
         raise ApplicationError(
-            f"Imported before for {assertion.recipient_email}; the old server now names "
-            f"{row['recipient_email']}. Left as it was."
+            _("Imported before for %(old)s; the old server now names %(new)s. Left as it was.")
+            % {"old": assertion.recipient_email, "new": row["recipient_email"]}
         )
     revoked = assertion.status == AssertionStatus.REVOKED
     row = {**row, "evidence": _stored_evidence(row["evidence"], anyway)}

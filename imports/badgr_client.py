@@ -16,6 +16,7 @@ import base64
 import time
 from urllib.parse import urljoin, urlsplit
 
+from django.utils.translation import gettext
 from django.utils.translation import gettext as _
 
 from core.http import OutboundClient, OutboundError, Response
@@ -78,11 +79,13 @@ class BadgrClient:
         base_url = (base_url or "").strip().rstrip("/")
         parts = urlsplit(base_url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise BadgrError(f"{base_url!r} is not an http(s) URL of a Badgr server.")
+            raise BadgrError(
+                _("%(base_url)r is not an http(s) URL of a Badgr server.") % {"base_url": base_url}
+            )
         if base_url.endswith("/v2"):
             base_url = base_url[: -len("/v2")]
         if not (token or "").strip():
-            raise BadgrAuthError("Give an access token of the old server.")
+            raise BadgrAuthError(_("Give an access token of the old server."))
         self.base_url = base_url
         self.origin = f"{parts.scheme}://{parts.netloc}"
         self.timeout = timeout or TIMEOUT
@@ -191,8 +194,11 @@ class BadgrClient:
             body = response.json()
         except ValueError:
             raise BadgrError(
-                f"{url} did not answer with JSON: is {self.base_url} the base URL of a "
-                "Badgr API (the part before /v2)?"
+                _(
+                    "%(url)s did not answer with JSON: is %(base_url)s the base URL of a "
+                    "Badgr API (the part before /v2)?"
+                )
+                % {"url": url, "base_url": self.base_url}
             ) from None
         if isinstance(body, dict) and "result" in body:
             status = body.get("status") or {}
@@ -205,7 +211,7 @@ class BadgrClient:
         if isinstance(result, dict):
             result = [result]
         if not isinstance(result, list):
-            raise BadgrError(f"{url} did not answer with Badgr's result list.")
+            raise BadgrError(_("%(url)s did not answer with Badgr's result list.") % {"url": url})
         return result, response
 
     def pages(self, path: str, params=None):
@@ -221,7 +227,7 @@ class BadgrClient:
                 return
             following = urljoin(url, following)
             if following in seen:  # a server handing out the same cursor again
-                raise BadgrError(f"{url} paginates in a loop; stopping.")
+                raise BadgrError(_("%(url)s paginates in a loop; stopping.") % {"url": url})
             seen.add(following)
             url, params = following, None  # the next link carries every parameter
 
@@ -267,7 +273,7 @@ class BadgrClient:
         if url.startswith("data:"):
             header, _, payload = url.partition(",")
             if ";base64" not in header:
-                raise BadgrError("An image data URI is not base64.")
+                raise BadgrError(gettext("An image data URI is not base64."))
             return base64.b64decode(payload)
         absolute = urljoin(self.base_url + "/", url)
         response = self._request(absolute, token=self._own(absolute), max_bytes=MAX_IMAGE_BYTES)

@@ -501,7 +501,7 @@ def documents_store(run, documents, emails) -> None:
     stored = private_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode()))
     if stored != name:
         private_storage.delete(stored)
-        raise ApplicationError("The upload could not be stored; try again.")
+        raise ApplicationError(_("The upload could not be stored; try again."))
 
 
 def documents_load(run) -> tuple[list[Document], list[str]]:

@@ -1,4 +1,5 @@
 from django import forms
+from django.utils.translation import gettext, gettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from core.forms import WebURLField
@@ -39,19 +40,24 @@ class BadgrImportForm(forms.Form):
         help_text="The base of its API, e.g. https://api.badgr.io (without /v2).",
     )
     token = forms.CharField(
-        label="Access token",
+        label=gettext_lazy("Access token"),
         widget=forms.PasswordInput(render_value=False),
         max_length=2048,
-        help_text="A token of a staff member of the old issuer(s); kept only while the import "
-        "runs.",
+        help_text=gettext_lazy(
+            "A token of a staff member of the old issuer(s); kept only while the import runs."
+        ),
     )
     issuers = forms.CharField(
-        label="Only these old issuers",
+        label=gettext_lazy("Only these old issuers"),
         required=False,
-        help_text="Their entity ids, separated by spaces or commas. Empty: every issuer the "
-        "token can see.",
+        help_text=gettext_lazy(
+            "Their entity ids, separated by spaces or commas. Empty: every issuer the "
+            "token can see."
+        ),
     )
-    dry_run = forms.BooleanField(label="Dry run (check, write nothing)", required=False)
+    dry_run = forms.BooleanField(
+        label=gettext_lazy("Dry run (check, write nothing)"), required=False
+    )
     anyway = anyway_field()
 
     def clean_issuers(self):
@@ -70,23 +76,25 @@ class DocumentsImportForm(forms.Form):
         required=False,
     )
     urls = forms.CharField(
-        label="Hosted badge URLs, one a line",
+        label=gettext_lazy("Hosted badge URLs, one a line"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 4}),
     )
     emails = forms.CharField(
-        label="Earners' emails (for badges whose recipient is hashed)",
+        label=gettext_lazy("Earners' emails (for badges whose recipient is hashed)"),
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Your earners' addresses are tried anyway.",
+        help_text=gettext_lazy("Your earners' addresses are tried anyway."),
     )
 
     def clean(self):
         data = super().clean()
         if not data.get("files") and not (data.get("urls") or "").strip():
-            raise forms.ValidationError("Upload badge images or give hosted badge URLs.")
+            raise forms.ValidationError(gettext("Upload badge images or give hosted badge URLs."))
         if len(data.get("files") or []) > MAX_FILES:
-            raise forms.ValidationError(f"At most {MAX_FILES} files at once; use a zip.")
+            raise forms.ValidationError(
+                _("At most %(max_files)s files at once; use a zip.") % {"max_files": MAX_FILES}
+            )
         return data
 
     def clean_emails(self):
@@ -101,8 +109,10 @@ class SpreadsheetImportForm(forms.Form):
         super().__init__(*args, **kwargs)
 
     sheet = forms.FileField(
-        label="Spreadsheet of past awards (CSV or XLSX)",
-        help_text="Columns: email, template, issued_on, and optionally first_name, "
-        "last_name, expires, legacy_id, narrative, status, revoked_reason.",
+        label=gettext_lazy("Spreadsheet of past awards (CSV or XLSX)"),
+        help_text=gettext_lazy(
+            "Columns: email, template, issued_on, and optionally first_name, "
+            "last_name, expires, legacy_id, narrative, status, revoked_reason."
+        ),
     )
     anyway = anyway_field()

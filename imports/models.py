@@ -1,14 +1,15 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import BaseModel, EntityModel
 
 
 class LegacyKind(models.TextChoices):
-    ISSUER = "issuer", "Issuer"
-    BADGECLASS = "badgeclass", "Badge class"
-    ASSERTION = "assertion", "Assertion"
+    ISSUER = "issuer", _("Issuer")
+    BADGECLASS = "badgeclass", _("Badge class")
+    ASSERTION = "assertion", _("Assertion")
 
 
 class LegacyObject(BaseModel):
@@ -59,16 +60,16 @@ class LegacyObject(BaseModel):
 
 
 class RunKind(models.TextChoices):
-    BADGR = "badgr", "Badgr server"
-    DOCUMENTS = "documents", "Open Badges files"
-    SPREADSHEET = "spreadsheet", "Spreadsheet"
+    BADGR = "badgr", _("Badgr server")
+    DOCUMENTS = "documents", _("Open Badges files")
+    SPREADSHEET = "spreadsheet", _("Spreadsheet")
 
 
 class RunStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    RUNNING = "running", "Running"
-    DONE = "done", "Done"
-    FAILED = "failed", "Failed"
+    PENDING = "pending", _("Pending")
+    RUNNING = "running", _("Running")
+    DONE = "done", _("Done")
+    FAILED = "failed", _("Failed")
 
 
 class ImportRun(EntityModel):

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from assertions.models import Acceptance, Assertion
 from core.enqueue import enqueue_on_commit, task
@@ -108,8 +109,8 @@ def import_run_create_documents(*, issuer: Issuer, actor, documents, emails=()) 
     documents = list(documents)
     if not documents:
         raise ApplicationError(
-            "Give a badge image, a zip of them, or hosted badge URLs.",
-            field_errors={"files": ["Nothing to import."]},
+            gettext("Give a badge image, a zip of them, or hosted badge URLs."),
+            field_errors={"files": [gettext("Nothing to import.")]},
         )
     run = ImportRun.objects.create(
         kind=RunKind.DOCUMENTS,

@@ -27,6 +27,7 @@ import hashlib
 import re
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from assertions.models import AssertionStatus
 from assertions.selectors import assertions_keyed
@@ -76,10 +77,12 @@ def read_sheet(name: str, data: bytes) -> list[dict]:
             data, name=name, max_rows=MAX_ROWS + 1, max_columns=MAX_COLUMNS, field="sheet"
         )
     except TooManyRows:
-        raise ApplicationError(f"At most {MAX_ROWS} badges per sheet; split this one.") from None
+        raise ApplicationError(
+            _("At most %(max_rows)s badges per sheet; split this one.") % {"max_rows": MAX_ROWS}
+        ) from None
     lines = [cells for _, cells in sheet.rows]
     if len(lines) < 2:
-        raise ApplicationError("The sheet needs a header row and at least one badge.")
+        raise ApplicationError(_("The sheet needs a header row and at least one badge."))
     header = [_key(h) for h in lines[0]]
     return [strip_nul(dict(zip(header, line, strict=False))) for line in lines[1:]]
 

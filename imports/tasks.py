@@ -1,6 +1,7 @@
 import logging
 
 from celery import shared_task
+from django.utils.translation import gettext
 
 from imports.badgr import badgr_import
 from imports.badgr_client import BadgrClient, BadgrError
@@ -43,10 +44,10 @@ def run_badgr_import(self, run_id: int) -> str:
     except Exception as exc:
         if self.request.is_eager or self.request.retries >= self.max_retries:
             log.exception("Import run %s stopped", run.entity_id)
-            message = (
-                f"The import stopped on an error ({type(exc).__name__}); what was imported is "
-                "kept. Start it again to carry on."
-            )
+            message = gettext(
+                "The import stopped on an error (%(error)s); what was imported is kept. "
+                "Start it again to carry on."
+            ) % {"error": type(exc).__name__}
             return import_run_finish(run, None, message=message).status
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
     return import_run_finish(run, report).status
@@ -72,7 +73,9 @@ def run_documents_import(self, run_id: int) -> str:
     except Exception as exc:
         if self.request.is_eager or self.request.retries >= self.max_retries:
             log.exception("Import run %s stopped", run.entity_id)
-            message = f"The import stopped on an error ({type(exc).__name__}). Start it again."
+            message = gettext("The import stopped on an error (%(error)s). Start it again.") % {
+                "error": type(exc).__name__
+            }
             return import_run_finish(run, None, message=message).status
         raise self.retry(exc=exc, countdown=min(30 * 2**self.request.retries, 600)) from exc
     documents_forget(run)

@@ -111,7 +111,7 @@ def import_spreadsheet(request, entity_id: str):
     upload = form.cleaned_data["sheet"]
     try:
         if upload.size > MAX_UPLOAD:
-            raise ApplicationError("The spreadsheet is larger than 60 MB.")
+            raise ApplicationError(_("The spreadsheet is larger than 60 MB."))
         rows = read_sheet(upload.name, upload.read())
         report = spreadsheet_import(
             issuer=issuer, rows=rows, actor=request.user, anyway=form.cleaned_data["anyway"]

@@ -119,8 +119,12 @@ class IssuerForm(ServiceModelForm):
 
 
 class TopUpForm(forms.Form):
-    amount = forms.IntegerField(min_value=1, help_text="Credits to add (one per badge email).")
-    note = forms.CharField(max_length=255, required=False, help_text="E.g. the invoice number.")
+    amount = forms.IntegerField(
+        min_value=1, help_text=gettext_lazy("Credits to add (one per badge email).")
+    )
+    note = forms.CharField(
+        max_length=255, required=False, help_text=gettext_lazy("E.g. the invoice number.")
+    )
 
 
 class CreditLedgerInline(ReadOnlyInline):

@@ -74,9 +74,9 @@ class Issuer(EntityModel):
 
 
 class Role(models.TextChoices):
-    OWNER = "owner", "Owner"  # members and credits, and everything below
-    EDITOR = "editor", "Editor"  # badge templates, and everything below
-    STAFF = "staff", "Staff"  # assign and revoke badges
+    OWNER = "owner", _("Owner")  # members and credits, and everything below
+    EDITOR = "editor", _("Editor")  # badge templates, and everything below
+    STAFF = "staff", _("Staff")  # assign and revoke badges
 
 
 class IssuerMembership(BaseModel):
@@ -101,9 +101,9 @@ class IssuerMembership(BaseModel):
 
 
 class CreditReason(models.TextChoices):
-    TOP_UP = "top_up", "Top-up"
-    ASSIGNMENT = "assignment", "Badge assignment"
-    REFUND = "refund", "Refund"
+    TOP_UP = "top_up", _("Top-up")
+    ASSIGNMENT = "assignment", _("Badge assignment")
+    REFUND = "refund", _("Refund")
 
 
 class CreditLedgerEntry(models.Model):

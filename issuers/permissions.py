@@ -62,7 +62,8 @@ def require_role(actor, issuer, needed: Role) -> None:
         return
     if not has_role(actor, issuer, needed):
         raise PermissionDeniedError(
-            f"You need the {needed.label.lower()} role in {issuer.name} to do this."
+            _("You need the %(needed)s role in %(issuer)s to do this.")
+            % {"needed": needed.label.lower(), "issuer": issuer.name}
         )
 
 

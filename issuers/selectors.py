@@ -1,5 +1,6 @@
 from django.contrib.auth.models import Permission
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from accounts.models import User, normalize_email
 from core.exceptions import NotFoundError
@@ -43,7 +44,7 @@ def issuer_for_user(user, entity_id: str, min_role: Role = Role.STAFF) -> Issuer
     otherwise (other issuers are indistinguishable from missing ones)."""
     issuer = unique_or_none(issuers_for_user(user, min_role).filter(entity_id=entity_id))
     if issuer is None:
-        raise NotFoundError("Issuer not found.")
+        raise NotFoundError(gettext("Issuer not found."))
     return issuer
 
 
@@ -68,7 +69,7 @@ def issuer_for_operator(user, entity_id: str) -> Issuer:
     else:
         issuer = issuers_for_user(user).filter(entity_id=entity_id).first()
     if issuer is None:
-        raise NotFoundError("Issuer not found.")
+        raise NotFoundError(gettext("Issuer not found."))
     return issuer
 
 

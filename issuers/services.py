@@ -10,7 +10,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.urls import reverse
 from django.utils import timezone as django_timezone
+from django.utils import translation
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from accounts.models import User, normalize_email
 from accounts.services import clean_email
@@ -22,6 +24,7 @@ from core.exceptions import (
     PermissionDeniedError,
     full_clean_or_raise,
 )
+from core.i18n import language_or_default
 from core.models import EmailKind
 from core.placeholders import placeholders_unknown
 from core.services import email_queue
@@ -104,7 +107,8 @@ def issuer_update(*, issuer: Issuer, actor=None, **changes) -> Issuer:
     unknown = set(changes) - allowed
     if unknown:
         raise ApplicationError(
-            f"These issuer fields cannot be changed: {', '.join(sorted(unknown))}."
+            _("These issuer fields cannot be changed: %(names)s.")
+            % {"names": ", ".join(sorted(unknown))}
         )
     if changes.get("image"):  # "" or None clears it
         changes["image"] = _gated_image(changes["image"])
@@ -143,16 +147,20 @@ def membership_add(*, issuer: Issuer, user, role: str = Role.STAFF) -> IssuerMem
     added to an issuer without having asked or accepted."""
     if role not in Role.values:
         raise ApplicationError(
-            f"{role!r} is not a role; use one of {', '.join(Role.values)}.",
-            field_errors={"role": [f"Choose one of {', '.join(Role.values)}."]},
+            _("%(role)r is not a role; use one of %(names)s.")
+            % {"role": role, "names": ", ".join(Role.values)},
+            field_errors={
+                "role": [_("Choose one of %(names)s.") % {"names": ", ".join(Role.values)}]
+            },
         )
     try:
         with transaction.atomic():
             membership = IssuerMembership.objects.create(issuer=issuer, user=user, role=role)
     except IntegrityError:
         raise ConflictError(
-            f"{user.email} is already a member of {issuer.name}.",
-            field_errors={"user": ["Already a member of this issuer."]},
+            _("%(email)s is already a member of %(issuer)s.")
+            % {"email": user.email, "issuer": issuer.name},
+            field_errors={"user": [_("Already a member of this issuer.")]},
         ) from None
     forget_roles(user)
     _admit_to_admin(user)
@@ -209,8 +217,8 @@ def membership_remove(*, membership: IssuerMembership, actor=None) -> None:
 def _positive(amount) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount <= 0:
         raise ApplicationError(
-            "The number of credits must be a whole number above zero.",
-            field_errors={"amount": ["Enter a whole number above zero."]},
+            _("The number of credits must be a whole number above zero."),
+            field_errors={"amount": [_("Enter a whole number above zero.")]},
         )
     return amount
 
@@ -306,12 +314,20 @@ def credits_reserve(
     )
     if not taken:
         if not Issuer.objects.filter(pk=issuer.pk).exists():
-            raise NotFoundError("The issuer no longer exists.")
+            raise NotFoundError(_("The issuer no longer exists."))
         balance = _balance(issuer.pk)
         raise InsufficientCreditsError(
-            f"Not enough credits: this needs {amount} and {issuer.name} has {balance}. "
-            "Ask an owner of the issuer to top up.",
-            field_errors={"credits": [f"Needed: {amount}. Available: {balance}."]},
+            _(
+                "Not enough credits: this needs %(amount)s and %(issuer)s has %(balance)s. "
+                "Ask an owner of the issuer to top up."
+            )
+            % {"amount": amount, "issuer": issuer.name, "balance": balance},
+            field_errors={
+                "credits": [
+                    _("Needed: %(amount)s. Available: %(balance)s.")
+                    % {"amount": amount, "balance": balance}
+                ]
+            },
         )
     balance = _balance(issuer.pk)
     issuer.credit_balance = balance
@@ -355,7 +371,8 @@ def issuer_delete(*, issuer: Issuer, actor=None) -> None:
     require_role(actor, issuer, MANAGE_ISSUER)
     if issuer.assertions.exists():
         raise ConflictError(
-            f"{issuer.name} has awarded badges and cannot be deleted; revoke them instead.",
+            _("%(issuer)s has awarded badges and cannot be deleted; revoke them instead.")
+            % {"issuer": issuer.name},
             code="issuer_has_badges",
         )
     issuer.assignment_batches.all().delete()
@@ -372,13 +389,30 @@ def issuer_delete(*, issuer: Issuer, actor=None) -> None:
 # --- operators' emails -----------------------------------------------------------------
 
 
-def _email_operators(*, kind: str, subject: str, context: dict) -> int:
-    """Queue one email per operator (with the change that causes it); how many."""
+def _email_user(
+    *, kind: str, user, subject: str, params: dict, context: dict, to_email="", link=True
+):
+    """Queue an email to `user` in their language (else the requester's, else the
+    platform's): `subject` is the msgid (gettext_noop), filled with `params`. With
+    `link=False` the outbox row names no account (only the address)."""
+    language = language_or_default(getattr(user, "language", ""), translation.get_language())
+    with translation.override(language):
+        text = _(subject) % params
+    email_queue(
+        kind=kind,
+        to_email=to_email or user.email,
+        subject=text,
+        context={**context, "language": language},
+        user=user if link else None,
+    )
+
+
+def _email_operators(*, kind: str, subject: str, params: dict, context: dict) -> int:
+    """Queue one email per operator (with the change that causes it), each in the
+    operator's language; how many."""
     sent = 0
     for operator in operators().exclude(email=""):
-        email_queue(
-            kind=kind, to_email=operator.email, subject=subject, context=context, user=operator
-        )
+        _email_user(kind=kind, user=operator, subject=subject, params=params, context=context)
         sent += 1
     return sent
 
@@ -441,7 +475,8 @@ def issuer_request_create(*, actor, **fields) -> IssuerRequest:
         ) from None
     _email_operators(
         kind=EmailKind.ISSUER_REQUESTED,
-        subject=_("New issuer requested: %(name)s") % {"name": request.name},
+        subject=gettext_noop("New issuer requested: %(name)s"),
+        params={"name": request.name},
         context={
             "issuer_name": request.name,
             "issuer_email": request.email,
@@ -505,11 +540,13 @@ def issuer_request_decline(
 
 def _email_decision(request: IssuerRequest) -> None:
     approved = request.status == RequestStatus.APPROVED
-    email_queue(
+    _email_user(
         kind=EmailKind.ISSUER_REQUEST_DECIDED,
-        to_email=request.requested_by.email,
-        subject=(_("Your issuer %(name)s is ready") if approved else _("Your request for %(name)s"))
-        % {"name": request.name},
+        user=request.requested_by,
+        subject=gettext_noop("Your issuer %(name)s is ready")
+        if approved
+        else gettext_noop("Your request for %(name)s"),
+        params={"name": request.name},
         context={
             "issuer_name": request.name,
             "approved": approved,
@@ -519,7 +556,6 @@ def _email_decision(request: IssuerRequest) -> None:
             if approved
             else "",
         },
-        user=request.requested_by,
     )
 
 
@@ -543,8 +579,8 @@ def credit_request_create(*, issuer: Issuer, actor, amount: int, note: str = "")
         ) from None
     _email_operators(
         kind=EmailKind.CREDITS_REQUESTED,
-        subject=_("%(issuer)s asks for %(amount)s credits")
-        % {"issuer": issuer.name, "amount": amount},
+        subject=gettext_noop("%(issuer)s asks for %(amount)s credits"),
+        params={"issuer": issuer.name, "amount": amount},
         context={
             "issuer_name": issuer.name,
             "amount": amount,
@@ -622,10 +658,15 @@ def invitation_create(
             % {"email": email, "issuer": issuer.name},
             field_errors={"email": [_("Invited already; the invitation is pending.")]},
         ) from None
-    email_queue(
+    # The invited person's language if they have an account, else the inviter's.
+    invitee = User.objects.filter(email=email).first()
+    _email_user(
         kind=EmailKind.MEMBER_INVITED,
+        user=invitee,
+        link=False,
         to_email=email,
-        subject=_("Join %(issuer)s on Badges") % {"issuer": issuer.name},
+        subject=gettext_noop("Join %(issuer)s on Badges"),
+        params={"issuer": issuer.name},
         context={
             "invitation_id": invitation.pk,
             "issuer_name": issuer.name,

@@ -1,22 +1,23 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from core.models import EntityModel, WebURLField
 
 
 class Kind(models.TextChoices):
-    SKILLS = "skills", "Skills"
-    PARTICIPATION = "participation", "Participation"
-    KNOWLEDGE = "knowledge", "Knowledge"
-    QUALIFICATION = "qualification", "Qualification"
+    SKILLS = "skills", _("Skills")
+    PARTICIPATION = "participation", _("Participation")
+    KNOWLEDGE = "knowledge", _("Knowledge")
+    QUALIFICATION = "qualification", _("Qualification")
 
 
 class ValidityUnit(models.TextChoices):
-    DAYS = "days", "days"
-    WEEKS = "weeks", "weeks"
-    MONTHS = "months", "months"
-    YEARS = "years", "years"
+    DAYS = "days", _("days")
+    WEEKS = "weeks", _("weeks")
+    MONTHS = "months", _("months")
+    YEARS = "years", _("years")
 
 
 class BadgeTemplate(EntityModel):

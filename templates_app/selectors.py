@@ -1,6 +1,7 @@
 from dataclasses import dataclass
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from core.exceptions import NotFoundError
 from core.queries import unique_compiled, unique_or_none
@@ -14,7 +15,7 @@ class TemplateQuerySet(QuerySet):
     def get_or_404(self, entity_id: str) -> BadgeTemplate:
         template = unique_or_none(self.filter(entity_id=entity_id))
         if template is None:
-            raise NotFoundError("Badge template not found.")
+            raise NotFoundError(gettext("Badge template not found."))
         return template
 
 
@@ -40,7 +41,7 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     is remembered on the user for the services that check it again."""
     template = unique_compiled(_template_by_entity_id, entity_id)
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
-        raise NotFoundError("Badge template not found.")
+        raise NotFoundError(gettext("Badge template not found."))
     return template
 
 

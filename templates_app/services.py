@@ -23,14 +23,14 @@ def _clean_tags(tags) -> list[str]:
         return []
     if isinstance(tags, str) or not isinstance(tags, list | tuple):
         raise ApplicationError(
-            "Tags must be a list.", field_errors={"tags": ["Give a list of words."]}
+            _("Tags must be a list."), field_errors={"tags": [_("Give a list of words.")]}
         )
     cleaned = []
     for tag in tags:
         if not isinstance(tag, str) or not tag.strip():
             raise ApplicationError(
-                "Every tag must be non-empty text.",
-                field_errors={"tags": ["Every tag must be non-empty text."]},
+                _("Every tag must be non-empty text."),
+                field_errors={"tags": [_("Every tag must be non-empty text.")]},
             )
         if tag.strip() not in cleaned:
             cleaned.append(tag.strip())
@@ -66,7 +66,7 @@ def _clean_alignments(alignments) -> list[dict]:
             )
     if problems:
         raise ApplicationError(
-            "The alignments are not valid.", field_errors={"alignments": problems}
+            _("The alignments are not valid."), field_errors={"alignments": problems}
         )
     return [dict(item) for item in alignments]
 
@@ -109,7 +109,8 @@ def _apply(template: BadgeTemplate, changes: dict):
     unknown = set(changes) - {*EDITABLE_FIELDS, "design"}
     if unknown:
         raise ApplicationError(
-            f"These template fields cannot be set: {', '.join(sorted(unknown))}."
+            _("These template fields cannot be set: %(names)s.")
+            % {"names": ", ".join(sorted(unknown))}
         )
     image = changes.pop("image", None)
     if "design" in changes:
@@ -140,8 +141,8 @@ def template_create(*, issuer: Issuer, actor=None, name: str, **fields) -> Badge
     template = BadgeTemplate(issuer=issuer, created_by=actor)
     if fields.get("image") is None:
         raise ApplicationError(
-            "A badge template needs an image.",
-            field_errors={"image": ["Upload the badge image (PNG, JPEG, WebP or SVG)."]},
+            _("A badge template needs an image."),
+            field_errors={"image": [_("Upload the badge image (PNG, JPEG, WebP or SVG).")]},
         )
     new_image = _apply(template, {"name": name, **fields})
     full_clean_or_raise(template, "The badge template is not valid.", exclude=["current_version"])
@@ -187,7 +188,8 @@ def template_delete(*, template: BadgeTemplate, actor=None) -> None:
     require_role(actor, template.issuer, MANAGE_TEMPLATES)
     if template.assertions.exists() or template.versions.filter(batches__isnull=False).exists():
         raise ConflictError(
-            f'"{template.name}" has been awarded and cannot be deleted; archive it instead.',
+            _('"%(template)s" has been awarded and cannot be deleted; archive it instead.')
+            % {"template": template.name},
             code="template_awarded",
         )
     BadgeTemplate.objects.filter(pk=template.pk).update(current_version=None)

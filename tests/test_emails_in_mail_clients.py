@@ -1,6 +1,7 @@
-"""Every kind of email an earner gets, as a mail client sees it: each link and image is
-an absolute address that the running server answers (200, or a redirect to a page that
-does), every image has alt text, and every email has a plain text part beside its HTML.
+"""Every kind of email the platform sends (to earners, to issuer staff and to its
+operators), as a mail client sees it: each on the email layout, each link and image an
+absolute address that the running server answers (200, or a redirect to a page that
+does), every image with alt text, and a plain text part beside the HTML.
 """
 
 import datetime as dt
@@ -17,26 +18,28 @@ from accounts.tests.factories import UserFactory
 from assertions.services import assertion_issue, assertion_revoke, expiry_reminders_queue
 from core.models import EmailKind, OutboundEmail
 from core.testing import png_upload
-from issuers.services import credits_top_up
-from issuers.tests.factories import IssuerFactory
+from issuers.models import Role
+from issuers.services import (
+    credit_request_create,
+    credits_top_up,
+    invitation_create,
+    issuer_request_approve,
+    issuer_request_create,
+)
+from issuers.tests.factories import IssuerFactory, MembershipFactory
 from templates_app.tests.factories import BadgeTemplateFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-EVERY_KIND = {
+EVERY_KIND = set(EmailKind)
+BADGE_KINDS = {
     EmailKind.ACCOUNT_CREATED,
     EmailKind.BADGE_AWARDED,
     EmailKind.BADGE_REVOKED,
     EmailKind.BADGE_EXPIRING,
-    EmailKind.PASSWORD_RESET,
-    EmailKind.EMAIL_CHANGE,
-    EmailKind.EMAIL_IN_USE,
 }
-BADGE_KINDS = EVERY_KIND - {
-    EmailKind.PASSWORD_RESET,
-    EmailKind.EMAIL_CHANGE,
-    EmailKind.EMAIL_IN_USE,
-}
+# Sent by the platform, not on an issuer's behalf: no "reply to write to them".
+PLATFORM_KINDS = EVERY_KIND - BADGE_KINDS
 
 
 class _Links(HTMLParser):
@@ -59,7 +62,7 @@ def server(live_server, settings):
     return live_server
 
 
-def _every_kind_sent():
+def _every_kind_sent(settings):
     issuer = IssuerFactory(name="Scuola di Roma", email="segreteria@scuola.example")
     issuer.image.save("logo.png", png_upload("logo.png"))
     issuer.expiry_reminder_days = 30
@@ -79,6 +82,17 @@ def _every_kind_sent():
     user_email_change_request(user=known, new_email="moved@example.org", password="pw-for-tests")
     UserFactory(email="taken@example.org")
     user_email_change_request(user=known, new_email="taken@example.org", password="pw-for-tests")
+    # the emails of issuer staff and operators: an issuer asked for and approved, credits
+    # asked for, a member invited
+    settings.ISSUER_CREATION = "approval"
+    operator = UserFactory(email="operator@example.org", is_superuser=True, is_staff=True)
+    asked = issuer_request_create(
+        actor=UserFactory(email="founder@example.org"), name="Liceo", email="info@liceo.example"
+    )
+    issuer_request_approve(issuer_request=asked, actor=operator)
+    owner = MembershipFactory(issuer=issuer, role=Role.OWNER).user
+    credit_request_create(issuer=issuer, actor=owner, amount=20, note="Per il corso")
+    invitation_create(issuer=issuer, email="staff@example.org", role=Role.STAFF, actor=owner)
     return issuer
 
 
@@ -96,9 +110,9 @@ def _fetch(url: str) -> int:
     return response.status_code
 
 
-def test_every_email_works_in_a_mail_client(server):
-    # given every kind of email an earner can get, sent
-    issuer = _every_kind_sent()
+def test_every_email_works_in_a_mail_client(server, settings):
+    # given every kind of email the platform sends, sent
+    issuer = _every_kind_sent(settings)
     assert set(OutboundEmail.objects.values_list("kind", flat=True)) == EVERY_KIND
     assert OutboundEmail.objects.exclude(status="sent").count() == 0
     kinds = dict(OutboundEmail.objects.values_list("subject", "kind"))
@@ -120,6 +134,12 @@ def test_every_email_works_in_a_mail_client(server):
             assert image.get("alt", "").strip(), (kind, image)
         assert 'src="/' not in html
         assert 'href="/' not in html
+        # on the email layout (its table, the language, the site's address at the foot)
+        assert '<html lang="en">' in html, kind
+        assert '<table role="presentation"' in html, kind
+        assert f'<a href="{server.url}/"' in html, kind
+        if kind in PLATFORM_KINDS:
+            assert "reply to this email" not in html, kind
         text_urls = re.findall(r"https?://\S+", message.body)
         assert text_urls, kind
         urls.update(parsed.links, (image["src"] for image in parsed.images), text_urls)

@@ -123,8 +123,9 @@ def template_awardable(template: BadgeTemplate) -> BadgeTemplate:
     template = template_fresh(template)
     if template.archived:
         raise ApplicationError(
-            f'The badge template "{template.name}" is archived and cannot be awarded.',
-            field_errors={"badge_template": ["This badge template is archived."]},
+            _('The badge template "%(template)s" is archived and cannot be awarded.')
+            % {"template": template.name},
+            field_errors={"badge_template": [_("This badge template is archived.")]},
             code="template_archived",
         )
     return template

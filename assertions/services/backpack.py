@@ -36,14 +36,14 @@ def imported_badge_add(
         url = _hosted_id(assertion)
     if not (url or "").strip():
         raise ApplicationError(
-            "Give the badge's URL or upload its baked image.",
-            field_errors={"source": ["Give a URL or an image."]},
+            _("Give the badge's URL or upload its baked image."),
+            field_errors={"source": [_("Give a URL or an image.")]},
         )
     verified = ob2_verify.verify_hosted_badge(url, [user.email])
     if ImportedBadge.objects.filter(user=user, source_url=verified.source_url).exists():
         raise ConflictError(
-            "This badge is already in your backpack.",
-            field_errors={"source": ["Already imported."]},
+            _("This badge is already in your backpack."),
+            field_errors={"source": [_("Already imported.")]},
             code="already_imported",
         )
     try:
@@ -52,7 +52,7 @@ def imported_badge_add(
                 user=user, verified_at=timezone.now(), **asdict(verified)
             )
     except IntegrityError:  # the same badge imported twice at once
-        raise ConflictError("This badge is already in your backpack.") from None
+        raise ConflictError(_("This badge is already in your backpack.")) from None
 
 
 def _hosted_id(assertion) -> str:
@@ -77,5 +77,5 @@ def _hosted_id(assertion) -> str:
 @transaction.atomic
 def imported_badge_remove(*, imported, actor) -> None:
     if actor is None or imported.user_id != actor.pk:
-        raise PermissionDeniedError("Only its owner can remove an imported badge.")
+        raise PermissionDeniedError(_("Only its owner can remove an imported badge."))
     imported.delete()

@@ -162,7 +162,7 @@ def batch_create(
     stored = private_storage.save(name, ContentFile(("\n".join(lines) + "\n").encode("utf-8")))
     if stored != name:
         private_storage.delete(stored)
-        raise ConflictError("The rows of this batch could not be stored; try again.")
+        raise ConflictError(_("The rows of this batch could not be stored; try again."))
     # With the broker down the batch still stands (202); the sweep enqueues it.
     enqueue_on_commit(RUN_BATCH, batch.pk)
     return batch
@@ -185,7 +185,7 @@ def _read_rows(batch: AssignmentBatch, *, first: int = 1, last: int = 0):
 
 def _unreadable(batch_id: int, batch: AssignmentBatch) -> AssignmentBatch:
     log.exception("Rows of assignment batch %s cannot be read", batch.entity_id)
-    return batch_fail(batch_id=batch_id, message="The rows of this batch cannot be read.")
+    return batch_fail(batch_id=batch_id, message=_("The rows of this batch cannot be read."))
 
 
 def batch_start(*, batch_id: int, enqueue: bool = True) -> AssignmentBatch:
@@ -197,7 +197,7 @@ def batch_start(*, batch_id: int, enqueue: bool = True) -> AssignmentBatch:
     from the first row it had not done (its rows done were a prefix)."""
     batch = AssignmentBatch.objects.filter(pk=batch_id).first()
     if batch is None:
-        raise NotFoundError("Assignment batch not found.")
+        raise NotFoundError(_("Assignment batch not found."))
     if batch.status in (BatchStatus.DONE, BatchStatus.FAILED):
         return batch
     try:

@@ -215,7 +215,7 @@ def assertion_resend_email(*, email, actor=None):
     assertion = email.assertion
     require_role(actor, assertion.organization, ASSIGN)
     if assertion.status == AssertionStatus.REVOKED:
-        raise ConflictError("The badge is revoked; its email is not sent again.", code="revoked")
+        raise ConflictError(_("The badge is revoked; its email is not sent again."), code="revoked")
     copy = email_resend(email=email)
     event_record(assertion, EventKind.EMAIL_QUEUED, actor, email_id=copy.pk, resend_of=email.pk)
     return copy

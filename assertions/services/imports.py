@@ -27,11 +27,14 @@ def _taken(issuer, rows: list[dict]) -> ConflictError | None:
     if not taken:
         return None
     return ConflictError(
-        f"{len(taken)} of these badges were imported before (same imp_legacy_id); "
-        "nothing was imported.",
+        _(
+            "%(count)s of these badges were imported before (same imp_legacy_id); "
+            "nothing was imported."
+        )
+        % {"count": len(taken)},
         field_errors={
             "badges": {
-                str(legacy[value]): {"imp_legacy_id": ["A badge with this id exists."]}
+                str(legacy[value]): {"imp_legacy_id": [_("A badge with this id exists.")]}
                 for value in sorted(taken)
             }
         },
@@ -81,7 +84,7 @@ def assertions_import(
         ) from None
     if outcome.errors:
         raise ConflictError(
-            "Some badges could not be imported; nothing was imported.",
+            _("Some badges could not be imported; nothing was imported."),
             field_errors={
                 "badges": {str(e.row - 1): e.detail for e in outcome.errors},
             },

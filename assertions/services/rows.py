@@ -79,7 +79,7 @@ def dates_check(*, emitted_at, expires_at, started, ended, imported: bool = Fals
     if started is not None and ended is not None and ended < started:
         errors["activity_ended_at"] = ["The activity cannot end before it starts."]
     if errors:
-        raise ApplicationError("The dates are not consistent.", field_errors=errors)
+        raise ApplicationError(_("The dates are not consistent."), field_errors=errors)
 
 
 def expiry_resolve(
@@ -116,16 +116,16 @@ def expiry_before_issue(row: dict) -> str:
 def issued_on_check(issued_on: datetime, now: datetime, *, field: str = "emitted_at") -> None:
     if issued_on > now + ISSUED_ON_TOLERANCE:
         raise ApplicationError(
-            "A badge cannot be issued in the future.",
-            field_errors={field: ["Give a date and time that is not in the future."]},
+            _("A badge cannot be issued in the future."),
+            field_errors={field: [_("Give a date and time that is not in the future.")]},
         )
 
 
 def details_clean(details) -> dict:
     if details is not None and not isinstance(details, dict):
         raise ApplicationError(
-            "Additional details must be an object.",
-            field_errors={"additional_details": ["Give an object."]},
+            _("Additional details must be an object."),
+            field_errors={"additional_details": [_("Give an object.")]},
         )
     return details or {}
 
@@ -137,7 +137,7 @@ def evidence_clean(evidence) -> list[dict]:
         return []
     if not isinstance(evidence, list | tuple):
         raise ApplicationError(
-            "Evidence must be a list.", field_errors={"evidence": ["Give a list."]}
+            _("Evidence must be a list."), field_errors={"evidence": [_("Give a list.")]}
         )
     problems, cleaned = [], []
     for i, item in enumerate(evidence, start=1):
@@ -152,7 +152,7 @@ def evidence_clean(evidence) -> list[dict]:
             continue
         cleaned.append({k: str(v) for k, v in item.items() if v})
     if problems:
-        raise ApplicationError("The evidence is not valid.", field_errors={"evidence": problems})
+        raise ApplicationError(_("The evidence is not valid."), field_errors={"evidence": problems})
     return cleaned
 
 
@@ -206,12 +206,13 @@ def earner_rows_clean(rows, *, limit: int = MAX_EARNERS, field: str = "earners")
     as in the request body) when any is wrong."""
     if not isinstance(rows, list | tuple) or not rows:
         raise ApplicationError(
-            "Give at least one earner.", field_errors={field: ["Give at least one earner."]}
+            _("Give at least one earner."), field_errors={field: [_("Give at least one earner.")]}
         )
     if len(rows) > limit:
         raise ApplicationError(
-            f"At most {limit} earners per request; this has {len(rows)}.",
-            field_errors={field: [f"At most {limit} per request."]},
+            _("At most %(limit)s earners per request; this has %(count)s.")
+            % {"limit": limit, "count": len(rows)},
+            field_errors={field: [_("At most %(limit)s per request.") % {"limit": limit}]},
         )
     cleaned, problems = [], {}
     for index, row in enumerate(rows):
@@ -221,7 +222,8 @@ def earner_rows_clean(rows, *, limit: int = MAX_EARNERS, field: str = "earners")
         cleaned.append(clean)
     if problems:
         raise ApplicationError(
-            f"{len(problems)} of the earners are not valid.", field_errors={field: problems}
+            _("%(count)s of the earners are not valid.") % {"count": len(problems)},
+            field_errors={field: problems},
         )
     return cleaned
 
@@ -366,12 +368,13 @@ def imported_rows_clean(
     ApplicationError naming each bad one by its index when any is wrong."""
     if not isinstance(rows, list | tuple) or not rows:
         raise ApplicationError(
-            "Give at least one badge.", field_errors={"badges": ["Give at least one badge."]}
+            _("Give at least one badge."), field_errors={"badges": [_("Give at least one badge.")]}
         )
     if len(rows) > limit:
         raise ApplicationError(
-            f"At most {limit} badges per import; this has {len(rows)}.",
-            field_errors={"badges": [f"At most {limit} per request."]},
+            _("At most %(limit)s badges per import; this has %(count)s.")
+            % {"limit": limit, "count": len(rows)},
+            field_errors={"badges": [_("At most %(limit)s per request.") % {"limit": limit}]},
         )
     now = timezone.now()
     cleaned, problems, first_with = [], {}, {}
@@ -391,7 +394,8 @@ def imported_rows_clean(
         cleaned.append(clean)
     if problems:
         raise ApplicationError(
-            f"{len(problems)} of the badges are not valid; nothing was imported.",
+            _("%(count)s of the badges are not valid; nothing was imported.")
+            % {"count": len(problems)},
             field_errors={"badges": problems},
         )
     return cleaned

@@ -40,19 +40,20 @@ def assertion_update(*, assertion: Assertion, actor=None, **changes) -> Assertio
     unknown = set(changes) - UPDATABLE_FIELDS
     if unknown:
         raise ApplicationError(
-            f"These badge fields cannot be changed: {', '.join(sorted(unknown))}.",
-            field_errors={field: ["This field cannot be changed."] for field in sorted(unknown)},
+            _("These badge fields cannot be changed: %(names)s.")
+            % {"names": ", ".join(sorted(unknown))},
+            field_errors={field: [_("This field cannot be changed.")] for field in sorted(unknown)},
         )
     assertion = Assertion.objects.select_for_update().get(pk=assertion.pk)
     if assertion.status == AssertionStatus.REVOKED:
-        raise ConflictError("A revoked badge cannot be changed.", code="revoked")
+        raise ConflictError(_("A revoked badge cannot be changed."), code="revoked")
     if "evidence" in changes:
         changes["evidence"] = evidence_clean(changes["evidence"])
     if "additional_details" in changes:
         details_clean(changes["additional_details"])
     if changes.get("emitted_at", assertion.emitted_at) is None:
         raise ApplicationError(
-            "A badge needs an issue date.", field_errors={"emitted_at": ["Required."]}
+            _("A badge needs an issue date."), field_errors={"emitted_at": [_("Required.")]}
         )
     for field in (
         "narrative",

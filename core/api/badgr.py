@@ -1,5 +1,6 @@
 """What every /v2 (Badgr-compatible) view shares."""
 
+from django.utils.translation import gettext
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers
@@ -89,7 +90,10 @@ class BadgrAutoSchema(AutoSchema):
                     "content": {"application/json": {"schema": error_ref}},
                 },
             )
+        anonymous = not self.view.authentication_classes  # no token read: no 401 nor 403
         for code, description in V2_ERRORS.items():
+            if anonymous and code in ("401", "403"):
+                continue
             content = {"application/json": {"schema": error_ref}}
             responses.setdefault(code, {"description": description, "content": content})
         return responses
@@ -116,4 +120,4 @@ class BadgrAPIView(APIView):
 @permission_classes([AllowAny])
 @renderer_classes([BadgrEnvelopeRenderer])
 def unknown_endpoint(request):
-    raise NotFoundError("No such endpoint.")
+    raise NotFoundError(gettext("No such endpoint."))

@@ -7,6 +7,7 @@ opaque to clients: url-safe base64 of the last/first primary key seen, newest fi
 import base64
 import binascii
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
@@ -22,7 +23,7 @@ def _decode(cursor: str, name: str) -> int:
         return int(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode())
     except (binascii.Error, ValueError, UnicodeDecodeError):
         raise ValidationError(
-            {name: ["This cursor is not valid; use the one from the Link header."]}
+            {name: [_("This cursor is not valid; use the one from the Link header.")]}
         ) from None
 
 
@@ -35,7 +36,9 @@ def _num(request) -> int | None:
     except ValueError:
         num = 0
     if not 1 <= num <= MAX_NUM:
-        raise ValidationError({"num": [f"Give a whole number from 1 to {MAX_NUM}."]})
+        raise ValidationError(
+            {"num": [_("Give a whole number from 1 to %(max)s.") % {"max": MAX_NUM}]}
+        )
     return num
 
 
@@ -53,7 +56,7 @@ def paginate(queryset, request):
     after = request.query_params.get("after")
     before = request.query_params.get("before")
     if after and before:
-        raise ValidationError({"before": ["Give either after or before, not both."]})
+        raise ValidationError({"before": [_("Give either after or before, not both.")]})
     if before:
         pk = _decode(before, "before")
         page = list(queryset.filter(pk__gt=pk).order_by("pk")[: num + 1])

@@ -20,6 +20,7 @@ from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -43,7 +44,9 @@ class RequestTooLarge(exceptions.APIException):
 def too_large_message() -> str:
     size = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     limit = f"{size / 1048576:g} MB" if size >= 1048576 else f"{size:,} bytes"
-    return f"The request is larger than the {limit} this server accepts; nothing was saved."
+    return gettext(
+        "The request is larger than the %(limit)s this server accepts; nothing was saved."
+    ) % {"limit": limit}
 
 
 def error_body(detail: str, code: str, field_errors=None, errors=None) -> dict:
@@ -93,7 +96,7 @@ def api_exception_handler(exc, context):
         # request opens a new one.
         log.exception("Database unavailable during %s", context.get("request"))
         body = error_body(
-            "The database is unavailable; nothing was saved. Try again shortly.",
+            gettext("The database is unavailable; nothing was saved. Try again shortly."),
             "database_unavailable",
         )
         return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=RETRY)
@@ -101,7 +104,9 @@ def api_exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         set_rollback()
         body = error_body(exc.message, exc.code, field_errors=_plain(exc.field_errors))
-        return Response(body, status=exc.status_code)
+        retry_after = getattr(exc, "retry_after", None)  # RateLimitedError
+        headers = {"Retry-After": str(retry_after)} if retry_after else None
+        return Response(body, status=exc.status_code, headers=headers)
 
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(_django_validation_detail(exc))
@@ -124,7 +129,7 @@ def api_exception_handler(exc, context):
     set_rollback()
     if isinstance(exc, exceptions.ValidationError):
         field_errors, errors = _split_validation_detail(exc.detail)
-        body = error_body("Invalid input.", "invalid", field_errors, errors)
+        body = error_body(gettext("Invalid input."), "invalid", field_errors, errors)
         return Response(body, status=status.HTTP_400_BAD_REQUEST, headers=headers)
 
     code = exc.get_codes()

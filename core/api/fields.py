@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import URLValidator
+from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -109,7 +110,9 @@ class ImageUploadField(serializers.Field):
     """
 
     default_error_messages = {
-        "invalid": "Send the image as a data URI (data:image/png;base64,...) or a file upload.",
+        "invalid": gettext_lazy(
+            "Send the image as a data URI (data:image/png;base64,...) or a file upload."
+        ),
     }
 
     def to_internal_value(self, data):

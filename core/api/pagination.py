@@ -4,6 +4,7 @@
 answered as `{"count", "next", "previous", "results"}`.
 """
 
+from django.utils.translation import gettext as _
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
 
@@ -25,7 +26,11 @@ class V1PageNumberPagination(PageNumberPagination):
             size = 0
         if size < 1:
             raise ValidationError(
-                {"page_size": [f"Give a whole number from 1 to {MAX_PAGE_SIZE}."]}
+                {
+                    "page_size": [
+                        _("Give a whole number from 1 to %(max)s.") % {"max": MAX_PAGE_SIZE}
+                    ]
+                }
             )
         return min(size, self.max_page_size)
 
@@ -38,5 +43,5 @@ class V1PageNumberPagination(PageNumberPagination):
         except (TypeError, ValueError):
             number = 0
         if number < 1:
-            raise ValidationError({"page": ["Give a page number from 1."]})
+            raise ValidationError({"page": [_("Give a page number from 1.")]})
         return number

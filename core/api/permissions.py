@@ -6,6 +6,7 @@ reading where the view says `oauth_write_to_read` (your tokens, as Badgr). Reque
 authenticated by session (the site's own pages) are not token-limited.
 """
 
+from django.utils.translation import gettext, gettext_lazy
 from oauth2_provider.models import AbstractAccessToken
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
@@ -19,7 +20,7 @@ def token_scopes(request) -> set[str] | None:
 
 
 class HasScope(BasePermission):
-    message = "Your token does not have the scope this needs."
+    message = gettext_lazy("Your token does not have the scope this needs.")
 
     def has_permission(self, request, view):
         scopes = token_scopes(request)
@@ -44,5 +45,7 @@ class HasScope(BasePermission):
             allowed = write in scopes
             needed = write
         if not allowed:
-            self.message = f"Your token needs the {needed} scope for this."
+            self.message = gettext("Your token needs the %(scope)s scope for this.") % {
+                "scope": needed
+            }
         return allowed

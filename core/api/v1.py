@@ -13,6 +13,7 @@ from collections.abc import Mapping
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.utils import (
     OpenApiParameter,
@@ -135,7 +136,10 @@ class StrictFieldsMixin:
             unknown = sorted(str(key) for key in data if key not in writable)
             if unknown:
                 raise serializers.ValidationError(
-                    {key: ["This field is unknown or cannot be set here."] for key in unknown}
+                    {
+                        key: [gettext("This field is unknown or cannot be set here.")]
+                        for key in unknown
+                    }
                 )
         return super().to_internal_value(data)
 
@@ -146,8 +150,8 @@ class EntityIdField(serializers.SlugRelatedField):
     the caller may see (others read as missing)."""
 
     default_error_messages = {
-        "does_not_exist": "No {model} with id {value!r} that you can use.",
-        "invalid": "Give an id (text).",
+        "does_not_exist": gettext_lazy("No {model} with id {value!r} that you can use."),
+        "invalid": gettext_lazy("Give an id (text)."),
     }
 
     def __init__(self, model_label: str = "object", **kwargs):
@@ -174,4 +178,4 @@ def unknown_endpoint(request):
     """Last in /api/v1's URLs: a path no route takes (an unknown endpoint, or an id with
     characters no entity id has) is a 404 in the API's error shape, never Django's
     HTML page."""
-    raise NotFound("No such endpoint or object.")
+    raise NotFound(gettext("No such endpoint or object."))

@@ -133,6 +133,33 @@ def test_a_request_is_stored_and_emailed_to_every_operator(
     assert f"/admin/issuers/issuerrequest/{request.pk}/change/" in mail.outbox[0].body
 
 
+def test_operators_and_invitees_get_their_emails_in_their_own_language(
+    approval, django_capture_on_commit_callbacks
+):
+    # given an Italian operator, an English one, and an Italian person who has an account
+    italian = UserFactory(is_superuser=True, is_staff=True, language="it")
+    english = UserFactory(is_superuser=True, is_staff=True, language="en")
+    UserFactory(email="nuovo@example.org", language="it")
+    membership = MembershipFactory(role=Role.OWNER)
+    # when a request reaches the operators and the Italian person is invited
+    with django_capture_on_commit_callbacks(execute=True):
+        issuer_request_create(actor=UserFactory(), **PROFILE)
+        invitation_create(
+            issuer=membership.issuer, email="nuovo@example.org", actor=membership.user
+        )
+    # then each reads subject and body in their language
+    by_address = {message.to[0]: message for message in mail.outbox}
+    assert by_address[italian.email].subject == "Nuovo emittente richiesto: Night School"
+    assert '<html lang="it">' in by_address[italian.email].alternatives[0][0]
+    assert by_address[english.email].subject == "New issuer requested: Night School"
+    assert '<html lang="en">' in by_address[english.email].alternatives[0][0]
+    invited = by_address["nuovo@example.org"]
+    assert invited.subject.startswith("Unisciti a ")
+    assert '<html lang="it">' in invited.alternatives[0][0]
+    # and the invitation's outbox row still names only the address
+    assert OutboundEmail.objects.get(kind=EmailKind.MEMBER_INVITED).user is None
+
+
 def test_one_request_waits_at_a_time_per_person(approval):
     person = UserFactory()
     issuer_request_create(actor=person, **PROFILE)

@@ -1,8 +1,16 @@
 // The public badge page: "Copy link" and the Verify panel.
 // The panel fetches the hosted Open Badges 2.0 documents, as any verifier would, and
 // shows each check it makes. No inline script: the production CSP allows 'self' only.
+// Its words come from Django's JavaScript catalogue (/jsi18n/, the djangojs domain),
+// loaded by the page before this file.
 (function () {
   "use strict";
+
+  const _ = window.gettext || function (text) { return text; };
+  function format(text, values) {
+    return window.interpolate ? window.interpolate(text, values, true)
+      : text.replace(/%\((\w+)\)s/g, function (all, name) { return values[name]; });
+  }
 
   const JSON_ACCEPT = { headers: { Accept: "application/ld+json, application/json" } };
 
@@ -12,7 +20,7 @@
       const status = document.querySelector(".copy-status");
       const text = button.getAttribute("data-copy");
       const done = function (ok) {
-        if (status) status.textContent = ok ? "Link copied." : "Copy this link: " + text;
+        if (status) status.textContent = ok ? _("Link copied.") : format(_("Copy this link: %(url)s"), { url: text });
       };
       if (navigator.clipboard && window.isSecureContext) {
         navigator.clipboard.writeText(text).then(function () { done(true); }, function () { done(false); });
@@ -67,7 +75,7 @@
 
   async function verify(email) {
     list.textContent = "";
-    result.textContent = "Checking…";
+    result.textContent = _("Checking…");
     result.className = "verify-result";
     const url = panel.getAttribute("data-assertion");
     let ok = true;
@@ -75,38 +83,43 @@
     const assertion = await fetchJson(url);
     if (assertion.status === 410) {
       const reason = assertion.body && assertion.body.revocationReason;
-      show("fail", "Not revoked:", "the issuer revoked this badge" + (reason ? " (" + reason + ")." : "."));
-      result.textContent = "This badge is not valid.";
+      show("fail", _("Not revoked:"), reason
+        ? format(_("the issuer revoked this badge (%(reason)s)."), { reason: reason })
+        : _("the issuer revoked this badge."));
+      result.textContent = _("This badge is not valid.");
       result.className = "verify-result verify-fail";
       return;
     }
     const a = assertion.body || {};
     ok = show(assertion.status === 200 && a.type === "Assertion" ? "ok" : "fail",
-      "Assertion found:", "HTTP " + assertion.status + ", type " + (a.type || "none") + ".") && ok;
-    ok = show(a.id === url ? "ok" : "fail", "Hosted at its own id:", a.id || "no id") && ok;
+      _("Assertion found:"), format(_("HTTP %(status)s, type %(type)s."),
+        { status: assertion.status, type: a.type || _("none") })) && ok;
+    ok = show(a.id === url ? "ok" : "fail", _("Hosted at its own id:"), a.id || _("no id")) && ok;
     ok = show(a.verification && a.verification.type === "hosted" ? "ok" : "fail",
-      "Verification:", "hosted (the issuer's server vouches for it).") && ok;
+      _("Verification:"), _("hosted (the issuer's server vouches for it).")) && ok;
 
     const badge = a.badge ? await fetchJson(a.badge) : { status: 0, body: null };
     const b = badge.body || {};
     ok = show(badge.status === 200 && b.type === "BadgeClass" && b.id === a.badge ? "ok" : "fail",
-      "Badge class:", (b.name || "not found") + ".") && ok;
+      _("Badge class:"), (b.name || _("not found")) + ".") && ok;
 
     const issuer = b.issuer ? await fetchJson(b.issuer) : { status: 0, body: null };
     const i = issuer.body || {};
     const isIssuer = i.type === "Issuer" || i.type === "Profile";
     ok = show(issuer.status === 200 && isIssuer && i.id === b.issuer ? "ok" : "fail",
-      "Issuer:", (i.name || "not found") + (i.url ? " (" + i.url + ")." : ".")) && ok;
+      _("Issuer:"), (i.name || _("not found")) + (i.url ? " (" + i.url + ")." : ".")) && ok;
     ok = show(origin(a.id) && origin(a.id) === origin(i.id) ? "ok" : "fail",
-      "Same origin:", "the assertion is hosted where the issuer's profile is (" + origin(i.id) + ").") && ok;
+      _("Same origin:"), format(_("the assertion is hosted where the issuer's profile is (%(origin)s)."),
+        { origin: origin(i.id) })) && ok;
 
     const now = new Date();
     const issuedOn = a.issuedOn ? new Date(a.issuedOn) : null;
-    ok = show(issuedOn && issuedOn <= now ? "ok" : "fail", "Issued:", a.issuedOn || "no date") && ok;
+    ok = show(issuedOn && issuedOn <= now ? "ok" : "fail", _("Issued:"), a.issuedOn || _("no date")) && ok;
     if (a.expires) {
-      ok = show(new Date(a.expires) > now ? "ok" : "fail", "Not expired:", "expires " + a.expires + ".") && ok;
+      ok = show(new Date(a.expires) > now ? "ok" : "fail", _("Not expired:"),
+        format(_("expires %(date)s."), { date: a.expires })) && ok;
     } else {
-      show("ok", "Not expired:", "this badge does not expire.");
+      show("ok", _("Not expired:"), _("this badge does not expire."));
     }
 
     if (i.revocationList) {
@@ -115,24 +128,25 @@
         return entry.id === a.id || entry === a.id;
       });
       ok = show(revocations.status === 200 && !revoked ? "ok" : "fail",
-        "Not on the revocation list:", revoked ? "listed as revoked." : "not listed.") && ok;
+        _("Not on the revocation list:"), revoked ? _("listed as revoked.") : _("not listed.")) && ok;
     }
 
     const recipient = a.recipient || {};
     if (!email) {
-      show("skip", "Recipient:", "enter an email address above to check that the badge was awarded to it.");
+      show("skip", _("Recipient:"), _("enter an email address above to check that the badge was awarded to it."));
     } else if (!(window.crypto && crypto.subtle)) {
-      show("skip", "Recipient:", "this browser cannot compute the hash here (the page is not on https).");
+      show("skip", _("Recipient:"), _("this browser cannot compute the hash here (the page is not on https)."));
     } else {
       const salt = recipient.salt || "";
       const expected = (recipient.identity || "").toLowerCase();
       const normalised = email.trim().toLowerCase();
       const actual = recipient.hashed ? "sha256$" + await sha256Hex(normalised + salt) : normalised;
-      ok = show(actual === expected ? "ok" : "fail", "Recipient:",
-        actual === expected ? "awarded to " + normalised + "." : "not awarded to " + normalised + ".") && ok;
+      ok = show(actual === expected ? "ok" : "fail", _("Recipient:"), format(
+        actual === expected ? _("awarded to %(email)s.") : _("not awarded to %(email)s."),
+        { email: normalised })) && ok;
     }
 
-    result.textContent = ok ? "This badge is valid." : "This badge did not pass every check.";
+    result.textContent = ok ? _("This badge is valid.") : _("This badge did not pass every check.");
     result.className = "verify-result " + (ok ? "verify-ok" : "verify-fail");
   }
 
@@ -140,7 +154,7 @@
     event.preventDefault();
     const email = form.querySelector("input[name=email]").value;
     verify(email).catch(function (error) {
-      result.textContent = "The check could not finish: " + error;
+      result.textContent = format(_("The check could not finish: %(error)s"), { error: String(error) });
       result.className = "verify-result verify-fail";
     });
   });

@@ -11,13 +11,6 @@ from drf_spectacular.generators import SchemaGenerator
 OPERATIONS_FILE = Path(__file__).resolve().parents[2] / "docs" / "badgr-v2-operations.txt"
 ENTITY_ID = "AbCdEfGhIjKlMnOpQrStUv"  # 22 characters, like every entity id
 
-# Badgr operations this branch does not serve yet (see docs/api-v2.md, "Not yet"). Strict:
-# serving one makes its test pass, which fails the run until it leaves this list.
-NOT_YET = {
-    ("POST", "/v2/auth/forgot-password"),
-    ("PUT", "/v2/auth/forgot-password"),
-}
-
 
 def operations() -> list[tuple[str, str]]:
     rows = []
@@ -29,17 +22,7 @@ def operations() -> list[tuple[str, str]]:
 
 
 def cases():
-    return [
-        pytest.param(
-            method,
-            path,
-            id=f"{method} {path}",
-            marks=[pytest.mark.xfail(strict=True, reason="not served yet")]
-            if (method, path) in NOT_YET
-            else [],
-        )
-        for method, path in operations()
-    ]
+    return [pytest.param(method, path, id=f"{method} {path}") for method, path in operations()]
 
 
 @cache

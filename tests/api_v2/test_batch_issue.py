@@ -5,6 +5,8 @@ import pytest
 from django.core import mail
 
 from assertions.models import Assertion
+from core.models import OutboundEmail
+from earners.models import Earner
 from issuers.models import CreditLedgerEntry, Issuer, Role
 from issuers.tests.factories import MembershipFactory
 from tests.api_v2.conftest import client_for
@@ -130,3 +132,46 @@ def test_staff_with_the_right_scope_may_issue(template):
     staff = MembershipFactory(issuer=template.issuer, role=Role.STAFF).user
     response = issue(client_for(staff, "rw:issuer"), template, ["ann@example.org"])
     assert response.status_code == 201, response.content
+
+
+def test_each_new_earner_gets_the_language_given_else_the_batchs_else_the_issuers(
+    api, template, owner, django_capture_on_commit_callbacks
+):
+    # Given an issuer whose emails are in English by default
+    Issuer.objects.filter(pk=owner.issuer.pk).update(language="en")
+    items = [
+        {"recipient": {"identity": "ann@example.org"}, "language": "Italiano"},
+        {"recipient": {"identity": "bob@example.org"}},
+    ]
+    # When a batch gives one item a language and the batch another
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api.post(
+            f"/v2/badgeclasses/{template.entity_id}/issue",
+            {"assertions": items, "create_notification": True, "language": "en"},
+            format="json",
+        )
+    # Then each earner has theirs, as the wizard and /api/v1 set it, and is emailed in it
+    assert response.status_code == 201, response.content
+    languages = dict(Earner.objects.values_list("email", "language"))
+    assert languages == {"ann@example.org": "it", "bob@example.org": "en"}
+    sent = {e.to_email: e.context["language"] for e in OutboundEmail.objects.all()}
+    assert sent == {"ann@example.org": "it", "bob@example.org": "en"}
+    # And a single award takes it too; a language that is not one is the item's field error
+    single = api.post(
+        f"/v2/badgeclasses/{template.entity_id}/assertions",
+        {"recipient": {"identity": "cy@example.org"}, "language": "it"},
+        format="json",
+    )
+    assert single.status_code == 201, single.content
+    assert Earner.objects.get(email="cy@example.org").language == "it"
+    items = [{"recipient": {"identity": "dee@example.org"}, "language": "Klingon"}]
+    response = issue_items(api, template, items)
+    assert response.status_code == 400
+    assert list(response.json()["fieldErrors"]["assertions"][0]) == ["language"]
+    assert not Earner.objects.filter(email="dee@example.org").exists()
+
+
+def issue_items(api, template, items):
+    return api.post(
+        f"/v2/badgeclasses/{template.entity_id}/issue", {"assertions": items}, format="json"
+    )

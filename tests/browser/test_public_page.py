@@ -140,3 +140,17 @@ def test_the_earner_signs_in_and_sees_the_backpack(site, browser, device):
     anonymous = browser.new_context().new_page()
     assert anonymous.goto(other.url).status == 404
     context.close()
+
+
+def test_the_verifier_speaks_the_visitors_language(site, browser):
+    # given a revoked badge and a visitor whose browser asks for Italian
+    badge, _ = assertion_revoke(assertion=demo_badge(), reason="Rilasciato per errore")
+    context = browser.new_context(viewport=VIEWPORTS["phone"], locale="it-IT")
+    page = context.new_page()
+    page.goto(badge.url)
+    # when they verify it, the script's words are Italian too (the JavaScript catalogue)
+    page.get_by_role("button", name="Verifica").click()
+    expect(page.locator(".verify-result")).to_have_text("Questo badge non è valido.")
+    expect(page.locator(".check-fail")).to_contain_text("Non revocato:")
+    expect(page.locator(".check-fail")).to_contain_text("Rilasciato per errore")
+    context.close()

@@ -117,6 +117,12 @@ def test_staff_find_a_badge_by_email_correct_the_name_revoke_it_and_export(progr
     rows.first.get_by_role("link").click()
     expect(page.get_by_test_id("badge-earner")).to_contain_text("ada@uni.example")
     shoot(page, "workspace-badge")
+    # its emails read as cards on a phone: nothing in the table scrolls sideways
+    page.set_viewport_size({"width": 390, "height": 900})
+    emails = page.get_by_test_id("badge-emails")
+    expect(emails).to_contain_text("ada@uni.example")
+    assert emails.locator("xpath=..").evaluate("box => box.scrollWidth <= box.clientWidth")
+    page.set_viewport_size({"width": 1280, "height": 900})
     form = page.get_by_test_id("name-form")
     form.locator("input[name=recipient_last_name]").fill("Lovelace")
     form.get_by_role("button").click()

@@ -27,17 +27,23 @@ def _callback_name(callback) -> str:
     return getattr(callback, "cls", callback).__name__
 
 
-def api_endpoints() -> list[tuple[str, str]]:
+def api_endpoints(*, anonymous: bool = False) -> list[tuple[str, str]]:
+    """Every API endpoint that reads a token; with `anonymous`, those that read none."""
     endpoints = []
     for path, _regex, method, callback in EndpointEnumerator().get_api_endpoints():
         if not path.startswith(API_PREFIXES):
             continue  # /api/schema/ and /api/docs/ are public documentation
         if _callback_name(callback) == "unknown_endpoint":
             continue  # /v2's catch-all: a JSON 404 for any unknown path, no object behind it
-        endpoints.append((method.lower(), path))
+        reads_no_token = getattr(callback, "cls", None) and not callback.cls.authentication_classes
+        if bool(reads_no_token) == anonymous:
+            endpoints.append((method.lower(), path))
     return sorted(set(endpoints))
 
 
+# Badgr's account recovery: who forgot their password has no token; the same answer for
+# any address, rate limited (tests/api_v2/test_forgot_password.py). Nothing else.
+ANONYMOUS = [("post", "/v2/auth/forgot-password"), ("put", "/v2/auth/forgot-password")]
 ENDPOINTS = api_endpoints()
 WRITES = [(m, p) for m, p in ENDPOINTS if m != "get"]
 ON_OBJECTS = [(m, p) for m, p in ENDPOINTS if "{" in p]
@@ -47,6 +53,10 @@ COLLECTIONS = [(m, p) for m, p in ENDPOINTS if "{" not in p and m == "get"]
 def test_the_matrix_covers_both_apis():
     assert len(ENDPOINTS) >= 50
     assert {p.split("/")[1] for _, p in ENDPOINTS} == {"v2", "api"}
+
+
+def test_only_account_recovery_answers_without_a_token():
+    assert api_endpoints(anonymous=True) == ANONYMOUS
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ input"). Input takes the same format, read in the issuer's zone, or ISO 8601.
 
 from collections.abc import Mapping
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -181,7 +182,7 @@ class BadgeUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
+            raise serializers.ValidationError(gettext("Give at least one field to change."))
         return attrs
 
 

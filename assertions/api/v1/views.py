@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -198,7 +199,7 @@ class BadgeViewSet(V1GenericViewSet):
     def export(self, request):
         kind = request.query_params.get("format") or "csv"
         if kind not in ("csv", "xlsx"):
-            raise ValidationError({"format": ["Choose csv or xlsx."]})
+            raise ValidationError({"format": [gettext("Choose csv or xlsx.")]})
         queryset = self.filter_queryset(self.get_queryset())
         if kind == "xlsx":
             return exports.xlsx_response(queryset)
@@ -229,7 +230,7 @@ class EarnerBadgeViewSet(V1GenericViewSet):
     def list(self, request, id=None):
         earner = earners_for_user(request.user).filter(entity_id=id).first()
         if earner is None:
-            raise NotFoundError("Earner not found.")
+            raise NotFoundError(gettext("Earner not found."))
         badges = self.get_queryset().filter(earner=earner)
         page = self.paginate_queryset(self.filter_queryset(badges))
         return self.get_paginated_response(BadgeSerializer(page, many=True).data)

@@ -32,7 +32,7 @@ class RecipientSerializer(serializers.Serializer):
 
     def validate_type(self, value):
         if value != "email":
-            raise serializers.ValidationError("Only email recipients are supported.")
+            raise serializers.ValidationError(_("Only email recipients are supported."))
         return value
 
 
@@ -43,7 +43,7 @@ class EvidenceSerializer(serializers.Serializer):
     def validate(self, attrs):
         attrs = {k: v for k, v in attrs.items() if v}
         if not attrs:
-            raise serializers.ValidationError("Either url or narrative is required.")
+            raise serializers.ValidationError(_("Either url or narrative is required."))
         return attrs
 
 
@@ -79,6 +79,14 @@ class AssertionSerializer(serializers.Serializer):
     notify = serializers.BooleanField(required=False, default=False, write_only=True)
     allowDuplicateAwards = serializers.BooleanField(required=False, default=True, write_only=True)
     extensions = serializers.DictField(required=False, allow_null=True)
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        write_only=True,
+        help_text="Not Badgr's: the language of the earner's emails, en or it (or its name, "
+        "e.g. Italiano), as in /api/v1 and the spreadsheet's column; blank: the issuer's.",
+    )
     credentialUrl = serializers.URLField(
         read_only=True,
         allow_null=True,
@@ -190,6 +198,13 @@ class BatchIssueSerializer(serializers.Serializer):
         required=False, help_text="Email each recipient (one credit each); Badgr's name."
     )
     notify = serializers.BooleanField(required=False, help_text="The same as create_notification.")
+    language = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=20,
+        help_text="Not Badgr's: the earners' language for items that give none (see the "
+        "item's `language`); blank: the issuer's.",
+    )
     allowDuplicateAwards = serializers.BooleanField(  # noqa: N815 (Badgr's name)
         required=False,
         help_text="False refuses recipients who already hold a valid badge of the class "

@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import ValidationError
@@ -75,31 +76,33 @@ def _template_from_body(request, issuer, data):
         matches = list(templates.filter(name__iexact=data["badgeclassName"])[:2])
         if len(matches) > 1:
             raise ApplicationError(
-                "More than one badge class has that name; give its entityId.",
-                field_errors={"badgeclassName": ["Ambiguous name."]},
+                gettext("More than one badge class has that name; give its entityId."),
+                field_errors={"badgeclassName": [gettext("Ambiguous name.")]},
             )
         template = matches[0] if matches else None
     else:
         raise ApplicationError(
-            "Say which badge class to award.",
-            field_errors={"badgeclass": ["Give badgeclass or badgeclassOpenBadgeId."]},
+            gettext("Say which badge class to award."),
+            field_errors={"badgeclass": [gettext("Give badgeclass or badgeclassOpenBadgeId.")]},
         )
     if template is None:
         raise ApplicationError(
-            "No such badge class in this issuer.",
-            field_errors={"badgeclass": ["No badge class of this issuer has that id."]},
+            gettext("No such badge class in this issuer."),
+            field_errors={"badgeclass": [gettext("No badge class of this issuer has that id.")]},
         )
     return template
 
 
-def _award_arguments(data: dict) -> dict:
-    """A validated AssertionSerializer's recipient and badge, as the award services take them."""
+def _award_arguments(data: dict, language: str = "") -> dict:
+    """A validated AssertionSerializer's recipient and badge, as the award services take
+    them; `language` is the earner's when the item gives none (a batch's)."""
     extensions = data.get("extensions") or {}
     first, last = recipient_name(extensions)
     return {
         "recipient_email": data["identity"],
         "recipient_first_name": first,
         "recipient_last_name": last,
+        "recipient_language": data.get("language") or language,
         "issued_on": data.get("emitted_at"),
         "expires_at": data.get("expires_at", services.TEMPLATE_DEFAULT),
         "narrative": data.get("narrative") or "",
@@ -217,7 +220,7 @@ class BadgeClassIssueView(BadgrAPIView):
         results = services.assertions_issue(
             template=template,
             actor=request.user,
-            awards=[_award_arguments(item) for item in items],
+            awards=[_award_arguments(item, data.get("language", "")) for item in items],
             notify=data.get("create_notification", data.get("notify", False)),
             allow_duplicate=data.get("allowDuplicateAwards", True)
             and all(item["allowDuplicateAwards"] for item in items),
@@ -292,7 +295,7 @@ class AssertionBulkRevokeView(BadgrAPIView):
     @idempotent
     def post(self, request):
         if not isinstance(request.data, list):
-            raise ValidationError(["Send a list of {entityId, revocationReason} objects."])
+            raise ValidationError([gettext("Send a list of {entityId, revocationReason} objects.")])
         serializer = RevokeItemSerializer(data=request.data, many=True)
         serializer.is_valid(raise_exception=True)
         items = [

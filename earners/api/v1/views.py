@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.response import Response
@@ -55,7 +56,7 @@ class EarnerViewSet(V1GenericViewSet):
         """The earner of the URL, found without the list's filters."""
         earner = earners_for_user(self.request.user).filter(entity_id=self.kwargs["id"]).first()
         if earner is None:
-            raise NotFoundError("Earner not found.")
+            raise NotFoundError(gettext("Earner not found."))
         return earner
 
     def list(self, request):

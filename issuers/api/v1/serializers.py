@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -62,7 +63,7 @@ class OrganizationUpdateSerializer(StrictFieldsMixin, serializers.Serializer):
 
     def validate(self, attrs):
         if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
+            raise serializers.ValidationError(gettext("Give at least one field to change."))
         return attrs
 
 

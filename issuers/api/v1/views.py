@@ -143,7 +143,7 @@ class OrganizationViewSet(V1GenericViewSet):
     def _membership(self, issuer, user_id):
         membership = self._memberships(issuer).filter(user__entity_id=user_id).first()
         if membership is None:
-            raise NotFoundError("Member not found.")
+            raise NotFoundError(_("Member not found."))
         return membership
 
     @extend_schema(

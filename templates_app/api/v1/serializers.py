@@ -2,6 +2,7 @@
 
 import json
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
@@ -126,7 +127,7 @@ class BadgeTemplateWriteSerializer(StrictFieldsMixin, serializers.Serializer):
                     plain["alignments"] = json.loads(plain["alignments"])
                 except (ValueError, RecursionError):  # RecursionError: nested too deeply
                     raise serializers.ValidationError(
-                        {"alignments": ["Give a JSON list of alignment objects."]}
+                        {"alignments": [gettext("Give a JSON list of alignment objects.")]}
                     ) from None
             data = plain
         return super().to_internal_value(data)
@@ -137,7 +138,7 @@ class BadgeTemplateWriteSerializer(StrictFieldsMixin, serializers.Serializer):
         if attrs.get("validity_unit") == "" and "validity_amount" not in attrs:
             attrs["validity_amount"] = None
         if not attrs:
-            raise serializers.ValidationError("Give at least one field to change.")
+            raise serializers.ValidationError(gettext("Give at least one field to change."))
         return attrs
 
     def service_fields(self) -> dict:
@@ -177,9 +178,11 @@ class BadgeTemplateCreateSerializer(BadgeTemplateWriteSerializer):
     def validate(self, attrs):
         attrs = super().validate(attrs)
         if attrs.get("validity_amount") and not attrs.get("validity_unit"):
-            raise serializers.ValidationError({"validity_unit": ["Give the unit of the amount."]})
+            raise serializers.ValidationError(
+                {"validity_unit": [gettext("Give the unit of the amount.")]}
+            )
         if attrs.get("validity_unit") and not attrs.get("validity_amount"):
-            raise serializers.ValidationError({"validity_amount": ["Give the amount."]})
+            raise serializers.ValidationError({"validity_amount": [gettext("Give the amount.")]})
         return attrs
 
 

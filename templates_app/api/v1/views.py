@@ -1,3 +1,4 @@
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -152,5 +153,5 @@ class BadgeTemplateViewSet(V1GenericViewSet):
     def version(self, request, id=None, version_id=None):
         version = self._versions(self.get_object()).filter(entity_id=version_id).first()
         if version is None:
-            raise NotFoundError("Badge template version not found.")
+            raise NotFoundError(gettext("Badge template version not found."))
         return Response(BadgeTemplateVersionSerializer(version).data)

@@ -1,5 +1,6 @@
 from collections.abc import Mapping
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
@@ -44,7 +45,8 @@ class BadgeClassListView(BadgrAPIView):
         issuer_id = request.data.get("issuer") if isinstance(request.data, Mapping) else None
         if not issuer_id:
             raise ApplicationError(
-                "Say which issuer.", field_errors={"issuer": ["This field is required."]}
+                gettext("Say which issuer."),
+                field_errors={"issuer": [gettext("This field is required.")]},
             )
         return _create(request, issuer_for_user(request.user, str(issuer_id)))
 
