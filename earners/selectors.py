@@ -1,5 +1,6 @@
 from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Upper
+from django.utils.translation import gettext
 
 from core.exceptions import NotFoundError
 from earners.models import Earner
@@ -72,5 +73,5 @@ def earner_for_issuer(issuer, entity_id: str) -> Earner:
     """One of the issuer's earners; NotFoundError for anything else."""
     earner = Earner.objects.filter(issuer=issuer, entity_id=entity_id).first()
     if earner is None:
-        raise NotFoundError("No such earner.")
+        raise NotFoundError(gettext("No such earner."))
     return earner

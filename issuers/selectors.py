@@ -104,14 +104,14 @@ def issuer_membership_of(issuer, email: str) -> IssuerMembership:
         .first()
     )
     if membership is None:
-        raise NotFoundError("No such member.")
+        raise NotFoundError(gettext("No such member."))
     return membership
 
 
 def issuer_invitation(issuer, entity_id: str) -> Invitation:
     invitation = Invitation.objects.filter(issuer=issuer, entity_id=entity_id).first()
     if invitation is None:
-        raise NotFoundError("No such invitation.")
+        raise NotFoundError(gettext("No such invitation."))
     return invitation
 
 

@@ -268,7 +268,7 @@ def batch_chunk_run(*, chunk_id: int) -> str:
         return "skipped"
     batch = chunk.batch
     if chunk.attempts > MAX_CHUNK_ATTEMPTS:
-        message = "A part of this batch stopped its worker too many times. Ask support."
+        message = _("A part of this batch stopped its worker too many times. Ask support.")
         batch_fail(batch_id=batch.pk, message=message)
         return "failed"
     try:
