@@ -1,6 +1,7 @@
 """Small helpers over querysets."""
 
 from django.db import connections, router
+from django.db.models import CharField, Func
 from django.db.models.lookups import Exact
 from django.db.models.query import get_related_populators
 
@@ -122,3 +123,18 @@ def unique_compiled(build, value):
     for populator in plan.related:
         populator.populate(row, obj)
     return obj
+
+
+class IsoZ(Func):
+    """A timestamp as `core.timefmt.format_iso_z` writes it (`2026-06-30T21:59:59Z`),
+    written by PostgreSQL: a list of thousands of badges then reads text instead of
+    making, converting to UTC and formatting three datetimes a row in Python (a third of
+    a `/v2` list's time). Whole seconds, cut as format_iso_z cuts them; NULL stays NULL.
+    PostgreSQL only (`supported`)."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+    @staticmethod
+    def supported(connection) -> bool:
+        return connection.vendor == "postgresql"

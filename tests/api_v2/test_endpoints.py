@@ -1,6 +1,8 @@
 """The /v2 endpoints: shapes, rules, and every endpoint's 401 / 403 / 404 / 400."""
 
 import base64
+import datetime as dt
+import zoneinfo
 
 import pytest
 from django.core import mail
@@ -9,6 +11,7 @@ from assertions.models import Assertion, AssertionStatus
 from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
 from core.testing import png_bytes, png_upload
+from core.timefmt import format_iso_z
 from issuers.models import Issuer, Role
 from issuers.tests.factories import MembershipFactory, make_operator
 from templates_app.models import BadgeTemplate
@@ -550,3 +553,31 @@ def test_a_body_over_the_limit_is_413_in_badgrs_envelope(api, template, settings
     assert status["success"] is False
     assert "larger than the 1,000 bytes this server accepts" in status["description"]
     assert not Assertion.objects.exists()
+
+
+def test_a_list_writes_each_time_as_the_single_badge_does(api, template):
+    # Given badges whose times have fractions of a second just under the next second, a
+    # year written with fewer than 4 digits, a zone other than UTC, and no expiry
+    rome = zoneinfo.ZoneInfo("Europe/Rome")
+    times = [
+        (dt.datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=rome), None),
+        (
+            dt.datetime(443, 1, 2, 3, 4, 5, 999999, tzinfo=dt.UTC),
+            dt.datetime(2030, 1, 1, tzinfo=rome),
+        ),
+    ]
+    for emitted, expires in times:
+        badge = AssertionFactory(template=template)
+        Assertion.objects.filter(pk=badge.pk).update(
+            created_at=emitted, emitted_at=emitted, expires_at=expires
+        )
+    # When the issuer's badges are listed
+    listed = result(api.get(f"/v2/issuers/{template.issuer.entity_id}/assertions"))
+    # Then each time reads as format_iso_z writes it for one badge
+    by_id = {b.entity_id: b for b in Assertion.objects.all()}
+    for item in listed:
+        badge = by_id[item["entityId"]]
+        assert item["createdAt"] == format_iso_z(badge.created_at)
+        assert item["issuedOn"] == format_iso_z(badge.emitted_at)
+        assert item["expires"] == format_iso_z(badge.expires_at)
+    assert {item["issuedOn"] for item in listed} == {"2026-06-30T21:59:59Z", "0443-01-02T03:04:05Z"}

@@ -1,9 +1,11 @@
 from django.conf import settings
+from django.db import connections
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from assertions.models import Acceptance
 from core.api.fields import IsoZDateTimeField, WebURLField
+from core.queries import IsoZ
 from core.timefmt import format_iso_z
 
 
@@ -124,6 +126,25 @@ ROW_COLUMNS = (
 )
 
 
+TIMES = ("created_at", "emitted_at", "expires_at")
+
+
+def list_values(queryset):
+    """`queryset.values()` of what `assertion_v2` shows, for a list: on PostgreSQL its
+    times come written by the database (`core.queries.IsoZ`, as `<name>_z`)."""
+    if not IsoZ.supported(connections[queryset.db]):
+        return queryset.values(*ROW_COLUMNS)
+    return queryset.values(
+        *(c for c in ROW_COLUMNS if c not in TIMES), **{f"{n}_z": IsoZ(n) for n in TIMES}
+    )
+
+
+def _when(row: dict, name: str) -> str | None:
+    if f"{name}_z" in row:
+        return row[f"{name}_z"]
+    return format_iso_z(row[name])
+
+
 def row_of(assertion) -> dict:
     """The ROW_COLUMNS of an Assertion instance (its related objects already loaded)."""
     return {
@@ -157,7 +178,7 @@ def assertion_v2(row: dict) -> dict:
         "entityType": "Assertion",
         "entityId": row["entity_id"],
         "openBadgeId": open_badge_id,
-        "createdAt": format_iso_z(row["created_at"]),
+        "createdAt": _when(row, "created_at"),
         "createdBy": row["created_by__entity_id"],
         "badgeclass": row["badge_template__entity_id"],
         "badgeclassOpenBadgeId": f"{site}/public/badges/{row['badge_template__entity_id']}",
@@ -171,13 +192,13 @@ def assertion_v2(row: dict) -> dict:
             "plaintextIdentity": row["recipient_email"],
             "salt": row["recipient_salt"],
         },
-        "issuedOn": format_iso_z(row["emitted_at"]),
+        "issuedOn": _when(row, "emitted_at"),
         "narrative": row["narrative"] or None,
         "evidence": row["evidence"],
         "revoked": revoked,
         "revocationReason": (row["revoked_reason"] or None) if revoked else None,
         "acceptance": row["acceptance"],
-        "expires": format_iso_z(row["expires_at"]),
+        "expires": _when(row, "expires_at"),
         "extensions": row["additional_details"].get("extensions", {}),
         # Not Badgr's: this platform's Open Badges 3.0 credential (credentials app).
         "credentialUrl": None if revoked else f"{open_badge_id}/credential",

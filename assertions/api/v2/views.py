@@ -6,7 +6,6 @@ from rest_framework.response import Response
 
 from assertions import services
 from assertions.api.v2.serializers import (
-    ROW_COLUMNS,
     AcceptanceSerializer,
     AssertionSerializer,
     AssertionUpdateSerializer,
@@ -17,6 +16,7 @@ from assertions.api.v2.serializers import (
     RevokeResultSerializer,
     assertion_v2,
     imported_v2,
+    list_values,
     recipient_name,
 )
 from assertions.models import Acceptance
@@ -60,7 +60,7 @@ def _list(request, queryset):
         include_expired=_flag(request, "include_expired"),
         include_revoked=_flag(request, "include_revoked"),
     )
-    items, link = paginate(queryset.values(*ROW_COLUMNS), request)
+    items, link = paginate(list_values(queryset), request)
     headers = {"Link": link} if link else {}
     return Response([assertion_v2(row) for row in items], headers=headers)
 
