@@ -37,6 +37,12 @@ def main(argv=None) -> int:
     parser.add_argument("--repeat", type=int, default=5, help="runs per benchmark (median)")
     parser.add_argument("--only", default="", help="run only modules whose name contains this")
     parser.add_argument(
+        "--skip",
+        default="",
+        help="leave out modules whose name contains any of these (comma-separated), e.g. "
+        "badge_list,earner_list, which build a million rows each",
+    )
+    parser.add_argument(
         "--scale",
         action="store_true",
         help="run the scale benchmarks (bench/scale_*.py: a database of 1,000,000 badges, "
@@ -49,7 +55,9 @@ def main(argv=None) -> int:
     modules = [
         m.name
         for m in pkgutil.iter_modules([str(HERE)])
-        if m.name.startswith("scale_" if args.scale else "bench_") and args.only in m.name
+        if m.name.startswith("scale_" if args.scale else "bench_")
+        and args.only in m.name
+        and not any(part and part in m.name for part in args.skip.split(","))
     ]
     if not modules:
         print(f"No benchmark module matches {args.only!r}.", file=sys.stderr)
