@@ -12,7 +12,7 @@ PIDS: dict[str, int] = {}  # base URL -> gunicorn master pid, while it runs
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int | None = None):
+def gunicorn(workers: int | None = None, settings: str | None = None):
     port = free_port()
     env = production_env(
         port,
@@ -20,6 +20,8 @@ def gunicorn(workers: int | None = None):
         LOG_LEVEL="WARNING",
         DB_SERVER_SIDE_BINDING=os.environ.get("DB_SERVER_SIDE_BINDING", "false"),
     )
+    if settings:
+        env["DJANGO_SETTINGS_MODULE"] = settings
     if workers:  # else gunicorn.conf.py's default, 2 x cores + 1
         env["WEB_CONCURRENCY"] = str(workers)
     with tempfile.TemporaryFile() as log, gunicorn_server(env, log) as process:
