@@ -3,7 +3,11 @@
 from django.db import connections, router
 from django.db.models import CharField, Func
 from django.db.models.lookups import Exact
-from django.db.models.query import get_related_populators
+from django.db.models.query import (
+    ModelIterable,
+    ValuesListIterable,
+    get_related_populators,
+)
 
 
 def unique_or_none(queryset):
@@ -17,37 +21,6 @@ def unique_or_none(queryset):
     return next(iter(queryset.order_by()[:1]), None)
 
 
-_VALUES_SQL: dict = {}
-
-
-def values_by_pk(model, pk, fields: tuple[str, ...]):
-    """The values of `fields` (concrete fields) of `model`'s row `pk`, as a tuple, or
-    None: `filter(pk=pk).values_list(*fields).first()` with its SQL compiled once per
-    model, fields and database instead of at every call (building and compiling a
-    queryset costs several times the read of one row by its key on PostgreSQL; an award
-    makes such a read in every request). Values are converted as the ORM would."""
-    using = router.db_for_read(model)
-    key = (model, fields, using)
-    if key not in _VALUES_SQL:
-        query = model._default_manager.using(using).filter(pk=0).order_by().values_list(*fields)
-        compiler = query[:1].query.get_compiler(using)
-        sql, params = compiler.as_sql()
-        if list(params) != [0]:
-            raise TypeError(f"Unexpected parameters {params!r} in {sql!r}.")
-        selected = [expression for expression, _sql, _alias in compiler.select]
-        _VALUES_SQL[key] = (sql, compiler.get_converters(selected))
-    sql, converters = _VALUES_SQL[key]
-    connection = connections[using]
-    field = model._meta.pk
-    value = field.get_db_prep_value(field.get_prep_value(pk), connection, prepared=True)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [value])
-        row = cursor.fetchone()
-    if row is None or not converters:
-        return row
-    return _converted(row, converters, connection)
-
-
 def _converted(row, converters, connection) -> tuple:
     """`row` with each value passed through the ORM's converters for its column."""
     row = list(row)
@@ -58,8 +31,8 @@ def _converted(row, converters, connection) -> tuple:
 
 
 class _Plan:
-    """A lookup's SQL and how its row becomes objects (as Django's ModelIterable makes
-    them), worked out once."""
+    """A lookup's SQL, its converters and (for model rows) how its row becomes objects,
+    as Django's ModelIterable makes them, worked out once."""
 
     def __init__(self, queryset, value):
         where = queryset.query.where.children
@@ -70,17 +43,19 @@ class _Plan:
         self.sql, params = compiler.as_sql()  # fills compiler.select and klass_info
         if list(params) != [self.param(value, compiler.connection)]:
             raise TypeError(f"{self.sql!r} is not a plain lookup by {value!r}.")
-        if compiler.annotation_col_map:
-            raise TypeError(f"{self.sql!r} has annotations.")
         if queryset._known_related_objects:
             raise TypeError("A related manager's queryset cannot be compiled once.")
         select, klass_info = compiler.select, compiler.klass_info
+        self.converters = compiler.get_converters([column[0] for column in select])
+        if queryset._iterable_class is ValuesListIterable:  # the row is the answer
+            return
+        if queryset._iterable_class is not ModelIterable or compiler.annotation_col_map:
+            raise TypeError(f"{self.sql!r} is neither model rows nor plain tuples.")
         self.model = klass_info["model"]
         columns = klass_info["select_fields"]
         self.own = slice(columns[0], columns[-1] + 1)
         self.init_list = [column[0].target.attname for column in select[self.own]]
         self.related = get_related_populators(klass_info, select, queryset.db)
-        self.converters = compiler.get_converters([column[0] for column in select])
 
     def param(self, value, connection):
         """`value` as the lookup sends it (prepared by its field as the ORM prepares it:
@@ -88,9 +63,46 @@ class _Plan:
         prepared = self.field.get_prep_value(value)
         return self.field.get_db_prep_value(prepared, connection, prepared=True)
 
+    def row(self, value, using):
+        """The lookup's row for `value`, converted, or None."""
+        connection = connections[using]
+        with connection.cursor() as cursor:
+            cursor.execute(self.sql, [self.param(value, connection)])
+            row = cursor.fetchone()
+        if row is None or not self.converters:
+            return row
+        return _converted(row, self.converters, connection)
+
+
+_PLANS: dict = {}
+
+
+def _plan(key, model, build, value) -> tuple[_Plan, str]:
+    """The plan of `key` on the database `model` is read from, made from `build()` (a
+    queryset) the first time."""
+    using = router.db_for_read(model)
+    plan = _PLANS.get((key, using))
+    if plan is None:
+        plan = _PLANS[(key, using)] = _Plan(build().order_by()[:1].using(using), value)
+    return plan, using
+
+
+def values_by_pk(model, pk, fields: tuple[str, ...]):
+    """The values of `fields` (concrete fields) of `model`'s row `pk`, as a tuple, or
+    None: `filter(pk=pk).values_list(*fields).first()` with its SQL compiled once per
+    model, fields and database instead of at every call (building and compiling a
+    queryset costs several times the read of one row by its key on PostgreSQL; an award
+    makes such a read in every request). Values are converted as the ORM would."""
+    plan, using = _plan(
+        (model, fields),
+        model,
+        lambda: model._default_manager.filter(pk=pk).values_list(*fields),
+        pk,
+    )
+    return plan.row(pk, using)
+
 
 _MODELS: dict = {}
-_PLANS: dict = {}
 
 
 def unique_compiled(build, value):
@@ -106,19 +118,10 @@ def unique_compiled(build, value):
     model = _MODELS.get(build)
     if model is None:
         model = _MODELS[build] = build(value).model
-    using = router.db_for_read(model)
-    plan = _PLANS.get((build, using))
-    if plan is None:
-        queryset = build(value).order_by()[:1].using(using)
-        plan = _PLANS[(build, using)] = _Plan(queryset, value)
-    connection = connections[using]
-    with connection.cursor() as cursor:
-        cursor.execute(plan.sql, [plan.param(value, connection)])
-        row = cursor.fetchone()
+    plan, using = _plan(build, model, lambda: build(value), value)
+    row = plan.row(value, using)
     if row is None:
         return None
-    if plan.converters:
-        row = _converted(row, plan.converters, connection)
     obj = plan.model.from_db(using, plan.init_list, row[plan.own])
     for populator in plan.related:
         populator.populate(row, obj)

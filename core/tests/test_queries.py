@@ -48,12 +48,12 @@ def test_values_by_pk_reads_what_the_orm_reads_each_time():
 def test_values_by_pk_compiles_its_sql_once_and_finds_no_row_for_a_missing_key(monkeypatch):
     badge = AssertionFactory()
     values_by_pk(Assertion, badge.pk, ("status",))
-    compiled = queries._VALUES_SQL.copy()
+    compiled = queries._PLANS.copy()
     # When it is read again with the same fields, and for a key no row has
     monkeypatch.setattr(Assertion.objects, "filter", None)  # no queryset is built again
     assert values_by_pk(Assertion, badge.pk, ("status",)) == (badge.status,)
     assert values_by_pk(Assertion, badge.pk + 1000, ("status",)) is None
-    assert compiled == queries._VALUES_SQL
+    assert compiled == queries._PLANS
 
 
 def _badge_with_earner(entity_id):
