@@ -49,11 +49,7 @@ def public_badge_version(template_entity_id: str, number: int | None = None):
     """A template version with its template and issuer, for the public BadgeClass: the
     given version number, or the template's current version. None when there is none."""
     if number is None:
-        template = unique_or_none(
-            BadgeTemplate.objects.select_related("current_version", "issuer").filter(
-                entity_id=template_entity_id
-            )
-        )
+        template = unique_compiled(_template_by_entity_id, template_entity_id)
         if template is None or template.current_version is None:
             return None
         version = template.current_version

@@ -48,7 +48,6 @@ def _shared_context(version, issuer) -> dict:
         "badge_image_url": image,
         "backpack_url": absolute_url(reverse("backpack")),
         "login_url": absolute_url(reverse("login")),
-        "zone": zoneinfo.ZoneInfo(issuer.timezone),
     }
 
 
@@ -62,8 +61,8 @@ def badge_email_context(assertion: Assertion, shared: dict | None = None) -> dic
         shared = {}
     if version.pk not in shared:
         shared[version.pk] = _shared_context(version, assertion.organization)
-    context = dict(shared[version.pk])
-    zone = context.pop("zone")
+    context = shared[version.pk]
+    zone = zoneinfo.ZoneInfo(assertion.organization.timezone)  # ZoneInfo keeps a cache
     return {
         **context,
         "recipient_name": assertion.recipient_name,
