@@ -5,6 +5,7 @@ import datetime as dt
 import pytest
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
+from django.utils.translation import gettext_lazy
 
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
@@ -147,3 +148,51 @@ def test_copy_many_fails_whole_on_a_constraint():
     with pytest.raises(IntegrityError), transaction.atomic():
         copy_many(rows)
     assert not Earner.objects.filter(email="new@learners.example").exists()
+
+
+@on_postgresql
+def test_values_only_a_field_can_prepare_go_through_the_field():
+    # Given values that the field's own preparation changes: a lazy translated string, a
+    # number in a text column, a naive time, a NUL in an
+    # entity id, and a related object saved after it was assigned
+    issuer = IssuerFactory()
+    owner = UserFactory.build(email="late@learners.example")
+    earner = Earner(
+        issuer=issuer,
+        email="prep@learners.example",
+        first_name=gettext_lazy("Yes"),
+        last_name=42,
+        entity_id="abc\x00def",
+        user=owner,
+    )
+    owner.save()  # the earner's user_id is still empty: the save sets it from the object
+    badge = AssertionFactory()
+    naive = dt.datetime(2030, 1, 2, 3, 4, 5)  # noqa: DTZ001 (what is tested)
+    # When they are inserted
+    with pytest.warns(RuntimeWarning, match="naive datetime"):
+        insert_many([Assertion(**{**_copyable(badge), "emitted_at": naive})])
+    insert_many([earner])
+    # Then each is stored as a save would store it
+    stored = Earner.objects.get(pk=earner.pk)
+    assert (stored.first_name, stored.last_name) == ("Yes", "42")
+    assert stored.entity_id == "abc\ufffddef"
+    assert stored.user_id == owner.pk
+    assert Assertion.objects.filter(emitted_at=naive.replace(tzinfo=dt.UTC)).exists()
+
+
+@on_postgresql
+def test_an_unsaved_related_object_is_refused_as_a_save_refuses_it():
+    issuer = IssuerFactory()
+    with pytest.raises(ValueError, match="unsaved related object 'user'"):
+        insert_many([Earner(issuer=issuer, email="u@learners.example", user=UserFactory.build())])
+    assert not Earner.objects.filter(issuer=issuer).exists()
+
+
+def _copyable(badge) -> dict:
+    """The fields of `badge` for a new badge of the same template and earner."""
+    skip = {"id", "entity_id", "created_at", "updated_at"}
+    return {
+        f.attname: getattr(badge, f.attname)
+        for f in Assertion._meta.concrete_fields
+        if f.attname not in skip
+    }
