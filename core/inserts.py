@@ -58,6 +58,7 @@ class _Column:
     relation: bool  # a foreign key: the related object's key, as a save takes it
     unchanged: tuple  # value types that go in as they are
     aware: bool  # a datetime that must be aware (USE_TZ), else get_prep_value makes it so
+    text: bool  # get_prep_value gives any str back as it is, a subclass too
     convert: object  # see _as_json
 
     def value(self, obj, operation: str, now):
@@ -79,6 +80,8 @@ class _Column:
             if self.aware and value.tzinfo is None:
                 return self._prepared(obj)  # made aware, with a warning
             return value if self.convert is None else self.convert(value)
+        if self.text and isinstance(value, str):
+            return value  # a text choice's member: JSON writes it as the text it is
         return self._prepared(obj)
 
     def _prepared(self, obj):
@@ -139,6 +142,7 @@ def _columns(model) -> list[_Column] | None:
                 relation=field.is_relation,
                 unchanged=_unchanged_types(field),
                 aware=isinstance(field, models.DateTimeField) and settings.USE_TZ,
+                text=str in _unchanged_types(field),
                 convert=_as_json(field),
             )
         )

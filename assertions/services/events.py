@@ -6,8 +6,17 @@ from core.inserts import insert_many
 
 
 def event(assertion, kind: str, actor=None, **payload) -> AssertionEvent:
-    """An event to save with `events_save` (many changes at once)."""
-    return AssertionEvent(assertion=assertion, kind=kind, actor=actor, payload=payload)
+    """An event of a saved `assertion` to save with `events_save` (many changes at once).
+    Made from keys, not objects: an award makes two per badge, and setting related
+    objects costs more than the rest of the event."""
+    if assertion.pk is None:
+        raise ValueError("An event is of a saved badge.")
+    return AssertionEvent(
+        assertion_id=assertion.pk,
+        kind=kind,
+        actor_id=None if actor is None else actor.pk,
+        payload=payload,
+    )
 
 
 def events_save(events: list[AssertionEvent]) -> None:
