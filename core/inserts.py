@@ -3,7 +3,7 @@
 On PostgreSQL `bulk_create` sends each column as an array that psycopg writes out in
 Python, element by element, escaping each string with a regular expression: that was
 about a third of a 10,000-badge assignment. Here the rows travel as one JSON document
-(encoded in C) and PostgreSQL unpacks it with `json_populate_recordset` into the
+(written by orjson) and PostgreSQL unpacks it with `json_populate_recordset` into the
 table's own column types, in one `INSERT ... SELECT ... RETURNING`. It can skip rows
 that conflict with existing ones (`ON CONFLICT DO NOTHING`) and still say which rows
 it inserted, which `bulk_create(ignore_conflicts=True)` cannot.
@@ -15,9 +15,9 @@ run`) get `bulk_create`.
 
 import datetime as dt
 import functools
-import json
 from dataclasses import dataclass
 
+import orjson
 from django.conf import settings
 from django.db import connections, models, router
 from django.utils import timezone
@@ -167,6 +167,18 @@ def _rows(objs: list, fields: list) -> list[dict]:
     return [{name: value(obj, "insert_many", now) for name, value in named} for obj in objs]
 
 
+# orjson writes the document 4-5 times faster than json; what json refuses it refuses
+# too (times and dataclasses inside a JSONField's value), and keys that are not text are
+# written as text, as json writes them.
+_JSON_OPTIONS = (
+    orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | (orjson.OPT_PASSTHROUGH_DATACLASS)
+)
+
+
+def _json(rows: list[dict]) -> str:
+    return orjson.dumps(rows, option=_JSON_OPTIONS).decode()
+
+
 def _target(objs: list, using):
     """(model, database alias, connection) that unsaved `objs` of one model go to."""
     model = type(objs[0])
@@ -209,7 +221,7 @@ def insert_many(
         f"{'ON CONFLICT DO NOTHING ' if ignore_conflicts else ''}RETURNING {returning}"
     )
     with connection.cursor() as cursor:
-        cursor.execute(sql, [json.dumps(rows)])
+        cursor.execute(sql, [_json(rows)])
         returned = cursor.fetchall()
     if key is None:  # one row back per object, in order (as bulk_create relies on too)
         pairs = zip(objs, (row[0] for row in returned), strict=True)
