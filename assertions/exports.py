@@ -3,20 +3,20 @@
 Spreadsheets run cells that start with = + - @ (or a tab or carriage return) as
 formulas, so such values get a leading apostrophe: a recipient's name cannot become a
 formula in someone's Excel. Rows are written as they come, so memory does not grow with
-their number. The badge export (the Open Badge API's badge object, used by /api/v1 and
-the admin) is in assertions.api.v1.exports; an assignment's per-row report is here.
+their number (XLSX too: core.xlsx). The badge export (the Open Badge API's badge object,
+used by /api/v1 and the admin) is in assertions.api.v1.exports; an assignment's per-row
+report is here.
 """
 
 import csv
-import tempfile
 
 from django.conf import settings
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 from django.utils import timezone
-from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from assertions.selectors import batch_rows
+from core.xlsx import xlsx_stream
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -70,18 +70,14 @@ def _xlsx_cell(value):
     return value
 
 
-def xlsx_response(header, rows, filename: str, sheet: str) -> FileResponse:
-    """`rows` as one sheet, written in openpyxl's write-only mode to a temporary file
-    that is streamed and deleted when the response is closed."""
-    workbook = Workbook(write_only=True)
-    worksheet = workbook.create_sheet(sheet)
-    worksheet.append(list(header))
-    for row in rows:
-        worksheet.append([_xlsx_cell(v) for v in row])
-    target = tempfile.TemporaryFile(suffix=".xlsx")  # noqa: SIM115 - FileResponse closes it
-    workbook.save(target)
-    target.seek(0)
-    return FileResponse(target, as_attachment=True, filename=filename, content_type=XLSX_TYPE)
+def xlsx_response(header, rows, filename: str, sheet: str) -> StreamingHttpResponse:
+    """`rows` as one sheet, streamed as it is written (core.xlsx)."""
+    response = StreamingHttpResponse(
+        xlsx_stream(header, ([_xlsx_cell(v) for v in row] for row in rows), sheet=sheet),
+        content_type=XLSX_TYPE,
+    )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
 
 
 REPORT_COLUMNS = (

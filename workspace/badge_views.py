@@ -152,8 +152,7 @@ def badge_selection(request, entity_id: str):
 @login_required
 def badge_export(request, entity_id: str, fmt: str = "csv"):
     """The filtered list, every page of it, as CSV or XLSX: the Open Badge API's badge
-    columns and time formats, rows read in chunks and written as they come (CSV
-    streamed; XLSX in openpyxl's write-only mode, then streamed from a temporary file):
+    columns and time formats, rows read in chunks and streamed as they are written:
     assertions.api.v1.exports."""
     issuer = issuer_or_404(request, entity_id)
     form = _filter_form(request, issuer)

@@ -6,8 +6,8 @@ query, no model instances; template versions and issuers, which rows share, are 
 beforehand) and written as they come, so memory does not grow with the number of rows:
 
 - CSV is streamed (StreamingHttpResponse), a few rows' worth of memory at a time.
-- XLSX goes through openpyxl's write-only mode into a temporary file that is then
-  streamed (FileResponse) and deleted when closed.
+- XLSX is streamed too, each row written into the file's deflated sheet as it comes
+  (core.xlsx).
 
 Text that a spreadsheet would run as a formula is neutralised (assertions.exports). The
 admin's "export selected badges" actions use this same export.
@@ -16,7 +16,7 @@ admin's "export selected badges" actions use this same export.
 import json
 
 from django.conf import settings
-from django.http import FileResponse, StreamingHttpResponse
+from django.http import StreamingHttpResponse
 
 from assertions import exports
 from assertions.api.v1.serializers import BADGE_FIELDS
@@ -154,7 +154,7 @@ def csv_response(queryset) -> StreamingHttpResponse:
     )
 
 
-def xlsx_response(queryset) -> FileResponse:
+def xlsx_response(queryset) -> StreamingHttpResponse:
     return exports.xlsx_response(
         EXPORT_FIELDS,
         export_rows(queryset),
