@@ -59,6 +59,12 @@ def assertions_for_user(user) -> QuerySet[Assertion]:
     )
 
 
+def badges_of_template(template) -> QuerySet[Assertion]:
+    """The badges of a template its caller may read (`template_for_user` checked it):
+    every badge of a template is of the template's issuer, so no membership join."""
+    return Assertion.objects.filter(badge_template=template)
+
+
 def assertion_for_user(user, entity_id: str) -> Assertion:
     assertion = unique_or_none(assertions_for_user(user).filter(entity_id=entity_id))
     if assertion is None:

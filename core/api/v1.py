@@ -30,10 +30,10 @@ from rest_framework.decorators import (
 )
 from rest_framework.exceptions import NotFound
 from rest_framework.permissions import AllowAny, IsAuthenticated
-from rest_framework.renderers import JSONRenderer
 
 from core.api.pagination import V1PageNumberPagination
 from core.api.permissions import HasScope
+from core.api.renderers import JSONRenderer
 
 IDEMPOTENCY_KEY = OpenApiParameter(
     "Idempotency-Key",

@@ -10,7 +10,6 @@ from drf_spectacular.utils import (
 from rest_framework import serializers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
-from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from assertions import services
@@ -29,6 +28,7 @@ from assertions.api.v1.serializers import (
 from assertions.exports import XLSX_TYPE
 from assertions.selectors import badges_for_user, batches_for_user
 from assertions.statistics import badge_statistics
+from core.api.renderers import JSONRenderer
 from core.api.v1 import ERRORS, IDEMPOTENCY_KEY, V1GenericViewSet, error
 from core.exceptions import NotFoundError
 from core.idempotency import idempotent

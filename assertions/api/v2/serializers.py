@@ -170,8 +170,9 @@ def row_of(assertion) -> dict:
     }
 
 
-def assertion_v2(row: dict) -> dict:
-    site = settings.SITE_URL
+def assertion_v2(row: dict, site: str | None = None) -> dict:
+    """Badgr's Assertion of a `list_values` row; `site` is SITE_URL (read once by a list)."""
+    site = site or settings.SITE_URL
     open_badge_id = f"{site}/public/assertions/{row['entity_id']}"
     revoked = row["status"] == "revoked"
     return {

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -25,6 +26,7 @@ from assertions.selectors import (
     assertions_for_user,
     backpack_assertion,
     backpack_for_user,
+    badges_of_template,
     collection_for_user,
     collections_for_user,
     filter_listed,
@@ -62,7 +64,8 @@ def _list(request, queryset):
     )
     items, link = paginate(list_values(queryset), request)
     headers = {"Link": link} if link else {}
-    return Response([assertion_v2(row) for row in items], headers=headers)
+    site = settings.SITE_URL
+    return Response([assertion_v2(row, site) for row in items], headers=headers)
 
 
 def _template_from_body(request, issuer, data):
@@ -182,8 +185,7 @@ class BadgeClassAssertionListView(BadgrAPIView):
         summary="Badges awarded of a badge class",
     )
     def get(self, request, entity_id):
-        template = templates_for_user(request.user).get_or_404(entity_id)
-        return _list(request, assertions_for_user(request.user).filter(badge_template=template))
+        return _list(request, badges_of_template(template_for_user(request.user, entity_id)))
 
     @extend_schema(
         request=AssertionSerializer,
