@@ -63,27 +63,33 @@ class _Plan:
         prepared = self.field.get_prep_value(value)
         return self.field.get_db_prep_value(prepared, connection, prepared=True)
 
-    def row(self, value, using):
-        """The lookup's row for `value`, converted, or None."""
+    def rows(self, value, using) -> list[tuple]:
+        """The lookup's rows for `value`, converted."""
         connection = connections[using]
         with connection.cursor() as cursor:
             cursor.execute(self.sql, [self.param(value, connection)])
-            row = cursor.fetchone()
-        if row is None or not self.converters:
-            return row
-        return _converted(row, self.converters, connection)
+            rows = cursor.fetchall()
+        if not self.converters:
+            return rows
+        return [_converted(row, self.converters, connection) for row in rows]
+
+    def row(self, value, using):
+        """The lookup's row for `value`, converted, or None."""
+        rows = self.rows(value, using)
+        return rows[0] if rows else None
 
 
 _PLANS: dict = {}
 
 
-def _plan(key, model, build, value) -> tuple[_Plan, str]:
+def _plan(key, model, build, value, *, first: bool = True) -> tuple[_Plan, str]:
     """The plan of `key` on the database `model` is read from, made from `build()` (a
-    queryset) the first time."""
+    queryset) the first time: its first row only, unsorted, or (`first=False`) its rows."""
     using = router.db_for_read(model)
     plan = _PLANS.get((key, using))
     if plan is None:
-        plan = _PLANS[(key, using)] = _Plan(build().order_by()[:1].using(using), value)
+        queryset = build().order_by()[:1] if first else build()
+        plan = _PLANS[(key, using)] = _Plan(queryset.using(using), value)
     return plan, using
 
 
@@ -126,6 +132,19 @@ def unique_compiled(build, value):
     for populator in plan.related:
         populator.populate(row, obj)
     return obj
+
+
+def rows_compiled(build, value) -> list[tuple]:
+    """`list(build(value))` for a `values_list` lookup by one value (`build` as for
+    `unique_compiled`), its SQL compiled at the first call per `build` and database: for
+    the few rows every request reads, such as the memberships of the request's user."""
+    model = _MODELS.get(build)
+    if model is None:
+        model = _MODELS[build] = build(value).model
+    plan, using = _plan(("rows", build), model, lambda: build(value), value, first=False)
+    if hasattr(plan, "model"):
+        raise TypeError("rows_compiled reads values_list rows.")
+    return plan.rows(value, using)
 
 
 class IsoZ(Func):

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.exceptions import PermissionDeniedError
-from core.queries import unique_or_none
+from core.queries import rows_compiled
 from issuers.exceptions import IssuerCreationRefusedError
 from issuers.models import IssuerCreation, IssuerMembership, Role
 
@@ -25,16 +25,26 @@ MANAGE_TEMPLATES = Role.EDITOR
 MANAGE_ISSUER = Role.OWNER
 
 
+def _memberships(user_id):
+    # No order: the model's (by issuer name and email) would join both tables to sort.
+    return (
+        IssuerMembership.objects.filter(user_id=user_id).order_by().values_list("issuer_id", "role")
+    )
+
+
 def role_of(user, issuer) -> Role | None:
+    """`user`'s role in `issuer`, or None. The user's memberships (a person belongs to a
+    few issuers) are read once per request, by SQL compiled once per process: every API
+    request that acts in an issuer asks, and building the ORM's query for it cost more
+    than the read (`forget_roles` makes the next question read them again)."""
     if user is None or not user.is_authenticated:
         return None
-    cache = user.__dict__.setdefault("_issuer_roles", {})
-    if issuer.pk not in cache:
-        role = unique_or_none(
-            IssuerMembership.objects.filter(user=user, issuer=issuer).values_list("role", flat=True)
-        )
-        cache[issuer.pk] = Role(role) if role else None
-    return cache[issuer.pk]
+    roles = user.__dict__.get("_issuer_roles")
+    if roles is None:
+        roles = user.__dict__["_issuer_roles"] = {
+            issuer_id: Role(role) for issuer_id, role in rows_compiled(_memberships, user.pk)
+        }
+    return roles.get(issuer.pk)
 
 
 def token_limit(user) -> frozenset[str] | None:

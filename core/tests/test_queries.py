@@ -5,12 +5,15 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
 from core import queries
-from core.queries import unique_compiled, unique_or_none, values_by_pk
+from core.queries import rows_compiled, unique_compiled, unique_or_none, values_by_pk
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
+from issuers.models import IssuerMembership, Role
+from issuers.tests.factories import IssuerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -114,3 +117,33 @@ def test_unique_compiled_prepares_the_value_as_the_orm_does():
     badge = AssertionFactory()
     assert unique_compiled(_badge_with_earner, badge.entity_id) == badge
     assert unique_compiled(_badge_with_earner, badge.entity_id + "\x00") is None
+
+
+def _memberships(user_id):
+    return IssuerMembership.objects.filter(user_id=user_id).values_list("issuer_id", "role")
+
+
+def test_rows_compiled_reads_every_row_each_time_compiled_once():
+    # Given a person in two issuers, and another in one
+    first, second = IssuerFactory(), IssuerFactory()
+    person, other = UserFactory(), UserFactory()
+    for issuer, role in ((first, Role.OWNER), (second, Role.STAFF)):
+        IssuerMembership.objects.create(issuer=issuer, user=person, role=role)
+    IssuerMembership.objects.create(issuer=first, user=other, role=Role.EDITOR)
+    # When each one's memberships are read, and again after one changed
+    found = sorted(rows_compiled(_memberships, person.pk))
+    with CaptureQueriesContext(connection) as ctx:
+        others = rows_compiled(_memberships, other.pk)
+    IssuerMembership.objects.filter(user=other).update(role=Role.STAFF)
+    # Then each gets its own rows, as the ORM reads them, in one statement each time
+    assert found == sorted(_memberships(person.pk))
+    assert len(found) == 2
+    assert others == [(first.pk, Role.EDITOR)]
+    assert rows_compiled(_memberships, other.pk) == [(first.pk, Role.STAFF)]
+    assert rows_compiled(_memberships, UserFactory().pk) == []
+    assert len(ctx.captured_queries) == 1
+
+
+def test_rows_compiled_refuses_model_rows():
+    with pytest.raises(TypeError):
+        rows_compiled(lambda user_id: IssuerMembership.objects.filter(user_id=user_id), 1)
