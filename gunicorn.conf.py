@@ -13,6 +13,8 @@ bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000
 # Requests are short and mostly wait on PostgreSQL: 2 × cores + 1 processes.
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+# A worker silent this long is killed; a streamed export tells it it is alive as it goes
+# (core.streaming, installed by post_fork below), so it may last longer than this.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
@@ -27,3 +29,10 @@ access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms "%(a)s"'
 logger_class = "core.log_scrub.GunicornLogger"
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 preload_app = True
+
+
+def post_fork(server, worker):
+    """Each worker's heartbeat, for responses that stream for long (core.streaming)."""
+    from core.streaming import heartbeat_install
+
+    heartbeat_install(worker.notify)

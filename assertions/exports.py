@@ -3,7 +3,8 @@
 Spreadsheets run cells that start with = + - @ (or a tab or carriage return) as
 formulas, so such values get a leading apostrophe: a recipient's name cannot become a
 formula in someone's Excel. Rows are written as they come, so memory does not grow with
-their number (XLSX too: core.xlsx). The badge export (the Open Badge API's badge object,
+their number (XLSX too: core.xlsx), and the worker is kept alive while they stream
+(core.streaming). The badge export (the Open Badge API's badge object,
 used by /api/v1 and the admin) is in assertions.api.v1.exports; an assignment's per-row
 report is here.
 """
@@ -16,6 +17,7 @@ from django.utils import timezone
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from assertions.selectors import batch_rows
+from core.streaming import alive
 from core.xlsx import xlsx_stream
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
@@ -58,7 +60,7 @@ def csv_response(header, rows, filename: str) -> StreamingHttpResponse:
         if buffer:
             yield "".join(buffer).encode("utf-8")
 
-    response = StreamingHttpResponse(blocks(), content_type="text/csv; charset=utf-8")
+    response = StreamingHttpResponse(alive(blocks()), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -73,7 +75,7 @@ def _xlsx_cell(value):
 def xlsx_response(header, rows, filename: str, sheet: str) -> StreamingHttpResponse:
     """`rows` as one sheet, streamed as it is written (core.xlsx)."""
     response = StreamingHttpResponse(
-        xlsx_stream(header, ([_xlsx_cell(v) for v in row] for row in rows), sheet=sheet),
+        alive(xlsx_stream(header, ([_xlsx_cell(v) for v in row] for row in rows), sheet=sheet)),
         content_type=XLSX_TYPE,
     )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
