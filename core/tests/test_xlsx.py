@@ -1,6 +1,7 @@
 """core.xlsx: a sheet written while it is sent, read back by a real reader (openpyxl)."""
 
 import io
+import secrets
 import warnings
 import zipfile
 
@@ -44,7 +45,7 @@ def test_the_first_bytes_leave_before_the_rows_are_all_read():
     def rows():
         for i in range(20_000):
             read.append(i)
-            yield [f"learner{i}@example.com", "Ada", f"Lovelace {i}", i]
+            yield [f"learner{i}@example.com", secrets.token_hex(8), f"Lovelace {i}", i]
 
     stream = xlsx_stream(["email", "first", "last", "n"], rows(), sheet="S")
     first = next(stream)
@@ -55,7 +56,7 @@ def test_the_first_bytes_leave_before_the_rows_are_all_read():
     assert max(len(block) for block in blocks[:-1]) < 4 * BLOCK
     _title, values = _read(blocks)
     assert len(values) == 20_001
-    assert values[-1] == ("learner19999@example.com", "Ada", "Lovelace 19999", 19999)
+    assert values[-1][::2] == ("learner19999@example.com", "Lovelace 19999")
 
 
 def test_a_value_a_cell_cannot_hold_is_refused():
