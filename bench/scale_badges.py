@@ -172,7 +172,8 @@ def staff_urls(issuer, template, badge, batch) -> dict[str, str]:
     signed in: the first page, one half-way down (its keyset token, as the list's "next"
     link carries it), the searches and each filter."""
     base = f"/issuers/{issuer.entity_id}/badges/"
-    half = issuer_badges_filtered(issuer).values_list("emitted_at", "pk")[BADGES // 2]
+    badges = issuer_badges_filtered(issuer)
+    half = badges.values_list("emitted_at", "pk")[badges.count() // 2]
     return {
         "staff badge list, first page": base,
         "staff badge list, a page half-way down": (
