@@ -3,13 +3,14 @@ the product takes it: an assignment holds at most MAX_EARNERS (10,000) rows, so 
 million is 100 assignments of 10,000 from CSV, one after the other on one issuer and
 one badge template, through bench_bulk's real path (the file read, mapped and checked
 against who holds the badge already, `batch_create`, `batch_run`: earners, accounts,
-credits, badges, events, outbox). Each assignment is a batch of its own, committed chunk
-by chunk as a worker runs it, so a million is resumable where it stopped.
+credits, badges, events, outbox). Each assignment is a batch of its own, its chunks
+committed one by one (a batch whose worker died is run again: `batches_resume_stale`);
+here `batch_run` runs them in this process, one after the other.
 
 Figures: the total time (target under 4 minutes for the million), and whether the time
 of an assignment stays flat while the tables grow to a million badges: the median s per
 10k of the last tenth of the assignments and of the slowest tenth against the first
-tenth's (target: within 20 %). About 10 minutes at 6 s per 10k; progress goes to stderr
+tenth's (target: within 20 %). About 14 minutes at 8 s per 10k; progress goes to stderr
 every 10 assignments. `BENCH_SCALE_BULK=100000` runs a smaller total (a multiple of
 10,000) while developing; its total's target is 4 minutes per million, pro rata.
 """

@@ -7,6 +7,7 @@ Targets: under 60 s and under 200 MB each.
 The million rows are made as bench_badge_list makes its million (`issuer_with_badges`:
 one INSERT ... SELECT of copies of one badge, in about a minute). The file's rows are
 counted: the CSV's lines as it streams, the XLSX's rows in its sheet once downloaded.
+`BENCH_SCALE_EXPORT=50000` exports fewer while developing.
 
 gunicorn's worker timeout (30 s in gunicorn.conf.py) ends any request that takes longer,
 an export included (a sync worker does not report alive while it streams), so it is
