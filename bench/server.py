@@ -12,13 +12,14 @@ PIDS: dict[str, int] = {}  # base URL -> gunicorn master pid, while it runs
 
 
 @contextlib.contextmanager
-def gunicorn(workers: int | None = None, settings: str | None = None):
+def gunicorn(workers: int | None = None, settings: str | None = None, **env_overrides: str):
     port = free_port()
     env = production_env(
         port,
         GUNICORN_ACCESSLOG="",
         LOG_LEVEL="WARNING",
         DB_SERVER_SIDE_BINDING=os.environ.get("DB_SERVER_SIDE_BINDING", "false"),
+        **env_overrides,
     )
     if settings:
         env["DJANGO_SETTINGS_MODULE"] = settings

@@ -14,7 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from assertions.models import Assertion, AssignmentBatch
-from bench.scale_badges import build, list_urls
+from bench.scale_badges import build, list_urls, staff_urls
 from tests.api_v2.conftest import client_for
 
 pytestmark = pytest.mark.skipif(
@@ -96,11 +96,15 @@ def world(db):
     owner, issuer, templates = issuers[10]
     badge = Assertion.objects.filter(organization=issuer).order_by("pk")[500]
     batch = AssignmentBatch.objects.filter(issuer=issuer).first()
-    return owner, list_urls(issuer, templates[1], badge, batch)
+    return (
+        owner,
+        list_urls(issuer, templates[1], badge, batch),
+        (issuer, templates[1], badge, batch),
+    )
 
 
 def test_every_scaled_list_finds_its_rows_through_an_index(world):
-    owner, urls = world
+    owner, urls, _ = world
     api = client_for(owner)
     problems = {}
     for name, url in urls.items():
@@ -135,7 +139,7 @@ def test_the_check_sees_a_statement_that_no_index_narrows(db):
 
 
 def test_the_staff_earner_list_and_search_find_their_rows_through_an_index(world, client):
-    owner, _urls = world
+    owner, _urls, _ = world
     issuer = owner.issuer_memberships.get().issuer
     earner = issuer.earners.order_by("pk")[100]
     client.force_login(owner)
@@ -156,4 +160,27 @@ def test_the_staff_earner_list_and_search_find_their_rows_through_an_index(world
                 bad = _unindexed(sql, ordered=ordered)
                 if bad:
                     problems.setdefault(url, []).append((bad, sql[:400]))
+    assert not problems, json.dumps(problems, indent=1)
+
+
+def test_the_staff_badge_list_finds_its_rows_through_an_index(world, client):
+    # Given the pages of the staff badge list that the scale benchmark times
+    owner, _urls, of = world
+    client.force_login(owner)
+    problems = {}
+    for name, url in staff_urls(*of).items():
+        # When each is asked for
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200, name
+        # Then each statement on a large table reads it through an index, and a page of
+        # it comes in index order
+        read = [
+            q["sql"]
+            for q in ctx.captured_queries
+            if q["sql"].startswith("SELECT") and any(f'"{t}"' in q["sql"] for t in LARGE)
+        ]
+        assert read, name  # the page's badges were read
+        for sql in read:
+            if bad := _unindexed(sql):
+                problems.setdefault(name, []).append((bad, sql[:400]))
     assert not problems, json.dumps(problems, indent=1)
