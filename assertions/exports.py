@@ -14,7 +14,6 @@ import csv
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils import timezone
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from assertions.selectors import batch_rows
 from core.streaming import alive
@@ -65,10 +64,15 @@ def csv_response(header, rows, filename: str) -> StreamingHttpResponse:
     return response
 
 
+# The control characters the XML of a sheet cannot hold (openpyxl's ILLEGAL_CHARACTERS_RE).
+_ILLEGAL = dict.fromkeys([*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20)])
+
+
 def _xlsx_cell(value):
     if isinstance(value, str):
-        # Control characters are not allowed in the XML of a sheet.
-        return neutralise(ILLEGAL_CHARACTERS_RE.sub("", value))
+        if not value.isprintable():  # tabs, new lines, or characters XML cannot hold
+            value = value.translate(_ILLEGAL)
+        return neutralise(value)
     return value
 
 

@@ -160,3 +160,14 @@ class IsoZ(Func):
     @staticmethod
     def supported(connection) -> bool:
         return connection.vendor == "postgresql"
+
+
+class UtcText(Func):
+    """A timestamp as `YYYY-MM-DD HH:MM:SS` in UTC (`core.timefmt.format_v1`'s format),
+    written by PostgreSQL: an export of a million badges then reads text instead of
+    three million datetimes, which psycopg makes in Python through Django's loader.
+    Whole seconds, cut; NULL stays NULL. PostgreSQL only (`supported`)."""
+
+    output_field = CharField()
+    template = "to_char(%(expressions)s AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS')"
+    supported = IsoZ.supported

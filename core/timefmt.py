@@ -54,6 +54,14 @@ def format_v1(value: dt.datetime | None, zone: str | dt.tzinfo = UTC) -> str | N
     return _plain(_aware(value).astimezone(tz)).isoformat(sep=" ")
 
 
+def format_v1_from_utc(text: str | None, zone: dt.tzinfo = UTC) -> str | None:
+    """`format_v1` of a time given as its UTC text in that format (core.queries.UtcText)."""
+    if text is None or zone is UTC:
+        return text
+    moment = dt.datetime.fromisoformat(text).replace(tzinfo=UTC)
+    return _plain(moment.astimezone(zone)).isoformat(sep=" ")
+
+
 def _plain(value: dt.datetime) -> dt.datetime:
     # isoformat, not strftime("%Y"): strftime writes the year 443 as "443", which is
     # neither format (the APIs accept such years, so they must print them in 4 digits).

@@ -1,8 +1,10 @@
 """GET /api/v1/badges/export: CSV and XLSX with the list's filters, streamed."""
 
 import csv
+import datetime as dt
 import io
 import tracemalloc
+import zoneinfo
 
 import pytest
 from openpyxl import load_workbook
@@ -10,6 +12,7 @@ from openpyxl import load_workbook
 from assertions.models import Assertion
 from assertions.services import assertion_revoke
 from assertions.tests.factories import AssertionFactory
+from core.timefmt import format_v1
 from tests.api_v1.helpers import BADGE_SPEC, make_badges, utc
 
 pytestmark = pytest.mark.django_db
@@ -46,6 +49,33 @@ def test_csv_has_the_badge_objects_keys_and_formats(api, template, issuer):
     assert values["activity_started_at"] == "2024-03-01 09:00:00"  # Rome
     assert values["created_at"] == "2024-07-01 12:00:01"  # UTC
     assert values["acceptance"] == "Unaccepted"  # the earner's answer, for the issuer
+
+
+def test_each_time_reads_as_the_badge_object_writes_it(api, template):
+    # Given times a second short of a day's change in Rome, in both DST and winter time,
+    # a year written with fewer than 4 digits, a revocation, and no expiry
+    rome = zoneinfo.ZoneInfo("Europe/Rome")
+    times = [
+        dt.datetime(2026, 6, 30, 23, 59, 59, 999999, tzinfo=rome),
+        dt.datetime(2026, 12, 31, 23, 59, 59, 500000, tzinfo=rome),
+        dt.datetime(443, 1, 2, 3, 4, 5, 999999, tzinfo=dt.UTC),
+    ]
+    for when in times:
+        badge = AssertionFactory(template=template)
+        Assertion.objects.filter(pk=badge.pk).update(
+            created_at=when, emitted_at=when, updated_at=when, revoked_at=when, status="revoked"
+        )
+    # When they are exported
+    header, *rows = csv_rows(api.get("/api/v1/badges/export?format=csv"))
+    # Then each time is the one the API's badge object gives, in Rome or in UTC
+    for row in rows:
+        values = dict(zip(header, row, strict=True))
+        detail = api.get(f"/api/v1/badges/{values['id']}").json()
+        for key in ("emitted_at", "created_at", "updated_at", "expires_at", "revoked_at"):
+            assert values[key] == (detail[key] or ""), key
+    emitted = {dict(zip(header, row, strict=True))["emitted_at"] for row in rows}
+    assert emitted == {format_v1(when, rome) for when in times}
+    assert {"2026-06-30 23:59:59", "2026-12-31 23:59:59"} < emitted
 
 
 def test_export_honours_the_filters_and_ordering(api, template):

@@ -16,13 +16,15 @@ admin's "export selected badges" actions use this same export.
 import json
 
 from django.conf import settings
+from django.db import connections
 from django.http import StreamingHttpResponse
 
 from assertions import exports
 from assertions.api.v1.serializers import BADGE_FIELDS
 from assertions.models import AssertionStatus
 from core.api.v1 import absolute_media_url
-from core.timefmt import format_v1
+from core.queries import UtcText
+from core.timefmt import UTC, format_v1, format_v1_from_utc, get_zone
 from issuers.models import Issuer
 from templates_app.models import BadgeTemplateVersion
 
@@ -77,7 +79,7 @@ def _lookups(queryset) -> tuple[dict, dict]:
         ).only("entity_id", "image", "image_high", "image_thumbnail")
     }
     issuers = dict(
-        (pk, (entity_id, zone))
+        (pk, (entity_id, get_zone(zone)))
         for pk, entity_id, zone in Issuer.objects.filter(
             pk__in=keys.values("organization_id")
         ).values_list("pk", "entity_id", "timezone")
@@ -85,8 +87,10 @@ def _lookups(queryset) -> tuple[dict, dict]:
     return versions, issuers
 
 
-def badge_values(row: tuple, versions: dict, issuers: dict) -> list:
-    """One values_list row (COLUMNS) as the badge object's values, in EXPORT_FIELDS order."""
+def badge_values(row: tuple, versions: dict, issuers: dict, when=format_v1) -> list:
+    """One values_list row (COLUMNS) as the badge object's values, in EXPORT_FIELDS order;
+    `when(time, zone)` writes its times (format_v1, or format_v1_from_utc for rows whose
+    times PostgreSQL wrote as UTC text)."""
     (
         entity_id,
         imported,
@@ -122,30 +126,39 @@ def badge_values(row: tuple, versions: dict, issuers: dict) -> list:
         version_id,
         organization_id,
         activity_title,
-        format_v1(activity_started_at, zone),
-        format_v1(activity_ended_at, zone),
+        when(activity_started_at, zone),
+        when(activity_ended_at, zone),
         recipient_email,
         recipient_first_name,
         recipient_last_name,
         notes,
         json.dumps(additional_details, ensure_ascii=False) if additional_details else "",
         _public_url(entity_id),
-        format_v1(emitted_at, zone),
-        format_v1(expires_at, zone),
-        format_v1(created_at),
-        format_v1(updated_at, zone),
-        format_v1(revoked_at),
+        when(emitted_at, zone),
+        when(expires_at, zone),
+        when(created_at, UTC),
+        when(updated_at, zone),
+        when(revoked_at, UTC),
         revoked_reason if status == AssertionStatus.REVOKED else "",
         imp_legacy_id,
         acceptance,
     ]
 
 
+TIMES = {"activity_started_at", "activity_ended_at", "emitted_at", "expires_at"}
+TIMES |= {"created_at", "updated_at", "revoked_at"}
+
+
 def export_rows(queryset):
-    """The badge values of every row of `queryset`, read in chunks of plain tuples."""
+    """The badge values of every row of `queryset`, read in chunks of plain tuples (on
+    PostgreSQL with their times as UTC text: core.queries.UtcText)."""
     versions, issuers = _lookups(queryset)
-    for row in queryset.values_list(*COLUMNS).iterator(chunk_size=CHUNK):
-        yield badge_values(row, versions, issuers)
+    columns, when = COLUMNS, format_v1
+    if UtcText.supported(connections[queryset.db]):
+        columns = [UtcText(c) if c in TIMES else c for c in COLUMNS]
+        when = format_v1_from_utc
+    for row in queryset.values_list(*columns).iterator(chunk_size=CHUNK):
+        yield badge_values(row, versions, issuers, when)
 
 
 def csv_response(queryset) -> StreamingHttpResponse:
