@@ -27,7 +27,7 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_databases, teardown_databases  # noqa: E402
 
-from bench.figures import Figure, render_table  # noqa: E402
+from bench.figures import Figure, render_markdown, render_table  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 
@@ -49,9 +49,22 @@ def main(argv=None) -> int:
         "1,000,000 badges, 1,000,000 earners assigned, 1,000,000 badges exported; each "
         "builds its own data in minutes)",
     )
+    parser.add_argument(
+        "--markdown",
+        nargs="+",
+        metavar="RESULTS",
+        help="print the figures of results files (bench/results.json, results-scale.json) "
+        "as the README's Markdown table, without running anything",
+    )
     args = parser.parse_args(argv)
     if args.repeat < 1:
         parser.error("--repeat must be at least 1")
+    if args.markdown:
+        for path in args.markdown:
+            saved = json.loads(Path(path).read_text())
+            print(f"\n{saved['machine']}\n")
+            print(render_markdown([Figure(**f) for f in saved["figures"]]))
+        return 0
 
     modules = [
         m.name

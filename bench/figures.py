@@ -38,3 +38,13 @@ def render_table(figures: list[Figure]) -> str:
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     return "\n".join(lines)
+
+
+def render_markdown(figures: list[Figure]) -> str:
+    """The figures as the README's table (`python -m bench --markdown results.json`)."""
+    lines = ["| benchmark | median | target | result |", "|---|---|---|---|"]
+    for f in figures:
+        verdict = "" if f.passed is None else ("PASS" if f.passed else "MISS")
+        value = f"{f.value:,.4g}" if abs(f.value) < 1e4 else f"{f.value:,.0f}"
+        lines.append(f"| {f.name} | {value} {f.unit} | {f.target} | {verdict} |")
+    return "\n".join(lines)
