@@ -6,6 +6,7 @@ Owners and editors change templates (issuers.permissions.MANAGE_TEMPLATES); staf
 the same pages read-only. Every change is a templates_app service's."""
 
 import base64
+import logging
 from functools import wraps
 
 from django.contrib import messages
@@ -40,6 +41,8 @@ from workspace.template_forms import (
     TemplateListForm,
     template_initial,
 )
+
+log = logging.getLogger(__name__)
 
 PAGE_SIZE = 100
 FIELD_LABELS = {  # lazily translated: the page's language
@@ -345,7 +348,15 @@ def template_png(request, entity_id: str, template_id: str, size: int):
     template = _template(issuer, template_id)
     if size not in EXPORT_SIZES or template.current_version is None:
         raise Http404("No such size.")
-    png = version_png(template.current_version, size)
+    try:
+        png = version_png(template.current_version, size)
+    except (OSError, ApplicationError):  # its stored file is missing or unreadable
+        log.exception("The image of badge template %s cannot be drawn", template.entity_id)
+        messages.error(
+            request,
+            _("The stored image of this badge cannot be read; upload the image again."),
+        )
+        return redirect("workspace-template", entity_id=issuer.entity_id, template_id=template_id)
     response = HttpResponse(png, content_type="image/png")
     name = f"{template.entity_id}-{size}.png"
     response["Content-Disposition"] = f'attachment; filename="{name}"'

@@ -335,3 +335,19 @@ def test_signed_out_visitors_are_sent_to_sign_in(client, issuer):
     response = client.get(url(issuer, f"{template.entity_id}/"))
     assert response.status_code == 302
     assert "login" in response.url
+
+
+def test_a_badge_whose_stored_image_is_gone_says_so_instead_of_failing(client, issuer, staff):
+    # Given a template whose stored image file was lost, and one whose file is not an image
+    lost = BadgeTemplateFactory(issuer=issuer, name="Lost")
+    lost.current_version.image.storage.delete(lost.current_version.image.name)
+    broken = BadgeTemplateFactory(issuer=issuer, name="Broken")
+    with broken.current_version.image.storage.open(broken.current_version.image.name, "wb") as f:
+        f.write(b"not an image")
+    for template in (lost, broken):
+        # When its PNG is downloaded
+        response = client.get(url(issuer, f"{template.entity_id}/badge-256.png"), follow=True)
+        # Then the template's page says what is wrong, and no error page is shown
+        assert response.status_code == 200
+        assert response.redirect_chain[-1][0].endswith(f"/templates/{template.entity_id}/")
+        assert b"cannot be read; upload the image again" in response.content
