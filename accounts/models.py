@@ -85,6 +85,17 @@ class User(AbstractBaseUser, PermissionsMixin):
     def __str__(self) -> str:
         return self.email
 
+    def save(self, *args, **kwargs):
+        # A new password (reset, changed, set from a link) ends every OAuth token the
+        # person's clients hold, as it ends their other browser sessions: whoever had the
+        # old password may have had a token too.
+        password_changed = self._password is not None and self.pk is not None
+        super().save(*args, **kwargs)
+        if password_changed:
+            from accounts.oauth import user_tokens_revoke  # oauth imports this module
+
+            user_tokens_revoke(self)
+
     def clean(self):
         super().clean()
         self.email = normalize_email(self.email)

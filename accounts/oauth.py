@@ -12,7 +12,13 @@ clients need two things it discourages, so they are allowed narrowly here:
 import hashlib
 
 from django.http import QueryDict
-from oauth2_provider.models import AbstractApplication, get_access_token_model
+from django.utils import timezone
+from oauth2_provider.models import (
+    AbstractApplication,
+    get_access_token_model,
+    get_id_token_model,
+    get_refresh_token_model,
+)
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauth2_provider.views import TokenView as DotTokenView
 
@@ -40,6 +46,17 @@ def ensure_public_client(application_model):
             "skip_authorization": True,
         },
     )[0]
+
+
+def user_tokens_revoke(user) -> None:
+    """End every OAuth token of `user`: access tokens deleted, refresh tokens revoked (as
+    django-oauth-toolkit revokes one), in three statements whatever their number."""
+    RefreshToken, AccessToken = get_refresh_token_model(), get_access_token_model()
+    RefreshToken.objects.filter(user=user, revoked__isnull=True).update(
+        revoked=timezone.now(), access_token=None
+    )
+    AccessToken.objects.filter(user=user).delete()
+    get_id_token_model().objects.filter(user=user).delete()
 
 
 def _access_token(checksum: str):
