@@ -17,7 +17,7 @@ from core.keyset import newest_page
 from core.models import EmailStatus, OutboundEmail
 from core.queries import unique_or_none
 from issuers.models import Issuer
-from issuers.selectors import issuers_for_user
+from issuers.selectors import in_issuers_of, issuers_for_user
 
 
 def assertions_keyed(issuer, field: str, values) -> QuerySet[Assertion]:
@@ -54,7 +54,7 @@ def holders(*, template, emails: list[str]) -> set[str]:
 
 def assertions_for_user(user) -> QuerySet[Assertion]:
     """Badges awarded by the issuers `user` is a member of, ready to serialise."""
-    return Assertion.objects.filter(organization__in=issuers_for_user(user)).select_related(
+    return Assertion.objects.filter(in_issuers_of(user, "organization")).select_related(
         "organization", "badge_template", "badge_template_version", "created_by"
     )
 
@@ -117,7 +117,7 @@ def backpack_rejected(user) -> QuerySet[Assertion]:
 def badges_for_user(user) -> QuerySet[Assertion]:
     """/api/v1: the badges of the issuers `user` is a member of, with what the badge
     object shows (its issuer and template version) joined in."""
-    return Assertion.objects.filter(organization__in=issuers_for_user(user)).select_related(
+    return Assertion.objects.filter(in_issuers_of(user, "organization")).select_related(
         "organization", "badge_template_version"
     )
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext
 
 from core.exceptions import NotFoundError
 from earners.models import Earner
-from issuers.selectors import issuers_for_user
+from issuers.selectors import in_issuers_of
 
 
 def _badges_count():
@@ -24,7 +24,7 @@ def _badges_count():
 def earners_for_user(user) -> QuerySet[Earner]:
     """Earners of the issuers `user` is a member of, with how many badges each holds."""
     return (
-        Earner.objects.filter(issuer__in=issuers_for_user(user))
+        Earner.objects.filter(in_issuers_of(user, "issuer"))
         .select_related("issuer")
         .annotate(badges_count=_badges_count())
         .order_by("email", "pk")

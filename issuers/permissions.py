@@ -10,6 +10,8 @@ every issuer; an operator who is not a superuser acts inside an issuer only thro
 membership. The whole table is docs/security.md, "Trust model".
 """
 
+from typing import NamedTuple
+
 from django.conf import settings
 from django.utils.translation import gettext as _
 
@@ -25,26 +27,45 @@ MANAGE_TEMPLATES = Role.EDITOR
 MANAGE_ISSUER = Role.OWNER
 
 
+class Held(NamedTuple):
+    """A membership of the request's user: the role, and the issuer's entity id and time
+    zone (for scoping lists to the user's issuers and reading their date filters)."""
+
+    role: Role
+    entity_id: str
+    timezone: str
+
+
 def _memberships(user_id):
     # No order: the model's (by issuer name and email) would join both tables to sort.
     return (
-        IssuerMembership.objects.filter(user_id=user_id).order_by().values_list("issuer_id", "role")
+        IssuerMembership.objects.filter(user_id=user_id)
+        .order_by()
+        .values_list("issuer_id", "role", "issuer__entity_id", "issuer__timezone")
     )
 
 
-def role_of(user, issuer) -> Role | None:
-    """`user`'s role in `issuer`, or None. The user's memberships (a person belongs to a
-    few issuers) are read once per request, by SQL compiled once per process: every API
-    request that acts in an issuer asks, and building the ORM's query for it cost more
-    than the read (`forget_roles` makes the next question read them again)."""
+def memberships_of(user) -> dict[int, Held]:
+    """{issuer pk: Held} of `user`'s memberships ({} for nobody). A person belongs to a
+    few issuers: they are read once per request, by SQL compiled once per process: every
+    API request that acts in an issuer or lists its rows asks, and building the ORM's
+    query for it cost more than the read (`forget_roles` makes the next question read
+    them again)."""
     if user is None or not user.is_authenticated:
-        return None
-    roles = user.__dict__.get("_issuer_roles")
-    if roles is None:
-        roles = user.__dict__["_issuer_roles"] = {
-            issuer_id: Role(role) for issuer_id, role in rows_compiled(_memberships, user.pk)
+        return {}
+    held = user.__dict__.get("_issuer_roles")
+    if held is None:
+        held = user.__dict__["_issuer_roles"] = {
+            issuer_id: Held(Role(role), entity_id, timezone)
+            for issuer_id, role, entity_id, timezone in rows_compiled(_memberships, user.pk)
         }
-    return roles.get(issuer.pk)
+    return held
+
+
+def role_of(user, issuer) -> Role | None:
+    """`user`'s role in `issuer`, or None (memberships_of)."""
+    held = memberships_of(user).get(issuer.pk)
+    return held.role if held is not None else None
 
 
 def token_limit(user) -> frozenset[str] | None:

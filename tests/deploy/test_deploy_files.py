@@ -124,3 +124,28 @@ def test_the_units_pass_systemd_analyze_verify(tmp_path):
     ]
     assert result.returncode == 0, "\n".join(problems)
     assert not [line for line in problems if "badges-" in line], "\n".join(problems)
+
+
+def test_gunicorn_freezes_the_preloaded_application_before_forking_a_worker():
+    # Given the master with the application preloaded (gunicorn.conf.py, preload_app)
+    script = (
+        "import gc, runpy, django\n"
+        "conf = runpy.run_path('gunicorn.conf.py')\n"
+        "assert conf['preload_app']\n"
+        "django.setup()\n"
+        "import badges_project.urls\n"
+        "before = len(gc.get_objects())\n"
+        "conf['pre_fork'](None, None)\n"
+        "print(before, gc.get_freeze_count(), len(gc.get_objects()))\n"
+    )
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "badges_project.settings.test"}
+    # When it is about to fork a worker
+    result = subprocess.run(
+        [str(BIN / "python"), "-c", script], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    before, frozen, left = map(int, result.stdout.split())
+    # Then what it loaded is out of the collector's reach: a worker's full collections
+    # walk only what the worker makes (a pause of 150-300 ms at p99 otherwise)
+    assert frozen > 0.9 * before
+    assert left < 0.05 * before

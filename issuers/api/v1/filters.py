@@ -1,6 +1,6 @@
 """django-filter pieces of /api/v1 that know the caller's issuers."""
 
-from issuers.selectors import issuers_for_user
+from issuers.selectors import issuer_zones_for_user
 
 
 class IssuerZonesMixin:
@@ -10,7 +10,5 @@ class IssuerZonesMixin:
     def issuer_zones(self) -> list[str]:
         if not hasattr(self, "_issuer_zones"):
             user = getattr(self.request, "user", None)
-            self._issuer_zones = sorted(
-                set(issuers_for_user(user).order_by().values_list("timezone", flat=True))
-            )
+            self._issuer_zones = issuer_zones_for_user(user)
         return self._issuer_zones
