@@ -141,7 +141,7 @@ def _estimated_and_counted(sql: str) -> tuple[float, int]:
 
 def test_the_planner_knows_how_many_badges_each_scaled_list_matches(world):
     # Given the lists of one issuer among twenty, with statistics gathered (build())
-    owner, urls = world
+    owner, urls, _ = world
     api = client_for(owner)
     wrong = {}
     for name, url in urls.items():
