@@ -84,6 +84,18 @@ class _Column:
             return value  # a text choice's member: JSON writes it as the text it is
         return self._prepared(obj)
 
+    def given(self, value):
+        """What `field.get_prep_value(value)` gives, converted for JSON: `value` given
+        for the column's attribute (a foreign key's key, not its object)."""
+        if value is None:
+            return None
+        if type(value) in self.unchanged and not (self.aware and value.tzinfo is None):
+            return value if self.convert is None else self.convert(value)
+        if self.text and isinstance(value, str):
+            return value
+        value = self.field.get_prep_value(value)
+        return value if self.convert is None else self.convert(value)
+
     def _prepared(self, obj):
         value = self.field.get_prep_value(self.field.pre_save(obj, add=True))
         return value if self.convert is None else self.convert(value)
@@ -207,22 +219,15 @@ def insert_many(
     meta = model._meta
     pk = meta.pk
     fields = [f for f in meta.concrete_fields if f is not pk]
-    rows = _rows(objs, fields)
-    quote = connection.ops.quote_name
-    table = quote(meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    returning = quote(pk.column)
-    if key is not None:
-        key_field = meta.get_field(key)
-        returning += ", " + quote(key_field.column)
-    sql = (
-        f"INSERT INTO {table} ({columns}) SELECT {columns} "
-        f"FROM json_populate_recordset(NULL::{table}, %s) "
-        f"{'ON CONFLICT DO NOTHING ' if ignore_conflicts else ''}RETURNING {returning}"
+    key_field = None if key is None else meta.get_field(key)
+    returned = _insert(
+        connection,
+        model,
+        [f.column for f in fields],
+        _rows(objs, fields),
+        ignore_conflicts=ignore_conflicts,
+        key=key_field,
     )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [_json(rows)])
-        returned = cursor.fetchall()
     if key is None:  # one row back per object, in order (as bulk_create relies on too)
         pairs = zip(objs, (row[0] for row in returned), strict=True)
     else:
@@ -235,6 +240,89 @@ def insert_many(
         obj._state.db = db
         inserted.append(obj)
     return inserted
+
+
+def _insert(
+    connection, model, columns: list[str], rows: list[dict], *, ignore_conflicts=False, key=None
+):
+    """[(primary key, `key`'s value if given)] of `rows` ({column: JSON value}) inserted
+    into `model`'s table in one statement, in the order of `rows` (less those skipped
+    for a conflict)."""
+    meta = model._meta
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    names = ", ".join(quote(column) for column in columns)
+    returning = quote(meta.pk.column)
+    if key is not None:
+        returning += ", " + quote(key.column)
+    sql = (
+        f"INSERT INTO {table} ({names}) SELECT {names} "
+        f"FROM json_populate_recordset(NULL::{table}, %s) "
+        f"{'ON CONFLICT DO NOTHING ' if ignore_conflicts else ''}RETURNING {returning}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [_json(rows)])
+        return cursor.fetchall()
+
+
+@functools.cache
+def _defaults(model) -> tuple[dict, dict, list]:
+    """What a new instance of `model` gives the fields a row leaves out: ({attname:
+    a value, the same for every row}, {attname: a callable default, called per row},
+    [attnames of the times of the insert (auto_now, auto_now_add)])."""
+    fixed, called, stamped = {}, {}, []
+    for column in _columns(model) or ():
+        field = column.field
+        if column.now:
+            stamped.append(column.attname)
+        elif not column.direct:
+            raise TypeError(f"{field} takes its value from the field; give its rows as objects.")
+        elif field.has_default() and callable(field.default):
+            called[column.attname] = field.default
+        else:
+            fixed[column.attname] = column.given(field.get_default())
+    return fixed, called, stamped
+
+
+def insert_rows(model, rows: list[dict], *, using=None) -> list[int]:
+    """Insert rows of `model` given as {field attname: value} (a foreign key by its key,
+    `assertion_id`) without making an instance of each: for many rows whose objects
+    the caller does not need. A field a row leaves out takes its default, as on a new
+    instance; `auto_now(_add)` times are the time of the insert. Values are prepared by
+    their fields as for a save. Returns the new primary keys, in the order of `rows`.
+    """
+    if not rows:
+        return []
+    db = using or router.db_for_write(model)
+    connection = connections[db]
+    if connection.vendor != "postgresql":
+        made = model._default_manager.using(db).bulk_create([model(**row) for row in rows])
+        return [obj.pk for obj in made]
+    columns = _columns(model)
+    if columns is None:
+        raise TypeError(f"{model.__name__} has fields only their objects can prepare.")
+    fixed, called, stamped = _defaults(model)
+    given = {column.attname: column for column in columns}
+    now = timezone.now().isoformat()
+    unknown = {name for row in rows for name in row} - given.keys()
+    if unknown:
+        raise TypeError(f"{model.__name__} has no field {', '.join(sorted(unknown))}.")
+    prepared = []
+    for row in rows:
+        values = dict(fixed)
+        for name, default in called.items():
+            if name not in row:
+                values[name] = given[name].given(default())
+        for name, value in row.items():
+            values[name] = given[name].given(value)
+        for name in stamped:  # as a save: whatever the row says
+            values[name] = now
+        prepared.append(values)
+    names = [column.attname for column in columns]
+    by_column = [column.field.column for column in columns]
+    if names != by_column:  # a db_column: the document speaks the table's names
+        prepared = [{c: row[n] for n, c in zip(names, by_column, strict=True)} for row in prepared]
+    return [row[0] for row in _insert(connection, model, by_column, prepared)]
 
 
 def copy_many(objs: list, *, using=None) -> list:

@@ -13,7 +13,7 @@ from django.utils.translation import gettext, gettext_noop
 
 from core.emails import render_email, reply_to
 from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length, task
-from core.inserts import insert_many
+from core.inserts import insert_many, insert_rows
 from core.models import EmailStatus, OutboundEmail
 from core.signals import EmailOutcome, emails_attempted
 
@@ -48,6 +48,15 @@ def emails_queue_many(emails: list[OutboundEmail]) -> list[OutboundEmail]:
     insert_many(emails)
     enqueue_send_many([email.pk for email in emails])
     return emails
+
+
+def email_rows_queue(rows: list[dict]) -> list[int]:
+    """`emails_queue_many` for outbox rows given as {field attname: value} (kind,
+    to_email, subject, context, assertion_id, user_id), for the thousands of emails of
+    an award, whose objects nobody needs; returns their keys, in order."""
+    ids = insert_rows(OutboundEmail, rows)
+    enqueue_send_many(ids)
+    return ids
 
 
 def enqueue_send(email_id: int) -> None:

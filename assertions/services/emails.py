@@ -24,7 +24,7 @@ from core.i18n import format_day, language_or_default
 from core.markdown import render_markdown
 from core.models import EmailKind, OutboundEmail
 from core.placeholders import markdown_escape, placeholders_fill
-from core.services import email_resend, emails_queue_many
+from core.services import email_resend, email_rows_queue, emails_queue_many
 from earners.models import Earner
 from issuers.models import Issuer
 from issuers.permissions import ASSIGN, require_role
@@ -188,19 +188,19 @@ def award_emails_queue(assertions: list[Assertion], *, message: str = "") -> lis
             shared=shared,
         )
         emails.append(
-            OutboundEmail(
-                kind=kind,
-                to_email=assertion.recipient_email,
-                subject=subject,
-                context=context,
-                assertion=assertion,
-                user=user,
-            )
+            {
+                "kind": kind,
+                "to_email": assertion.recipient_email,
+                "subject": subject,
+                "context": context,
+                "assertion_id": assertion.pk,
+                "user_id": user.pk,
+            }
         )
-    emails_queue_many(emails)
+    ids = email_rows_queue(emails)
     return [
-        event(email.assertion, EventKind.EMAIL_QUEUED, email_id=email.pk, email_kind=email.kind)
-        for email in emails
+        event(assertion, EventKind.EMAIL_QUEUED, email_id=pk, email_kind=email["kind"])
+        for assertion, email, pk in zip(assertions, emails, ids, strict=True)
     ]
 
 

@@ -2,26 +2,26 @@
 the transaction of the change it records."""
 
 from assertions.models import AssertionEvent, EventKind
-from core.inserts import insert_many
+from core.inserts import insert_rows
 
 
-def event(assertion, kind: str, actor=None, **payload) -> AssertionEvent:
-    """An event of a saved `assertion` to save with `events_save` (many changes at once).
-    Made from keys, not objects: an award makes two per badge, and setting related
-    objects costs more than the rest of the event."""
+def event(assertion, kind: str, actor=None, **payload) -> dict:
+    """An event of a saved `assertion`, as the row `events_save` saves (many changes at
+    once). A row, not an object: an award makes two per badge, and making the objects
+    had cost more than saving them."""
     if assertion.pk is None:
         raise ValueError("An event is of a saved badge.")
-    return AssertionEvent(
-        assertion_id=assertion.pk,
-        kind=kind,
-        actor_id=None if actor is None else actor.pk,
-        payload=payload,
-    )
+    return {
+        "assertion_id": assertion.pk,
+        "kind": kind,
+        "actor_id": None if actor is None else actor.pk,
+        "payload": payload,
+    }
 
 
-def events_save(events: list[AssertionEvent]) -> None:
-    """Save many events in one statement."""
-    insert_many(events)
+def events_save(events: list[dict]) -> None:
+    """Save many events (rows made by `event`) in one statement."""
+    insert_rows(AssertionEvent, events)
 
 
 def event_record(assertion, kind: str, actor=None, **payload) -> AssertionEvent:
@@ -36,15 +36,15 @@ def email_events_record(*, outcomes) -> None:
     tried (core.signals.emails_attempted), in one statement."""
     events_save(
         [
-            AssertionEvent(
-                assertion_id=outcome.email.assertion_id,
-                kind=EventKind.EMAILED if outcome.sent else EventKind.EMAIL_FAILED,
-                payload={
+            {
+                "assertion_id": outcome.email.assertion_id,
+                "kind": EventKind.EMAILED if outcome.sent else EventKind.EMAIL_FAILED,
+                "payload": {
                     "email_id": outcome.email.pk,
                     "kind": outcome.email.kind,
                     **({"error": outcome.error[:500]} if outcome.error else {}),
                 },
-            )
+            }
             for outcome in outcomes
             if outcome.email.assertion_id is not None
         ]

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
-from core.inserts import copy_many, insert_many
+from core.inserts import copy_many, insert_many, insert_rows
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
 from issuers.tests.factories import IssuerFactory
@@ -196,3 +196,46 @@ def _copyable(badge) -> dict:
         for f in Assertion._meta.concrete_fields
         if f.attname not in skip
     }
+
+
+def test_insert_rows_stores_what_a_new_object_with_those_values_would():
+    # Given rows that leave out fields with fixed, callable and auto_now defaults, name a
+    # foreign key by its key, and give a lazy text
+    issuer, user = IssuerFactory(), UserFactory()
+    rows = [
+        {"issuer_id": issuer.pk, "email": "a@learners.example", "user_id": user.pk},
+        {
+            "issuer_id": issuer.pk,
+            "email": "b@learners.example",
+            "first_name": gettext_lazy("Name"),
+            "metadata": {"cohort": 2},
+            "created_at": dt.datetime(2001, 1, 1, tzinfo=dt.UTC),  # auto_now_add: ignored
+        },
+    ]
+    # When they are inserted
+    with CaptureQueriesContext(connection) as queries:
+        keys = insert_rows(Earner, rows)
+    # Then in one statement, keys in the rows' order, each stored as Earner(**row).save()
+    assert len(queries) == 1
+    stored = [Earner.objects.get(pk=key) for key in keys]
+    assert [e.email for e in stored] == ["a@learners.example", "b@learners.example"]
+    a, b = stored
+    assert (a.first_name, a.metadata, a.user_id) == ("", {}, user.pk)
+    assert (b.first_name, b.metadata, b.user_id) == ("Name", {"cohort": 2}, None)
+    assert a.entity_id and b.entity_id and a.entity_id != b.entity_id  # called per row
+    assert a.created_at == a.updated_at == b.created_at > dt.datetime(2020, 1, 1, tzinfo=dt.UTC)
+
+
+def test_insert_rows_refuses_a_name_that_is_no_field():
+    issuer = IssuerFactory()
+    with pytest.raises(TypeError, match="no field emial"):
+        insert_rows(Earner, [{"issuer_id": issuer.pk, "emial": "a@learners.example"}])
+    assert not Earner.objects.exists()
+
+
+def test_insert_rows_checks_constraints_as_an_insert_does():
+    issuer = IssuerFactory()
+    row = {"issuer_id": issuer.pk, "email": "a@learners.example"}
+    with pytest.raises(IntegrityError), transaction.atomic():
+        insert_rows(Earner, [row, dict(row)])
+    assert not Earner.objects.exists()
