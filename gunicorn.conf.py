@@ -4,7 +4,6 @@ Every value can be overridden from the environment (GUNICORN_* or the usual
 WEB_CONCURRENCY / PORT), so one file serves a laptop and a 32-core machine.
 """
 
-import gc
 import multiprocessing
 import os
 
@@ -42,10 +41,11 @@ def post_fork(server, worker):
 def pre_fork(server, worker):
     """The application the master preloaded (Django, the apps, their hundreds of
     thousands of objects) moves out of reach of the collector before each worker is forked
-    (`gc.freeze`): a worker's full collections then look only at what it made itself.
-    Otherwise each one walked the whole preloaded heap, a pause of 150-300 ms about once
-    in a hundred requests on a busy machine, which was the 99th percentile of every list
-    at 1,000,000 badges (`make bench BENCH_ARGS=--scale`); and the pages it shares with the
-    master stay shared, not copied when the collector writes to them."""
-    gc.collect()
-    gc.freeze()
+    (`core.heap.heap_settle`): a worker's full collections then look only at what it made
+    itself. Otherwise each one walked the whole preloaded heap, a pause of 150-300 ms about
+    once in a hundred requests on a busy machine, which was the 99th percentile of every
+    list at 1,000,000 badges (`make bench BENCH_ARGS=--scale`); and the pages it shares with
+    the master stay shared, not copied when the collector writes to them."""
+    from core.heap import heap_settle
+
+    heap_settle()

@@ -12,7 +12,6 @@ gunicorn worker (gunicorn.conf.py).
 """
 
 import datetime as dt
-import gc
 import hashlib
 import random
 import secrets
@@ -30,6 +29,7 @@ from accounts.oauth import ensure_public_client
 from assertions.models import Assertion, AssertionStatus, AssignmentBatch, BatchStatus
 from assertions.selectors import issuer_badges_filtered
 from bench.figures import Figure
+from core.heap import heap_settle
 from core.inserts import copy_many
 from core.testing import png_upload
 from earners.models import Earner
@@ -228,8 +228,7 @@ def run(repeat: int) -> list[Figure]:
     # out of the collector's reach. Otherwise a full collection walks it all, here with
     # what the build left behind, about once in a hundred requests: 150-300 ms, the
     # 99th percentile of every list, which timed this process's heap, not the list.
-    gc.collect()
-    gc.freeze()
+    heap_settle()
     total = Assertion.objects.count()
     figures = [Figure(f"build {total:,} badges with COPY", built, "s", "< 600 s", built < 600)]
     owner, issuer, templates = issuers[ISSUERS // 2]
