@@ -7,6 +7,7 @@ from django.test.utils import CaptureQueriesContext
 
 from assertions.models import BatchStatus
 from assertions.services import batch_assign, batch_create, batch_run
+from core.inserts import COPY_FROM
 from earners.services import earner_get_or_create
 from issuers.services import credits_top_up
 from templates_app.tests.factories import BadgeTemplateFactory
@@ -37,21 +38,32 @@ def _queries_of_a_batch(template, rows) -> tuple[int, int]:
     return len(created), len(ran)
 
 
-def test_a_batch_costs_the_same_statements_for_10_and_for_200_earners(settings):
-    settings.ASSIGN_BATCH_CHUNK = 500  # one chunk each
+# From COPY_FROM rows on, the badges, their events and their emails go in by COPY, each
+# with the draw of its keys before it: three statements more, whatever the number of rows.
+# (An award makes two events per badge: below COPY_FROM / 2 badges none goes by COPY.)
+BY_COPY = 3
+FEW = COPY_FROM // 2 - 1
+
+
+def test_a_batch_costs_the_same_statements_whatever_its_earners(settings):
+    settings.ASSIGN_BATCH_CHUNK = 1_000  # one chunk each
     template = BadgeTemplateFactory()
-    credits_top_up(issuer=template.issuer, amount=1_000)
-    # in both, five earners exist already: new and existing earners' paths are taken
-    for prefix in ("small", "big"):
+    credits_top_up(issuer=template.issuer, amount=2_000)
+    # in each, five earners exist already: new and existing earners' paths are taken
+    sizes = {"few": 10, "fewer-than-copy": FEW, "copy": COPY_FROM, "many": 400}
+    for prefix in sizes:
         for row in _rows(5, prefix):
             earner_get_or_create(issuer=template.issuer, email=row["email"])
 
-    small = _queries_of_a_batch(template, _rows(10, "small"))
-    big = _queries_of_a_batch(template, _rows(200, "big"))
+    counts = {
+        prefix: _queries_of_a_batch(template, _rows(n, prefix)) for prefix, n in sizes.items()
+    }
 
-    assert big == small
+    assert counts["few"] == counts["fewer-than-copy"]
+    assert counts["copy"] == counts["many"]
+    assert counts["many"] == (counts["few"][0], counts["few"][1] + BY_COPY)
     # the run: its split into chunks, then each chunk's claim (a committed mark) and award
-    assert big[1] <= 30, big
+    assert counts["many"][1] <= 33, counts
 
 
 def test_each_chunk_adds_a_fixed_number_of_statements(settings):
@@ -64,7 +76,7 @@ def test_each_chunk_adds_a_fixed_number_of_statements(settings):
 
     per_chunk = (three_chunks - one_chunk) / 2
     assert per_chunk == int(per_chunk)
-    assert per_chunk <= 20, per_chunk
+    assert per_chunk <= 18 + BY_COPY, per_chunk  # its rows go in by COPY
 
 
 def test_an_assignment_done_in_the_request_costs_the_same_statements_for_1_and_100_earners():
@@ -72,12 +84,13 @@ def test_an_assignment_done_in_the_request_costs_the_same_statements_for_1_and_1
     template = BadgeTemplateFactory()
     credits_top_up(issuer=template.issuer, amount=1_000)
     counts = []
-    for n, prefix in ((1, "one"), (100, "hundred")):
+    for n, prefix in ((1, "one"), (FEW, "fewer"), (COPY_FROM, "copy")):
         # when n earners are assigned in the request
         with CaptureQueriesContext(connection) as ctx:
             result = batch_assign(template=template, rows=_rows(n, prefix), activity_title="C")
         assert not result.queued
         assert result.batch.issued == n
         counts.append(len(ctx.captured_queries))
-    # then both take the same bulk statements
+    # then the same bulk statements, and three more by COPY from COPY_FROM rows on
     assert counts[0] == counts[1] <= 16, counts
+    assert counts[2] == counts[0] + BY_COPY, counts

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
-from core.inserts import copy_many, insert_many, insert_rows
+from core.inserts import COPY_FROM, copy_many, insert_many, insert_rows
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
 from issuers.tests.factories import IssuerFactory
@@ -46,6 +46,38 @@ def test_rows_read_back_exactly_as_the_objects_say_in_one_statement():
     assert all(e.created_at and e.updated_at for e in earners)  # auto_now(_add) applied
     stored = {e.pk: e for e in Earner.objects.filter(pk__in=[e.pk for e in earners])}
     assert [_fields(stored[e.pk]) for e in earners] == [_fields(e) for e in earners]
+
+
+@on_postgresql
+def test_many_rows_go_in_by_copy_and_read_back_exactly():
+    # Given enough rows for COPY, with text COPY escapes (tab, newline, backslash), JSON,
+    # blanks, and a foreign key set or not
+    issuer, user = IssuerFactory(), UserFactory()
+    earners = [
+        Earner(
+            issuer=issuer,
+            email=f"e{i}@learners.example",
+            first_name="Zoë\ttab\\N" if i % 3 else "",
+            last_name='O\'Brien \\ "quoted"\n\r',
+            metadata={"cohort": i, "nested": {"list": [1, None, "ü\t"]}} if i % 2 else {},
+            user=user if i % 2 else None,
+        )
+        for i in range(COPY_FROM)
+    ]
+    # When they are inserted
+    with CaptureQueriesContext(connection) as queries:
+        inserted = insert_many(earners)
+    # Then by COPY (keys drawn first), and stored as the objects say
+    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "COPY"]
+    assert inserted == earners
+    stored = {e.pk: e for e in Earner.objects.filter(pk__in=[e.pk for e in earners])}
+    assert [_fields(stored[e.pk]) for e in earners] == [_fields(e) for e in earners]
+    # and so are rows given as rows
+    rows = [{"issuer_id": issuer.pk, "email": f"r{i}@learners.example"} for i in range(COPY_FROM)]
+    keys = insert_rows(Earner, rows)
+    assert [e.email for e in Earner.objects.filter(pk__in=keys).order_by("pk")] == [
+        row["email"] for row in rows
+    ]
 
 
 def test_dates_times_and_a_foreign_key_chain_survive():
@@ -130,7 +162,8 @@ def test_copy_many_stores_what_the_objects_say_with_keys_from_the_sequence():
     ]
     with CaptureQueriesContext(connection) as queries:
         assert copy_many(earners) == earners
-    assert len(queries) == 1  # the keys drawn (the COPY is not a captured statement)
+    assert len(queries) == 2  # the keys drawn, then the COPY
+    assert queries[1]["sql"].startswith('COPY "earners_earner" ("id", ')
     assert [e.pk for e in earners] == list(range(before.pk + 1, before.pk + 6))
     assert all(e.created_at and not e._state.adding for e in earners)
     stored = {e.pk: e for e in Earner.objects.filter(pk__in=[e.pk for e in earners])}
