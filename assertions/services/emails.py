@@ -94,6 +94,10 @@ def _placeholder_values(assertion: Assertion, context: dict) -> dict[str, str]:
     }
 
 
+# The issuer's email template: an email with any of these is written in its language.
+OWN_WORDS = ("email_greeting", "email_body", "email_closing", "email_subject")
+
+
 def _own_words(assertion: Assertion, context: dict, message: str) -> str | None:
     """Put the issuer's own words (its email template) and the assignment's `message`
     in the context, placeholders filled; the subject they give, if any. Rendered here,
@@ -126,15 +130,31 @@ def award_email(
     email, with the set-password link, in its place. The issuer's email template and the
     assignment's `message` (Markdown, placeholders allowed) go in. `shared`: see
     `badge_email_context`."""
+    if shared is None:
+        shared = {}
     context = badge_email_context(assertion, shared)
     if new_account:
         context["set_password_user_id"] = user.pk
     kind = EmailKind.ACCOUNT_CREATED if new_account else EmailKind.BADGE_AWARDED
-    with translation.override(context["language"]):
-        subject = _own_words(assertion, context, message) or _(
-            '%(issuer)s awarded you "%(badge)s"'
-        ) % {"issuer": context["issuer_name"], "badge": context["badge_name"]}
-    return kind, subject, context
+    issuer, language = assertion.organization, context["language"]
+    if message or any(getattr(issuer, name) for name in OWN_WORDS):
+        with translation.override(language):
+            subject = _own_words(assertion, context, message) or _award_subject(context)
+        return kind, subject, context
+    # Without the issuer's own words, the subject is the same for every badge of the
+    # version in one language: made once (switching language per email cost more).
+    key = ("subject", assertion.badge_template_version_id, language)
+    if key not in shared:
+        with translation.override(language):
+            shared[key] = _award_subject(context)
+    return kind, shared[key], context
+
+
+def _award_subject(context: dict) -> str:
+    return _('%(issuer)s awarded you "%(badge)s"') % {
+        "issuer": context["issuer_name"],
+        "badge": context["badge_name"],
+    }
 
 
 def _badge_email(assertion: Assertion, kind: str, subject: str, **extra) -> OutboundEmail:
