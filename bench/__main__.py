@@ -63,7 +63,11 @@ def main(argv=None) -> int:
     if args.markdown:
         for path in args.markdown:
             saved = json.loads(Path(path).read_text())
-            print(f"\n{saved['machine']}\n")
+            machine = saved["machine"]
+            print(
+                f"\n{path}: Python {machine['python']}, {machine['cpus']} CPUs, "
+                f"{machine['platform']}, {machine['database']} ({machine['durability']})\n"
+            )
             print(render_markdown([Figure(**f) for f in saved["figures"]]))
         return 0
 
