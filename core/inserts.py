@@ -74,18 +74,10 @@ class _Column:
         values = obj.__dict__
         if not self.direct or self.attname not in values:  # (or deferred)
             return self._prepared(obj)
-        value = values[self.attname]
+        value = values[self.attname]  # what pre_save gives for a plain column
         if self.relation:
             value = self._related(obj, value, operation)
-        if value is None:
-            return None
-        if type(value) in self.unchanged:
-            if self.aware and value.tzinfo is None:
-                return self._prepared(obj)  # made aware, with a warning
-            return value if self.convert is None else self.convert(value)
-        if self.text and isinstance(value, str):
-            return value  # a text choice's member: JSON writes it as the text it is
-        return self._prepared(obj)
+        return self.given(value)
 
     def given(self, value):
         """What `field.get_prep_value(value)` gives, converted for JSON: `value` given
@@ -95,7 +87,8 @@ class _Column:
         if type(value) in self.unchanged and not (self.aware and value.tzinfo is None):
             return value if self.convert is None else self.convert(value)
         if self.text and isinstance(value, str):
-            return value
+            return value  # a text choice's member: JSON writes it as the text it is
+        # anything else through the field (a naive time is made aware, with a warning)
         value = self.field.get_prep_value(value)
         return value if self.convert is None else self.convert(value)
 
