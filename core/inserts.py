@@ -366,6 +366,71 @@ def insert_rows(model, rows: list[dict], *, using=None) -> list[int]:
     return [row[0] for row in _insert(connection, model, by_column, prepared)]
 
 
+# Defaults that are the same value for every instance and cannot be changed in place.
+_IMMUTABLE = (type(None), str, int, float, bool, bytes, dt.date, dt.time, dt.timedelta)
+
+
+@functools.cache
+def _layout(model) -> tuple[dict, list, list]:
+    """For `instances`: ({name or attname: (position, the foreign key when a related
+    object is given by its name)}, [each concrete field's default when fixed, else None],
+    [(position, callable) of the defaults made per instance])."""
+    position, fixed, made = {}, [], []
+    for i, field in enumerate(model._meta.concrete_fields):
+        position[field.attname] = (i, None)
+        if field.is_relation:
+            position[field.name] = (i, field)
+        default = field.get_default()
+        if isinstance(default, _IMMUTABLE) and not (
+            field.has_default() and callable(field.default)
+        ):
+            fixed.append(default)
+        else:
+            fixed.append(None)
+            made.append((i, field.get_default))
+    return position, fixed, made
+
+
+def instances(model, rows) -> list:
+    """Unsaved instances of `model`, one per row of {field name: value}, as `model(**row)`
+    makes them: a field a row leaves out takes its default, a foreign key given by its
+    object (`earner=`) is remembered on the instance, given by its key (`earner_id=`) it
+    is not. Several times faster for many rows: `model(**row)` passes each value through
+    the model's attribute machinery (a foreign key's descriptor checks the object's model
+    and database), which was a fifth of a 10,000-badge assignment's Python time; here the
+    values go in by position, as Django makes the instances of a query's rows.
+    """
+    position, fixed, made = _layout(model)
+    result = []
+    for row in rows:
+        values = list(fixed)
+        given = set()
+        related = []
+        for name, value in row.items():
+            try:
+                i, relation = position[name]
+            except KeyError:
+                raise TypeError(f"{model.__name__} has no field {name}.") from None
+            if relation is not None:
+                if value is not None and not isinstance(value, relation.related_model):
+                    raise ValueError(
+                        f'"{model.__name__}.{name}" must be a "{relation.related_model.__name__}"'
+                        f" instance, not {value!r}."
+                    )
+                related.append((relation, value))
+                value = None if value is None else getattr(value, relation.target_field.attname)
+            values[i] = value
+            given.add(i)
+        for i, default in made:
+            if i not in given:
+                values[i] = default()
+        obj = model(*values)
+        for relation, value in related:
+            relation.set_cached_value(obj, value)
+        result.append(obj)
+    return result
+
+
 def copy_many(objs: list, *, using=None) -> list:
     """Insert unsaved instances of one model with PostgreSQL's COPY, however few, and set
     their primary keys: `insert_many` for rows that cannot conflict, as it does from

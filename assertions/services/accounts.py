@@ -11,7 +11,7 @@ from django.contrib.auth.hashers import make_password
 from django.utils import timezone
 
 from accounts.models import User
-from core.inserts import insert_many
+from core.inserts import insert_many, instances
 from earners.models import Earner
 from earners.services import earner_merge
 from issuers.models import Issuer
@@ -36,15 +36,18 @@ def _accounts_for(people: dict[str, Earner]) -> dict[str, User]:
     # serves every account made here: making one per user costs 40 random draws each.
     unusable = make_password(None)
     made = insert_many(
-        [
-            User(
-                email=email,
-                password=unusable,
-                first_name=earner.first_name,
-                last_name=earner.last_name,
-            )
-            for email, earner in people.items()
-        ],
+        instances(
+            User,
+            (
+                {
+                    "email": email,
+                    "password": unusable,
+                    "first_name": earner.first_name,
+                    "last_name": earner.last_name,
+                }
+                for email, earner in people.items()
+            ),
+        ),
         ignore_conflicts=True,  # the email has an account already: link that one
         key="email",
     )
@@ -86,11 +89,10 @@ def earners_for_rows(*, issuer: Issuer, rows: list[dict]) -> dict[str, Earner]:
     for row in rows:
         by_email.setdefault(row["email"], []).append(row)
     earners = _locked(issuer, list(by_email))
-    fresh = {}
-    for email, given in by_email.items():
-        if email not in earners:
-            fresh[email] = earner = Earner(issuer=issuer, email=email, metadata={})
-            _merged(earner, given)
+    new = ({"issuer": issuer, "email": email} for email in by_email if email not in earners)
+    fresh = {earner.email: earner for earner in instances(Earner, new)}
+    for email, earner in fresh.items():
+        _merged(earner, by_email[email])
     unlinked = {email: e for email, e in earners.items() if e.user_id is None}
     users = _accounts_for({**fresh, **unlinked}) if fresh or unlinked else {}
     for email, earner in fresh.items():

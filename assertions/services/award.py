@@ -54,7 +54,7 @@ from assertions.services.rows import (
     issued_on_check,
 )
 from core.exceptions import ApplicationError, ConflictError, IdempotencyKeyReusedError
-from core.inserts import insert_many
+from core.inserts import insert_many, instances
 from core.queries import values_by_pk
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate
@@ -202,6 +202,7 @@ def assertions_award(
     todo = [(n, row) for n, row in items if n not in earlier and n not in refused]
     assertions: list[Assertion] = []
     if todo:
+        rows = []
         now = timezone.now()
         earners = earners_for_rows(issuer=issuer, rows=[row for _number, row in todo])
         # Asked with the earners locked: no concurrent award to them can commit meanwhile.
@@ -226,8 +227,8 @@ def assertions_award(
                 errors.append(RowError(number, exc))
                 continue
             salt = secrets.token_hex(16)
-            assertions.append(
-                Assertion(
+            rows.append(
+                dict(
                     imported=imported,
                     status=status_for(expires_at, now),
                     badge_template_version=version,
@@ -256,7 +257,7 @@ def assertions_award(
             )
             if not allow_duplicate:
                 held.add(earner.email)
-        insert_many(assertions)
+        assertions = insert_many(instances(Assertion, rows))
         payload = {"version": version.number, "notify": notify}
         if batch is not None:
             payload["batch"] = batch.entity_id

@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
-from core.inserts import COPY_FROM, copy_many, insert_many, insert_rows
+from core.inserts import COPY_FROM, copy_many, insert_many, insert_rows, instances
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
 from issuers.tests.factories import IssuerFactory
@@ -273,3 +273,44 @@ def test_insert_rows_checks_constraints_as_an_insert_does():
     with pytest.raises(IntegrityError), transaction.atomic():
         insert_rows(Earner, [row, dict(row)])
     assert not Earner.objects.exists()
+
+
+def _state(obj) -> dict:
+    """What an unsaved instance holds: its fields' values (an entity id only by its
+    form, as each instance draws its own) and the related objects it remembers."""
+    values = _fields(obj)
+    values["entity_id"] = len(values["entity_id"])
+    return {"values": values, "related": dict(obj._state.fields_cache), "adding": obj._state.adding}
+
+
+def test_instances_are_what_the_model_makes_of_the_same_row():
+    # Given rows naming related objects or their keys, and leaving fields out
+    issuer, user = IssuerFactory(), UserFactory()
+    rows = [
+        {"issuer": issuer, "email": "a@learners.example", "user": user},
+        {"issuer_id": issuer.pk, "email": "b@learners.example", "metadata": {"k": 1}},
+        {"issuer": issuer, "email": "c@learners.example", "user": None, "language": "it"},
+    ]
+    # When instances are made of them, and the model makes the same rows
+    made, expected = instances(Earner, rows), [Earner(**row) for row in rows]
+    # Then each holds what the model's own instance holds: defaults (a fresh dict each,
+    # a new entity id each), keys, and the related objects given by name
+    assert [_state(e) for e in made] == [_state(e) for e in expected]
+    assert made[0].metadata == {}
+    assert made[0].metadata is not made[2].metadata
+    assert len({e.entity_id for e in made}) == 3
+    with CaptureQueriesContext(connection) as queries:
+        assert made[0].issuer is issuer
+        assert made[0].user is user
+    assert len(queries) == 0
+    # and they save as the model's would
+    insert_many(made)
+    assert Earner.objects.get(pk=made[1].pk).metadata == {"k": 1}
+
+
+def test_instances_refuse_what_the_model_refuses():
+    issuer = IssuerFactory()
+    with pytest.raises(TypeError, match="Earner has no field nickname"):
+        instances(Earner, [{"issuer": issuer, "email": "a@x.example", "nickname": "A"}])
+    with pytest.raises(ValueError, match='"Earner.issuer" must be a "Issuer" instance'):
+        instances(Earner, [{"issuer": UserFactory(), "email": "a@x.example"}])
