@@ -10,6 +10,12 @@ bulk-inserted in chunks, unused credits refunded). The workers' tasks (`batch_st
 `batch_chunk_run` per chunk) are run here in-process by `batch_run`, so that the figure is
 the work, not the broker (bench_bulk_workers times real workers).
 
+The assignment writes more than badge rows: for each earner an account, an earner, a
+badge, two events (issued, email queued) and an outbox row. Those rows put in by COPY in
+one transaction, with nothing else (no file, no checks, no rules; building them is not
+timed), are the floor of any assignment that writes them: its figure shows what is left
+above the writes themselves.
+
 An assignment takes at most `MAX_EARNERS` (10,000) rows, so 100,000 earners are ten
 assignments of 10,000 run one after the other on a growing table: s per 10k at both sizes
 shows whether the time grows linearly with the data already there.
@@ -19,15 +25,16 @@ import secrets
 import statistics
 import time
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from accounts.models import User
-from assertions.models import Assertion, AssignmentBatch, BatchStatus
+from assertions.models import Assertion, AssertionEvent, AssignmentBatch, BatchStatus, EventKind
 from assertions.services import MAX_EARNERS, batch_create, batch_run, recipient_hash
 from assign import files as assign_files
 from bench.figures import Figure
-from core.inserts import copy_many
+from core.inserts import copy_many, insert_rows, instances
+from core.models import OutboundEmail
 from core.testing import png_upload
 from earners.models import Earner
 from issuers.services import credits_top_up, issuer_create
@@ -78,17 +85,27 @@ def assign_from_csv(data: bytes, *, template, actor) -> AssignmentBatch:
     return batch
 
 
-def _bare_badges(issuer, template, prefix: str) -> list[Assertion]:
-    """N unsaved bare badge rows of `template` for N new earners (stored by COPY, untimed):
-    what the service path stores for each earner in the badge table, and nothing else."""
-    earners = copy_many(
-        [
-            Earner(
-                issuer=issuer, email=f"{prefix}{i}@bulk.example", first_name="A", last_name=str(i)
-            )
-            for i in range(N)
-        ]
+def _new_earners(issuer, prefix: str) -> list[Earner]:
+    """N new earners of `issuer`, stored by COPY (untimed)."""
+    return copy_many(
+        instances(
+            Earner,
+            (
+                {
+                    "issuer": issuer,
+                    "email": f"{prefix}{i}@bulk.example",
+                    "first_name": "A",
+                    "last_name": str(i),
+                }
+                for i in range(N)
+            ),
+        )
     )
+
+
+def _bare_badges(issuer, template, earners) -> list[Assertion]:
+    """Unsaved bare badge rows of `template` for `earners`: what the service path stores
+    for each earner in the badge table, and nothing else."""
     version = template.current_version
     salt = "s" * 32
     now = timezone.now()
@@ -107,6 +124,65 @@ def _bare_badges(issuer, template, prefix: str) -> list[Assertion]:
         )
         for e in earners
     ]
+
+
+def _all_rows_by_copy(issuer, template, prefix: str, email: OutboundEmail) -> float:
+    """Seconds to COPY, in one transaction, the rows an assignment of N earners writes:
+    accounts, earners, badges, two events per badge and outbox rows (each like `email`,
+    an award email the service queued). Only the COPYs and the commit are timed."""
+    took = 0.0
+
+    def timed(fn, *args):
+        nonlocal took
+        start = time.perf_counter()
+        result = fn(*args)
+        took += time.perf_counter() - start
+        return result
+
+    with transaction.atomic():
+        users = timed(
+            copy_many,
+            instances(
+                User, ({"email": f"{prefix}{i}@bulk.example", "password": "!"} for i in range(N))
+            ),
+        )
+        earners = timed(
+            copy_many,
+            instances(
+                Earner,
+                (
+                    {
+                        "issuer": issuer,
+                        "email": u.email,
+                        "user": u,
+                        "first_name": "A",
+                        "last_name": "B",
+                    }
+                    for u in users
+                ),
+            ),
+        )
+        badges = timed(copy_many, _bare_badges(issuer, template, earners))
+        events = [
+            {"assertion_id": b.pk, "kind": kind, "payload": {"version": 1, "notify": True}}
+            for b in badges
+            for kind in (EventKind.ISSUED, EventKind.EMAIL_QUEUED)
+        ]
+        timed(insert_rows, AssertionEvent, events)
+        emails = [
+            {
+                "kind": email.kind,
+                "to_email": b.recipient_email,
+                "subject": email.subject,
+                "context": {**email.context, "assertion": b.entity_id},
+                "assertion_id": b.pk,
+                "user_id": e.user_id,
+            }
+            for b, e in zip(badges, earners, strict=True)
+        ]
+        timed(insert_rows, OutboundEmail, emails)
+        start = time.perf_counter()  # the commit, where the foreign keys are checked
+    return took + time.perf_counter() - start
 
 
 def _seconds(fn, *args, **kwargs) -> float:
@@ -140,7 +216,7 @@ def run(repeat: int) -> list[Figure]:
     # whole issuer's badges for each chunk's idempotency keys).
     _analyze()
     figures = []
-    service_times, copy_times, bulk_create_times = [], [], []
+    service_times, copy_times, bulk_create_times, floor_times = [], [], [], []
     for run_no in range(repeat):
         owner, issuer, template = _world(N)
         data = _csv(N, f"r{run_no}-")
@@ -149,10 +225,12 @@ def run(repeat: int) -> list[Figure]:
         # The baseline: the same number of bare badge rows for existing earners, by COPY;
         # and by bulk_create, the baseline this figure had before.
         _, issuer2, template2 = _world(0)
-        rows = _bare_badges(issuer2, template2, f"copy{run_no}-")
+        rows = _bare_badges(issuer2, template2, _new_earners(issuer2, f"copy{run_no}-"))
         copy_times.append(_seconds(copy_many, rows))
-        rows = _bare_badges(issuer2, template2, f"bulk{run_no}-")
+        rows = _bare_badges(issuer2, template2, _new_earners(issuer2, f"bulk{run_no}-"))
         bulk_create_times.append(_seconds(Assertion.objects.bulk_create, rows, batch_size=2000))
+        email = OutboundEmail.objects.filter(assertion__badge_template=template).first()
+        floor_times.append(_all_rows_by_copy(issuer2, template2, f"all{run_no}-", email))
         _analyze()
     service = statistics.median(service_times)
     copy = statistics.median(copy_times)
@@ -181,6 +259,17 @@ def run(repeat: int) -> list[Figure]:
         )
     )
     figures.append(Figure("the same / bulk_create of the bare rows", service / bulk_create, "x"))
+    floor = statistics.median(floor_times)
+    figures.append(
+        Figure(
+            f"COPY of all the rows an assignment of {N:,} writes (accounts, earners, badges, "
+            "2 events each, outbox), one transaction",
+            floor,
+            "s",
+        )
+    )
+    figures.append(Figure("the same: / COPY of the bare badge rows", floor / copy, "x"))
+    figures.append(Figure("bulk assignment / COPY of all its rows", service / floor, "x"))
 
     # 100,000 earners: ten assignments of MAX_EARNERS on one issuer, one after the other.
     owner, issuer, template = _world(LARGE)
