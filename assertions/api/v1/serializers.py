@@ -14,6 +14,7 @@ from rest_framework import serializers
 from assertions.models import AssertionStatus, BatchStatus
 from assertions.services import MAX_EARNERS, MAX_IMPORT
 from core.api.fields import V1DateTimeField
+from core.api.serializers import Serializer
 from core.api.v1 import EntityIdField, StrictFieldsMixin, absolute_media_url
 from templates_app.models import BadgeTemplate
 
@@ -84,7 +85,7 @@ def _rendition(version, name: str) -> str | None:
 @extend_schema_serializer(
     examples=[OpenApiExample("A badge", value=BADGE_EXAMPLE, response_only=True)]
 )
-class BadgeSerializer(serializers.Serializer):
+class BadgeSerializer(Serializer):
     """The badge awarded to an earner: exactly the fields of the Open Badge API."""
 
     id = serializers.CharField(source="entity_id", read_only=True)

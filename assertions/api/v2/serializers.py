@@ -5,6 +5,7 @@ from rest_framework import serializers
 
 from assertions.models import Acceptance
 from core.api.fields import IsoZDateTimeField, WebURLField
+from core.api.serializers import Serializer
 from core.queries import IsoZ
 from core.timefmt import format_iso_z
 
@@ -13,7 +14,7 @@ def assertion_open_badge_id(assertion) -> str:
     return f"{settings.SITE_URL}/public/assertions/{assertion.entity_id}"
 
 
-class RecipientSerializer(serializers.Serializer):
+class RecipientSerializer(Serializer):
     """In: the plaintext identity (always hashed with a salt in the issued badge).
     Out: the salted hash, the salt, and the plaintext for the issuer's staff."""
 
@@ -38,7 +39,7 @@ class RecipientSerializer(serializers.Serializer):
         return value
 
 
-class EvidenceSerializer(serializers.Serializer):
+class EvidenceSerializer(Serializer):
     url = WebURLField(required=False, allow_blank=True, allow_null=True, max_length=1024)
     narrative = serializers.CharField(required=False, allow_blank=True, allow_null=True)
 
@@ -49,7 +50,7 @@ class EvidenceSerializer(serializers.Serializer):
         return attrs
 
 
-class AssertionSerializer(serializers.Serializer):
+class AssertionSerializer(Serializer):
     """Badgr's v2 Assertion. On POST: recipient, badge class (path, `badgeclass` or
     `badgeclassOpenBadgeId` or `badgeclassName`), issuedOn, expires, narrative,
     evidence, notify, allowDuplicateAwards, extensions."""
@@ -212,7 +213,7 @@ class AcceptanceSerializer(serializers.Serializer):
     acceptance = serializers.ChoiceField(choices=[Acceptance.ACCEPTED, Acceptance.REJECTED])
 
 
-class BatchIssueSerializer(serializers.Serializer):
+class BatchIssueSerializer(Serializer):
     """POST /v2/badgeclasses/{id}/issue: Badgr's batch issue body."""
 
     assertions = AssertionSerializer(many=True, allow_empty=False)
