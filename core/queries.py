@@ -1,5 +1,6 @@
 """Small helpers over querysets."""
 
+from django.core.exceptions import ValidationError
 from django.db import connections, router
 from django.db.models import CharField, Func
 from django.db.models.lookups import Exact
@@ -30,19 +31,56 @@ def _converted(row, converters, connection) -> tuple:
     return tuple(row)
 
 
+def _param(field, value, connection):
+    """`value` as a lookup on `field` sends it (prepared by the field as the ORM prepares
+    it: an entity id with a NUL byte becomes unmatchable text, for one)."""
+    prepared = field.get_prep_value(value)
+    return field.get_db_prep_value(prepared, connection, prepared=True)
+
+
+def _sends(field, value, param, connection) -> bool:
+    """Whether a lookup on `field` sends `param` for `value` (a value that is not of the
+    field's kind, text for a number, is not the value of that parameter)."""
+    try:
+        return _param(field, value, connection) == param
+    except (TypeError, ValueError, ValidationError):
+        return False
+
+
+class _Ambiguous(TypeError):
+    """Two of a lookup's values are equal: which parameter is which cannot be told."""
+
+
+def _positions(fields, values: tuple, params: list, connection) -> list[int] | None:
+    """Which of `values` each of the SQL's `params` (one per condition, on `fields`) is,
+    or None when one is none of them (the lookup sends something else, `%value%`)."""
+    positions = []
+    for field, param in zip(fields, params, strict=False):
+        matching = [i for i, v in enumerate(values) if _sends(field, v, param, connection)]
+        if not matching:
+            return None
+        if len(matching) > 1:
+            raise _Ambiguous(f"Equal values {values!r}: compile the lookup with others.")
+        positions.append(matching[0])
+    if len(params) != len(values) or sorted(positions) != list(range(len(values))):
+        return None
+    return positions
+
+
 class _Plan:
     """A lookup's SQL, its converters and (for model rows) how its row becomes objects,
     as Django's ModelIterable makes them, worked out once."""
 
-    def __init__(self, queryset, value):
+    def __init__(self, queryset, values: tuple):
         where = queryset.query.where.children
-        if len(where) != 1 or not isinstance(where[0], Exact):
-            raise TypeError(f"{queryset.query} is not a lookup by one value.")
-        self.field = where[0].lhs.output_field
+        if len(where) != len(values) or not all(isinstance(c, Exact) for c in where):
+            raise TypeError(f"{queryset.query} is not a lookup by {len(values)} value(s).")
+        self.fields = [condition.lhs.output_field for condition in where]
         compiler = queryset.query.get_compiler(using=queryset.db)
         self.sql, params = compiler.as_sql()  # fills compiler.select and klass_info
-        if list(params) != [self.param(value, compiler.connection)]:
-            raise TypeError(f"{self.sql!r} is not a plain lookup by {value!r}.")
+        self.order = _positions(self.fields, values, list(params), compiler.connection)
+        if self.order is None:
+            raise TypeError(f"{self.sql!r} is not a plain lookup by {values!r}.")
         if queryset._known_related_objects:
             raise TypeError("A related manager's queryset cannot be compiled once.")
         select, klass_info = compiler.select, compiler.klass_info
@@ -57,39 +95,41 @@ class _Plan:
         self.init_list = [column[0].target.attname for column in select[self.own]]
         self.related = get_related_populators(klass_info, select, queryset.db)
 
-    def param(self, value, connection):
-        """`value` as the lookup sends it (prepared by its field as the ORM prepares it:
-        an entity id with a NUL byte becomes unmatchable text, for one)."""
-        prepared = self.field.get_prep_value(value)
-        return self.field.get_db_prep_value(prepared, connection, prepared=True)
-
-    def rows(self, value, using) -> list[tuple]:
-        """The lookup's rows for `value`, converted."""
+    def rows(self, values: tuple, using) -> list[tuple]:
+        """The lookup's rows for `values`, converted."""
         connection = connections[using]
+        params = [
+            _param(field, values[i], connection)
+            for field, i in zip(self.fields, self.order, strict=True)
+        ]
         with connection.cursor() as cursor:
-            cursor.execute(self.sql, [self.param(value, connection)])
+            cursor.execute(self.sql, params)
             rows = cursor.fetchall()
         if not self.converters:
             return rows
         return [_converted(row, self.converters, connection) for row in rows]
 
-    def row(self, value, using):
-        """The lookup's row for `value`, converted, or None."""
-        rows = self.rows(value, using)
+    def row(self, values: tuple, using):
+        """The lookup's row for `values`, converted, or None."""
+        rows = self.rows(values, using)
         return rows[0] if rows else None
 
 
 _PLANS: dict = {}
 
 
-def _plan(key, model, build, value, *, first: bool = True) -> tuple[_Plan, str]:
+def _plan(key, model, build, values: tuple, *, first=True) -> tuple[_Plan | None, str]:
     """The plan of `key` on the database `model` is read from, made from `build()` (a
-    queryset) the first time: its first row only, unsorted, or (`first=False`) its rows."""
+    queryset) the first time: its first row only, unsorted, or (`first=False`) its rows.
+    None when it cannot be made from these values (two are equal): ask the ORM this once."""
     using = router.db_for_read(model)
     plan = _PLANS.get((key, using))
     if plan is None:
         queryset = build().order_by()[:1] if first else build()
-        plan = _PLANS[(key, using)] = _Plan(queryset.using(using), value)
+        try:
+            plan = _PLANS[(key, using)] = _Plan(queryset.using(using), values)
+        except _Ambiguous:
+            return None, using
     return plan, using
 
 
@@ -103,29 +143,33 @@ def values_by_pk(model, pk, fields: tuple[str, ...]):
         (model, fields),
         model,
         lambda: model._default_manager.filter(pk=pk).values_list(*fields),
-        pk,
+        (pk,),
     )
-    return plan.row(pk, using)
+    return plan.row((pk,), using)
 
 
 _MODELS: dict = {}
 
 
-def unique_compiled(build, value):
-    """`unique_or_none(build(value))`, with the SQL and the way its row becomes objects
+def unique_compiled(build, *values):
+    """`unique_or_none(build(*values))`, with the SQL and the way its row becomes objects
     (select_related ones included) worked out at the first call per `build` and database
     and reused after: building and compiling a queryset costs more CPU than reading one
-    row by its key, and every API request makes such lookups (its token, its template).
+    row by its key, and every API request makes such lookups (its token, its template,
+    the earner an award locks).
 
-    `build` is a module-level function of the lookup's value returning the queryset: a
-    plain filter by that one value (its only SQL parameter), such as
-    `lambda key: Token.objects.select_related("user").filter(checksum=key)`. One value
-    only: with several, equal values at the first call could hide their order."""
+    `build` is a module-level function of the lookup's values returning the queryset: a
+    plain filter by each value (`field=value`, its only SQL parameters), such as
+    `lambda key: Token.objects.select_related("user").filter(checksum=key)`. Which value
+    each parameter is, is told at the first call by the values themselves; when two are
+    equal then, that call is the ORM's and the next one compiles."""
     model = _MODELS.get(build)
     if model is None:
-        model = _MODELS[build] = build(value).model
-    plan, using = _plan(build, model, lambda: build(value), value)
-    row = plan.row(value, using)
+        model = _MODELS[build] = build(*values).model
+    plan, using = _plan(build, model, lambda: build(*values), values)
+    if plan is None:
+        return unique_or_none(build(*values).using(using))
+    row = plan.row(values, using)
     if row is None:
         return None
     obj = plan.model.from_db(using, plan.init_list, row[plan.own])
@@ -134,17 +178,19 @@ def unique_compiled(build, value):
     return obj
 
 
-def rows_compiled(build, value) -> list[tuple]:
-    """`list(build(value))` for a `values_list` lookup by one value (`build` as for
+def rows_compiled(build, *values) -> list[tuple]:
+    """`list(build(*values))` for a `values_list` lookup (`build` as for
     `unique_compiled`), its SQL compiled at the first call per `build` and database: for
     the few rows every request reads, such as the memberships of the request's user."""
     model = _MODELS.get(build)
     if model is None:
-        model = _MODELS[build] = build(value).model
-    plan, using = _plan(("rows", build), model, lambda: build(value), value, first=False)
+        model = _MODELS[build] = build(*values).model
+    plan, using = _plan(("rows", build), model, lambda: build(*values), values, first=False)
+    if plan is None:
+        return list(build(*values).using(using))
     if hasattr(plan, "model"):
         raise TypeError("rows_compiled reads values_list rows.")
-    return plan.rows(value, using)
+    return plan.rows(values, using)
 
 
 class IsoZ(Func):

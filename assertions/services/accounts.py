@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from core.inserts import insert_many, instances
+from core.queries import unique_compiled
 from earners.models import Earner
 from earners.services import earner_merge
 from issuers.models import Issuer
@@ -58,14 +59,21 @@ def _accounts_for(people: dict[str, Earner]) -> dict[str, User]:
     return users
 
 
+def _earner_locked(issuer_id: int, email: str):
+    return Earner.objects.select_for_update(of=("self",)).filter(issuer_id=issuer_id, email=email)
+
+
 def _locked(issuer: Issuer, emails: list[str]) -> dict[str, Earner]:
     # Their accounts are read only if an email needs them (accounts_load): a join here
     # costs every award, most of which send no email.
-    locking = Earner.objects.select_for_update(of=("self",)).filter(issuer=issuer, email__in=emails)
     if len(emails) == 1:
-        # Several rows are locked in the model's order (by email), so that two awards
-        # to the same earners cannot each wait for the other; one row needs no order.
-        locking = locking.order_by()
+        # One award's earner (the API's): its SQL compiled once, as building the query
+        # cost a tenth of an award's CPU. One row needs no order.
+        earner = unique_compiled(_earner_locked, issuer.pk, emails[0])
+        return {} if earner is None else {earner.email: earner}
+    # Several rows are locked in the model's order (by email), so that two awards to the
+    # same earners cannot each wait for the other.
+    locking = Earner.objects.select_for_update(of=("self",)).filter(issuer=issuer, email__in=emails)
     return {earner.email: earner for earner in locking}
 
 

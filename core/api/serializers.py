@@ -16,7 +16,6 @@ import copy
 
 from rest_framework import serializers
 
-
 _OWN = ("_validators", "error_messages", "style")
 _INNER = ("child", "child_relation")  # the field a list's or dict's fields are copies of
 

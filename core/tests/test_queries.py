@@ -147,3 +147,49 @@ def test_rows_compiled_reads_every_row_each_time_compiled_once():
 def test_rows_compiled_refuses_model_rows():
     with pytest.raises(TypeError):
         rows_compiled(lambda user_id: IssuerMembership.objects.filter(user_id=user_id), 1)
+
+
+def _earner_of(issuer_id, email):
+    return Earner.objects.filter(issuer_id=issuer_id, email=email)
+
+
+def _named(last_name, first_name):
+    # the conditions' order (first_name, last_name) is not the arguments'
+    return Earner.objects.filter(last_name=last_name, first_name=first_name)
+
+
+def test_a_lookup_by_several_values_sends_each_where_it_belongs():
+    # Given earners of two issuers with the same email, and two with swapped names
+    first, second = IssuerFactory(), IssuerFactory()
+    mine = EarnerFactory(issuer=first, email="ada@learners.example")
+    theirs = EarnerFactory(issuer=second, email="ada@learners.example")
+    ada = EarnerFactory(first_name="Ada", last_name="Byron")
+    byron = EarnerFactory(first_name="Byron", last_name="Ada")
+    # When each is looked up by its values, the second time compiled
+    for _ in range(2):
+        assert unique_compiled(_earner_of, first.pk, "ada@learners.example") == mine
+        assert unique_compiled(_earner_of, second.pk, "ada@learners.example") == theirs
+        assert unique_compiled(_earner_of, first.pk, "bob@learners.example") is None
+        assert unique_compiled(_named, "Byron", "Ada") == ada
+        assert unique_compiled(_named, "Ada", "Byron") == byron
+    # Then a compiled call is one statement, each value where its condition wants it
+    with CaptureQueriesContext(connection) as ctx:
+        assert unique_compiled(_named, "Ada", "Byron") == byron
+    assert len(ctx.captured_queries) == 1
+
+
+def test_equal_values_at_the_first_call_are_the_orms_and_the_next_call_compiles():
+    # Given a lookup whose two values are equal at its first call
+    def build(last_name, first_name):
+        return Earner.objects.filter(last_name=last_name, first_name=first_name)
+
+    twin = EarnerFactory(first_name="Ada", last_name="Ada")
+    other = EarnerFactory(first_name="Bo", last_name="Ada")
+    # When it is looked up then, and later with other values
+    assert unique_compiled(build, "Ada", "Ada") == twin
+    assert not any(key == build for key, _ in queries._PLANS)
+    # Then the later ones compile, each value in its place
+    assert unique_compiled(build, "Ada", "Bo") == other
+    assert any(key == build for key, _ in queries._PLANS)
+    assert unique_compiled(build, "Bo", "Ada") is None
+    assert unique_compiled(build, "Ada", "Ada") == twin
