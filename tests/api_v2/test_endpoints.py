@@ -224,6 +224,37 @@ def test_award_answers_201_with_the_badgr_assertion_shape(api, template):
     assert badge["extensions"] == {"extensions:recipientProfile": {"name": "Ann Marie Lee"}}
 
 
+def test_a_list_shows_each_badge_exactly_as_its_award_answered(api, template):
+    # Given badges with and without evidence and extensions (JSON a list sends on as the
+    # database writes it), one with an extension holding null and text to escape
+    bodies = [
+        {
+            "evidence": [{"url": "https://e.example/1", "narrative": 'Zoë "quoted"\n\u2028'}],
+            "extensions": {
+                "extensions:recipientProfile": {"name": "Ann Marie Lee"},
+                "b": [1, None],
+            },
+        },
+        {"evidence": [], "extensions": {"extensions:x": None}},
+        {},
+    ]
+    awarded = []
+    for i, body in enumerate(bodies):
+        response = award(api, template, email=f"list{i}@example.org", **body)
+        assert response.status_code == 201, response.content
+        awarded.append(result(response)[0])
+    # When the badge class's badges are listed, plainly and indented
+    url = f"/v2/badgeclasses/{template.entity_id}/assertions"
+    listed = {b["entityId"]: b for b in result(api.get(url))}
+    indented = api.get(url, HTTP_ACCEPT="application/json; indent=2")
+    # Then each listed badge is its award's answer, the same JSON in both renderings
+    assert [listed[b["entityId"]] for b in awarded] == awarded
+    assert {b["entityId"]: b for b in result(indented)} == listed
+    assert b'\n  "status"' in indented.content
+    assert listed[awarded[2]["entityId"]]["extensions"] == {}
+    assert listed[awarded[1]["entityId"]]["extensions"] == {"extensions:x": None}
+
+
 def test_award_accepts_badgrclient_nulls(api, template):
     response = award(
         api,

@@ -1,12 +1,14 @@
+import orjson
 from django.conf import settings
 from django.db import connections
+from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
 from assertions.models import Acceptance
 from core.api.fields import IsoZDateTimeField, WebURLField
 from core.api.serializers import Serializer
-from core.queries import IsoZ
+from core.queries import IsoZ, JsonText
 from core.timefmt import format_iso_z
 
 
@@ -128,15 +130,26 @@ ROW_COLUMNS = (
 
 
 TIMES = ("created_at", "emitted_at", "expires_at")
+JSON_COLUMNS = ("evidence", "additional_details")
+
+
+# Sent on as PostgreSQL writes them (core.queries.JsonText): a list's JSON columns.
+JSON_TEXT = {
+    "evidence_json": JsonText("evidence"),
+    "extensions_json": JsonText(KeyTransform("extensions", "additional_details")),
+}
 
 
 def list_values(queryset):
     """`queryset.values()` of what `assertion_v2` shows, for a list: on PostgreSQL its
-    times come written by the database (`core.queries.IsoZ`, as `<name>_z`)."""
+    times come written by the database (`core.queries.IsoZ`, as `<name>_z`), and its
+    JSON as the database's text (`<name>_json`), sent on unread."""
     if not IsoZ.supported(connections[queryset.db]):
         return queryset.values(*ROW_COLUMNS)
     return queryset.values(
-        *(c for c in ROW_COLUMNS if c not in TIMES), **{f"{n}_z": IsoZ(n) for n in TIMES}
+        *(c for c in ROW_COLUMNS if c not in TIMES and c not in JSON_COLUMNS),
+        **{f"{n}_z": IsoZ(n) for n in TIMES},
+        **JSON_TEXT,
     )
 
 
@@ -144,6 +157,16 @@ def _when(row: dict, name: str) -> str | None:
     if f"{name}_z" in row:
         return row[f"{name}_z"]
     return format_iso_z(row[name])
+
+
+def _json(row: dict, name: str, read, missing=None):
+    """A row's JSON value: the database's text of it sent on as it is (`<name>_json`),
+    `missing` when that is NULL; else `read()`, the decoded value."""
+    key = f"{name}_json"
+    if key not in row:
+        return read()
+    text = row[key]
+    return missing if text is None else orjson.Fragment(text)
 
 
 def row_of(assertion) -> dict:
@@ -196,12 +219,14 @@ def assertion_v2(row: dict, site: str | None = None) -> dict:
         },
         "issuedOn": _when(row, "emitted_at"),
         "narrative": row["narrative"] or None,
-        "evidence": row["evidence"],
+        "evidence": _json(row, "evidence", lambda: row["evidence"]),
         "revoked": revoked,
         "revocationReason": (row["revoked_reason"] or None) if revoked else None,
         "acceptance": row["acceptance"],
         "expires": _when(row, "expires_at"),
-        "extensions": row["additional_details"].get("extensions", {}),
+        "extensions": _json(
+            row, "extensions", lambda: row["additional_details"].get("extensions", {}), {}
+        ),
         # Not Badgr's: this platform's Open Badges 3.0 credential (credentials app).
         "credentialUrl": None if revoked else f"{open_badge_id}/credential",
     }
