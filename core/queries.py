@@ -223,7 +223,8 @@ class JsonText(Func):
     """A JSON column's value (or a key of it) as the text PostgreSQL writes it, for a
     list that sends it on unchanged (`orjson.Fragment`): decoding each row's JSON in
     Python only for the renderer to write it out again was a sixth of a `/v2` list's
-    own work. SQL NULL stays None; PostgreSQL only (`supported`)."""
+    own work. The same JSON, spaced as PostgreSQL writes it (`{"a": 1}` where orjson
+    writes `{"a":1}`). SQL NULL stays None; PostgreSQL only (`supported`)."""
 
     output_field = CharField()
     template = "(%(expressions)s)::text"
