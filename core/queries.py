@@ -60,7 +60,7 @@ def _positions(fields, values: tuple, params: list, connection) -> list[int] | N
         if not matching:
             return None
         if len(matching) > 1:
-            raise _Ambiguous(f"Equal values {values!r}: compile the lookup with others.")
+            raise _Ambiguous  # caught by _plan: this call is the ORM's
         positions.append(matching[0])
     if len(params) != len(values) or sorted(positions) != list(range(len(values))):
         return None
