@@ -118,11 +118,14 @@ class _Plan:
 _PLANS: dict = {}
 
 
-def _plan(key, model, build, values: tuple, *, first=True) -> tuple[_Plan | None, str]:
-    """The plan of `key` on the database `model` is read from, made from `build()` (a
+def _plan(
+    key, model, build, values: tuple, *, first=True, for_write=False
+) -> tuple[_Plan | None, str]:
+    """The plan of `key` on the database `model` is read from (written to, `for_write`:
+    a lookup that locks its rows, as the ORM sends those), made from `build()` (a
     queryset) the first time: its first row only, unsorted, or (`first=False`) its rows.
     None when it cannot be made from these values (two are equal): ask the ORM this once."""
-    using = router.db_for_read(model)
+    using = router.db_for_write(model) if for_write else router.db_for_read(model)
     plan = _PLANS.get((key, using))
     if plan is None:
         queryset = build().order_by()[:1] if first else build()
@@ -151,6 +154,15 @@ def values_by_pk(model, pk, fields: tuple[str, ...]):
 _MODELS: dict = {}
 
 
+def _target(build, values: tuple):
+    """(model, whether it locks rows) of the querysets `build` makes, read once."""
+    target = _MODELS.get(build)
+    if target is None:
+        queryset = build(*values)
+        target = _MODELS[build] = (queryset.model, queryset._for_write)
+    return target
+
+
 def unique_compiled(build, *values):
     """`unique_or_none(build(*values))`, with the SQL and the way its row becomes objects
     (select_related ones included) worked out at the first call per `build` and database
@@ -163,10 +175,8 @@ def unique_compiled(build, *values):
     `lambda key: Token.objects.select_related("user").filter(checksum=key)`. Which value
     each parameter is, is told at the first call by the values themselves; when two are
     equal then, that call is the ORM's and the next one compiles."""
-    model = _MODELS.get(build)
-    if model is None:
-        model = _MODELS[build] = build(*values).model
-    plan, using = _plan(build, model, lambda: build(*values), values)
+    model, for_write = _target(build, values)
+    plan, using = _plan(build, model, lambda: build(*values), values, for_write=for_write)
     if plan is None:
         return unique_or_none(build(*values).using(using))
     row = plan.row(values, using)
@@ -182,10 +192,10 @@ def rows_compiled(build, *values) -> list[tuple]:
     """`list(build(*values))` for a `values_list` lookup (`build` as for
     `unique_compiled`), its SQL compiled at the first call per `build` and database: for
     the few rows every request reads, such as the memberships of the request's user."""
-    model = _MODELS.get(build)
-    if model is None:
-        model = _MODELS[build] = build(*values).model
-    plan, using = _plan(("rows", build), model, lambda: build(*values), values, first=False)
+    model, for_write = _target(build, values)
+    plan, using = _plan(
+        ("rows", build), model, lambda: build(*values), values, first=False, for_write=for_write
+    )
     if plan is None:
         return list(build(*values).using(using))
     if hasattr(plan, "model"):

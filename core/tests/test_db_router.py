@@ -2,7 +2,7 @@
 statistics read from it; who is asking, and a request that wrote, read the primary."""
 
 import pytest
-from django.db import connections
+from django.db import connections, transaction
 from django.http import HttpResponse
 from django.test import RequestFactory
 from django.test.utils import CaptureQueriesContext
@@ -12,6 +12,9 @@ from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
 from core.db_router import ReplicaReadsMiddleware
 from core.models import IdempotencyRecord
+from core.queries import unique_compiled
+from earners.models import Earner
+from earners.tests.factories import EarnerFactory
 from issuers.models import Role
 from issuers.tests.factories import MembershipFactory
 
@@ -104,3 +107,30 @@ def test_a_request_that_wrote_reads_its_own_write_from_the_primary(replica):
     assert reads.touching("replica", "assertions_assertion")
     assert reads.touching("default", 'FROM "core_idempotencyrecord"')
     assert not reads.touching("replica", "core_idempotencyrecord")
+
+
+def _earner_locked(issuer_id, email):
+    return Earner.objects.select_for_update(of=("self",)).filter(issuer_id=issuer_id, email=email)
+
+
+def test_a_compiled_lookup_that_locks_counts_as_a_write_as_the_orms_does(replica):
+    # Given a request whose reads go to the replica, locking an earner as an award does
+    earner = EarnerFactory()
+    found = []
+
+    def view(request):
+        for _ in range(2):  # compiled at the first call, reused at the second
+            with transaction.atomic():
+                found.append(unique_compiled(_earner_locked, earner.issuer_id, earner.email))
+        found.append(Assertion.objects.count())  # after the lock, outside its transaction
+        return HttpResponse("ok")
+
+    with Reads() as reads:
+        ReplicaReadsMiddleware(view)(RequestFactory().get("/public/anything"))
+    # Then the locks went to the primary, and the request reads its own writes from
+    # there afterwards, as after the ORM's locking query (select_for_update is a write)
+    assert found == [earner, earner, 0]
+    assert len([q for q in reads.touching("default", "earners_earner") if "FOR UPDATE" in q]) == 2
+    assert not reads.touching("replica", "earners_earner")
+    assert reads.touching("default", "assertions_assertion")
+    assert not reads.touching("replica", "assertions_assertion")
