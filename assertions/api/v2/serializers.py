@@ -159,13 +159,9 @@ def _when(row: dict, name: str) -> str | None:
     return format_iso_z(row[name])
 
 
-def _json(row: dict, name: str, read, missing=None):
-    """A row's JSON value: the database's text of it sent on as it is (`<name>_json`),
-    `missing` when that is NULL; else `read()`, the decoded value."""
-    key = f"{name}_json"
-    if key not in row:
-        return read()
-    text = row[key]
+def _sent_on(text: str | None, missing=None):
+    """JSON as the database wrote it (`list_values`' `<name>_json`), for orjson to send
+    on unread; `missing` when it is NULL."""
     return missing if text is None else orjson.Fragment(text)
 
 
@@ -219,14 +215,14 @@ def assertion_v2(row: dict, site: str | None = None) -> dict:
         },
         "issuedOn": _when(row, "emitted_at"),
         "narrative": row["narrative"] or None,
-        "evidence": _json(row, "evidence", lambda: row["evidence"]),
+        "evidence": _sent_on(row["evidence_json"]) if "evidence_json" in row else row["evidence"],
         "revoked": revoked,
         "revocationReason": (row["revoked_reason"] or None) if revoked else None,
         "acceptance": row["acceptance"],
         "expires": _when(row, "expires_at"),
-        "extensions": _json(
-            row, "extensions", lambda: row["additional_details"].get("extensions", {}), {}
-        ),
+        "extensions": _sent_on(row["extensions_json"], {})
+        if "extensions_json" in row
+        else row["additional_details"].get("extensions", {}),
         # Not Badgr's: this platform's Open Badges 3.0 credential (credentials app).
         "credentialUrl": None if revoked else f"{open_badge_id}/credential",
     }
