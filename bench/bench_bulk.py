@@ -85,22 +85,22 @@ def assign_from_csv(data: bytes, *, template, actor) -> AssignmentBatch:
     return batch
 
 
+def _earners(issuer, emails: list[str], users=None) -> list[Earner]:
+    """Unsaved new earners of `issuer`, one per email, with the accounts `users` if given."""
+    return instances(
+        Earner,
+        (
+            {"issuer": issuer, "email": email, "user": user, "first_name": "A", "last_name": str(i)}
+            for i, (email, user) in enumerate(
+                zip(emails, users or [None] * len(emails), strict=True)
+            )
+        ),
+    )
+
+
 def _new_earners(issuer, prefix: str) -> list[Earner]:
     """N new earners of `issuer`, stored by COPY (untimed)."""
-    return copy_many(
-        instances(
-            Earner,
-            (
-                {
-                    "issuer": issuer,
-                    "email": f"{prefix}{i}@bulk.example",
-                    "first_name": "A",
-                    "last_name": str(i),
-                }
-                for i in range(N)
-            ),
-        )
-    )
+    return copy_many(_earners(issuer, [f"{prefix}{i}@bulk.example" for i in range(N)]))
 
 
 def _bare_badges(issuer, template, earners) -> list[Assertion]:
@@ -146,22 +146,7 @@ def _all_rows_by_copy(issuer, template, prefix: str, email: OutboundEmail) -> fl
                 User, ({"email": f"{prefix}{i}@bulk.example", "password": "!"} for i in range(N))
             ),
         )
-        earners = timed(
-            copy_many,
-            instances(
-                Earner,
-                (
-                    {
-                        "issuer": issuer,
-                        "email": u.email,
-                        "user": u,
-                        "first_name": "A",
-                        "last_name": "B",
-                    }
-                    for u in users
-                ),
-            ),
-        )
+        earners = timed(copy_many, _earners(issuer, [u.email for u in users], users))
         badges = timed(copy_many, _bare_badges(issuer, template, earners))
         events = [
             {"assertion_id": b.pk, "kind": kind, "payload": {"version": 1, "notify": True}}
