@@ -60,8 +60,9 @@ def assertions_for_user(user) -> QuerySet[Assertion]:
 
 
 def badges_of_template(template) -> QuerySet[Assertion]:
-    """The badges of a template its caller may read (`template_for_user` checked it):
-    every badge of a template is of the template's issuer, so no membership join."""
+    """The badges of a template (or a template's pk) its caller may read
+    (`template_for_user` checked it): every badge of a template is of the template's
+    issuer, so no membership join."""
     return Assertion.objects.filter(badge_template=template)
 
 
@@ -72,15 +73,18 @@ def assertion_for_user(user, entity_id: str) -> Assertion:
     return assertion
 
 
-def filter_listed(queryset, *, recipient=None, include_expired=False, include_revoked=False):
-    """Badgr's list filters: revoked and expired badges are hidden unless asked for."""
+def filter_listed(
+    queryset, *, recipient=None, include_expired=False, include_revoked=False, now=None
+):
+    """Badgr's list filters: revoked and expired badges (at `now`, default the present)
+    are hidden unless asked for."""
     if recipient:
         queryset = queryset.filter(recipient_email=recipient.strip().lower())
     if not include_revoked:
         queryset = queryset.exclude(status=AssertionStatus.REVOKED)
     if not include_expired:
         queryset = queryset.exclude(status=AssertionStatus.INVALID).filter(
-            Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+            Q(expires_at__isnull=True) | Q(expires_at__gt=now or timezone.now())
         )
     return queryset
 

@@ -46,27 +46,39 @@ def _pk(item) -> int:
     return item["pk"] if isinstance(item, dict) else item.pk
 
 
-def paginate(queryset, request):
-    """Return (items, Link header value or None) for a queryset, newest first. Works on
-    model querysets and on `.values()` ones that include "pk"."""
+def queryset_pages(queryset):
+    """`paginate`'s `fetch` for a queryset (of models, or `.values()` including "pk")."""
+
+    def fetch(newest_first: bool, beyond: int | None, limit: int | None) -> list:
+        page = queryset.order_by("-pk" if newest_first else "pk")
+        if beyond is not None:
+            page = page.filter(pk__lt=beyond) if newest_first else page.filter(pk__gt=beyond)
+        return list(page if limit is None else page[:limit])
+
+    return fetch
+
+
+def paginate(fetch, request):
+    """Return (items, Link header value or None) for a list, newest first.
+
+    `fetch(newest_first, beyond, limit)` reads the list's rows (models or dicts with a
+    "pk") newest first or oldest first, only those beyond the primary key `beyond`
+    (older than it, newest first; newer, oldest first) when it is not None, at most
+    `limit` when it is not None (`queryset_pages` reads a queryset so)."""
     num = _num(request)
-    queryset = queryset.order_by("-pk")
     if num is None:
-        return list(queryset), None
+        return fetch(True, None, None), None
     after = request.query_params.get("after")
     before = request.query_params.get("before")
     if after and before:
         raise ValidationError({"before": [_("Give either after or before, not both.")]})
     if before:
-        pk = _decode(before, "before")
-        page = list(queryset.filter(pk__gt=pk).order_by("pk")[: num + 1])
+        page = fetch(False, _decode(before, "before"), num + 1)
         has_prev = len(page) > num
         items = list(reversed(page[:num]))
         has_next = True
     else:
-        if after:
-            queryset = queryset.filter(pk__lt=_decode(after, "after"))
-        page = list(queryset[: num + 1])
+        page = fetch(True, _decode(after, "after") if after else None, num + 1)
         has_next = len(page) > num
         items = page[:num]
         has_prev = bool(after)

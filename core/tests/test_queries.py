@@ -1,15 +1,23 @@
-"""core.queries: unique lookups without a sort, and narrow reads by primary key whose
-SQL is compiled once."""
+"""core.queries: unique lookups without a sort, and narrow reads by primary key, lookups
+and lists whose SQL is compiled once."""
 
 import pytest
 from django.db import connection
+from django.db.models.fields.json import KeyTransform
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
 from core import queries
-from core.queries import rows_compiled, unique_compiled, unique_or_none, values_by_pk
+from core.queries import (
+    rows_compiled,
+    unique_compiled,
+    unique_or_none,
+    values_by_pk,
+    values_compiled,
+)
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
 from issuers.models import IssuerMembership, Role
@@ -193,3 +201,129 @@ def test_equal_values_at_the_first_call_are_the_orms_and_the_next_call_compiles(
     assert any(key == build for key, _ in queries._PLANS)
     assert unique_compiled(build, "Bo", "Ada") is None
     assert unique_compiled(build, "Ada", "Ada") == twin
+
+
+HIDDEN = "hidden@example.org"
+
+
+def _page(template_pk, email, beyond, *, revoked):
+    # constants among the parameters: a status, text, a JSON key of the selected columns
+    badges = Assertion.objects.filter(badge_template_id=template_pk).exclude(narrative=HIDDEN)
+    if not revoked:
+        badges = badges.exclude(status="revoked")
+    if email is not None:
+        badges = badges.filter(recipient_email=email)
+    badges = badges.values("pk", "recipient_email", "emitted_at", "additional_details").annotate(
+        extensions=KeyTransform("extensions", "additional_details")
+    )
+    return badges.filter(pk__gt=beyond).order_by("pk")
+
+
+def _orm_page(*values, limit=None, **shape):
+    rows = list(_page(*values, **shape))
+    return rows if limit is None else rows[:limit]
+
+
+@pytest.fixture
+def fresh_plans(monkeypatch):
+    """No plan compiled by an earlier test: each test's first call compiles."""
+    monkeypatch.setattr(queries, "_PLANS", {})
+
+
+@pytest.mark.usefixtures("fresh_plans")
+def test_values_compiled_reads_what_the_orm_reads_for_any_values():
+    # Given badges of two templates, one revoked, JSON and datetimes in their rows
+    first = [AssertionFactory(additional_details={"extensions": {"n": i}}) for i in range(3)]
+    template = first[0].badge_template
+    more = [AssertionFactory(template=template) for _ in range(2)]
+    other = AssertionFactory(recipient_email=HIDDEN)  # text equal to a constant
+    Assertion.objects.filter(pk=more[0].pk).update(status="revoked", revoked_at=timezone.now())
+    asked = [
+        ((template.pk, None, 0), {"revoked": False}, None),
+        ((template.pk, None, first[0].pk), {"revoked": True}, 2),
+        ((template.pk, more[1].recipient_email, 0), {"revoked": False}, None),
+        ((other.badge_template_id, HIDDEN, 0), {"revoked": False}, None),
+        # a value equal to another one: the template's pk is also the cursor
+        ((template.pk, None, template.pk), {"revoked": True}, None),
+        ((template.pk, None, 0), {"revoked": False}, 1),
+    ]
+    # When each page is read twice (compiled at the first call of its shape)
+    for _ in range(2):
+        for values, shape, limit in asked:
+            # Then it is the ORM's page, values converted alike
+            rows = values_compiled(_page, *values, shape=shape, limit=limit)
+            assert rows == _orm_page(*values, limit=limit, **shape)
+    assert values_compiled(_page, other.badge_template_id, HIDDEN, 0, shape={"revoked": False})
+    assert values_compiled(_page, template.pk, None, 0, shape={"revoked": False})[0] == {
+        "pk": first[0].pk,
+        "recipient_email": first[0].recipient_email,
+        "emitted_at": first[0].emitted_at,
+        "additional_details": {"extensions": {"n": 0}},
+        "extensions": {"n": 0},
+    }
+
+
+@pytest.mark.usefixtures("fresh_plans")
+def test_values_compiled_builds_a_shape_once_and_reads_in_one_statement():
+    badge = AssertionFactory()
+    built = []
+
+    def build(template_pk, beyond):
+        built.append(template_pk)
+        return Assertion.objects.filter(badge_template_id=template_pk, pk__gt=beyond).values("pk")
+
+    values_compiled(build, badge.badge_template_id, 0)
+    calls = len(built)
+    # When it is read again with other values
+    with CaptureQueriesContext(connection) as ctx:
+        assert values_compiled(build, badge.badge_template_id, 0) == [{"pk": badge.pk}]
+        assert values_compiled(build, badge.badge_template_id, badge.pk) == []
+    # Then no queryset was built again, one statement per read
+    assert len(built) == calls
+    assert len(ctx.captured_queries) == 2
+
+
+@pytest.mark.usefixtures("fresh_plans")
+def test_values_compiled_leaves_a_filter_out_only_for_the_values_that_are_none():
+    # Given a builder whose filter is left out when its value is None
+    mine = AssertionFactory(recipient_email="mine@example.org")
+    AssertionFactory(template=mine.badge_template)
+    # When it is read without the value, then with it, then without again
+    pk = mine.badge_template_id
+    everyone = values_compiled(_page, pk, None, 0, shape={"revoked": True})
+    only_mine = values_compiled(_page, pk, "mine@example.org", 0, shape={"revoked": True})
+    # Then each read has its own SQL: the filter applies only when given
+    assert len(everyone) == 2
+    assert [row["pk"] for row in only_mine] == [mine.pk]
+    assert len(values_compiled(_page, pk, None, 0, shape={"revoked": True})) == 2
+
+
+def test_values_compiled_refuses_what_it_cannot_reuse():
+    def contains(email):
+        return Earner.objects.filter(email__icontains=email).values("pk")  # sends '%email%'
+
+    def branches(number):
+        return Earner.objects.filter(pk__gt=0 if number < 5 else number).values("pk")
+
+    def flag(yes):
+        return Assertion.objects.filter(is_private=yes).values("pk")
+
+    def models(pk):
+        return Earner.objects.filter(pk=pk)
+
+    for build, value in ((contains, "ada"), (branches, 4), (flag, True), (models, 1)):
+        with pytest.raises(TypeError):
+            values_compiled(build, value)
+
+
+@pytest.mark.usefixtures("fresh_plans")
+def test_a_constant_equal_to_a_value_at_the_first_call_stays_a_constant():
+    # Given a badge the builder's constant hides (its narrative is HIDDEN)
+    hidden = AssertionFactory(recipient_email="x@example.org", narrative=HIDDEN)
+    pk = hidden.badge_template_id
+    # When the page is first read for the email HIDDEN (the constant's text), then for
+    # the hidden badge's email
+    assert values_compiled(_page, pk, HIDDEN, 0, shape={"revoked": True}) == []
+    found = values_compiled(_page, pk, "x@example.org", 0, shape={"revoked": True})
+    # Then the constant still hides the badge: only the email's parameter changed
+    assert found == _orm_page(pk, "x@example.org", 0, revoked=True) == []

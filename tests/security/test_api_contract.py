@@ -8,6 +8,8 @@
   which `format: uri` does not.
 """
 
+from urllib.parse import urlencode
+
 import pytest
 import schemathesis
 from django.core.handlers.wsgi import WSGIHandler
@@ -90,6 +92,31 @@ def test_every_api_path_with_an_odd_id_is_a_json_404_in_its_apis_shape(client, m
             assert response.status_code == 404, (url, response.status_code)
             assert response["Content-Type"].startswith("application/json"), url
             (_v2_error if path.startswith("/v2/") else _v1_error)(response.json())
+
+
+def _query_parameters(operation) -> list[str]:
+    return [p["name"] for p in operation.get("parameters", []) if p["in"] == "query"]
+
+
+WITH_QUERY = sorted((m, p) for m, p, operation in api_operations() if _query_parameters(operation))
+
+
+@pytest.mark.parametrize(("method", "path"), WITH_QUERY)
+def test_no_query_parameter_with_a_nul_byte_is_a_server_error(client, method, path):
+    # given a caller with a token for every scope, and an operation's query parameters
+    world = make_world("Nul")
+    token = make_token(world.owner, ALL_SCOPES)
+    operation = SCHEMA["paths"][path][method.lower()]
+    url = path.format(**path_parameters(path, world))
+    client.raise_request_exception = False
+    for name in _query_parameters(operation):
+        # when one of them holds a NUL byte (which PostgreSQL refuses in any text)
+        query = urlencode({name: "a\x00b"})
+        response = client.generic(method, f"{url}?{query}", HTTP_AUTHORIZATION=f"Bearer {token}")
+        # then it is never a server error; a refusal names the parameter
+        assert response.status_code < 500, (method, url, name, response.status_code)
+        if response.status_code == 400 and path.startswith("/v2/"):
+            assert name in response.json()["fieldErrors"], response.json()
 
 
 @pytest.mark.parametrize(

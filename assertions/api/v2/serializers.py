@@ -282,6 +282,21 @@ class RevokeItemSerializer(serializers.Serializer):
     revocationReason = serializers.CharField(required=False, allow_blank=True)
 
 
+class RevokeReasonSerializer(serializers.Serializer):
+    """A single revocation's reason, from the body or the query string (Badgr's)."""
+
+    revocation_reason = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class RecipientFilterSerializer(serializers.Serializer):
+    """A `/v2` list's `recipient` filter, as `filter_listed` takes it (None: everyone)."""
+
+    recipient = serializers.CharField(required=False, allow_blank=True, default="")
+
+    def validate_recipient(self, value):
+        return value.strip().lower() or None
+
+
 class RevokeResultSerializer(serializers.Serializer):
     entityId = serializers.CharField()
     revoked = serializers.BooleanField()

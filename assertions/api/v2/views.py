@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -13,7 +14,9 @@ from assertions.api.v2.serializers import (
     BackpackImportSerializer,
     BatchIssueSerializer,
     CollectionSerializer,
+    RecipientFilterSerializer,
     RevokeItemSerializer,
+    RevokeReasonSerializer,
     RevokeResultSerializer,
     assertion_v2,
     imported_v2,
@@ -34,10 +37,10 @@ from assertions.selectors import (
     imported_for_user,
 )
 from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
-from core.api.cursor_pagination import paginate
+from core.api.cursor_pagination import paginate, queryset_pages
 from core.exceptions import ApplicationError
 from core.idempotency import idempotent
-from core.queries import unique_or_none
+from core.queries import unique_or_none, values_compiled
 from issuers.selectors import issuer_for_user
 from templates_app.selectors import template_for_user, templates_for_user
 
@@ -55,17 +58,68 @@ def _flag(request, name: str) -> bool:
     return str(request.query_params.get(name, "")).lower() in ("1", "true", "yes", "on")
 
 
-def _list(request, queryset):
-    queryset = filter_listed(
-        queryset,
-        recipient=request.query_params.get("recipient"),
-        include_expired=_flag(request, "include_expired"),
-        include_revoked=_flag(request, "include_revoked"),
-    )
-    items, link = paginate(list_values(queryset), request)
+def _valid(serializer_class, data) -> dict:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+def _listed(request) -> dict:
+    """The list filters a request asks for (`filter_listed`'s arguments)."""
+    return {
+        **_valid(RecipientFilterSerializer, request.query_params),
+        "include_expired": _flag(request, "include_expired"),
+        "include_revoked": _flag(request, "include_revoked"),
+    }
+
+
+def _list(request, fetch):
+    """A `/v2` list of badges: `fetch` reads its rows (`list_values`) for `paginate`."""
+    items, link = paginate(fetch, request)
     headers = {"Link": link} if link else {}
     site = settings.SITE_URL
     return Response([assertion_v2(row, site) for row in items], headers=headers)
+
+
+def _list_of(request, queryset):
+    """`_list` of a queryset of badges, filtered as the request asks."""
+    return _list(request, queryset_pages(list_values(filter_listed(queryset, **_listed(request)))))
+
+
+def _template_page(
+    template_pk, now, recipient, beyond, *, include_expired, include_revoked, newest_first
+):
+    """A page of a template's badges as `paginate` reads it (`values_compiled` builds it
+    once per shape: building and compiling it was half of the list's own time)."""
+    queryset = filter_listed(
+        badges_of_template(template_pk),
+        recipient=recipient,
+        include_expired=include_expired,
+        include_revoked=include_revoked,
+        now=now,
+    )
+    queryset = list_values(queryset).order_by("-pk" if newest_first else "pk")
+    if beyond is None:
+        return queryset
+    return queryset.filter(pk__lt=beyond) if newest_first else queryset.filter(pk__gt=beyond)
+
+
+def _template_list(request, template):
+    listed, now = _listed(request), timezone.now()
+    recipient = listed.pop("recipient")
+
+    def fetch(newest_first, beyond, limit):
+        return values_compiled(
+            _template_page,
+            template.pk,
+            now,
+            recipient,
+            beyond,
+            shape={**listed, "newest_first": newest_first},
+            limit=limit,
+        )
+
+    return _list(request, fetch)
 
 
 def _template_from_body(request, issuer, data):
@@ -165,7 +219,7 @@ class IssuerAssertionListView(BadgrAPIView):
     )
     def get(self, request, entity_id):
         issuer = issuer_for_user(request.user, entity_id)
-        return _list(request, assertions_for_user(request.user).filter(organization=issuer))
+        return _list_of(request, assertions_for_user(request.user).filter(organization=issuer))
 
     @extend_schema(
         request=AssertionSerializer,
@@ -185,7 +239,7 @@ class BadgeClassAssertionListView(BadgrAPIView):
         summary="Badges awarded of a badge class",
     )
     def get(self, request, entity_id):
-        return _list(request, badges_of_template(template_for_user(request.user, entity_id)))
+        return _template_list(request, template_for_user(request.user, entity_id))
 
     @extend_schema(
         request=AssertionSerializer,
@@ -281,8 +335,9 @@ class AssertionDetailView(BadgrAPIView):
     def delete(self, request, entity_id):
         assertion = assertion_for_user(request.user, entity_id)
         body = request.data if isinstance(request.data, dict) else {}
-        reason = body.get("revocation_reason") or request.query_params.get("revocation_reason", "")
-        services.assertion_revoke(assertion=assertion, actor=request.user, reason=str(reason))
+        given = body if body.get("revocation_reason") else request.query_params
+        reason = _valid(RevokeReasonSerializer, given)["revocation_reason"]
+        services.assertion_revoke(assertion=assertion, actor=request.user, reason=reason)
         return Response([])
 
 
@@ -325,13 +380,14 @@ class BackpackAssertionListView(BadgrAPIView):
         "platforms, newest first.",
     )
     def get(self, request):
-        response = _list(request, backpack_for_user(request.user))
+        response = _list_of(request, backpack_for_user(request.user))
         if "num" in request.query_params:
             return response  # cursor pages: the badges issued here only (docs/api-v2.md)
+        listed = _listed(request)
         imported = imported_for_user(
             request.user,
-            recipient=request.query_params.get("recipient"),
-            include_expired=_flag(request, "include_expired"),
+            recipient=listed["recipient"],
+            include_expired=listed["include_expired"],
         )
         if not imported:
             return response
