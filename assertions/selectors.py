@@ -66,6 +66,12 @@ def badges_of_template(template) -> QuerySet[Assertion]:
     return Assertion.objects.filter(badge_template=template)
 
 
+def badges_of_issuer(issuer) -> QuerySet[Assertion]:
+    """The badges of an issuer (or an issuer's pk) its caller may read
+    (`issuer_for_user` checked it)."""
+    return Assertion.objects.filter(organization=issuer)
+
+
 def assertion_for_user(user, entity_id: str) -> Assertion:
     assertion = unique_or_none(assertions_for_user(user).filter(entity_id=entity_id))
     if assertion is None:

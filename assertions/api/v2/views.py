@@ -26,9 +26,9 @@ from assertions.api.v2.serializers import (
 from assertions.models import Acceptance
 from assertions.selectors import (
     assertion_for_user,
-    assertions_for_user,
     backpack_assertion,
     backpack_for_user,
+    badges_of_issuer,
     badges_of_template,
     collection_for_user,
     collections_for_user,
@@ -86,13 +86,16 @@ def _list_of(request, queryset):
     return _list(request, queryset_pages(list_values(filter_listed(queryset, **_listed(request)))))
 
 
-def _template_page(
-    template_pk, now, recipient, beyond, *, include_expired, include_revoked, newest_first
-):
-    """A page of a template's badges as `paginate` reads it (`values_compiled` builds it
-    once per shape: building and compiling it was half of the list's own time)."""
+# The badges a `/v2` list is of, its caller having checked that the user may read them.
+BADGES_OF = {"template": badges_of_template, "issuer": badges_of_issuer}
+
+
+def _page(owner_pk, now, recipient, beyond, *, of, include_expired, include_revoked, newest_first):
+    """A page of a template's or an issuer's badges (`of`) as `paginate` reads it
+    (`values_compiled` builds it once per shape: building and compiling it was half of
+    the list's own time)."""
     queryset = filter_listed(
-        badges_of_template(template_pk),
+        BADGES_OF[of](owner_pk),
         recipient=recipient,
         include_expired=include_expired,
         include_revoked=include_revoked,
@@ -104,20 +107,14 @@ def _template_page(
     return queryset.filter(pk__lt=beyond) if newest_first else queryset.filter(pk__gt=beyond)
 
 
-def _template_list(request, template):
+def _compiled_list(request, of: str, owner):
+    """`_list` of the badges of `owner`, a template or an issuer (`of`)."""
     listed, now = _listed(request), timezone.now()
     recipient = listed.pop("recipient")
 
     def fetch(newest_first, beyond, limit):
-        return values_compiled(
-            _template_page,
-            template.pk,
-            now,
-            recipient,
-            beyond,
-            shape={**listed, "newest_first": newest_first},
-            limit=limit,
-        )
+        shape = {**listed, "of": of, "newest_first": newest_first}
+        return values_compiled(_page, owner.pk, now, recipient, beyond, shape=shape, limit=limit)
 
     return _list(request, fetch)
 
@@ -219,7 +216,7 @@ class IssuerAssertionListView(BadgrAPIView):
     )
     def get(self, request, entity_id):
         issuer = issuer_for_user(request.user, entity_id)
-        return _list_of(request, assertions_for_user(request.user).filter(organization=issuer))
+        return _compiled_list(request, "issuer", issuer)
 
     @extend_schema(
         request=AssertionSerializer,
@@ -239,7 +236,7 @@ class BadgeClassAssertionListView(BadgrAPIView):
         summary="Badges awarded of a badge class",
     )
     def get(self, request, entity_id):
-        return _template_list(request, template_for_user(request.user, entity_id))
+        return _compiled_list(request, "template", template_for_user(request.user, entity_id))
 
     @extend_schema(
         request=AssertionSerializer,
