@@ -91,8 +91,9 @@ class _Plan:
         self.converters = compiler.get_converters([column[0] for column in select])
         if queryset._iterable_class is ValuesListIterable:  # the row is the answer
             return
-        if queryset._iterable_class is not ModelIterable or compiler.annotation_col_map:
+        if queryset._iterable_class is not ModelIterable:
             raise TypeError(f"{self.sql!r} is neither model rows nor plain tuples.")
+        self.annotations = compiler.annotation_col_map or {}
         self.model = klass_info["model"]
         columns = klass_info["select_fields"]
         self.own = slice(columns[0], columns[-1] + 1)
@@ -189,6 +190,8 @@ def unique_compiled(build, *values):
     obj = plan.model.from_db(using, plan.init_list, row[plan.own])
     for populator in plan.related:
         populator.populate(row, obj)
+    for name, position in plan.annotations.items():
+        setattr(obj, name, row[position])
     return obj
 
 

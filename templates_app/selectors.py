@@ -1,12 +1,12 @@
 from dataclasses import dataclass
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext
 
 from core.exceptions import NotFoundError
 from core.queries import unique_compiled, unique_or_none
 from issuers.models import Role
-from issuers.permissions import has_role
+from issuers.permissions import has_role, role_seen
 from issuers.selectors import issuers_for_user
 from templates_app.models import VERSION_FIELDS, BadgeTemplate, BadgeTemplateVersion
 
@@ -35,11 +35,27 @@ def _template_by_entity_id(entity_id: str):
     )
 
 
+def _template_with_role(entity_id: str, user_id: int):
+    """A template with `user_id`'s role in its issuer (`viewer_role`); none for a
+    template of an issuer they are not a member of."""
+    return (
+        BadgeTemplate.objects.select_related("issuer", "current_version")
+        .filter(entity_id=entity_id, issuer__memberships__user_id=user_id)
+        .annotate(viewer_role=F("issuer__memberships__role"))
+    )
+
+
 def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     """One template by entity id if `user` is a member (with `min_role`, default staff)
-    of its issuer; NotFoundError otherwise. One simple query plus the role lookup, which
-    is remembered on the user for the services that check it again."""
-    template = unique_compiled(_template_by_entity_id, entity_id)
+    of its issuer; NotFoundError otherwise. One query, compiled once: a member's role in
+    the template's issuer comes with it and is remembered on the user for the services
+    that check it again (`role_seen`)."""
+    if user is not None and user.is_authenticated and not user.is_superuser:
+        template = unique_compiled(_template_with_role, entity_id, user.pk)
+        if template is not None:
+            role_seen(user, template.issuer_id, Role(template.viewer_role))
+    else:
+        template = unique_compiled(_template_by_entity_id, entity_id)
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
         raise NotFoundError(gettext("Badge template not found."))
     return template
