@@ -9,5 +9,6 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self):
-        # The private storage's system check and its reset when a test changes STORAGES.
-        from core import storage  # noqa: F401
+        # The private storage's system check and its reset when a test changes STORAGES;
+        # the request boundaries rows read in a request are fresh within (core.freshness).
+        from core import freshness, storage  # noqa: F401

@@ -4,6 +4,7 @@ from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext
 
 from core.exceptions import NotFoundError
+from core.freshness import read_now
 from core.queries import unique_compiled, unique_or_none
 from issuers.models import Role
 from issuers.permissions import has_role, role_seen
@@ -49,7 +50,8 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     """One template by entity id if `user` is a member (with `min_role`, default staff)
     of its issuer; NotFoundError otherwise. One query, compiled once: a member's role in
     the template's issuer comes with it and is remembered on the user for the services
-    that check it again (`role_seen`)."""
+    that check it again (`role_seen`). The template is fresh for the rest of the request
+    (`core.freshness`)."""
     if user is not None and user.is_authenticated and not user.is_superuser:
         template = unique_compiled(_template_with_role, entity_id, user.pk)
         if template is not None:
@@ -58,7 +60,7 @@ def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
         template = unique_compiled(_template_by_entity_id, entity_id)
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
         raise NotFoundError(gettext("Badge template not found."))
-    return template
+    return read_now(template)
 
 
 def public_badge_version(template_entity_id: str, number: int | None = None):

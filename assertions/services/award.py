@@ -54,6 +54,7 @@ from assertions.services.rows import (
     issued_on_check,
 )
 from core.exceptions import ApplicationError, ConflictError, IdempotencyKeyReusedError
+from core.freshness import read_in_this_request
 from core.inserts import insert_many, instances
 from core.queries import values_by_pk
 from issuers.permissions import ASSIGN, require_role
@@ -107,12 +108,16 @@ AWARD_FIELDS = ("current_version_id", "archived", "validity_amount", "validity_u
 
 def template_fresh(template: BadgeTemplate) -> BadgeTemplate:
     """The template as it is now, with its issuer and current version: the caller's copy
-    may be stale, and the version current now is the one awarded."""
-    now = values_by_pk(BadgeTemplate, template.pk, AWARD_FIELDS)
+    may be stale, and the version current now is the one awarded. A copy the request
+    being served read (`core.freshness`: the API's `template_for_user`) is as fresh as
+    a read now and is not read again."""
     loaded = all(
         BadgeTemplate._meta.get_field(name).is_cached(template)
         for name in ("issuer", "current_version")
     )
+    if loaded and read_in_this_request(template):
+        return template
+    now = values_by_pk(BadgeTemplate, template.pk, AWARD_FIELDS)
     if loaded and now == tuple(getattr(template, name) for name in AWARD_FIELDS):
         return template
     return BadgeTemplate.objects.select_related("issuer", "current_version").get(pk=template.pk)
