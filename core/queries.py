@@ -299,7 +299,8 @@ def values_compiled(build, *values, shape: dict | None = None, limit=None) -> li
     text, times: normalise text first) or None; the SQL may depend on which values are
     None (a filter left out), on nothing else of them. Any other parameter of the SQL is
     a constant of the query. A builder whose SQL depends on its values otherwise, or
-    that sends one of them changed (`%value%`), is refused with a TypeError."""
+    that sends one of them changed (`%value%`), is refused with a TypeError. PostgreSQL
+    only: elsewhere (SQLite, which sends times as text) the ORM reads the rows."""
     shape = shape or {}
     nones = tuple(value is None for value in values)
     key = ("values", build, tuple(sorted(shape.items())), nones)
@@ -307,6 +308,9 @@ def values_compiled(build, *values, shape: dict | None = None, limit=None) -> li
     if model is None:
         model = _MODELS[key] = build(*values, **shape).model
     using = router.db_for_read(model)
+    if connections[using].vendor != "postgresql":  # (SQLite sends times as text)
+        queryset = build(*values, **shape).using(using)
+        return list(queryset if limit is None else queryset[:limit])
     plan = _PLANS.get((key, using))
     if plan is None:
         plan = _PLANS[(key, using)] = _Shape(partial(build, **shape), values, using)
