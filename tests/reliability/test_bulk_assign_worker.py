@@ -68,6 +68,15 @@ def _awarding(name: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def _row_held(model, pk):
+    """A connection of its own whose open transaction holds `model`'s row `pk` locked
+    (rollback to let it go)."""
+    held = connection.get_new_connection(connection.get_connection_params())
+    held.autocommit = False
+    held.execute(f"SELECT 1 FROM {model._meta.db_table} WHERE id = %s FOR UPDATE", [pk])
+    return held
+
+
 def _snapshot(batch) -> dict:
     """The batch's count of badges issued, and its badges and emails, in one statement."""
 
@@ -150,14 +159,28 @@ def test_two_workers_share_a_batch_and_one_killed_mid_chunk_loses_nothing(world,
     workers.start("mail", "default,emails", pool="threads", concurrency=8)
     result = batch_assign(template=world["template"], rows=world["rows"], actor=world["actor"])
     world["batch"] = result.batch
-    # when one of them is killed while it awards a chunk
+    # when one of them is killed while it awards a chunk: once 300 are issued, the
+    # batch's row is held, so that a worker that has inserted a chunk's badges waits
+    # inside its transaction for that row (a chunk's last statements) and is killed
+    # there, not just after its commit (which left no chunk in flight, now and then)
     wait_for(
-        lambda: _batch(world).issued >= 300 and _awarding("bulk-1"),
+        lambda: _batch(world).issued >= 300,
         timeout=120,
         what=lambda: "progress: " + workers.log("bulk-1") + workers.log("bulk-2"),
         every=0.01,
     )
-    workers.kill("bulk-1")
+    holder = _row_held(AssignmentBatch, world["batch"].pk)
+    try:
+        wait_for(
+            lambda: _awarding("bulk-1"),
+            timeout=120,
+            what=lambda: "bulk-1 in a chunk: " + workers.log("bulk-1"),
+            every=0.01,
+        )
+        workers.kill("bulk-1")
+    finally:
+        holder.rollback()
+        holder.close()
     at_kill = _batch(world)
     assert at_kill.status == BatchStatus.RUNNING
     assert 300 <= at_kill.issued < N, at_kill.issued
