@@ -1,11 +1,11 @@
 from django.contrib.auth.models import Permission
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils.translation import gettext
 
 from accounts.models import User, normalize_email
 from core.exceptions import NotFoundError
 from core.keyset import newest_page
-from core.queries import unique_or_none
+from core.queries import unique_compiled
 from issuers.models import (
     CreditLedgerEntry,
     CreditRequest,
@@ -19,8 +19,10 @@ from issuers.models import (
 from issuers.permissions import (
     OPERATE_PLATFORM,
     RANK,
+    has_role,
     is_operator,
     memberships_of,
+    role_seen,
     token_limit,
 )
 
@@ -88,11 +90,32 @@ def issuer_zones_for_user(user) -> list[str]:
     return sorted(zones)
 
 
+def _issuer_by_entity_id(entity_id: str):
+    return Issuer.objects.filter(entity_id=entity_id)
+
+
+def _issuer_with_role(entity_id: str, user_id: int):
+    """An issuer with `user_id`'s role in it (`viewer_role`); none for an issuer they are
+    not a member of."""
+    return Issuer.objects.filter(entity_id=entity_id, memberships__user_id=user_id).annotate(
+        viewer_role=F("memberships__role")
+    )
+
+
 def issuer_for_user(user, entity_id: str, min_role: Role = Role.STAFF) -> Issuer:
     """The issuer with this entity id if `user` holds `min_role` in it; NotFoundError
-    otherwise (other issuers are indistinguishable from missing ones)."""
-    issuer = unique_or_none(issuers_for_user(user, min_role).filter(entity_id=entity_id))
-    if issuer is None:
+    otherwise (other issuers are indistinguishable from missing ones). One query,
+    compiled once: a member's role comes with the issuer and is remembered on the user
+    for the services that check it again (`role_seen`)."""
+    issuer = None
+    if user is not None and user.is_authenticated:
+        if user.is_superuser:
+            issuer = unique_compiled(_issuer_by_entity_id, entity_id)
+        else:
+            issuer = unique_compiled(_issuer_with_role, entity_id, user.pk)
+            if issuer is not None:
+                role_seen(user, issuer.pk, Role(issuer.viewer_role))
+    if issuer is None or not has_role(user, issuer, min_role):
         raise NotFoundError(gettext("Issuer not found."))
     return issuer
 

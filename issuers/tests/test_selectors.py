@@ -1,13 +1,22 @@
-"""issuers.selectors: the issuers a user may act in, as a queryset and as the keys and
-time zones the large lists are scoped and filtered by."""
+"""issuers.selectors: the issuers a user may act in, as a queryset, as the keys and time
+zones the large lists are scoped and filtered by, and one by its id with the role."""
 
 import pytest
 from django.contrib.auth.models import AnonymousUser
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from accounts.models import User
 from accounts.tests.factories import UserFactory
+from core.exceptions import NotFoundError
 from issuers.models import Role
-from issuers.selectors import issuer_ids_for_user, issuer_zones_for_user, issuers_for_user
+from issuers.permissions import require_role
+from issuers.selectors import (
+    issuer_for_user,
+    issuer_ids_for_user,
+    issuer_zones_for_user,
+    issuers_for_user,
+)
 from issuers.tests.factories import IssuerFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -67,3 +76,46 @@ def test_nobody_and_a_person_without_memberships_get_no_issuer():
     assert issuer_ids_for_user(None) == []
     assert issuer_ids_for_user(_fresh(UserFactory())) == []
     assert issuer_zones_for_user(_fresh(UserFactory())) == []
+
+
+def _found(user, entity_id, min_role=Role.STAFF):
+    try:
+        return issuer_for_user(user, entity_id, min_role)
+    except NotFoundError:
+        return None
+
+
+def test_issuer_for_user_finds_what_issuers_for_user_has_for_every_kind_of_user():
+    # Given two issuers, people holding each role in the first, a superuser
+    first, second = IssuerFactory(), IssuerFactory()
+    people = {role: MembershipFactory(issuer=first, role=role).user for role in Role}
+    root = UserFactory(is_superuser=True)
+    callers = [
+        *(_fresh(person) for person in people.values()),
+        _fresh(people[Role.OWNER], limited=[second.entity_id]),
+        _fresh(root),
+        _fresh(root, limited=[first.entity_id]),
+        _fresh(UserFactory()),
+        AnonymousUser(),
+        None,
+    ]
+    for caller in callers:
+        for min_role in Role:
+            for issuer in (first, second):
+                # When one issuer is asked for with the role needed
+                found = _found(caller, issuer.entity_id, min_role)
+                # Then it is there exactly when the list of their issuers has it
+                listed = issuers_for_user(caller, min_role).filter(pk=issuer.pk).exists()
+                assert (found == issuer) is listed, (caller, min_role, issuer)
+                assert found is None or found == issuer
+    assert _found(_fresh(root), first.entity_id + "\x00") is None
+
+
+def test_a_members_issuer_and_role_are_one_statement_and_the_role_is_not_read_again():
+    issuer = IssuerFactory()
+    owner = _fresh(MembershipFactory(issuer=issuer, role=Role.OWNER).user)
+    with CaptureQueriesContext(connection) as ctx:
+        found = issuer_for_user(owner, issuer.entity_id)
+        require_role(owner, found, Role.OWNER)
+    assert found == issuer
+    assert len(ctx.captured_queries) == 1
