@@ -46,13 +46,20 @@ def _pk(item) -> int:
     return item["pk"] if isinstance(item, dict) else item.pk
 
 
+def ordered_beyond(queryset, newest_first: bool, beyond: int | None):
+    """`queryset` in the order `paginate` asks a `fetch` for, past the key `beyond`
+    (older than it newest first, newer oldest first) when it is not None."""
+    queryset = queryset.order_by("-pk" if newest_first else "pk")
+    if beyond is None:
+        return queryset
+    return queryset.filter(pk__lt=beyond) if newest_first else queryset.filter(pk__gt=beyond)
+
+
 def queryset_pages(queryset):
     """`paginate`'s `fetch` for a queryset (of models, or `.values()` including "pk")."""
 
     def fetch(newest_first: bool, beyond: int | None, limit: int | None) -> list:
-        page = queryset.order_by("-pk" if newest_first else "pk")
-        if beyond is not None:
-            page = page.filter(pk__lt=beyond) if newest_first else page.filter(pk__gt=beyond)
+        page = ordered_beyond(queryset, newest_first, beyond)
         return list(page if limit is None else page[:limit])
 
     return fetch

@@ -5,6 +5,7 @@ from django.db.models.fields.json import KeyTransform
 from django.utils.translation import gettext as _
 from rest_framework import serializers
 
+from accounts.models import normalize_email
 from assertions.models import Acceptance
 from core.api.fields import IsoZDateTimeField, WebURLField
 from core.api.serializers import Serializer
@@ -294,7 +295,7 @@ class RecipientFilterSerializer(serializers.Serializer):
     recipient = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate_recipient(self, value):
-        return value.strip().lower() or None
+        return normalize_email(value) or None
 
 
 class RevokeResultSerializer(serializers.Serializer):

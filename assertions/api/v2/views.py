@@ -37,7 +37,7 @@ from assertions.selectors import (
     imported_for_user,
 )
 from core.api.badgr import IDEMPOTENCY, BadgrAPIView, idempotency_key
-from core.api.cursor_pagination import paginate, queryset_pages
+from core.api.cursor_pagination import ordered_beyond, paginate, queryset_pages
 from core.exceptions import ApplicationError
 from core.idempotency import idempotent
 from core.queries import unique_or_none, values_compiled
@@ -81,9 +81,9 @@ def _list(request, fetch):
     return Response([assertion_v2(row, site) for row in items], headers=headers)
 
 
-def _list_of(request, queryset):
-    """`_list` of a queryset of badges, filtered as the request asks."""
-    return _list(request, queryset_pages(list_values(filter_listed(queryset, **_listed(request)))))
+def _list_of(request, queryset, listed: dict):
+    """`_list` of a queryset of badges, filtered as `listed` (`_listed`) says."""
+    return _list(request, queryset_pages(list_values(filter_listed(queryset, **listed))))
 
 
 # The badges a `/v2` list is of, its caller having checked that the user may read them.
@@ -101,10 +101,7 @@ def _page(owner_pk, now, recipient, beyond, *, of, include_expired, include_revo
         include_revoked=include_revoked,
         now=now,
     )
-    queryset = list_values(queryset).order_by("-pk" if newest_first else "pk")
-    if beyond is None:
-        return queryset
-    return queryset.filter(pk__lt=beyond) if newest_first else queryset.filter(pk__gt=beyond)
+    return ordered_beyond(list_values(queryset), newest_first, beyond)
 
 
 def _compiled_list(request, of: str, owner):
@@ -377,10 +374,10 @@ class BackpackAssertionListView(BadgrAPIView):
         "platforms, newest first.",
     )
     def get(self, request):
-        response = _list_of(request, backpack_for_user(request.user))
+        listed = _listed(request)
+        response = _list_of(request, backpack_for_user(request.user), listed)
         if "num" in request.query_params:
             return response  # cursor pages: the badges issued here only (docs/api-v2.md)
-        listed = _listed(request)
         imported = imported_for_user(
             request.user,
             recipient=listed["recipient"],
