@@ -10,5 +10,5 @@ class CoreConfig(AppConfig):
 
     def ready(self):
         # The private storage's system check and its reset when a test changes STORAGES;
-        # the request boundaries rows read in a request are fresh within (core.freshness).
+        # core.freshness listens for the start and end of each request.
         from core import freshness, storage  # noqa: F401

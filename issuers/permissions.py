@@ -64,17 +64,16 @@ def memberships_of(user) -> dict[int, Held]:
 
 def role_seen(user, issuer_id: int, role: Role) -> None:
     """Remember `user`'s role in an issuer, read by another query of this request (with
-    the template it asked for, `templates_app.selectors.template_for_user`): `role_of`
+    the issuer or template it asked for, `issuers.selectors.row_for_member`): `role_of`
     then answers for that issuer without reading all the memberships."""
     user.__dict__.setdefault("_issuer_roles_seen", {})[issuer_id] = role
 
 
 def role_of(user, issuer) -> Role | None:
-    """`user`'s role in `issuer`, or None (memberships_of, or `role_seen`)."""
-    if user is not None and "_issuer_roles" not in user.__dict__:
-        seen = user.__dict__.get("_issuer_roles_seen", {})
-        if issuer.pk in seen:
-            return seen[issuer.pk]
+    """`user`'s role in `issuer`, or None (`role_seen`, else memberships_of)."""
+    seen = user.__dict__.get("_issuer_roles_seen", {}) if user is not None else {}
+    if issuer.pk in seen:
+        return seen[issuer.pk]
     held = memberships_of(user).get(issuer.pk)
     return held.role if held is not None else None
 

@@ -102,19 +102,34 @@ def _issuer_with_role(entity_id: str, user_id: int):
     )
 
 
+def row_for_member(user, entity_id: str, *, plain, with_role, issuer_id):
+    """A row of an issuer (the issuer, one of its templates) by entity id for `user`, in
+    one statement compiled once: for a superuser `plain(entity_id)`'s row; for anyone
+    else signed in `with_role(entity_id, user.pk)`'s, which carries their role in its
+    issuer (`viewer_role`; no row where they hold none), remembered for the services that
+    check it again (`role_seen`, issuer's key `issuer_id(row)`). None for nobody. Whether
+    the role suffices is the caller's `has_role`."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return unique_compiled(plain, entity_id)
+    row = unique_compiled(with_role, entity_id, user.pk)
+    if row is not None:
+        role_seen(user, issuer_id(row), Role(row.viewer_role))
+    return row
+
+
 def issuer_for_user(user, entity_id: str, min_role: Role = Role.STAFF) -> Issuer:
     """The issuer with this entity id if `user` holds `min_role` in it; NotFoundError
-    otherwise (other issuers are indistinguishable from missing ones). One query,
-    compiled once: a member's role comes with the issuer and is remembered on the user
-    for the services that check it again (`role_seen`)."""
-    issuer = None
-    if user is not None and user.is_authenticated:
-        if user.is_superuser:
-            issuer = unique_compiled(_issuer_by_entity_id, entity_id)
-        else:
-            issuer = unique_compiled(_issuer_with_role, entity_id, user.pk)
-            if issuer is not None:
-                role_seen(user, issuer.pk, Role(issuer.viewer_role))
+    otherwise (other issuers are indistinguishable from missing ones). One query
+    (`row_for_member`)."""
+    issuer = row_for_member(
+        user,
+        entity_id,
+        plain=_issuer_by_entity_id,
+        with_role=_issuer_with_role,
+        issuer_id=lambda issuer: issuer.pk,
+    )
     if issuer is None or not has_role(user, issuer, min_role):
         raise NotFoundError(gettext("Issuer not found."))
     return issuer

@@ -7,8 +7,8 @@ from core.exceptions import NotFoundError
 from core.freshness import read_now
 from core.queries import unique_compiled, unique_or_none
 from issuers.models import Role
-from issuers.permissions import has_role, role_seen
-from issuers.selectors import issuers_for_user
+from issuers.permissions import has_role
+from issuers.selectors import issuers_for_user, row_for_member
 from templates_app.models import VERSION_FIELDS, BadgeTemplate, BadgeTemplateVersion
 
 
@@ -48,16 +48,16 @@ def _template_with_role(entity_id: str, user_id: int):
 
 def template_for_user(user, entity_id: str, min_role=None) -> BadgeTemplate:
     """One template by entity id if `user` is a member (with `min_role`, default staff)
-    of its issuer; NotFoundError otherwise. One query, compiled once: a member's role in
-    the template's issuer comes with it and is remembered on the user for the services
-    that check it again (`role_seen`). The template is fresh for the rest of the request
+    of its issuer; NotFoundError otherwise. One query, with the member's role
+    (`row_for_member`). The template is fresh for the rest of the request
     (`core.freshness`)."""
-    if user is not None and user.is_authenticated and not user.is_superuser:
-        template = unique_compiled(_template_with_role, entity_id, user.pk)
-        if template is not None:
-            role_seen(user, template.issuer_id, Role(template.viewer_role))
-    else:
-        template = unique_compiled(_template_by_entity_id, entity_id)
+    template = row_for_member(
+        user,
+        entity_id,
+        plain=_template_by_entity_id,
+        with_role=_template_with_role,
+        issuer_id=lambda template: template.issuer_id,
+    )
     if template is None or not has_role(user, template.issuer, min_role or Role.STAFF):
         raise NotFoundError(gettext("Badge template not found."))
     return read_now(template)
