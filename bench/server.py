@@ -18,7 +18,6 @@ def gunicorn(workers: int | None = None, settings: str | None = None, **env_over
         port,
         GUNICORN_ACCESSLOG="",
         LOG_LEVEL="WARNING",
-        DB_SERVER_SIDE_BINDING=os.environ.get("DB_SERVER_SIDE_BINDING", "false"),
         **env_overrides,
     )
     if settings:

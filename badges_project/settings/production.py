@@ -30,11 +30,6 @@ if env.bool("DB_POOL", default=False):
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Server-side binding lets psycopg prepare statements it sees repeatedly, skipping
-# PostgreSQL's parse and plan on hot paths. Off behind PgBouncer in transaction mode.
-DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = env.bool(
-    "DB_SERVER_SIDE_BINDING", default=False
-)
 if env("DATABASE_REPLICA_URL", default=""):
     # Public pages, documents, exports and statistics read from the replica
     # (REPLICA_READ_PATHS, core.db_router); everything else uses the primary.
