@@ -17,6 +17,7 @@ run`) get `bulk_create`.
 
 import datetime as dt
 import functools
+import json
 import time
 from dataclasses import dataclass
 
@@ -184,7 +185,12 @@ _JSON_OPTIONS = (
 
 
 def _json(value) -> str:
-    return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+    try:
+        return orjson.dumps(value, option=_JSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        # orjson cannot write an integer beyond 64 bits, which json (and the column) can
+        # hold; anything json cannot write either fails there, as with bulk_create.
+        return json.dumps(value)
 
 
 def _target(objs: list, using):

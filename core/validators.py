@@ -1,3 +1,5 @@
+import math
+
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
 from django.utils.deconstruct import deconstructible
@@ -56,3 +58,33 @@ def is_web_url(value) -> bool:
     except ValidationError:
         return False
     return True
+
+
+# The JSON numbers orjson reads and writes as they are: it refuses to write an integer
+# beyond 64 bits and reads one as a float (a queued batch's rows travel through it:
+# assertions.services.batches), and a float beyond the double's range has become
+# infinity, which JSON cannot hold.
+JSON_INT_RANGE = (-(2**63), 2**64 - 1)
+
+
+def json_number_refused(value) -> str | None:
+    """The first number in `value` (parsed JSON: dicts, lists, scalars) that is out of
+    JSON_INT_RANGE or not finite, as text; None when every number can be stored."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        low, high = JSON_INT_RANGE
+        return None if low <= value <= high else str(value)
+    if isinstance(value, float):
+        return None if math.isfinite(value) else str(value)
+    if isinstance(value, dict):
+        values = value.values()
+    elif isinstance(value, list | tuple):
+        values = value
+    else:
+        return None
+    for item in values:
+        refused = json_number_refused(item)
+        if refused is not None:
+            return refused
+    return None

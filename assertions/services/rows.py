@@ -18,7 +18,7 @@ from django.utils.translation import gettext_lazy
 from core.exceptions import ApplicationError
 from core.i18n import language_clean
 from core.placeholders import placeholders_unknown
-from core.validators import is_web_url
+from core.validators import is_web_url, json_number_refused
 from earners.services import clean_email
 from issuers.models import EMAIL_PLACEHOLDERS
 from templates_app.models import BadgeTemplate, ValidityUnit
@@ -175,6 +175,10 @@ def earner_row_clean(row) -> tuple[dict, dict]:
         metadata = {}
     if not isinstance(metadata, dict):
         errors["metadata"] = ["Give an object."]
+    elif (number := json_number_refused(metadata)) is not None:
+        errors["metadata"] = [
+            _("The number %(number)s is too large to keep; give it as text.") % {"number": number}
+        ]
     names = {}
     for field in ("first_name", "last_name"):
         value = row.get(field) or ""

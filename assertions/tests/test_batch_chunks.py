@@ -21,6 +21,7 @@ from assertions.services import (
 )
 from assertions.tasks import run_assignment_batch, run_assignment_chunk
 from assertions.tests.factories import AssertionFactory
+from core.exceptions import ApplicationError
 from core.models import OutboundEmail
 from issuers.models import CreditLedgerEntry, CreditReason, Issuer, Role
 from issuers.services import credits_top_up
@@ -274,3 +275,48 @@ def test_a_dead_workers_chunk_is_taken_over_and_a_live_ones_is_not(settings, sen
     batch.refresh_from_db()
     assert (batch.status, batch.issued) == (BatchStatus.RUNNING, 10)
     assert AssignmentChunk.objects.get(pk=dead.pk).attempts == 2
+
+
+@pytest.mark.django_db
+def test_a_batch_s_rows_come_back_from_its_file_as_they_were_given():
+    # given rows with names and metadata in other scripts, numbers at the ends of what
+    # can be stored, nesting and nulls
+    metadata = {
+        "città": "Zürich 東京 \u2028",
+        "numbers": [2**64 - 1, -(2**63), 1.5e308, 0.1, True, None],
+        "nested": {"a": [{"b": ""}]},
+    }
+    rows = [{**row, "metadata": metadata, "first_name": "Zoë"} for row in _rows(3)]
+    membership = MembershipFactory(role=Role.OWNER)
+    credits_top_up(issuer=membership.issuer, amount=10)
+    template = BadgeTemplateFactory(issuer=membership.issuer)
+    with mock.patch.object(run_assignment_batch, "delay"):
+        batch = batch_create(template=template, rows=rows, actor=membership.user)
+    # when its rows are read back as a chunk reads them
+    header, read = batches._read_rows(batch, first=1, last=3)
+    # then they are what was given, clean
+    assert header == {"allow_duplicate": True}
+    assert [number for number, _row in read] == [1, 2, 3]
+    assert all(row["metadata"] == metadata and row["first_name"] == "Zoë" for _n, row in read)
+
+
+@pytest.mark.django_db
+def test_a_row_with_a_number_too_large_to_keep_is_refused_before_anything_is_stored():
+    membership = MembershipFactory(role=Role.OWNER)
+    credits_top_up(issuer=membership.issuer, amount=10)
+    template = BadgeTemplateFactory(issuer=membership.issuer)
+    rows = _rows(3)
+    rows[1]["metadata"] = {"student": {"id": 10**25}}
+    with pytest.raises(ApplicationError) as refused:
+        batch_create(template=template, rows=rows, actor=membership.user)
+    assert refused.value.field_errors == {
+        "earners": {
+            "1": {
+                "metadata": [
+                    "The number 10000000000000000000000000 is too large to keep; give it as text."
+                ]
+            }
+        }
+    }
+    assert not AssignmentBatch.objects.filter(issuer=membership.issuer).exists()
+    assert Issuer.objects.get(pk=membership.issuer_id).credit_balance == 10

@@ -1,10 +1,12 @@
 """One error shape for every API, and Badgr's envelope on top of it for /v2."""
 
+import io
 import json
 
 import pytest
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.test import Client
 from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes, renderer_classes
 from rest_framework.permissions import AllowAny, IsAuthenticated
@@ -12,10 +14,13 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 
+from assertions.models import Assertion
+from core.api.parsers import JSONParser
 from core.api.renderers import BadgrEnvelopeRenderer
 from core.exceptions import ApplicationError, ConflictError, NotFoundError
 from issuers.models import Role
 from issuers.tests.factories import MembershipFactory
+from templates_app.tests.factories import BadgeTemplateFactory
 from tests.api_v2.conftest import make_token
 
 factory = APIRequestFactory()
@@ -184,3 +189,63 @@ def test_json_nested_too_deep_is_a_400_in_the_apis_shape_not_a_500(
     body = response.json()
     detail = body["status"]["description"] if path.startswith("/v2") else body["detail"]
     assert detail == "JSON parse error - nested too deeply."
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("number", ["1e400", "-1E309", "1.5e999"])
+def test_a_float_beyond_what_json_can_hold_is_a_400_naming_it(number):
+    # Given an issuer's owner awarding a badge with a number in its extensions that
+    # Python reads as infinity (it was stored as null): every API reads its body with
+    # the same parser
+    membership = MembershipFactory(role=Role.OWNER)
+    template = BadgeTemplateFactory(issuer=membership.issuer)
+    body = (
+        '{"recipient": {"identity": "ada@learners.example"}, '
+        f'"extensions": {{"extensions:Grade": {{"points": {number}}}}}}}'
+    )
+    # When it is sent
+    response = Client().post(
+        f"/v2/badgeclasses/{template.entity_id}/assertions",
+        body,
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Bearer {make_token(membership.user)}",
+    )
+    # Then it is refused, naming the number, and nothing is awarded
+    assert response.status_code == 400
+    assert response.json()["status"]["description"] == (
+        f"JSON parse error - the number {number} is too large; send it as text."
+    )
+    assert not Assertion.objects.filter(badge_template=template).exists()
+
+
+@pytest.mark.django_db
+def test_an_integer_of_any_size_is_kept_and_sent_back_as_it_was_given():
+    # Given an award whose extensions hold integers beyond 64 bits (orjson, which writes
+    # what is stored and answered, cannot write them: the award was a 500)
+    membership = MembershipFactory(role=Role.OWNER)
+    template = BadgeTemplateFactory(issuer=membership.issuer)
+    big = 123456789012345678901234567890
+    body = (
+        '{"recipient": {"identity": "ada@learners.example"}, '
+        f'"extensions": {{"extensions:Ids": {{"ids": [{big}, {-(2**63) - 1}, 1]}}}}}}'
+    )
+    client = Client(HTTP_AUTHORIZATION=f"Bearer {make_token(membership.user)}")
+    # When it is awarded, then read back alone and in its template's list
+    awarded = client.post(
+        f"/v2/badgeclasses/{template.entity_id}/assertions", body, content_type="application/json"
+    )
+    assert awarded.status_code == 201, awarded.content
+    entity_id = awarded.json()["result"][0]["entityId"]
+    one = client.get(f"/v2/assertions/{entity_id}")
+    listed = client.get(f"/v2/badgeclasses/{template.entity_id}/assertions")
+    # Then every answer carries the numbers as they were sent
+    expected = {"extensions:Ids": {"ids": [big, -(2**63) - 1, 1]}}
+    for response in (awarded, one, listed):
+        assert response.status_code in (200, 201)
+        assert json.loads(response.content)["result"][0]["extensions"] == expected
+
+
+@pytest.mark.parametrize("number", ["9223372036854775807", "18446744073709551616", "1.7e308"])
+def test_numbers_json_can_hold_are_read_as_they_are(number):
+    parsed = JSONParser().parse(io.BytesIO(f'{{"n": {number}}}'.encode()))
+    assert parsed == {"n": json.loads(number)}

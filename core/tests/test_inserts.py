@@ -139,6 +139,18 @@ def test_what_json_cannot_hold_fails_as_with_bulk_create():
     assert not Earner.objects.filter(issuer=issuer).exists()
 
 
+@on_postgresql
+@pytest.mark.parametrize("many", [1, COPY_FROM])  # one INSERT of a document, and COPY
+def test_an_integer_beyond_64_bits_is_stored_as_it_is(many):
+    # orjson cannot write it (it was a 500 of an award with one in its extensions)
+    issuer = IssuerFactory()
+    big = {"id": 10**30, "list": [2**64, -(2**63) - 1], "small": 1}
+    rows = [Earner(issuer=issuer, email=f"{i}@b.example", metadata=big) for i in range(many)]
+    insert_many(rows)
+    stored = Earner.objects.filter(issuer=issuer).values_list("metadata", flat=True)
+    assert list(stored) == [big] * many
+
+
 def test_nothing_to_insert_costs_nothing():
     with CaptureQueriesContext(connection) as queries:
         assert insert_many([]) == []

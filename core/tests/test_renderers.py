@@ -38,3 +38,10 @@ def test_an_indented_answer_is_drfs_own():
 
 def test_nothing_is_nothing():
     assert JSONRenderer().render(None) == b""
+
+
+def test_an_integer_beyond_64_bits_is_written_as_drf_writes_it():
+    # orjson refuses it; data stored before core.api.parsers refused such numbers may
+    # hold one, and its answer must not be a 500
+    data = {**DATA, "numbers": [2**64, -(2**63) - 1, 10**30]}
+    assert JSONRenderer().render(data) == renderers.JSONRenderer().render(data)
