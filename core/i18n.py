@@ -1,7 +1,11 @@
 """The platform's languages (settings.LANGUAGES): the choices a person's or an issuer's
 language field offers, and the language an email to someone is written in."""
 
+import functools
+
 from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
 from django.utils import dateformat, translation
 
@@ -11,17 +15,31 @@ def language_choices():
     return list(settings.LANGUAGES)
 
 
+@functools.cache
+def _spoken() -> tuple[frozenset, str]:
+    """(the codes of settings.LANGUAGES, LANGUAGE_CODE), read once: reading a setting
+    costs more than the rest of `language_or_default`, which an assignment calls per
+    email (a twentieth of its Python time)."""
+    return frozenset(code for code, _ in settings.LANGUAGES), settings.LANGUAGE_CODE
+
+
+@receiver(setting_changed)
+def _languages_changed(*, setting, **kwargs):
+    if setting in ("LANGUAGES", "LANGUAGE_CODE"):
+        _spoken.cache_clear()
+
+
 def language_or_default(*languages: str | None) -> str:
     """The first of `languages` that the platform speaks (`it-IT` counts as `it`), else
     LANGUAGE_CODE."""
-    codes = {code for code, _ in settings.LANGUAGES}
+    codes, default = _spoken()
     for language in languages:
         if language in codes:
             return language
         short = (language or "").split("-")[0].lower()
         if short in codes:
             return short
-    return settings.LANGUAGE_CODE
+    return default
 
 
 # How people write a language in a spreadsheet column or an API field.

@@ -10,7 +10,10 @@ number of rows (`assertions/tests/test_bulk_queries.py`):
 
 1. rows whose `idempotency_key` an earlier award of the issuer used are answered with
    that badge (when it is the same award: same earner and template) and not awarded
-   again; a key used for another award is refused (422);
+   again; a key used for another award is refused (422). A queued batch's chunk gives
+   keys no award can have used (`fresh_keys`: `batch:<batch>:<row>`, and a chunk is
+   awarded once, under its lock): they are stored without being looked up (the
+   constraint on them still refuses a second badge with one);
 2. the earners are found or made, with their accounts, and locked
    (`assertions.services.accounts`), and, unless duplicates are allowed, those who
    already hold the badge are refused, row by row;
@@ -189,6 +192,7 @@ def assertions_award(
     defaults: dict | None = None,
     reserve: bool = False,
     note: str = "",
+    fresh_keys: bool = False,
 ) -> AwardOutcome:
     """Award `template` (fresh, see `template_fresh`) to each (number, row) of `items`.
 
@@ -202,7 +206,7 @@ def assertions_award(
         raise RuntimeError("assertions_award runs inside its caller's transaction")
     issuer, version = template.issuer, version or template.current_version
     defaults = defaults or {}
-    earlier, errors = _earlier(issuer, template, items)
+    earlier, errors = ({}, []) if fresh_keys else _earlier(issuer, template, items)
     refused = {error.row for error in errors}
     todo = [(n, row) for n, row in items if n not in earlier and n not in refused]
     assertions: list[Assertion] = []

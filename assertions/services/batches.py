@@ -331,6 +331,7 @@ def _chunk_award(chunk_id: int, rows: list[tuple[int, dict]], *, allow_duplicate
         notify=batch.notify,
         allow_duplicate=allow_duplicate,
         batch=batch,
+        fresh_keys=True,  # this chunk's, held locked: no award can have used them
         defaults={
             "activity_title": batch.activity_title,
             "activity_started_at": batch.activity_started_at,
