@@ -202,6 +202,15 @@ def test_production_defaults_filesystem_media_redis_cache_json_logs_csp():
     assert got["db"]["CONN_MAX_AGE"] == 60
     assert got["formatter"] == "json"
     assert "csp.middleware.CSPMiddleware" in got["middleware"]
+    # values bound apart from the SQL, statements sent often prepared
+    assert got["db"]["OPTIONS"]["server_side_binding"] is True
+    assert got["db"]["OPTIONS"]["prepare_threshold"] == 5
+
+
+def test_prepared_statements_can_be_turned_off_for_a_pooler_in_transaction_mode():
+    options = _production_settings({"DB_PREPARED_STATEMENTS": "false"})["db"].get("OPTIONS", {})
+    assert "server_side_binding" not in options
+    assert "prepare_threshold" not in options
 
 
 def test_production_uses_object_storage_a_pool_and_a_replica_when_configured():

@@ -1,13 +1,8 @@
 """On PostgreSQL the statements a connection sends again and again are prepared: parsed
 and planned once (settings `DB_PREPARED_STATEMENTS`, docs/deployment.md). Planning was
-most of PostgreSQL's time per API request."""
-
-import os
-import subprocess
-import sys
+most of PostgreSQL's time per API request. (The settings' switch: tests/test_project.py.)"""
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 pytestmark = pytest.mark.django_db
@@ -34,29 +29,3 @@ def test_an_award_s_statements_are_prepared_once_sent_a_few_times(api, template)
     tokens = _prepared("oauth2_provider_accesstoken")
     assert any("$1" in statement for statement in tokens), tokens
     assert _prepared("earners_earner"), "the earner's lookup was not prepared"
-
-
-def test_prepared_statements_can_be_turned_off_for_a_pooler():
-    # Given the settings read with DB_PREPARED_STATEMENTS=false (a pooler in transaction
-    # mode), and with it unset
-    def options(**env):
-        code = (
-            "import django; django.setup(); from django.conf import settings; "
-            "print(sorted(settings.DATABASES['default'].get('OPTIONS', {}).items()))"
-        )
-        environ = {**os.environ, "DJANGO_SETTINGS_MODULE": "badges_project.settings.test"}
-        environ.pop("DB_PREPARED_STATEMENTS", None)
-        environ.update(env)
-        done = subprocess.run(
-            [sys.executable, "-c", code],
-            env=environ,
-            capture_output=True,
-            text=True,
-            check=True,
-            cwd=settings.BASE_DIR,
-        )
-        return done.stdout.strip()
-
-    # Then psycopg binds values client-side and prepares nothing only when told so
-    assert "prepare_threshold" not in options(DB_PREPARED_STATEMENTS="false")
-    assert "('prepare_threshold', 5), ('server_side_binding', True)" in options()
