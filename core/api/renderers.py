@@ -40,8 +40,8 @@ class JSONRenderer(renderers.JSONRenderer):
         try:
             written = orjson.dumps(data, default=self.encoder_class().default, option=_OPTIONS)
         except orjson.JSONEncodeError:
-            # An integer beyond 64 bits (core.api.parsers refuses them, but data stored
-            # otherwise may hold one), which orjson cannot write: DRF's own writes it.
+            # An integer beyond 64 bits (the APIs keep any integer they are sent), which
+            # orjson cannot write: DRF's own renderer writes it.
             return super().render(data, accepted_media_type, renderer_context)
         # As DRF: the two line separators JavaScript cannot hold in a string, escaped.
         return written.replace(b"\xe2\x80\xa8", b"\\u2028").replace(b"\xe2\x80\xa9", b"\\u2029")
