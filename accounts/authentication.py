@@ -1,7 +1,10 @@
+from django.core.exceptions import SuspiciousOperation
 from django.utils.functional import cached_property
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
 from oauth2_provider.settings import oauth2_settings
+from rest_framework import exceptions
 
+from accounts.oauth import query_string_refused
 from accounts.tokens import token_issuer_ids
 
 
@@ -48,7 +51,10 @@ class BadgrOAuth2Authentication(OAuth2Authentication):
             # django-oauth-toolkit refuses query-string tokens (RFC 9700 gate); the
             # header now carries it, so hide the parameter from it.
             django_request.GET = query
-        result = self._bearer(request) or super().authenticate(request)
+        try:
+            result = self._bearer(request) or super().authenticate(request)
+        except (SuspiciousOperation, ValueError) as exc:  # what oauthlib cannot read
+            raise exceptions.ParseError(query_string_refused(exc)) from None
         if result is None:
             return None
         user, access_token = result

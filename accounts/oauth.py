@@ -13,6 +13,7 @@ import hashlib
 
 from django.http import QueryDict
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from oauth2_provider.models import (
     AbstractApplication,
     get_access_token_model,
@@ -32,6 +33,15 @@ READ_SCOPES_IMPLIED = {
     "rw:issuer": "r:issuer",
     "rw:backpack": "r:backpack",
 }
+
+
+def query_string_refused(exc: Exception) -> str:
+    """Why a request whose credentials oauthlib could not read is refused (a 400, not a
+    500): oauthlib, stricter than Django, raises ValueError for a query string or form
+    body that is not valid URL encoding (`%zz`, characters it does not allow)."""
+    return _("The query string or form body is not valid URL encoding: %(problem)s") % {
+        "problem": exc
+    }
 
 
 def ensure_public_client(application_model):

@@ -119,6 +119,33 @@ def test_no_query_parameter_with_a_nul_byte_is_a_server_error(client, method, pa
             assert name in response.json()["fieldErrors"], response.json()
 
 
+OB3 = ["/ims/ob/v3p0/credentials", "/ims/ob/v3p0/profile", "/ims/ob/v3p0/register"]
+
+
+def test_a_query_string_oauthlib_cannot_read_is_never_a_server_error(client):
+    # given a caller with a token for every scope, and every operation of the two APIs
+    # and of the Open Badges 3.0 API
+    world = make_world("Hex")
+    token = make_token(world.owner, ALL_SCOPES)
+    client.raise_request_exception = False
+    operations = [(m, p.format(**path_parameters(p, world))) for m, p, _ in api_operations()]
+    operations += [(method, url) for url in OB3 for method in ("GET", "POST")]
+    for method, url in operations:
+        # when its query string is not valid URL encoding (oauthlib, which reads the
+        # credentials of a request without a plain bearer header, raises ValueError),
+        # with the token in the header, in the query string, or with none
+        for query, headers in (
+            ("x=%zz", {"HTTP_AUTHORIZATION": f"Bearer {token}"}),
+            (f"access_token={token}&x=%zz", {}),
+            ("x=%zz", {}),
+        ):
+            response = client.generic(method, f"{url}?{query}", **headers)
+            # then the answer is never a server error, and a refusal is JSON
+            assert response.status_code < 500, (method, url, query, response.status_code)
+            if response.status_code >= 400:
+                assert "json" in response["Content-Type"], (method, url, response["Content-Type"])
+
+
 @pytest.mark.parametrize(
     "url",
     [

@@ -10,6 +10,7 @@ import json
 from urllib.parse import urlencode
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.db.models import Q
 from django.http import HttpResponse, JsonResponse
 from django.urls import reverse
@@ -18,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from oauth2_provider.oauth2_backends import get_oauthlib_core
 
+from accounts.oauth import query_string_refused
 from assertions.models import Assertion, AssertionStatus
 from core.exceptions import ApplicationError
 from credentials import data_integrity, documents, host_services, services
@@ -79,7 +81,10 @@ class _Denied(Exception):
 def _authorised(request, scope: str):
     """The token's user, when the request carries a valid bearer token with `scope` that
     its client registered; else _Denied with a 401 (no or bad token) or 403 (scope)."""
-    valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
+    try:
+        valid, oauth_request = get_oauthlib_core().verify_request(request, scopes=[])
+    except (SuspiciousOperation, ValueError) as exc:  # what oauthlib cannot read
+        raise _Denied(status_info(400, query_string_refused(exc))) from None
     token = getattr(oauth_request, "access_token", None)
     if not valid or token is None or token.user is None:
         raise _Denied(status_info(401, _("A valid bearer access token is required.")))
