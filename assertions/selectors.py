@@ -3,6 +3,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext
 
+from accounts.models import normalize_email
 from assertions.models import (
     Acceptance,
     Assertion,
@@ -85,7 +86,7 @@ def filter_listed(
     """Badgr's list filters: revoked and expired badges (at `now`, default the present)
     are hidden unless asked for."""
     if recipient:
-        queryset = queryset.filter(recipient_email=recipient.strip().lower())
+        queryset = queryset.filter(recipient_email=normalize_email(recipient))
     if not include_revoked:
         queryset = queryset.exclude(status=AssertionStatus.REVOKED)
     if not include_expired:
@@ -277,7 +278,7 @@ def imported_for_user(user, *, recipient=None, include_expired=False) -> list[Im
         return []
     badges = ImportedBadge.objects.filter(user=user)
     if recipient:
-        badges = badges.filter(recipient_email=recipient.strip().lower())
+        badges = badges.filter(recipient_email=normalize_email(recipient))
     if not include_expired:
         badges = badges.filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
     return list(badges.order_by("-issued_on", "-pk"))
