@@ -51,10 +51,7 @@ class BadgrOAuth2Authentication(OAuth2Authentication):
             # django-oauth-toolkit refuses query-string tokens (RFC 9700 gate); the
             # header now carries it, so hide the parameter from it.
             django_request.GET = query
-        try:
-            result = self._bearer(request) or super().authenticate(request)
-        except (SuspiciousOperation, ValueError) as exc:  # what oauthlib cannot read
-            raise exceptions.ParseError(query_string_refused(exc)) from None
+        result = self._bearer(request) or self._whole_way(request)
         if result is None:
             return None
         user, access_token = result
@@ -68,6 +65,15 @@ class BadgrOAuth2Authentication(OAuth2Authentication):
             # acts only in them: issuers.selectors and issuers.permissions read this.
             user.token_issuer_ids = limited
         return user, access_token
+
+    def _whole_way(self, request):
+        """The toolkit's authentication, oauthlib's request and all; a query string or
+        form body oauthlib cannot read is a 400 saying so (it raises ValueError, which
+        the toolkit turns into SuspiciousOperation only for a bad percent-escape)."""
+        try:
+            return super().authenticate(request)
+        except (SuspiciousOperation, ValueError) as exc:
+            raise exceptions.ParseError(query_string_refused(exc)) from None
 
     def _bearer(self, request):
         """(user, token) of a plain bearer header, checked by django-oauth-toolkit's own
