@@ -4,12 +4,15 @@ import datetime as dt
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.db.models.signals import post_init
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from accounts.tests.factories import UserFactory
 from assertions.models import Assertion
 from assertions.tests.factories import AssertionFactory
+from assign.models import WizardDraft
 from core.inserts import COPY_FROM, copy_many, insert_many, insert_rows, instances
 from earners.models import Earner
 from earners.tests.factories import EarnerFactory
@@ -68,7 +71,7 @@ def test_many_rows_go_in_by_copy_and_read_back_exactly():
     with CaptureQueriesContext(connection) as queries:
         inserted = insert_many(earners)
     # Then by COPY (keys drawn first), and stored as the objects say
-    assert [q["sql"].split()[0] for q in queries] == ["SELECT", "COPY"]
+    assert [q["sql"].split()[0] for q in queries] == ["WITH", "COPY"]
     assert inserted == earners
     stored = {e.pk: e for e in Earner.objects.filter(pk__in=[e.pk for e in earners])}
     assert [_fields(stored[e.pk]) for e in earners] == [_fields(e) for e in earners]
@@ -326,3 +329,36 @@ def test_instances_refuse_what_the_model_refuses():
         instances(Earner, [{"issuer": issuer, "email": "a@x.example", "nickname": "A"}])
     with pytest.raises(ValueError, match='"Earner.issuer" must be a "Issuer" instance'):
         instances(Earner, [{"issuer": UserFactory(), "email": "a@x.example"}])
+
+
+def test_instances_send_the_init_signals_someone_listens_to():
+    # Given a receiver of Earner's post_init (instances go straight into the attributes
+    # only while nobody listens)
+    issuer, seen = IssuerFactory(), []
+
+    def receiver(sender, instance, **kwargs):
+        seen.append(instance.email)
+
+    post_init.connect(receiver, sender=Earner)
+    try:
+        # When instances are made
+        made = instances(Earner, [{"issuer": issuer, "email": f"{n}@x.example"} for n in "ab"])
+    finally:
+        post_init.disconnect(receiver, sender=Earner)
+    # Then the receiver saw each, as it sees the model's own
+    assert seen == ["a@x.example", "b@x.example"]
+    assert [e.email for e in made] == seen
+    # and with nobody listening they are still the model's instances
+    quiet = instances(Earner, [{"issuer": issuer, "email": "c@x.example"}])
+    assert seen == ["a@x.example", "b@x.example"]
+    assert _state(quiet[0]) == _state(Earner(issuer=issuer, email="c@x.example"))
+
+
+def test_instances_of_a_model_with_a_file_keep_the_files_attribute():
+    # Given a model whose file field has an attribute of its own (a FieldFile)
+    issuer, user = IssuerFactory(), UserFactory()
+    row = {"issuer": issuer, "user": user, "rows": "x/e.json", "expires_at": timezone.now()}
+    # When an instance is made, it is what the model makes
+    (made,) = instances(WizardDraft, [row])
+    assert made.rows.name == "x/e.json"
+    assert type(made.rows) is type(WizardDraft(**row).rows)
