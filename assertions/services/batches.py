@@ -27,12 +27,19 @@ from datetime import datetime, timedelta
 import orjson
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import router, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from assertions.models import AssignmentBatch, AssignmentChunk, BatchStatus
+from accounts.models import User
+from assertions.models import (
+    Assertion,
+    AssertionEvent,
+    AssignmentBatch,
+    AssignmentChunk,
+    BatchStatus,
+)
 from assertions.services.award import assertions_award, template_awardable
 from assertions.services.credits import award_credits_refund, award_credits_reserve
 from assertions.services.rows import (
@@ -41,9 +48,12 @@ from assertions.services.rows import (
     earner_rows_clean,
     email_message_clean,
 )
+from core.analyze import analyze_unknown
 from core.enqueue import broker_lost_its_messages, enqueue_on_commit, queue_length
 from core.exceptions import ApplicationError, ConflictError, NotFoundError
+from core.models import OutboundEmail
 from core.storage import private_delete, private_open, private_storage
+from earners.models import Earner
 from issuers.permissions import ASSIGN, require_role
 from templates_app.models import BadgeTemplate
 
@@ -55,6 +65,9 @@ ROWS_DIR = "assignment-batches"
 # A chunk claimed this many times without being done (its workers died, or it failed
 # each time) stops its batch rather than going round for ever.
 MAX_CHUNK_ATTEMPTS = 6
+# What the chunks of a batch write and query in bulk: analysed at a batch's start when
+# PostgreSQL has no statistics of them yet (core.analyze).
+BULK_TABLES = [m._meta.db_table for m in (Earner, User, Assertion, AssertionEvent, OutboundEmail)]
 # The tasks that start a batch and award a chunk (assertions.tasks, which imports this
 # module), by their names.
 RUN_BATCH = "assertions.tasks.run_assignment_batch"
@@ -206,6 +219,7 @@ def batch_start(*, batch_id: int, enqueue: bool = True) -> AssignmentBatch:
         _read_rows(batch)  # the rows are there to be read: or the batch stops now
     except (OSError, ValueError, StopIteration):
         return _unreadable(batch_id, batch)
+    analyze_unknown(BULK_TABLES, using=router.db_for_write(Assertion))  # before the chunks
     with transaction.atomic():
         batch = (
             AssignmentBatch.objects.select_for_update(of=("self",))

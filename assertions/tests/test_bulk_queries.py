@@ -62,8 +62,9 @@ def test_a_batch_costs_the_same_statements_whatever_its_earners(settings):
     assert counts["few"] == counts["fewer-than-copy"]
     assert counts["copy"] == counts["many"]
     assert counts["many"] == (counts["few"][0], counts["few"][1] + BY_COPY)
-    # the run: its split into chunks, then each chunk's claim (a committed mark) and award
-    assert counts["many"][1] <= 32, counts
+    # the run: the look at the bulk tables' statistics (core.analyze), its split into
+    # chunks, then each chunk's claim (a committed mark) and award
+    assert counts["many"][1] <= 33, counts
 
 
 def test_each_chunk_adds_a_fixed_number_of_statements(settings):
