@@ -5,10 +5,13 @@ them). Timed from the batch's commit (its start enqueued) until it is done; its 
 are queued for the emails queue, which no worker serves here (bench_emails times them).
 """
 
+import contextlib
 import statistics
 import tempfile
 import time
 from pathlib import Path
+
+from django.db.models import F
 
 from assertions.models import AssignmentBatch, BatchStatus
 from assertions.services import MAX_EARNERS, batch_create
@@ -26,32 +29,49 @@ def _rows(prefix: str) -> list[dict]:
     ]
 
 
-def _batch_seconds(bulk_workers: int, *, owner, template, prefix: str) -> float:
+@contextlib.contextmanager
+def bulk_workers(count: int):
+    """`count` real bulk workers (prefork, concurrency 1 each) on the benchmark's
+    database, connected when the block starts; their logs' tails for an error message
+    (a function) as the value. No emails worker: the emails queued wait in Redis."""
     purge_queues()
     with tempfile.TemporaryDirectory() as tmp:
-        workers = Workers(Path(tmp), smtp_port=0)  # no emails worker: nothing is sent
+        workers = Workers(Path(tmp), smtp_port=0)
         try:
-            for i in range(bulk_workers):
+            for i in range(count):
                 workers.start(f"bulk-{i}", "bulk", pool="prefork", concurrency=1)
             time.sleep(5)  # let the workers connect before the clock starts
-            rows = _rows(prefix)
-            batch = batch_create(template=template, rows=rows, actor=owner, activity_title="W")
-            start = time.perf_counter()
-            deadline = start + 900
-            while time.perf_counter() < deadline:
-                status = AssignmentBatch.objects.values_list("status", flat=True).get(pk=batch.pk)
-                if status in (BatchStatus.DONE, BatchStatus.FAILED):
-                    break
-                time.sleep(0.05)
-            elapsed = time.perf_counter() - start
-            logs = "\n".join(workers.log(f"bulk-{i}") for i in range(bulk_workers))
+            yield lambda: "\n".join(workers.log(f"bulk-{i}") for i in range(count))
         finally:
             workers.stop_all()
             purge_queues()
-    batch.refresh_from_db()
-    if batch.status != BatchStatus.DONE or batch.issued != N:
-        raise RuntimeError(f"the batch: {batch.status}, {batch.issued}/{N}:\n{logs}")
-    return elapsed
+
+
+def wait_done(batch_ids: list[int], logs, *, timeout: float) -> None:
+    """Until every batch of `batch_ids` is done; RuntimeError with the workers' logs if
+    one failed, fell short or was not done in `timeout` seconds."""
+    deadline = time.perf_counter() + timeout
+    while time.perf_counter() < deadline:
+        statuses = AssignmentBatch.objects.filter(pk__in=batch_ids).values_list("status", flat=True)
+        if all(s in (BatchStatus.DONE, BatchStatus.FAILED) for s in statuses):
+            break
+        time.sleep(0.05)
+    unfinished = (
+        AssignmentBatch.objects.filter(pk__in=batch_ids)
+        .exclude(status=BatchStatus.DONE, issued=F("total"))
+        .values_list("entity_id", "status", "issued", "total")
+    )
+    if unfinished:
+        raise RuntimeError(f"batches not done: {list(unfinished)[:3]}\n{logs()}")
+
+
+def _batch_seconds(count: int, *, owner, template, prefix: str) -> float:
+    with bulk_workers(count) as logs:
+        rows = _rows(prefix)
+        batch = batch_create(template=template, rows=rows, actor=owner, activity_title="W")
+        start = time.perf_counter()
+        wait_done([batch.pk], logs, timeout=900)
+        return time.perf_counter() - start
 
 
 def run(repeat: int) -> list[Figure]:

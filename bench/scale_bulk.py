@@ -10,9 +10,17 @@ here `batch_run` runs them in this process, one after the other.
 Figures: the total time (target under 4 minutes for the million), and whether the time
 of an assignment stays flat while the tables grow to a million badges: the median s per
 10k of the last tenth of the assignments and of the slowest tenth against the first
-tenth's (target: within 20 %). About 14 minutes at 8 s per 10k; progress goes to stderr
-every 10 assignments. `BENCH_SCALE_BULK=100000` runs a smaller total (a multiple of
-10,000) while developing; its total's target is 4 minutes per million, pro rata.
+tenth's (target: within 20 %).
+
+Then the million again, for another issuer, as a deployment runs it: BULK_WORKERS real
+bulk workers (prefork, concurrency 1 each, as bench_bulk_workers starts them) take the
+chunks of the batches while this process reads, checks and queues the 100 files one
+after the other, as the wizard would for uploads made one after the other; timed from
+the first file until the last batch is done (the CSV texts are made before).
+
+About 14 minutes in all at 5 s per 10k in one process; progress goes to stderr every 10
+assignments. `BENCH_SCALE_BULK=100000` runs a smaller total (a multiple of 10,000) while
+developing; its total's target is 4 minutes per million, pro rata.
 """
 
 import os
@@ -21,12 +29,14 @@ import sys
 import time
 
 from assertions.services import MAX_EARNERS
-from bench.bench_bulk import _world, assignments
+from bench.bench_bulk import _csv, _world, assignments, queue_from_csv
+from bench.bench_bulk_workers import bulk_workers, wait_done
 from bench.figures import Figure
 
 TOTAL = int(os.environ.get("BENCH_SCALE_BULK", "1000000"))
 TARGET_S_PER_MILLION = 240
 FLAT = 1.2  # the slowest tenth at most 20 % slower than the first
+BULK_WORKERS = 2  # one per core of the machine the README's figures come from
 
 
 def _progress(started: float):
@@ -44,6 +54,27 @@ def _progress(started: float):
     return report
 
 
+def _through_workers(total: int) -> float:
+    """Seconds to assign `total` earners as files queued one after the other, their
+    batches run by BULK_WORKERS bulk workers (see the module's docstring)."""
+    owner, _issuer, template = _world(total)
+    files = [_csv(MAX_EARNERS, f"w{part}-") for part in range(total // MAX_EARNERS)]
+    with bulk_workers(BULK_WORKERS) as logs:
+        started = time.perf_counter()
+        batches = []
+        for data in files:
+            batches.append(queue_from_csv(data, template=template, actor=owner).pk)
+            if len(batches) % 10 == 0:
+                print(
+                    f"scale_bulk: {len(batches) * MAX_EARNERS:,}/{total:,} earners queued in "
+                    f"{time.perf_counter() - started:.0f} s ({BULK_WORKERS} bulk workers)",
+                    file=sys.stderr,
+                    flush=True,
+                )
+        wait_done(batches, logs, timeout=3600)
+        return time.perf_counter() - started
+
+
 def run(repeat: int) -> list[Figure]:  # one run: it is the million that is measured
     if TOTAL < MAX_EARNERS or TOTAL % MAX_EARNERS:
         raise ValueError(f"BENCH_SCALE_BULK must be a multiple of {MAX_EARNERS:,}, not {TOTAL}")
@@ -59,9 +90,19 @@ def run(repeat: int) -> list[Figure]:  # one run: it is the million that is meas
     first, last, worst = deciles[0], deciles[-1], max(deciles)
     target = TARGET_S_PER_MILLION * TOTAL / 1_000_000
     per_10k = 10_000 / MAX_EARNERS
+    workers_total = _through_workers(TOTAL)
     return [
         Figure(
-            f"bulk assignment of {TOTAL:,} earners ({parts} x {MAX_EARNERS:,}, one issuer)",
+            f"bulk assignment of {TOTAL:,} earners, {parts} files queued one after the "
+            f"other, run by {BULK_WORKERS} bulk workers",
+            workers_total,
+            "s",
+            target=f"< {target:.0f} s",
+            passed=workers_total < target,
+        ),
+        Figure(
+            f"bulk assignment of {TOTAL:,} earners ({parts} x {MAX_EARNERS:,}, one issuer), "
+            "in one process",
             total,
             "s",
             target=f"< {target:.0f} s",
