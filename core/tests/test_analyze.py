@@ -24,8 +24,7 @@ def _probe(name: str, rows: int) -> str:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {name} (email text, issuer_id int)")
         cursor.execute(
-            f"INSERT INTO {name} SELECT 'e' || g || '@x.example', 1 "
-            "FROM generate_series(1, %s) g",
+            f"INSERT INTO {name} SELECT 'e' || g || '@x.example', 1 FROM generate_series(1, %s) g",
             [rows],
         )
     return name
@@ -35,9 +34,7 @@ def _estimate(table: str, emails: int) -> int:
     """PostgreSQL's estimate of the rows `email IN (some of them)` matches."""
     values = ", ".join(f"'e{i}@x.example'" for i in range(1, emails + 1))
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"EXPLAIN (FORMAT JSON) SELECT * FROM {table} WHERE email IN ({values})"
-        )
+        cursor.execute(f"EXPLAIN (FORMAT JSON) SELECT * FROM {table} WHERE email IN ({values})")
         return cursor.fetchone()[0][0]["Plan"]["Plan Rows"]
 
 
