@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from core.exceptions import ApplicationError
-from core.uploads import SVG, SVG_NS, ImageRefused, image_accept
+from core.uploads import SVG, SVG_NS, AcceptedImage, ImageRefused, image_accept
 
 CANVAS = 400
 TITLE_MAX = 40
@@ -240,20 +240,26 @@ def _picture(parent, picture, centre_y: float, size: float) -> None:
     )
 
 
+def picture_accept(picture) -> AcceptedImage:
+    """A picture for the designer (an upload, a stored file or bytes) through the upload
+    gate: a PNG, JPEG or WebP, or an ApplicationError on the `picture` field."""
+    try:
+        accepted = image_accept(picture)
+    except ImageRefused as exc:
+        raise ApplicationError(exc.message, field_errors={"picture": [exc.message]}) from None
+    if accepted.type is SVG:
+        raise ApplicationError(
+            _("The badge's picture must be a PNG, JPEG or WebP image."),
+            field_errors={"picture": [_("Use a PNG, JPEG or WebP picture.")]},
+        )
+    return accepted
+
+
 def design_svg(design: Design, picture=None) -> bytes:
-    """The SVG of `design`; `picture` (an upload, or bytes) replaces the icon. The picture
-    passes the upload gate here and must be a PNG, JPEG or WebP; the SVG that comes out
-    still goes through the gate again where it is stored."""
+    """The SVG of `design`; `picture` (see `picture_accept`) replaces the icon. The SVG
+    that comes out still goes through the gate again where it is stored."""
     if picture is not None:
-        try:
-            picture = image_accept(picture)
-        except ImageRefused as exc:
-            raise ApplicationError(exc.message, field_errors={"picture": [exc.message]}) from None
-        if picture.type is SVG:
-            raise ApplicationError(
-                _("The badge's picture must be a PNG, JPEG or WebP image."),
-                field_errors={"picture": [_("Use a PNG, JPEG or WebP picture.")]},
-            )
+        picture = picture_accept(picture)
     root = ET.Element(
         f"{{{SVG_NS}}}svg",
         {

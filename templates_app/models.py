@@ -50,6 +50,12 @@ class BadgeTemplate(EntityModel):
         help_text="The badge designer's choices that drew the image (templates_app.designer); "
         "empty when the image was uploaded.",
     )
+    design_picture = models.ImageField(
+        upload_to="badge-templates/pictures/",
+        blank=True,
+        help_text="The picture the designer drew in place of the icon, as the upload gate "
+        "kept it, to draw the badge again with; empty when none.",
+    )
     current_version = models.ForeignKey(
         "BadgeTemplateVersion",
         null=True,

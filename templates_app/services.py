@@ -1,6 +1,7 @@
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Max
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError, ConflictError, full_clean_or_raise
@@ -8,7 +9,7 @@ from core.uploads import image_accept
 from core.validators import is_web_url
 from issuers.models import Issuer
 from issuers.permissions import MANAGE_TEMPLATES, require_role
-from templates_app.designer import design_clean
+from templates_app.designer import design_clean, picture_accept
 from templates_app.images import make_renditions
 from templates_app.models import VERSION_FIELDS, BadgeTemplate, BadgeTemplateVersion
 
@@ -104,20 +105,43 @@ def _new_version(template: BadgeTemplate, *, image, actor) -> BadgeTemplateVersi
     return version
 
 
+KEEP = object()  # the designer's picture stays as it is
+
+
+def _picture_set(template: BadgeTemplate, picture) -> None:
+    """The designer's picture of `template` becomes `picture`: KEEP, None (none), the
+    stored file itself (kept), or a new one (an upload, bytes), which passes the gate."""
+    if picture is KEEP or (
+        isinstance(picture, FieldFile) and picture.name == template.design_picture.name
+    ):
+        return
+    template.design_picture = picture_accept(picture).as_file() if picture else ""
+
+
 def _apply(template: BadgeTemplate, changes: dict):
     """Set `changes` on the template; return the new image (through the gate), or None."""
-    unknown = set(changes) - {*EDITABLE_FIELDS, "design"}
+    unknown = set(changes) - {*EDITABLE_FIELDS, "design", "design_picture"}
     if unknown:
         raise ApplicationError(
             _("These template fields cannot be set: %(names)s.")
             % {"names": ", ".join(sorted(unknown))}
         )
     image = changes.pop("image", None)
+    picture = changes.pop("design_picture", KEEP)
     if "design" in changes:
         # Kept only to open the designer again: checked as the designer checks it.
         changes["design"] = design_clean(changes["design"]).as_dict() if changes["design"] else {}
+        if not changes["design"]:
+            picture = None
     elif image is not None:
         changes["design"] = {}  # an uploaded image: the designer did not draw it
+        picture = None
+    elif picture is not KEEP:
+        raise ApplicationError(
+            _("A picture for the designer comes with the design it is drawn in."),
+            field_errors={"design_picture": [_("Give the design too.")]},
+        )
+    _picture_set(template, picture)
     if "tags" in changes:
         changes["tags"] = _clean_tags(changes["tags"])
     if "alignments" in changes:
@@ -200,14 +224,13 @@ def template_delete(*, template: BadgeTemplate, actor=None) -> None:
 @transaction.atomic
 def template_duplicate(*, template: BadgeTemplate, actor=None, name: str = "") -> BadgeTemplate:
     """A new template (with its version 1) that starts as a copy of `template` as it is
-    now: its fields, its image (the same sanitised file, through the gate again) and its
-    design; never archived, whatever the original is."""
+    now: its fields, its image (the same sanitised file, through the gate again), its
+    design and the designer's picture; never archived, whatever the original is."""
     require_role(actor, template.issuer, MANAGE_TEMPLATES)
     version = template.current_version
     if version is None or not version.image:
         raise ConflictError(_("This template has no image to copy."), code="template_no_image")
-    with version.image.open("rb") as file:
-        image = file.read()
+    image = stored_bytes(version.image)
     fields = {field: getattr(template, field) for field in EDITABLE_FIELDS if field != "image"}
     fields["name"] = (name or "").strip() or _("Copy of %(name)s") % {"name": template.name}
     fields["name"] = fields["name"][: BadgeTemplate._meta.get_field("name").max_length]
@@ -216,5 +239,14 @@ def template_duplicate(*, template: BadgeTemplate, actor=None, name: str = "") -
         actor=actor,
         image=image,
         design=dict(template.design or {}),
+        design_picture=stored_bytes(template.design_picture),
         **fields,
     )
+
+
+def stored_bytes(file) -> bytes | None:
+    """The content of a stored file (a FieldFile), or None when there is none."""
+    if not file:
+        return None
+    with file.open("rb") as opened:
+        return opened.read()

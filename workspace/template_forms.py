@@ -32,6 +32,14 @@ MAX_ALIGNMENTS = 50
 COLOUR = forms.TextInput(attrs={"type": "color"})
 
 
+class PictureInput(forms.ClearableFileInput):
+    """The designer's picture: the one the template has (small), a box to draw the icon
+    instead, and the file input for another."""
+
+    template_name = "workspace/picture_input.html"
+    clear_checkbox_label = _("Draw the icon instead of this picture")
+
+
 class TemplateListForm(forms.Form):
     q = forms.CharField(required=False, max_length=100, label=_("Search"))
     kind = forms.ChoiceField(
@@ -111,6 +119,7 @@ class TemplateForm(forms.Form):
     )
     picture = forms.FileField(
         required=False,
+        widget=PictureInput,
         label=_("Or a picture instead of the icon"),
         help_text=_("PNG, JPEG or WebP; it is cut to a circle."),
     )
@@ -186,6 +195,10 @@ class TemplateForm(forms.Form):
     def design(self) -> dict:
         return {name: self.cleaned_data.get(name, "") for name in self.DESIGN_FIELDS}
 
+    def design_picture(self):
+        """The designer's picture: an upload, the template's own (kept), or None."""
+        return self.cleaned_data.get("picture") or None
+
 
 def template_initial(template) -> dict:
     """The form's starting values for an existing template."""
@@ -200,6 +213,7 @@ def template_initial(template) -> dict:
         "validity_amount": template.validity_amount,
         "validity_unit": template.validity_unit,
         "image_source": "keep",
+        "picture": template.design_picture or None,
     }
     initial.update(template.design or {})
     return initial

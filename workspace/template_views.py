@@ -11,6 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models.fields.files import FieldFile
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +30,7 @@ from templates_app.images import EXPORT_SIZES, version_png
 from templates_app.models import BadgeTemplate
 from templates_app.selectors import template_history, templates_of_issuer
 from templates_app.services import (
+    stored_bytes,
     template_archive,
     template_create,
     template_duplicate,
@@ -128,7 +130,10 @@ def _badge_image(form: TemplateForm, template):
         return image_accept(data["image"])
     if source == "design":
         design = design_clean(form.design())
-        return image_accept(design_svg(design, picture=data.get("picture")))
+        picture = form.design_picture()
+        if isinstance(picture, FieldFile):  # the template's own, kept
+            picture = stored_bytes(picture)
+        return image_accept(design_svg(design, picture=picture))
     if template is None:
         raise ApplicationError(
             _("Choose the badge's image."), field_errors={"image_source": [_("Choose one.")]}
@@ -170,6 +175,7 @@ def _save(request, form: TemplateForm, issuer, template):
             fields["image"] = image
             if form.cleaned_data["image_source"] == "design":
                 fields["design"] = design_clean(form.design()).as_dict()
+                fields["design_picture"] = form.design_picture()
         if template is None:
             return template_create(issuer=issuer, actor=request.user, **fields)
         return template_update(template=template, actor=request.user, **fields)
@@ -220,7 +226,10 @@ def _edit(request, issuer, template):
         return _form_page(request, issuer, template, form, preview=preview)
     if not has_role(request.user, issuer, MANAGE_TEMPLATES):
         return _forbidden(request, issuer)
-    form = TemplateForm(request.POST, request.FILES, editing=editing)
+    # (the initial values give the picture field the template's picture, kept unless
+    # another is chosen or it is cleared)
+    initial = template_initial(template) if editing else {}
+    form = TemplateForm(request.POST, request.FILES, initial=initial, editing=editing)
     if not form.is_valid():
         return _form_page(request, issuer, template, form, status=400)
     if "preview" in request.POST:  # the preview button, for browsers without JavaScript
@@ -260,7 +269,8 @@ def template_preview(request, entity_id: str):
     issuer = _issuer(request, entity_id)
     template_id = request.GET.get("template")
     template = _template(issuer, template_id) if template_id else None
-    form = TemplateForm(request.POST, request.FILES, editing=template is not None)
+    initial = template_initial(template) if template else {}
+    form = TemplateForm(request.POST, request.FILES, initial=initial, editing=template is not None)
     preview = _preview(form, template, issuer) if form.is_valid() else {}
     return render(
         request,

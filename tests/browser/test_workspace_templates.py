@@ -4,12 +4,14 @@ saves it, edits it into version 2, sees the history, and finds the template in t
 wizard. Every page at 1280 and 390 px is no wider than the viewport; screenshots go to
 tests/artifacts/ (git-ignored)."""
 
+import base64
 import re
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
 
+from core.testing import png_bytes
 from issuers.models import Role
 from issuers.tests.factories import MembershipFactory
 from templates_app.models import BadgeTemplate
@@ -118,3 +120,71 @@ def test_an_editor_designs_a_template_and_assigns_it(editor, page):
     choice = page.locator(".template-choice", has_text="Git Essentials")
     expect(choice).to_be_visible()
     expect(choice.locator("img")).to_have_attribute("src", re.compile(r"\.png$"))
+
+
+def _svg_of(image) -> bytes:
+    """The SVG an <img> shows from a data URI."""
+    src = image.get_attribute("src")
+    return base64.b64decode(src.split(",", 1)[1])
+
+
+def test_the_designers_picture_stays_through_a_redesign(editor, page, tmp_path):
+    site, issuer, user = editor["site"], editor["issuer"], editor["user"]
+    page.goto(f"{site}/admin/login/?next=/issuers/{issuer.entity_id}/templates/new/")
+    page.fill("input[name=username]", user.email)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("input[type=submit]")
+    # an editor draws a badge with a picture in place of the icon
+    page.fill("input[name=name]", "Team badge")
+    page.fill("textarea[name=criteria_narrative]", "Join the team.")
+    page.fill("input[name=title]", "Team")
+    picture = tmp_path / "team.png"
+    picture.write_bytes(png_bytes(size=120, color="#10a050"))
+    page.set_input_files("input[name=picture]", str(picture))
+    preview = page.get_by_test_id("preview-image")
+    expect(preview).to_have_attribute("src", re.compile(r"^data:image/svg\+xml;base64,"))
+    page.wait_for_function(
+        "() => atob(document.querySelector('[data-testid=preview-image]').src.split(',')[1])"
+        ".includes('data:image/png')"
+    )
+    page.get_by_test_id("template-save").click()
+    expect(page.get_by_text("The template “Team badge” is saved.")).to_be_visible()
+    # the designer on the edit page shows the picture, with a box to draw the icon instead
+    page.locator("input[type=radio][value=design]").check()
+    now = page.get_by_test_id("picture-now")
+    expect(now).to_contain_text("Draw the icon instead of this picture")
+    assert now.locator("img").evaluate("img => img.complete && img.naturalWidth > 0")
+    shoot(page, "template-picture")
+    # another background colour, the picture not chosen again: the badge keeps it
+    page.fill("input[name=background]", "#aa0000")
+    expect(preview).to_have_attribute("src", re.compile(r"^data:image/svg\+xml;base64,"))
+    page.wait_for_function(
+        "() => atob(document.querySelector('[data-testid=preview-image]').src.split(',')[1])"
+        ".includes('#aa0000')"
+    )
+    assert b"data:image/png" in _svg_of(preview)
+    page.get_by_test_id("template-save").click()
+    expect(page.get_by_text("The template “Team badge” is saved.")).to_be_visible()
+    template = BadgeTemplate.objects.get(issuer=issuer)
+    with template.current_version.image.open("rb") as file:
+        drawn = file.read()
+    assert template.current_version.number == 2
+    assert b"#aa0000" in drawn
+    assert b"data:image/png" in drawn
+    # in Italian too
+    user.language = "it"
+    user.save(update_fields=["language"])
+    page.reload()
+    page.locator("input[type=radio][value=design]").check()
+    expect(page.get_by_test_id("picture-now")).to_contain_text(
+        "Disegna l'icona al posto di questa immagine"
+    )
+    shoot(page, "template-picture-it")
+    # the box ticked, the icon is drawn instead and the picture is forgotten
+    page.get_by_label("Disegna l'icona al posto di questa immagine").check()
+    page.get_by_test_id("template-save").click()
+    expect(page.get_by_test_id("picture-now")).to_have_count(0)
+    template.refresh_from_db()
+    assert not template.design_picture
+    with template.current_version.image.open("rb") as file:
+        assert b"data:image/png" not in file.read()

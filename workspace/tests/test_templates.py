@@ -2,6 +2,8 @@
 upload, preview, duplicate, archive, history and PNG downloads; owners and editors
 change, staff read, other issuers' members find nothing."""
 
+import base64
+import re
 from io import BytesIO
 
 import pytest
@@ -14,7 +16,7 @@ from core.testing import png_bytes
 from issuers.models import Role
 from issuers.tests.factories import MembershipFactory
 from templates_app.models import BadgeTemplate
-from templates_app.services import template_archive
+from templates_app.services import template_archive, template_update
 from templates_app.tests.factories import BadgeTemplateFactory
 
 pytestmark = pytest.mark.django_db
@@ -351,3 +353,95 @@ def test_a_badge_whose_stored_image_is_gone_says_so_instead_of_failing(client, i
         assert response.status_code == 200
         assert response.redirect_chain[-1][0].endswith(f"/templates/{template.entity_id}/")
         assert b"cannot be read; upload the image again" in response.content
+
+
+def _pictures_in(svg: bytes) -> list[bytes]:
+    """The pixels of each picture a designed SVG embeds (PNG, JPEG or WebP data URIs)."""
+    found = re.findall(rb'href="data:image/(?:png|jpeg|webp);base64,([^"]+)"', svg)
+    return [Image.open(BytesIO(base64.b64decode(data))).convert("RGBA").tobytes() for data in found]
+
+
+def _drawn(template) -> list[bytes]:
+    template.refresh_from_db()
+    with template.current_version.image.open("rb") as file:
+        return _pictures_in(file.read())
+
+
+def test_the_designers_picture_stays_through_a_redesign_until_cleared(client, issuer, staff):
+    # Given a template drawn in the designer with a picture instead of the icon
+    picture = png_bytes(size=90, color="#10a050")
+    client.post(url(issuer, "new/"), designed(picture=SimpleUploadedFile("me.png", picture)))
+    template = BadgeTemplate.objects.get(name="Git Basics")
+    pixels = Image.open(BytesIO(picture)).convert("RGBA").tobytes()
+    assert _drawn(template) == [pixels]
+    assert template.design_picture.name.startswith("badge-templates/pictures/")
+    # the edit page shows it as the picture field's current file, with a way to clear it
+    page = client.get(url(issuer, f"{template.entity_id}/"))
+    html = page.content.decode()
+    assert template.design_picture.url in html
+    assert 'name="picture-clear"' in html
+    # When the design changes (another colour) and no picture is chosen again
+    response = client.post(url(issuer, f"{template.entity_id}/"), designed(background="#aa0000"))
+    # Then the badge is drawn again with the picture (it was drawn with the icon before)
+    assert response.status_code == 302
+    assert _drawn(template) == [pixels]
+    assert template.current_version.number == 2
+    kept = template.design_picture.name
+    # and so is the live preview
+    preview = client.post(
+        url(issuer, f"preview/?template={template.entity_id}"), designed(background="#0000aa")
+    )
+    (uri,) = re.findall(r'src="data:image/svg\+xml;base64,([^"]+)"', preview.content.decode())
+    assert _pictures_in(base64.b64decode(uri)) == [pixels]
+    # the stored picture is not written again when it is kept
+    client.post(url(issuer, f"{template.entity_id}/"), designed(background="#00aa00"))
+    template.refresh_from_db()
+    assert template.design_picture.name == kept
+    # When another picture is chosen, it replaces the first
+    other = png_bytes(size=70, color="#a01050")
+    client.post(
+        url(issuer, f"{template.entity_id}/"),
+        designed(picture=SimpleUploadedFile("other.png", other)),
+    )
+    assert _drawn(template) == [Image.open(BytesIO(other)).convert("RGBA").tobytes()]
+    # When it is cleared, the icon is drawn instead and the picture is forgotten
+    client.post(url(issuer, f"{template.entity_id}/"), designed(**{"picture-clear": "on"}))
+    assert _drawn(template) == []
+    assert not template.design_picture
+
+
+def test_an_uploaded_image_or_a_copy_takes_the_designers_picture_with_it(client, issuer, staff):
+    picture = png_bytes(size=90, color="#10a050")
+    client.post(url(issuer, "new/"), designed(picture=SimpleUploadedFile("me.png", picture)))
+    template = BadgeTemplate.objects.get(name="Git Basics")
+    # a copy is drawn with the same picture, and redrawn with it
+    client.post(url(issuer, f"{template.entity_id}/duplicate/"))
+    copy = BadgeTemplate.objects.get(name="Copy of Git Basics")
+    assert copy.design_picture
+    assert copy.design_picture.name != template.design_picture.name
+    client.post(url(issuer, f"{copy.entity_id}/"), designed(name="Copy", background="#aa0000"))
+    assert _drawn(copy) == _drawn(template)
+    assert _drawn(copy) != []
+    # an uploaded image replaces the design, and its picture with it
+    client.post(
+        url(issuer, f"{template.entity_id}/"),
+        designed(image_source="upload", image=SimpleUploadedFile("b.png", png_bytes(size=120))),
+    )
+    template.refresh_from_db()
+    assert template.design == {}
+    assert not template.design_picture
+    # both chosen at once is a message on the form, nothing saved
+    refused = client.post(
+        url(issuer, f"{copy.entity_id}/"),
+        designed(picture=SimpleUploadedFile("x.png", picture), **{"picture-clear": "on"}),
+    )
+    assert refused.status_code == 400
+    assert "picture" in refused.context["form"].errors
+
+
+def test_the_designers_picture_comes_with_a_design():
+    template = BadgeTemplateFactory()
+    owner = MembershipFactory(issuer=template.issuer, role=Role.OWNER).user
+    with pytest.raises(ApplicationError) as refused:
+        template_update(template=template, design_picture=png_bytes(), actor=owner)
+    assert "design_picture" in refused.value.field_errors
