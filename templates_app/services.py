@@ -230,7 +230,7 @@ def template_duplicate(*, template: BadgeTemplate, actor=None, name: str = "") -
     version = template.current_version
     if version is None or not version.image:
         raise ConflictError(_("This template has no image to copy."), code="template_no_image")
-    image = stored_bytes(version.image)
+    image = stored_bytes(version.image, field="image")
     fields = {field: getattr(template, field) for field in EDITABLE_FIELDS if field != "image"}
     fields["name"] = (name or "").strip() or _("Copy of %(name)s") % {"name": template.name}
     fields["name"] = fields["name"][: BadgeTemplate._meta.get_field("name").max_length]
@@ -239,14 +239,19 @@ def template_duplicate(*, template: BadgeTemplate, actor=None, name: str = "") -
         actor=actor,
         image=image,
         design=dict(template.design or {}),
-        design_picture=stored_bytes(template.design_picture),
+        design_picture=stored_bytes(template.design_picture, field="picture"),
         **fields,
     )
 
 
-def stored_bytes(file) -> bytes | None:
-    """The content of a stored file (a FieldFile), or None when there is none."""
+def stored_bytes(file, *, field: str) -> bytes | None:
+    """The content of a stored file (a FieldFile), None when there is none, or an
+    ApplicationError on `field` when the storage has lost it."""
     if not file:
         return None
-    with file.open("rb") as opened:
-        return opened.read()
+    try:
+        with file.open("rb") as opened:
+            return opened.read()
+    except OSError:
+        message = _("A file this template keeps cannot be read any more; choose it again.")
+        raise ApplicationError(message, field_errors={field: [message]}) from None

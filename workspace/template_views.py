@@ -132,7 +132,7 @@ def _badge_image(form: TemplateForm, template):
         design = design_clean(form.design())
         picture = form.design_picture()
         if isinstance(picture, FieldFile):  # the template's own, kept
-            picture = stored_bytes(picture)
+            picture = stored_bytes(picture, field="picture")
         return image_accept(design_svg(design, picture=picture))
     if template is None:
         raise ApplicationError(

@@ -445,3 +445,32 @@ def test_the_designers_picture_comes_with_a_design():
     with pytest.raises(ApplicationError) as refused:
         template_update(template=template, design_picture=png_bytes(), actor=owner)
     assert "design_picture" in refused.value.field_errors
+
+
+def test_a_designers_picture_the_storage_lost_is_a_message_not_an_error(client, issuer, staff):
+    # Given a template drawn with a picture whose stored file was lost
+    picture = png_bytes(size=90, color="#10a050")
+    client.post(url(issuer, "new/"), designed(picture=SimpleUploadedFile("me.png", picture)))
+    template = BadgeTemplate.objects.get(name="Git Basics")
+    template.design_picture.storage.delete(template.design_picture.name)
+    # When the design is changed, previewed or the template copied
+    changed = client.post(url(issuer, f"{template.entity_id}/"), designed(background="#aa0000"))
+    preview = client.post(
+        url(issuer, f"preview/?template={template.entity_id}"), designed(background="#aa0000")
+    )
+    copied = client.post(url(issuer, f"{template.entity_id}/duplicate/"), follow=True)
+    # Then each says what is wrong, under the picture or as a message, and nothing changes
+    lost = "cannot be read any more; choose it again"
+    assert changed.status_code == 400
+    assert lost in " ".join(changed.context["form"].errors["picture"])
+    assert preview.status_code == 400
+    assert lost in preview.content.decode()
+    assert lost in copied.content.decode()
+    assert BadgeTemplate.objects.count() == 1
+    template.refresh_from_db()
+    assert template.current_version.number == 1
+    # and ticking the box draws the icon
+    client.post(url(issuer, f"{template.entity_id}/"), designed(**{"picture-clear": "on"}))
+    template.refresh_from_db()
+    assert template.current_version.number == 2
+    assert not template.design_picture
