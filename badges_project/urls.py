@@ -2,11 +2,10 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import TemplateView
-from django.views.i18n import JavaScriptCatalog
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts.oauth import TokenView
-from core import health
+from core import health, i18n
 from core.media import serve_media
 from public_pages import views as public_views
 from workspace import views as workspace_views
@@ -23,7 +22,7 @@ urlpatterns = [
     path("", TemplateView.as_view(template_name="home.html"), name="home"),
     path("healthz", health.healthz, name="healthz"),
     # The words of static/js in the visitor's language (locale/*/djangojs.po).
-    path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
+    path("jsi18n/", i18n.script_words, name="javascript-catalog"),
     path("readyz", health.readyz, name="readyz"),
     # Staff sign in and land on their dashboard; /admin/ tells them where their work is
     # (the admin is the operators'): workspace.views.

@@ -1,13 +1,20 @@
 """The platform's languages (settings.LANGUAGES): the choices a person's or an issuer's
-language field offers, and the language an email to someone is written in."""
+language field offers, the language an email to someone is written in, and the words of
+the pages' scripts in each (`/jsi18n/`)."""
 
 import functools
+import hashlib
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.http import HttpRequest, HttpResponse
 from django.middleware.locale import LocaleMiddleware as DjangoLocaleMiddleware
+from django.urls import reverse
 from django.utils import dateformat, translation
+from django.utils.cache import patch_vary_headers
+from django.views.i18n import JavaScriptCatalog
 
 
 def language_choices():
@@ -98,3 +105,48 @@ class LocaleMiddleware(DjangoLocaleMiddleware):
             return super().process_response(request, response)
         response.headers.setdefault("Content-Language", request.LANGUAGE_CODE)
         return response
+
+
+# --- the words of static/js ------------------------------------------------------------
+
+
+@functools.cache
+def _script_words(language: str) -> tuple[bytes, str]:
+    """The JavaScript catalogue of `language` (locale/*/djangojs.po) and a digest of it:
+    the same for the life of the process, so it is built once per language."""
+    request = HttpRequest()
+    request.method = "GET"
+    with translation.override(language):
+        body = JavaScriptCatalog.as_view()(request).content
+    return body, hashlib.sha256(body).hexdigest()[:16]
+
+
+@receiver(setting_changed)
+def _script_words_changed(*, setting, **kwargs):
+    if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"):
+        _script_words.cache_clear()
+
+
+def script_words_url(language: str | None = None) -> str:
+    """Where a page loads its scripts' words: the catalogue of its language, at an
+    address that names the language and the catalogue's digest, so that browsers and
+    caches keep it until the words change."""
+    language = language_or_default(language or translation.get_language())
+    _body, digest = _script_words(language)
+    return f"{reverse('javascript-catalog')}?{urlencode({'l': language, 'v': digest})}"
+
+
+def script_words(request) -> HttpResponse:
+    """The `/jsi18n/` view. At an address `script_words_url` made: that language's words,
+    for a year (a change of the words changes the address). Otherwise (an older page's
+    plain `/jsi18n/`): the visitor's language, varying with what chose it."""
+    asked = request.GET.get("l", "")
+    language = language_or_default(asked or translation.get_language())
+    body, digest = _script_words(language)
+    response = HttpResponse(body, content_type='text/javascript; charset="utf-8"')
+    response.headers["Content-Language"] = language
+    if asked == language and request.GET.get("v") == digest:
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    else:
+        patch_vary_headers(response, ("Accept-Language", "Cookie"))
+    return response
