@@ -68,6 +68,13 @@ def _awarding(name: str) -> bool:
         return cursor.fetchone() is not None
 
 
+def _chunk_done(world, name: str) -> bool:
+    """Whether the worker `name` has logged a chunk it awarded."""
+    log = (world["tmp_path"] / f"worker-{name}.log").read_text()
+    done = re.search(r"run_assignment_chunk\[[^\]]+\] succeeded in [\d.]+s: 'done'", log)
+    return done is not None
+
+
 def _row_held(model, pk):
     """A connection of its own whose open transaction holds `model`'s row `pk` locked
     (rollback to let it go)."""
@@ -163,8 +170,9 @@ def test_two_workers_share_a_batch_and_one_killed_mid_chunk_loses_nothing(world,
     # batch's row is held, so that a worker that has inserted a chunk's badges waits
     # inside its transaction for that row (a chunk's last statements) and is killed
     # there, not just after its commit (which left no chunk in flight, now and then)
+    # (and once each worker has awarded a chunk: which takes the first ones is a race)
     wait_for(
-        lambda: _batch(world).issued >= 300,
+        lambda: _batch(world).issued >= 300 and _chunk_done(world, "bulk-1"),
         timeout=120,
         what=lambda: "progress: " + workers.log("bulk-1") + workers.log("bulk-2"),
         every=0.01,
@@ -218,5 +226,4 @@ def test_two_workers_share_a_batch_and_one_killed_mid_chunk_loses_nothing(world,
     # each taken once, but the dead worker's: none was left aside for the sweep
     assert chunks.filter(attempts__gt=1).count() <= 1
     for name in ("bulk-1", "bulk-2"):
-        log = (world["tmp_path"] / f"worker-{name}.log").read_text()
-        assert re.search(r"run_assignment_chunk\[[^\]]+\] succeeded in [\d.]+s: 'done'", log)
+        assert _chunk_done(world, name)
