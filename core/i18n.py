@@ -30,12 +30,6 @@ def _spoken() -> tuple[frozenset, str]:
     return frozenset(code for code, _ in settings.LANGUAGES), settings.LANGUAGE_CODE
 
 
-@receiver(setting_changed)
-def _languages_changed(*, setting, **kwargs):
-    if setting in ("LANGUAGES", "LANGUAGE_CODE"):
-        _spoken.cache_clear()
-
-
 def language_or_default(*languages: str | None) -> str:
     """The first of `languages` that the platform speaks (`it-IT` counts as `it`), else
     LANGUAGE_CODE."""
@@ -122,8 +116,10 @@ def _script_words(language: str) -> tuple[bytes, str]:
 
 
 @receiver(setting_changed)
-def _script_words_changed(*, setting, **kwargs):
+def _languages_changed(*, setting, **kwargs):
+    """What is read once from the languages' settings is read again after a change."""
     if setting in ("LANGUAGES", "LANGUAGE_CODE", "LOCALE_PATHS"):
+        _spoken.cache_clear()
         _script_words.cache_clear()
 
 

@@ -25,7 +25,7 @@ from core.forms import add_application_error
 from core.uploads import image_accept
 from issuers.permissions import MANAGE_TEMPLATES, has_role
 from issuers.selectors import issuer_for_user
-from templates_app.designer import design_clean, design_svg
+from templates_app.designer import design_clean, design_svg, picture_accept
 from templates_app.images import EXPORT_SIZES, version_png
 from templates_app.models import BadgeTemplate
 from templates_app.selectors import template_history, templates_of_issuer
@@ -120,31 +120,35 @@ def _data_uri(image) -> str:
     return f"data:{image.content_type};base64,{base64.b64encode(image.data).decode()}"
 
 
-def _badge_image(form: TemplateForm, template):
-    """The image the form stands for, accepted by the upload gate: the designed SVG, the
-    uploaded file, or None to keep the template's. ApplicationError under the field at
-    fault otherwise."""
+def _badge_image(form: TemplateForm, template) -> tuple:
+    """(the image the form stands for, accepted by the upload gate: the designed SVG, the
+    uploaded file, or None to keep the template's; and, for a design, the services'
+    `design` and `design_picture`). ApplicationError under the field at fault otherwise.
+    A new picture passes the gate once, here: the SVG and the services take it accepted."""
     data = form.cleaned_data
     source = data.get("image_source")
     if source == "upload":
-        return image_accept(data["image"])
+        return image_accept(data["image"]), {}
     if source == "design":
         design = design_clean(form.design())
         picture = form.design_picture()
         if isinstance(picture, FieldFile):  # the template's own, kept
-            picture = stored_bytes(picture, field="picture")
-        return image_accept(design_svg(design, picture=picture))
+            drawn = stored_bytes(picture, field="picture")
+        else:
+            drawn = picture = None if picture is None else picture_accept(picture)
+        image = image_accept(design_svg(design, picture=drawn))
+        return image, {"design": design.as_dict(), "design_picture": picture}
     if template is None:
         raise ApplicationError(
             _("Choose the badge's image."), field_errors={"image_source": [_("Choose one.")]}
         )
-    return None
+    return None, {}
 
 
 def _preview(form: TemplateForm, template, issuer) -> dict:
     """What the live preview shows, from a valid form; on errors, none of it."""
     try:
-        image = _badge_image(form, template)
+        image, _design = _badge_image(form, template)
     except ApplicationError as exc:
         add_application_error(form, exc)
         return {}
@@ -169,13 +173,10 @@ def _save(request, form: TemplateForm, issuer, template):
     """Create or update through the services; the saved template, or None with the
     service's errors put under the form's fields."""
     try:
-        image = _badge_image(form, template)
+        image, design = _badge_image(form, template)
         fields = form.template_fields()
         if image is not None:
-            fields["image"] = image
-            if form.cleaned_data["image_source"] == "design":
-                fields["design"] = design_clean(form.design()).as_dict()
-                fields["design_picture"] = form.design_picture()
+            fields.update(image=image, **design)
         if template is None:
             return template_create(issuer=issuer, actor=request.user, **fields)
         return template_update(template=template, actor=request.user, **fields)
@@ -209,8 +210,10 @@ def _form_page(request, issuer, template, form, *, preview=None, status=200):
 
 def _edit(request, issuer, template):
     editing = template is not None
+    # (on a POST too: they give the picture field the template's picture, kept unless
+    # another is chosen or it is cleared)
+    initial = template_initial(template) if editing else {}
     if request.method == "GET":
-        initial = template_initial(template) if editing else {}
         form = TemplateForm(initial=initial, editing=editing)
         preview = None
         if editing:
@@ -226,9 +229,6 @@ def _edit(request, issuer, template):
         return _form_page(request, issuer, template, form, preview=preview)
     if not has_role(request.user, issuer, MANAGE_TEMPLATES):
         return _forbidden(request, issuer)
-    # (the initial values give the picture field the template's picture, kept unless
-    # another is chosen or it is cleared)
-    initial = template_initial(template) if editing else {}
     form = TemplateForm(request.POST, request.FILES, initial=initial, editing=editing)
     if not form.is_valid():
         return _form_page(request, issuer, template, form, status=400)
