@@ -14,7 +14,9 @@ bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('PORT', '8000
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
 threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # A worker silent this long is killed; a streamed export tells it it is alive as it goes
-# (core.streaming, installed by post_fork below), so it may last longer than this.
+# (core.streaming, installed by post_fork below), so it may last longer than this. Keep it
+# well above 2 s: after each response gunicorn waits up to 2 s, silent, for the client to
+# read the rest (util.close_graceful).
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
