@@ -18,9 +18,9 @@ chunks of the batches while this process reads, checks and queues the 100 files 
 after the other, as the wizard would for uploads made one after the other; timed from
 the first file until the last batch is done (the CSV texts are made before).
 
-About 11 minutes in all (6 in one process, 4 through the workers); progress goes to stderr every 10
-assignments. `BENCH_SCALE_BULK=100000` runs a smaller total (a multiple of 10,000) while
-developing; its total's target is 4 minutes per million, pro rata.
+About 11 minutes in all (6 in one process, 4 through the workers); progress goes to
+stderr every 10 assignments. `BENCH_SCALE_BULK=100000` runs a smaller total (a multiple
+of 10,000) while developing; its total's target is 4 minutes per million, pro rata.
 """
 
 import os

@@ -1,13 +1,14 @@
 """Long streamed responses that keep their gunicorn worker alive while they progress.
 
-gunicorn's arbiter kills a worker that has not told it it is alive for `timeout`
-seconds (30 by default), and a sync worker only tells it between requests: an export of
-a million badges, which streams for about a minute, was cut off half-way. A response
-streamed through `alive` tells it after each block it sends, at most once a second, so
-a download that makes progress lives as long as it needs while a worker stuck anywhere
-(a block that never comes) is still killed on time. Each worker installs its
-heartbeat after it is forked (gunicorn.conf.py, post_fork); elsewhere (runserver, tests,
-other servers) there is none and `alive` only passes the blocks on.
+gunicorn's arbiter kills a worker that has not told it it is alive for `timeout` seconds
+(30 by default), and a sync worker only tells it between requests: an export of a
+million badges, which streams for about a minute, was cut off half-way. A response
+streamed through `alive` tells it as it starts, after each block it sends (at most once
+a second) and as it ends, so a download that makes progress lives as long as it needs
+while a worker stuck anywhere (a block that never comes) is still killed on time. Each
+worker installs its heartbeat after it is forked (gunicorn.conf.py, post_fork);
+elsewhere (runserver, tests, other servers) there is none and `alive` only passes the
+blocks on.
 """
 
 import time
@@ -28,7 +29,7 @@ def alive(blocks: Iterable[bytes]) -> Iterator[bytes]:
     gone by since the last beat, and when they end: after the last block gunicorn (27 here,
     `util.close_graceful`) waits up to 2 seconds for a slow client to read the rest
     before it closes the connection, silent meanwhile, so that wait starts from a beat
-    (a worker timeout of 2 s was still killed during it, now and then)."""
+    (with a worker timeout of 2 s, workers were now and then killed during it)."""
     beat = _heartbeat
     if beat is None:
         yield from blocks
